@@ -1,0 +1,93 @@
+"""One's own credentials: password change and the second factor (TOTP)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import password_validation, update_session_auth_hash
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinicflow.accounts.models import User
+from clinicflow.accounts.services.sessions import EndReason, end_user_sessions
+from clinicflow.core.audit.recorder import record
+from clinicflow.core.errors import DomainError
+from clinicflow.core.models import AuditAction
+
+
+@transaction.atomic
+def change_password(
+    *, request: HttpRequest, user: User, old_password: str, new_password: str
+) -> User:
+    """Change one's own password. This session stays signed in; every other one ends.
+    Errors: ``DomainError`` for a wrong old password or a weak new one."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.check_password(old_password):
+        raise DomainError(_("Your current password was entered incorrectly."), field="old_password")
+    if old_password == new_password:
+        raise DomainError(
+            _("Choose a password different from the current one."), field="new_password"
+        )
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="new_password") from exc
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    update_session_auth_hash(request, user)
+    end_user_sessions(
+        user, reason=EndReason.PASSWORD_CHANGED, except_key=request.session.session_key
+    )
+    record(AuditAction.PASSWORD_CHANGED, obj=user)
+    return user
+
+
+@transaction.atomic
+def password_was_reset(user: User) -> None:
+    """After a reset by e-mail link: every session of the account ends."""
+    if user.must_change_password:
+        user.must_change_password = False
+        user.save(update_fields=["must_change_password"])
+    end_user_sessions(user, reason=EndReason.PASSWORD_RESET)
+    record(AuditAction.PASSWORD_RESET, obj=user, changes={"by": "e-mail link"})
+
+
+def start_totp_enrolment(user: User) -> TOTPDevice:
+    """A fresh, unconfirmed authenticator secret to show as a QR code."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def confirm_totp(*, user: User, token: str) -> TOTPDevice:
+    """Confirm enrolment with a code from the app. Errors: ``DomainError`` for a wrong code."""
+    device = pending_device(user)
+    if device is None:
+        raise DomainError(_("Start again: scan a new code."), field="token")
+    if not device.verify_token(token.strip().replace(" ", "")):
+        raise DomainError(_("That code is not right. Check the time on your phone."), field="token")
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record(AuditAction.TWO_FACTOR_ENABLED, obj=user)
+    return device
+
+
+@transaction.atomic
+def remove_totp(*, user: User, password: str) -> None:
+    """Remove one's own second factor, after confirming one's password."""
+    if not user.check_password(password):
+        raise DomainError(_("Your password was entered incorrectly."), field="password")
+    TOTPDevice.objects.filter(user=user).delete()
+    record(AuditAction.TWO_FACTOR_REMOVED, obj=user, changes={"by": "self"})
+
+
+def pending_device(user: User) -> TOTPDevice | None:
+    """The enrolment started but not yet confirmed, if any."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+
+
+def confirmed_device(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()

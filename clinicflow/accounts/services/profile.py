@@ -1,0 +1,36 @@
+"""One's own name and contact details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from clinicflow.accounts.models import User
+from clinicflow.core.errors import DomainError
+
+PROFILE_FIELDS = ("first_name", "last_name", "email", "phone")
+
+
+@transaction.atomic
+def update_profile(*, user: User, changes: dict[str, Any]) -> User:
+    """Edit one's own profile. Errors: ``DomainError`` naming the field (an e-mail used by
+    another account, a missing first name)."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise DomainError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    for name, value in changes.items():
+        setattr(user, name, value.strip() if isinstance(value, str) else value)
+    user.email = user.email.lower()
+    if user.email and User.objects.exclude(pk=user.pk).filter(email__iexact=user.email).exists():
+        raise DomainError(_("Another account already uses this e-mail."), field="email")
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(" ".join(messages), field=field) from exc
+    user.save()
+    return user

@@ -1,0 +1,89 @@
+"""Every sign-in, sign-out and failure passes through Django's auth signals, whichever view or
+client caused it (our login page, the test client, the admin): this is the one place that
+starts and ends the session record and audits them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.http import HttpRequest
+
+from clinicflow.accounts.backends import find_account
+from clinicflow.accounts.models import Membership, User
+from clinicflow.accounts.services.sessions import EndReason, mark_ended, start_session
+from clinicflow.core.audit.recorder import record
+from clinicflow.core.models import AuditAction
+
+
+def _home_clinic_id(user: User | None) -> Any:
+    """The clinic whose audit trail a sign-in event of this person belongs in."""
+    if user is None:
+        return None
+    membership = (
+        Membership.objects.filter(user=user, is_active=True, clinic__isnull=False)
+        .order_by("created_at")
+        .first()
+    )
+    return membership.clinic_id if membership else None
+
+
+def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    session = start_session(request, user)
+    record(
+        AuditAction.LOGIN,
+        obj=user,
+        actor=user,
+        clinic_id=_home_clinic_id(user),
+        changes={"session": str(session.pk), "device": session.device},
+    )
+
+
+def on_logged_out(
+    sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any
+) -> None:
+    if request is None:
+        return
+    # Django signals before it flushes the session, so the key is still the one ending.
+    was_live = mark_ended(request.session.session_key, reason=EndReason.LOGOUT)
+    if user is not None and was_live:
+        record(AuditAction.LOGOUT, obj=user, actor=user, clinic_id=_home_clinic_id(user))
+
+
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    typed = str(credentials.get("username") or "")[:150]
+    user = find_account(typed)
+    record(
+        AuditAction.LOGIN_FAILED,
+        obj=user,
+        object_type="" if user else "accounts.user",
+        object_repr="" if user else typed,
+        actor_label=typed,
+        clinic_id=_home_clinic_id(user),
+    )
+
+
+def on_locked_out(
+    sender: Any, request: HttpRequest | None, username: str | None, **kwargs: Any
+) -> None:
+    user = find_account(username or "")
+    record(
+        AuditAction.LOCKOUT,
+        obj=user,
+        object_type="" if user else "accounts.user",
+        object_repr="" if user else (username or ""),
+        actor_label=username or "",
+        clinic_id=_home_clinic_id(user),
+    )
+
+
+def connect() -> None:
+    user_logged_in.connect(on_logged_in, dispatch_uid="clinicflow.accounts.logged_in")
+    user_logged_out.connect(on_logged_out, dispatch_uid="clinicflow.accounts.logged_out")
+    user_login_failed.connect(on_login_failed, dispatch_uid="clinicflow.accounts.login_failed")
+    user_locked_out.connect(on_locked_out, dispatch_uid="clinicflow.accounts.locked_out")

@@ -1,0 +1,21 @@
+"""What every page's layout needs: who is signed in, where, and the navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from clinicflow.core.actor import Actor
+from clinicflow.core.navigation import navigation_for
+
+
+def clinicflow(request: HttpRequest) -> dict[str, Any]:
+    actor: Actor = getattr(request, "actor", None) or Actor.anonymous()
+    return {
+        "actor": actor,
+        "current_clinic": actor.clinic,
+        "navigation": navigation_for(actor),
+        "debug_banner": settings.DEBUG and not settings.TESTING,
+    }

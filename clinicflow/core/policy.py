@@ -1,0 +1,299 @@
+"""The one access policy of ClinicFlow.
+
+Every view, API route and WebSocket consumer names an *action*; this table says which roles may
+take it and, per role, which objects (the *object rule*). On top of every object rule, an object
+that belongs to a clinic is only ever reachable from that clinic. An action missing from the
+table refuses everyone (default deny), and ``tests/test_policy_matrix.py`` walks every route to
+keep the table and the code in step.
+
+Read the table as the clinic's rule book: ``grant(Role.MANAGER, ...)`` means "managers may".
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model, Q, QuerySet
+
+from clinicflow.core.actor import Actor
+from clinicflow.core.roles import ALL_ROLES, STAFF_ROLES, Role
+
+# ---------------------------------------------------------------- object rules
+
+
+class ObjectRule:
+    """Which objects a role may act on, as a filter (for lists) and a check (for one object)."""
+
+    def q(self, actor: Actor) -> Q:
+        raise NotImplementedError
+
+    def check(self, actor: Actor, obj: Model) -> bool:
+        manager = type(obj)._base_manager
+        return manager.filter(Q(pk=obj.pk) & self.q(actor)).exists()
+
+
+class AnyObject(ObjectRule):
+    """Any object of the clinic."""
+
+    def q(self, actor: Actor) -> Q:
+        return Q()
+
+    def check(self, actor: Actor, obj: Model) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class OwnedBy(ObjectRule):
+    """Objects whose ``path`` leads to the acting user (a patient's own records)."""
+
+    path: str
+
+    def q(self, actor: Actor) -> Q:
+        return Q(**{self.path: actor.user})
+
+    def check(self, actor: Actor, obj: Model) -> bool:
+        if "__" not in self.path:
+            return getattr(obj, f"{self.path}_id", None) == getattr(actor.user, "pk", object())
+        return super().check(actor, obj)
+
+
+@dataclass(frozen=True)
+class StaffWithoutRoles(ObjectRule):
+    """Staff who hold none of ``roles`` in the actor's clinic (managers don't manage managers)."""
+
+    roles: frozenset[Role]
+
+    def q(self, actor: Actor) -> Q:
+        return ~Q(
+            pk__in=_members_with_roles(actor, self.roles),
+        )
+
+    def check(self, actor: Actor, obj: Model) -> bool:
+        return not _members_with_roles(actor, self.roles).filter(pk=obj.pk).exists()
+
+
+def _members_with_roles(actor: Actor, roles: frozenset[Role]) -> QuerySet[Any]:
+    from clinicflow.accounts.models import User
+
+    return User.objects.filter(
+        memberships__clinic=actor.clinic, memberships__role__in=roles, memberships__is_active=True
+    ).values("pk")
+
+
+ANY = AnyObject()
+
+# ---------------------------------------------------------------- rules
+
+
+class Audience(enum.Enum):
+    PUBLIC = "public"  # anyone, signed in or not (login page, health check)
+    SIGNED_IN = "signed_in"  # any signed-in person, whatever their roles (logout, own sessions)
+    ROLES = "roles"  # only the roles granted
+
+
+@dataclass(frozen=True)
+class Rule:
+    audience: Audience
+    description: str
+    grants: Mapping[Role, ObjectRule] = field(default_factory=dict)
+    #: Reachable while a signed-in person still has a required step to finish (change a
+    #: temporary password, enrol a second factor): the pages of those steps and logout.
+    before_account_setup: bool = False
+
+
+def public(description: str) -> Rule:
+    return Rule(Audience.PUBLIC, description, before_account_setup=True)
+
+
+def signed_in(description: str, *, before_account_setup: bool = False) -> Rule:
+    return Rule(Audience.SIGNED_IN, description, before_account_setup=before_account_setup)
+
+
+def grant(
+    roles: frozenset[Role] | set[Role],
+    description: str,
+    *,
+    only: Mapping[Role, ObjectRule] | None = None,
+) -> Rule:
+    """The roles may take the action on any object of their clinic, except where ``only``
+    narrows a role to some objects."""
+    narrowed = dict(only or {})
+    return Rule(
+        Audience.ROLES,
+        description,
+        grants={role: narrowed.get(role, ANY) for role in roles},
+    )
+
+
+MANAGEMENT = frozenset({Role.MANAGER, Role.ADMIN})
+WORKFORCE = STAFF_ROLES | {Role.ADMIN}
+
+# ---------------------------------------------------------------- the table
+
+POLICY: dict[str, Rule] = {
+    # The public face of the site and the way in.
+    "site.home": public("The public home page."),
+    "site.health": public("Liveness of the database, cache and beat, for monitors."),
+    "auth.login": public("Sign in with a password and, when enrolled, a second factor."),
+    "auth.password_reset": public("Ask for and use a password-reset e-mail."),
+    "auth.logout": signed_in("Sign out.", before_account_setup=True),
+    "auth.password_change": signed_in("Change one's own password.", before_account_setup=True),
+    "auth.two_factor": signed_in(
+        "Enrol, confirm or remove one's own second factor.", before_account_setup=True
+    ),
+    # One's own account.
+    "account.profile": signed_in("See and edit one's own name and contact details."),
+    "account.sessions": signed_in("See one's own active sessions and end any of them."),
+    "clinic.switch": signed_in("Switch between the clinics one works in."),
+    "dashboard.view": signed_in("The home dashboard of one's roles."),
+    "notifications.receive": signed_in("Receive one's own live notifications."),
+    "api.me": signed_in("Read one's own identity, clinic and roles over the API."),
+    "api.docs": grant(WORKFORCE, "Read the API schema and its documentation pages."),
+    # Running a clinic.
+    "clinic.settings": grant(MANAGEMENT, "Edit the clinic's details and security settings."),
+    "staff.view": grant(MANAGEMENT, "List and read the clinic's staff."),
+    "staff.manage": grant(
+        MANAGEMENT,
+        "Create, edit, activate and deactivate staff; reset passwords, lockouts and 2FA.",
+        only={Role.MANAGER: StaffWithoutRoles(frozenset({Role.MANAGER, Role.ADMIN}))},
+    ),
+    "staff.manage_managers": grant({Role.ADMIN}, "Give or take the manager role; manage managers."),
+    "audit.view": grant(MANAGEMENT, "Read the clinic's audit trail."),
+    "audit.export": grant(MANAGEMENT, "Export the clinic's audit trail to CSV."),
+    # The platform.
+    "platform.admin": grant({Role.ADMIN}, "The platform admin site: clinics, limits, managers."),
+}
+
+#: Views mounted by a third-party URLconf carry no action attribute; their namespace names it.
+NAMESPACE_ACTIONS: dict[str, str] = {"admin": "platform.admin"}
+
+
+# ---------------------------------------------------------------- asking the policy
+
+
+class UnknownAction(LookupError):
+    pass
+
+
+def rule_for(action: str) -> Rule:
+    try:
+        return POLICY[action]
+    except KeyError:
+        raise UnknownAction(action) from None
+
+
+def allows(actor: Actor, action: str) -> bool:
+    """May the actor take this action at all (on some object of their clinic)?"""
+    try:
+        rule = rule_for(action)
+    except UnknownAction:
+        return False
+    if rule.audience is Audience.PUBLIC:
+        return True
+    if not actor.is_authenticated:
+        return False
+    if rule.audience is Audience.SIGNED_IN:
+        return True
+    return any(role in rule.grants for role in actor.roles)
+
+
+def _object_rules(actor: Actor, action: str) -> list[ObjectRule]:
+    rule = rule_for(action)
+    return [rule.grants[role] for role in actor.roles if role in rule.grants]
+
+
+def clinic_path(model: type[Model]) -> str | None:
+    """The lookup from ``model`` to the clinic it belongs to, or None for clinic-less models."""
+    declared = getattr(model, "clinic_path", None)
+    if declared is not None:
+        return str(declared)
+    names = {f.name for f in model._meta.get_fields()}
+    return "clinic" if "clinic" in names else None
+
+
+def _in_actor_clinic(actor: Actor, obj: Model) -> bool:
+    path = clinic_path(type(obj))
+    if path is None:
+        return True
+    if actor.clinic is None:
+        return False
+    if path == "clinic":
+        return getattr(obj, "clinic_id", None) == actor.clinic.pk
+    if path == "pk":
+        return obj.pk == actor.clinic.pk
+    return type(obj)._base_manager.filter(pk=obj.pk, **{path: actor.clinic}).exists()
+
+
+def allows_object(actor: Actor, action: str, obj: Model) -> bool:
+    """May the actor take this action on this object? Same clinic always, then the object rule."""
+    if not allows(actor, action):
+        return False
+    rule = rule_for(action)
+    if rule.audience is not Audience.ROLES:
+        return _in_actor_clinic(actor, obj)
+    if not _in_actor_clinic(actor, obj):
+        return False
+    return any(object_rule.check(actor, obj) for object_rule in _object_rules(actor, action))
+
+
+def in_clinic(queryset: QuerySet[Any], path: str, clinic: Any) -> QuerySet[Any]:
+    """The rows of ``queryset`` that belong to ``clinic`` through ``path``. A path across a
+    to-many relation (a user's memberships) is matched in a subquery, so a row is never
+    repeated once per matching relation."""
+    for_clinic = getattr(queryset, "for_clinic", None)
+    if for_clinic is not None:
+        return for_clinic(clinic)
+    if path == "pk":
+        return queryset.filter(pk=clinic.pk)
+    if "__" in path:
+        owners = queryset.model._base_manager.filter(**{path: clinic}).values("pk")
+        return queryset.filter(pk__in=owners)
+    return queryset.filter(**{path: clinic})
+
+
+def restrict(actor: Actor, action: str, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """The objects of ``queryset`` the actor may take this action on (an empty set if none)."""
+    if not allows(actor, action):
+        return queryset.none()
+    path = clinic_path(queryset.model)
+    if path is not None:
+        if actor.clinic is None:
+            return queryset.none()
+        queryset = in_clinic(queryset, path, actor.clinic)
+    if rule_for(action).audience is not Audience.ROLES:
+        return queryset
+    object_rules = _object_rules(actor, action)
+    if any(isinstance(r, AnyObject) for r in object_rules):
+        return queryset
+    combined = Q()
+    for object_rule in object_rules:
+        combined |= object_rule.q(actor)
+    return queryset.filter(combined).distinct()
+
+
+def actions_for_roles(roles: frozenset[Role]) -> set[str]:
+    """Every role-granted action open to these roles (navigation, docs)."""
+    return {
+        a for a, r in POLICY.items() if r.audience is Audience.ROLES and roles & r.grants.keys()
+    }
+
+
+__all__ = [
+    "ALL_ROLES",
+    "ANY",
+    "MANAGEMENT",
+    "NAMESPACE_ACTIONS",
+    "POLICY",
+    "Audience",
+    "ObjectRule",
+    "OwnedBy",
+    "Rule",
+    "UnknownAction",
+    "allows",
+    "allows_object",
+    "restrict",
+    "rule_for",
+]

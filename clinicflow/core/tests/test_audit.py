@@ -1,0 +1,220 @@
+"""The audit trail: every write recorded by one mechanism, append-only, tamper-evident."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from clinicflow.accounts.models import Membership, User
+from clinicflow.core.audit.chain import verify_chains
+from clinicflow.core.audit.context import audit_context
+from clinicflow.core.audit.recorder import SECRET_MARK, record
+from clinicflow.core.models import AuditAction, AuditChain, AuditEvent, Clinic
+from clinicflow.core.roles import Role
+from tests.factories import ClinicFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+def events(**filters):
+    return AuditEvent.objects.all_clinics().filter(**filters).order_by("seq")
+
+
+def test_creating_and_editing_a_clinic_records_each_changed_field():
+    clinic = ClinicFactory(code="BRT", name="Bharatpur Clinic")
+    created = events(object_id=str(clinic.pk), action=AuditAction.CREATE).get()
+    assert created.changes["name"] == [None, "Bharatpur Clinic"]
+    assert created.clinic_id == clinic.pk
+
+    clinic.phone = "+977 56-123456"
+    clinic.save()
+    updated = events(object_id=str(clinic.pk), action=AuditAction.UPDATE).get()
+    assert updated.changes == {"phone": ["", "+977 56-123456"]}
+
+
+def test_a_save_that_changes_nothing_writes_no_event(clinic):
+    before = events().count()
+    clinic.save()
+    assert events().count() == before
+
+
+def test_a_password_change_is_recorded_without_the_hash(clinic):
+    user = member(Role.NURSE, clinic)
+    user = User.objects.get(pk=user.pk)
+    user.set_password("Another-secret-77")
+    user.save()
+    event = events(object_id=str(user.pk), action=AuditAction.UPDATE).last()
+    assert event.changes["password"] == [SECRET_MARK, SECRET_MARK]
+    assert "Another-secret-77" not in str(event.changes)
+    assert user.password not in str(event.changes)
+
+
+def test_a_bulk_update_is_audited_row_by_row(clinic):
+    nurses = [member(Role.NURSE, clinic) for _ in range(3)]
+    Membership.objects.filter(user__in=nurses).update(status_reason="rota change")
+    recorded = events(object_type="accounts.membership", action=AuditAction.UPDATE)
+    assert recorded.count() == 3
+    assert all(e.changes["status_reason"] == ["", "rota change"] for e in recorded)
+
+
+def test_events_name_who_and_from_where(rf, clinic, nurse):
+    request = rf.get("/", REMOTE_ADDR="10.1.2.3", HTTP_USER_AGENT="Firefox/130")
+    request.user = nurse
+    with audit_context(request=request, request_id="req-1"):
+        event = record(AuditAction.VIEW, object_type="patients.patient", object_id="42")
+    assert (event.actor, event.ip, event.user_agent, event.request_id) == (
+        nurse,
+        "10.1.2.3",
+        "Firefox/130",
+        "req-1",
+    )
+
+
+def test_each_clinic_has_its_own_unbroken_chain(clinic, other_clinic):
+    for target in (clinic, other_clinic, clinic):
+        record(AuditAction.EXPORT, clinic_id=target.pk, object_type="test")
+    reports = {r.chain: r for r in verify_chains()}
+    assert reports[f"clinic:{clinic.pk}"].ok
+    assert reports[f"clinic:{other_clinic.pk}"].ok
+    seqs = list(events(clinic=clinic).values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def _tamper(sql: str, params: list) -> None:
+    """Change the table behind the append-only trigger's back, as a database superuser could."""
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgres:  # a superuser's way around triggers
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(sql, params)
+        if postgres:
+            cursor.execute("SET session_replication_role = origin")
+
+
+def test_verify_audit_names_the_first_altered_event(clinic, capsys):
+    for n in range(5):
+        record(AuditAction.EXPORT, clinic_id=clinic.pk, object_repr=f"export {n}")
+    call_command("verify_audit")
+    victim = events(clinic=clinic).get(seq=3)
+    _tamper("UPDATE core_auditevent SET object_repr = %s WHERE id = %s", ["nothing", victim.pk])
+
+    with pytest.raises(CommandError, match="audit chains are broken"):
+        call_command("verify_audit")
+    output = capsys.readouterr().out
+    assert f"event id {victim.pk} (seq 3)" in output
+    assert "content altered" in output
+
+
+def test_verify_audit_notices_events_removed_from_the_end(clinic, capsys):
+    for _ in range(3):
+        record(AuditAction.EXPORT, clinic_id=clinic.pk)
+    last = events(clinic=clinic).last()
+    _tamper("DELETE FROM core_auditevent WHERE id = %s", [last.pk])
+    with pytest.raises(CommandError):
+        call_command("verify_audit")
+    assert "events removed at the end" in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql", ["UPDATE core_auditevent SET action = 'view'", "DELETE FROM core_auditevent"]
+)
+def test_postgres_refuses_to_change_or_delete_audit_events(clinic, sql):
+    record(AuditAction.EXPORT, clinic_id=clinic.pk)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain_per_clinic():
+    clinic = Clinic.objects.create(code="CON", name="Concurrent Clinic")
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def write(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(10):
+                record(AuditAction.EXPORT, clinic_id=clinic.pk, object_repr=f"{n}-{i}")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    chain = AuditChain.objects.get(clinic=clinic)
+    assert chain.last_seq == events(clinic=clinic).count() == 41  # 40 + the clinic's creation
+    assert all(r.ok for r in verify_chains())
+
+
+def test_manager_sees_only_their_clinics_trail(clinic, other_clinic, manager, sign_in):
+    record(AuditAction.EXPORT, clinic_id=other_clinic.pk, object_repr="PKR secret export")
+    record(AuditAction.EXPORT, clinic_id=clinic.pk, object_repr="KTM export")
+    response = sign_in(manager).get(reverse("core:audit_list"))
+    assert b"KTM export" in response.content
+    assert b"PKR secret export" not in response.content
+
+
+def test_audit_filters_and_htmx_fragment(clinic, manager, sign_in):
+    record(AuditAction.EXPORT, clinic_id=clinic.pk, object_repr="needle")
+    client = sign_in(manager)
+    page = client.get(reverse("core:audit_list"), {"action": "export"})
+    assert b"needle" in page.content
+    assert b"<html" in page.content
+    fragment = client.get(reverse("core:audit_list"), {"action": "login"}, HTTP_HX_REQUEST="true")
+    assert b"<html" not in fragment.content
+    assert b"needle" not in fragment.content
+    assert b'id="results"' in fragment.content
+
+
+def test_audit_list_costs_the_same_queries_for_few_and_many_rows(
+    clinic, manager, sign_in, django_assert_max_num_queries
+):
+    client = sign_in(manager)
+    client.get(reverse("core:audit_list"))  # warm: session touch, chain rows
+    for _ in range(3):
+        record(AuditAction.EXPORT, clinic_id=clinic.pk)
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("core:audit_list"))
+    for _ in range(80):
+        record(AuditAction.EXPORT, clinic_id=clinic.pk)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("core:audit_list"))
+    assert response.context["page"].has_next  # 50 a page: the second page exists
+
+
+def test_audit_export_streams_csv_and_is_itself_audited(clinic, manager, sign_in):
+    record(AuditAction.EXPORT, clinic_id=clinic.pk, object_repr="=HYPERLINK(evil)")
+    response = sign_in(manager).get(reverse("core:audit_export"))
+    body = b"".join(response.streaming_content).decode()
+    assert response["Content-Type"].startswith("text/csv")
+    assert body.splitlines()[0].startswith("Time (UTC),Sequence,User")
+    assert "'=HYPERLINK(evil)" in body  # neutralised for spreadsheets
+    assert events(clinic=clinic, action=AuditAction.EXPORT, actor=manager).exists()
+
+
+def test_every_audited_model_audits_its_bulk_updates_too():
+    from django.apps import apps
+
+    from clinicflow.core.audit.queryset import AuditedQuerySet
+    from clinicflow.core.models import Audited
+
+    audited = [m for m in apps.get_models() if issubclass(m, Audited)]
+    assert len(audited) >= 4
+    for model in audited:
+        assert isinstance(model._default_manager.get_queryset(), AuditedQuerySet), model

@@ -1,0 +1,30 @@
+"""The live notification channel of a signed-in person. The notifications module will send
+on it; today it carries the "your session ended" signal that closes stale screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clinicflow.core.access import PolicyConsumer
+
+
+def user_group(user_id: Any) -> str:
+    return f"user.{user_id}"
+
+
+class NotificationConsumer(PolicyConsumer):
+    policy_action = "notifications.receive"
+
+    async def joined(self) -> None:
+        self._user_group = user_group(self.actor.user.pk)
+        await self.channel_layer.group_add(self._user_group, self.channel_name)
+        await self.send_json({"type": "hello", "unread": 0})
+
+    async def disconnect(self, code: int) -> None:
+        group = getattr(self, "_user_group", None)
+        if group:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await super().disconnect(code)
+
+    async def notify(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "notification", "payload": event.get("payload", {})})

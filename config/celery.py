@@ -1,0 +1,23 @@
+"""The Celery application: a worker runs tasks, beat runs the periodic ones below.
+
+In the embedded default (no ``REDIS_URL``) tasks run eagerly inside the web process.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("clinicflow")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    "expire-sessions": {"task": "accounts.expire_sessions", "schedule": 15 * 60.0},
+    "verify-audit-nightly": {"task": "core.verify_audit", "schedule": crontab(hour=2, minute=30)},
+}

@@ -1,0 +1,16 @@
+"""URLs of ClinicFlow. Every view names its policy action; ``tests/test_policy_matrix.py``
+walks this tree for every role."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+handler403 = "clinicflow.core.views.errors.forbidden"
+handler404 = "clinicflow.core.views.errors.not_found"
+handler500 = "clinicflow.core.views.errors.server_error"
+
+urlpatterns = [
+    path("", include("clinicflow.core.urls")),
+    path("accounts/", include("clinicflow.accounts.urls")),
+    path("api/v1/", include("clinicflow.core.api_urls")),
+    path("platform/", admin.site.urls),
+]

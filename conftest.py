@@ -1,0 +1,95 @@
+"""Shared fixtures: clinics, a person for every role, and signed-in clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from clinicflow.accounts.models import User
+from clinicflow.core.models import Clinic
+from clinicflow.core.roles import Role
+from tests.factories import PASSWORD, ClinicFactory, member
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    # Argon2 is the production hasher (tests/test_settings.py checks it); here a fast one
+    # keeps hundreds of sign-ins quick. Media goes to a temporary folder.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None},
+        },
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def clinic(db) -> Clinic:
+    return ClinicFactory(code="KTM", name="Himalaya Family Clinic")
+
+
+@pytest.fixture
+def other_clinic(db) -> Clinic:
+    return ClinicFactory(code="PKR", name="Lakeside Health Centre")
+
+
+def _role_fixture(role: Role, *, other: bool = False) -> Callable[..., User]:
+    if other:
+
+        @pytest.fixture
+        def person(other_clinic: Clinic) -> User:
+            return member(role, other_clinic, username=f"other_{role.value}")
+
+    else:
+
+        @pytest.fixture
+        def person(clinic: Clinic) -> User:
+            return member(role, clinic, username=role.value)
+
+    return person
+
+
+admin_user = _role_fixture(Role.ADMIN)
+manager = _role_fixture(Role.MANAGER)
+doctor = _role_fixture(Role.DOCTOR)
+nurse = _role_fixture(Role.NURSE)
+receptionist = _role_fixture(Role.RECEPTIONIST)
+pharmacist = _role_fixture(Role.PHARMACIST)
+lab_technician = _role_fixture(Role.LAB_TECHNICIAN)
+cashier = _role_fixture(Role.CASHIER)
+patient = _role_fixture(Role.PATIENT)
+other_clinic_manager = _role_fixture(Role.MANAGER, other=True)
+other_clinic_doctor = _role_fixture(Role.DOCTOR, other=True)
+
+
+@pytest.fixture
+def sign_in(db) -> Callable[..., Client]:
+    """A client signed in as ``user`` through the real sign-in form."""
+
+    def _sign_in(user: User, *, password: str = PASSWORD, **client_kwargs: object) -> Client:
+        client = Client(**client_kwargs)
+        response = client.post(
+            "/accounts/login/", {"username": user.username, "password": password}
+        )
+        assert response.status_code == 302, response.content[:500]
+        return client
+
+    return _sign_in
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``postgres`` or ``redis`` run where those are configured (CI's first run)."""
+    from django.conf import settings
+    from django.db import connection
+
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        pytest.skip("needs Redis (set REDIS_URL)")

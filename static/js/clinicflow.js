@@ -1,0 +1,44 @@
+/* ClinicFlow's small page behaviours. No inline scripts anywhere: the CSP forbids them. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // A <select data-autosubmit> submits its form on change (the clinic switcher).
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("select[data-autosubmit]")) {
+      target.form.requestSubmit ? target.form.requestSubmit() : target.form.submit();
+    }
+  });
+
+  // Buttons with data-confirm ask before submitting (deactivate, reset).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
+  // The live notification channel: the server closes it when the session ends.
+  var url = document.body.getAttribute("data-notifications-url");
+  if (url && "WebSocket" in window) {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var badge = document.querySelector("[data-notification-count]");
+    var connect = function (delay) {
+      var socket = new WebSocket(scheme + window.location.host + url);
+      socket.onmessage = function (message) {
+        var data = JSON.parse(message.data);
+        if (data.type === "notification" && badge) {
+          badge.textContent = String(parseInt(badge.textContent || "0", 10) + 1);
+          badge.classList.remove("d-none");
+        }
+      };
+      socket.onclose = function (event) {
+        if (event.code === 4401) { window.location.reload(); return; } // session ended
+        if (event.code === 4403) { return; } // not allowed: do not retry
+        setTimeout(function () { connect(Math.min(delay * 2, 30000)); }, delay);
+      };
+    };
+    connect(1000);
+  }
+})();

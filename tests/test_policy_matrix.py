@@ -1,0 +1,168 @@
+"""Walk every URL pattern and API route, for anonymous and for every role, and compare the
+answer with the policy table. A route added without a policy entry fails here."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from clinicflow.core import policy
+from clinicflow.core.access import PolicyPermission, is_api_view, view_action
+from clinicflow.core.roles import Role
+from tests.factories import member
+
+#: Sample values for path converters, so every route can be reversed.
+SAMPLES = {
+    "uuid": uuid.UUID(int=7),
+    "int": 7,
+    "string": "sample",
+    "slug": "sample",
+    "path": "sample",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    namespaces: tuple[str, ...]
+    callback: Any
+    kwargs: tuple[tuple[str, Any], ...]
+
+    @property
+    def url(self) -> str:
+        return reverse(self.name, kwargs=dict(self.kwargs))
+
+    @property
+    def action(self) -> str | None:
+        if is_api_view(self.callback):
+            view = self.callback.cls()
+            view.action = (getattr(self.callback, "actions", None) or {}).get("get")
+            return PolicyPermission.action_of(view)
+
+        class Match:
+            namespaces = self.namespaces
+
+        return view_action(self.callback, Match())  # type: ignore[arg-type]
+
+
+def _walk(resolver: URLResolver, namespaces: tuple[str, ...] = ()) -> list[Route]:
+    routes = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            routes.extend(_walk(entry, inner))
+        elif isinstance(entry, URLPattern) and entry.name:
+            converters = getattr(entry.pattern, "converters", {})
+            if not converters and getattr(entry.pattern, "regex", None).groupindex:
+                continue  # regex routes of the admin site: covered by the namespace rule
+            kwargs = {
+                key: SAMPLES[type(conv).__name__.replace("Converter", "").lower()]
+                for key, conv in converters.items()
+            }
+            name = ":".join((*namespaces, entry.name))
+            routes.append(Route(name, namespaces, entry.callback, tuple(sorted(kwargs.items()))))
+    return routes
+
+
+ALL_ROUTES = _walk(get_resolver())
+# The admin site has dozens of routes sharing one rule; its index and one model page suffice.
+ROUTES = [r for r in ALL_ROUTES if "admin" not in r.namespaces] + [
+    r for r in ALL_ROUTES if r.name in ("admin:index", "admin:accounts_user_changelist")
+]
+ROLES = [None, *Role]
+
+
+def test_every_route_names_a_known_policy_action():
+    missing = {r.name: r.action for r in ALL_ROUTES if r.action not in policy.POLICY}
+    assert not missing, f"Routes without a policy entry: {missing}"
+
+
+def test_the_walk_found_the_routes_we_know():
+    names = {r.name for r in ROUTES}
+    assert {"core:dashboard", "accounts:staff_list", "api:me", "core:audit_list"} <= names
+    assert len(ROUTES) >= 25
+
+
+def expected_allowed(action: str, role: Role | None) -> bool:
+    rule = policy.rule_for(action)
+    if rule.audience is policy.Audience.PUBLIC:
+        return True
+    if role is None:
+        return False
+    return rule.audience is policy.Audience.SIGNED_IN or role in rule.grants
+
+
+def _refused(response: Any, *, anonymous: bool) -> bool:
+    if response.status_code == 403:
+        return True
+    location = response.get("Location", "")
+    return anonymous and response.status_code == 302 and "/accounts/login/" in location
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
+def test_each_route_answers_each_role_as_the_policy_says(role, clinic, sign_in, client):
+    if role is not None:
+        person = member(role, clinic, username=f"matrix_{role.value}")
+        client = sign_in(person)
+    mismatches = []
+    for route in ROUTES:
+        action = route.action
+        assert action is not None
+        response = client.get(route.url)
+        allowed = expected_allowed(action, role)
+        refused = _refused(response, anonymous=role is None)
+        if allowed == refused:
+            mismatches.append(f"{route.name} ({action}): {response.status_code}")
+    assert not mismatches, f"{role}: " + "; ".join(mismatches)
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.urls_undeclared")
+def test_a_view_that_names_no_action_is_refused_to_everyone(admin_user, sign_in):
+    client = sign_in(admin_user)
+    assert client.get("/undeclared/").status_code == 403
+    assert client.get("/unknown-action/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_audited(nurse, sign_in):
+    from clinicflow.core.models import AuditAction, AuditEvent
+
+    client = sign_in(nurse)
+    assert client.get(reverse("core:audit_list")).status_code == 403
+    event = AuditEvent.objects.all_clinics().filter(action=AuditAction.PERMISSION_DENIED).get()
+    assert event.actor == nurse
+    assert event.changes["action"] == "audit.view"
+
+
+#: The rule book as a reviewer reads it: widening any grant must change this table too.
+M, A = Role.MANAGER, Role.ADMIN
+WORKFORCE = {r for r in Role if r is not Role.PATIENT}
+GRANTS = {
+    "api.docs": WORKFORCE,
+    "clinic.settings": {M, A},
+    "staff.view": {M, A},
+    "staff.manage": {M, A},
+    "staff.manage_managers": {A},
+    "audit.view": {M, A},
+    "audit.export": {M, A},
+    "platform.admin": {A},
+}
+
+
+def test_the_role_grants_are_exactly_the_reviewed_ones():
+    actual = {
+        action: set(rule.grants)
+        for action, rule in policy.POLICY.items()
+        if rule.audience is policy.Audience.ROLES
+    }
+    assert actual == GRANTS
+
+
+def test_a_patient_may_not_reach_any_staff_action():
+    assert not policy.actions_for_roles(frozenset({Role.PATIENT}))
