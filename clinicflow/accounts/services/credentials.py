@@ -10,7 +10,11 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicflow.accounts.models import User
-from clinicflow.accounts.services.sessions import EndReason, end_user_sessions
+from clinicflow.accounts.services.sessions import (
+    EndReason,
+    end_user_sessions,
+    rekey_session,
+)
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
 from clinicflow.core.models import AuditAction
@@ -36,10 +40,11 @@ def change_password(
     user.set_password(new_password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
+    this_session = request.session.session_key
+    end_user_sessions(user, reason=EndReason.PASSWORD_CHANGED, except_key=this_session)
+    # Django gives this session a new key (the old one may have leaked with the password).
     update_session_auth_hash(request, user)
-    end_user_sessions(
-        user, reason=EndReason.PASSWORD_CHANGED, except_key=request.session.session_key
-    )
+    rekey_session(this_session, request.session.session_key)
     record(AuditAction.PASSWORD_CHANGED, obj=user)
     return user
 

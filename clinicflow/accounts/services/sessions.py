@@ -143,6 +143,14 @@ def end_own_session(*, user: User, session_id: Any) -> UserSession:
     return session
 
 
+def rekey_session(old_key: str | None, new_key: str | None) -> None:
+    """The session store gave a live session a new key: the session record follows it."""
+    if old_key and new_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key, ended_at__isnull=True).update(
+            session_key=new_key
+        )
+
+
 def mark_ended(session_key: str | None, *, reason: str) -> bool:
     """The session is leaving the store (sign-out): mark its record ended. False when it had
     already ended (a timeout or a revoke got there first)."""
