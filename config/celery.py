@@ -16,8 +16,11 @@ app = Celery("clinicflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Seconds between beat's heartbeats (the health page shows the last one).
+HEARTBEAT_SECONDS = float(os.environ.get("CLINICFLOW_HEARTBEAT_SECONDS", "60"))
+
 app.conf.beat_schedule = {
-    "heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    "heartbeat": {"task": "core.heartbeat", "schedule": HEARTBEAT_SECONDS},
     "expire-sessions": {"task": "accounts.expire_sessions", "schedule": 15 * 60.0},
     "verify-audit-nightly": {"task": "core.verify_audit", "schedule": crontab(hour=2, minute=30)},
 }

@@ -217,8 +217,6 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Seconds between beat heartbeats (the health page reports the last one).
-CLINICFLOW_HEARTBEAT_SECONDS = env_int("CLINICFLOW_HEARTBEAT_SECONDS", 60)
 
 # ---------------------------------------------------------------- authentication
 AUTH_USER_MODEL = "accounts.User"

@@ -1,0 +1,89 @@
+"""The programs a deployment runs: uvicorn serves pages and WebSockets; a Celery worker runs
+tasks and beat schedules them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+import websockets
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
+
+from clinicflow.core.tasks import HEARTBEAT_CACHE_KEY
+from tests.servers import BIN, running, uvicorn
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_uvicorn_serves_sign_in_pages_and_the_live_channel(nurse, settings):
+    # The server checks passwords with the configured hasher, not the suite's fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    nurse.password = make_password("Served-by-uvicorn-1")
+    nurse.save()
+    with uvicorn() as base, httpx.Client(base_url=base, follow_redirects=False) as http:
+        http.get("/accounts/login/")
+        token = http.cookies[settings.CSRF_COOKIE_NAME]
+        signed_in = http.post(
+            "/accounts/login/",
+            data={
+                "username": "nurse",
+                "password": "Served-by-uvicorn-1",
+                "csrfmiddlewaretoken": token,
+            },
+        )
+        assert signed_in.status_code == 302
+        assert http.get("/dashboard/").status_code == 200
+        session = http.cookies[settings.SESSION_COOKIE_NAME]
+
+        async def hello() -> dict:
+            async with websockets.connect(
+                base.replace("http", "ws") + "/ws/notifications/",
+                additional_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"},
+                origin="http://127.0.0.1",
+                open_timeout=10,
+            ) as socket:
+                return json.loads(await asyncio.wait_for(socket.recv(), 10))
+
+        assert asyncio.run(hello())["type"] == "hello"
+
+
+@pytest.mark.redis
+def test_a_celery_worker_runs_tasks_and_beat_schedules_them(tmp_path, monkeypatch):
+    from config.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", False)  # the suite runs tasks eagerly
+    cache.delete(HEARTBEAT_CACHE_KEY)
+    worker = [
+        str(BIN / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "WARNING",
+    ]
+    beat = [
+        str(BIN / "celery"),
+        "-A",
+        "config",
+        "beat",
+        "--loglevel",
+        "WARNING",
+        "--schedule",
+        str(tmp_path / "beat-schedule"),
+    ]
+    with running(worker), running(beat, CLINICFLOW_HEARTBEAT_SECONDS="1"):
+        # A task sent by name goes through Redis to the worker, and its result comes back.
+        result = app.send_task("core.verify_audit")
+        assert isinstance(result.get(timeout=60), dict)
+        deadline = time.monotonic() + 60
+        while cache.get(HEARTBEAT_CACHE_KEY) is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert cache.get(HEARTBEAT_CACHE_KEY) is not None, "beat's heartbeat never reached the worker"
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
