@@ -73,7 +73,7 @@ def test_an_anonymous_socket_is_closed_with_4403():
     from asgiref.sync import async_to_sync
 
     async def scenario() -> object:
-        communicator, connected = await connect([(b"origin", b"http://127.0.0.1")])
+        _communicator, connected = await connect([(b"origin", b"http://127.0.0.1")])
         assert not connected
         return connected
 
@@ -92,7 +92,6 @@ def test_ending_the_session_closes_its_sockets(nurse, sign_in):
         assert connected
         await communicator.receive_json_from()
         await sync_to_async(end_user_sessions)(nurse, reason=EndReason.DEACTIVATED)
-        closed = await communicator.receive_output(timeout=5)
-        return closed
+        return await communicator.receive_output(timeout=5)
 
     assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4401}

@@ -52,11 +52,18 @@ def test_uvicorn_serves_sign_in_pages_and_the_live_channel(nurse, settings):
         assert asyncio.run(hello())["type"] == "hello"
 
 
-@pytest.mark.redis
-def test_a_celery_worker_runs_tasks_and_beat_schedules_them(tmp_path, monkeypatch):
+@pytest.fixture
+def celery_app():
     from config.celery import app
 
-    monkeypatch.setattr(app.conf, "task_always_eager", False)  # the suite runs tasks eagerly
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False  # the suite runs tasks eagerly; here a worker does
+    yield app
+    app.conf.task_always_eager = eager
+
+
+@pytest.mark.redis
+def test_a_celery_worker_runs_tasks_and_beat_schedules_them(tmp_path, celery_app):
     cache.delete(HEARTBEAT_CACHE_KEY)
     worker = [
         str(BIN / "celery"),
@@ -80,7 +87,7 @@ def test_a_celery_worker_runs_tasks_and_beat_schedules_them(tmp_path, monkeypatc
     ]
     with running(worker), running(beat, CLINICFLOW_HEARTBEAT_SECONDS="1"):
         # A task sent by name goes through Redis to the worker, and its result comes back.
-        result = app.send_task("core.verify_audit")
+        result = celery_app.send_task("core.verify_audit")
         assert isinstance(result.get(timeout=60), dict)
         deadline = time.monotonic() + 60
         while cache.get(HEARTBEAT_CACHE_KEY) is None and time.monotonic() < deadline:

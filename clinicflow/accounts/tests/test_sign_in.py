@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
+from clinicflow.accounts.actors import actor_for
 from clinicflow.accounts.forms import LOCKED_MESSAGE
 from clinicflow.accounts.services.staff import unlock_account
-from clinicflow.accounts.actors import actor_for
 from clinicflow.core.models import AuditAction, AuditEvent
 from tests.factories import PASSWORD
 
