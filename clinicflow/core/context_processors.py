@@ -13,6 +13,9 @@ from clinicflow.core.navigation import navigation_for
 
 def clinicflow(request: HttpRequest) -> dict[str, Any]:
     actor: Actor = getattr(request, "actor", None) or Actor.anonymous()
+    if not request.user.is_authenticated:
+        # Signed out during this request (the signed-out page): show nobody's menu.
+        actor = Actor.anonymous()
     return {
         "actor": actor,
         "current_clinic": actor.clinic,

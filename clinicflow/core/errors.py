@@ -3,6 +3,11 @@ API answers 400 or 409 with it, and neither ever turns one into a 500."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError
+
 
 class DomainError(Exception):
     status_code = 400
@@ -24,3 +29,17 @@ class Conflict(DomainError):
 
 class LimitReached(Conflict):
     default_code = "limit_reached"
+
+
+@contextmanager
+def field_errors(field: str | None = None) -> Iterator[None]:
+    """Turn Django's ``ValidationError`` (from ``full_clean`` or a validator) into a
+    ``DomainError`` naming the first field at fault (or ``field``, for a lone validator)."""
+    try:
+        yield
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            field, messages = next(iter(exc.message_dict.items()))
+        else:
+            messages = exc.messages
+        raise DomainError(" ".join(messages), field=field) from exc

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -13,7 +12,7 @@ from clinicflow.accounts.actors import SESSION_CLINIC_KEY
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.audit.recorder import record
-from clinicflow.core.errors import DomainError
+from clinicflow.core.errors import DomainError, field_errors
 from clinicflow.core.models import AuditAction, Clinic
 
 SETTINGS_FIELDS = (
@@ -28,19 +27,12 @@ SETTINGS_FIELDS = (
 )
 
 
-def _full_clean(clinic: Clinic) -> None:
-    try:
-        clinic.full_clean()
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(" ".join(messages), field=field) from exc
-
-
 @transaction.atomic
 def create_clinic(*, code: str, name: str, **fields: Any) -> Clinic:
     """A new clinic (platform admin, commands). Errors: ``DomainError`` naming the field."""
     clinic = Clinic(code=code.strip().upper(), name=name.strip(), **fields)
-    _full_clean(clinic)
+    with field_errors():
+        clinic.full_clean()
     clinic.save()
     return clinic
 
@@ -59,7 +51,8 @@ def update_clinic_settings(*, actor: Actor, changes: dict[str, Any]) -> Clinic:
     clinic = Clinic.objects.select_for_update().get(pk=actor.clinic.pk)
     for name, value in changes.items():
         setattr(clinic, name, value)
-    _full_clean(clinic)
+    with field_errors():
+        clinic.full_clean()
     clinic.save()
     return clinic
 

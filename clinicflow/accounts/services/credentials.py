@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import password_validation, update_session_auth_hash
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -16,8 +15,14 @@ from clinicflow.accounts.services.sessions import (
     rekey_session,
 )
 from clinicflow.core.audit.recorder import record
-from clinicflow.core.errors import DomainError
+from clinicflow.core.errors import DomainError, field_errors
 from clinicflow.core.models import AuditAction
+
+
+def validate_new_password(password: str, user: User, *, field: str = "password") -> None:
+    """Django's password validators, as a ``DomainError`` naming the form field."""
+    with field_errors(field):
+        password_validation.validate_password(password, user)
 
 
 @transaction.atomic
@@ -33,10 +38,7 @@ def change_password(
         raise DomainError(
             _("Choose a password different from the current one."), field="new_password"
         )
-    try:
-        password_validation.validate_password(new_password, user)
-    except ValidationError as exc:
-        raise DomainError(" ".join(exc.messages), field="new_password") from exc
+    validate_new_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])

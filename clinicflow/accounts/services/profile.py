@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clinicflow.accounts.models import User
-from clinicflow.core.errors import DomainError
+from clinicflow.core.errors import DomainError, field_errors
 
 PROFILE_FIELDS = ("first_name", "last_name", "email", "phone")
 
@@ -27,10 +26,7 @@ def update_profile(*, user: User, changes: dict[str, Any]) -> User:
     user.email = user.email.lower()
     if user.email and User.objects.exclude(pk=user.pk).filter(email__iexact=user.email).exists():
         raise DomainError(_("Another account already uses this e-mail."), field="email")
-    try:
+    with field_errors():
         user.full_clean(exclude=["password"], validate_unique=False)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(" ".join(messages), field=field) from exc
     user.save()
     return user

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth import password_validation
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicflow.accounts.lockout import clear_lockout
 from clinicflow.accounts.models import Membership, User
+from clinicflow.accounts.services.credentials import validate_new_password
 from clinicflow.core.errors import DomainError
 from clinicflow.core.models import Clinic
 from clinicflow.core.roles import Role
@@ -26,13 +25,6 @@ class Person:
     last_name: str = ""
     email: str = ""
     job_title: str = ""
-
-
-def _check_password(password: str, user: User) -> None:
-    try:
-        password_validation.validate_password(password, user)
-    except ValidationError as exc:
-        raise DomainError(" ".join(exc.messages), field="password") from exc
 
 
 @transaction.atomic
@@ -50,7 +42,7 @@ def provision_user(person: Person, *, password: str, restore: bool = False) -> U
     user.job_title = person.job_title
     user.is_active = True
     user.must_change_password = False
-    _check_password(password, user)
+    validate_new_password(password, user)
     user.set_password(password)
     user.save()
     if restore:

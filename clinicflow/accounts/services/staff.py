@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.auth import password_validation
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -21,11 +19,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinicflow.accounts.forms import AccountPasswordResetForm
 from clinicflow.accounts.lockout import clear_lockout
 from clinicflow.accounts.models import Membership, StaffLimit, User
+from clinicflow.accounts.services.credentials import validate_new_password
 from clinicflow.accounts.services.sessions import EndReason, end_user_sessions
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.audit.recorder import record
-from clinicflow.core.errors import DomainError, LimitReached
+from clinicflow.core.errors import DomainError, LimitReached, field_errors
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.core.roles import STAFF_ROLES, Role
 
@@ -86,13 +85,6 @@ def _check_limit(clinic: Clinic, role: Role, *, adding: User | None = None) -> N
             % {"clinic": clinic.name, "limit": limit.max_active, "role": Role(role).label.lower()},
             field="roles",
         )
-
-
-def _validate_password(password: str, user: User) -> None:
-    try:
-        password_validation.validate_password(password, user)
-    except ValidationError as exc:
-        raise DomainError(" ".join(exc.messages), field="password") from exc
 
 
 def _check_unique(username: str, email: str, *, exclude: User | None = None) -> None:
@@ -164,13 +156,10 @@ def create_staff(
 
     user = User(username=username)
     _apply_details(user, details)
-    try:
+    with field_errors():
         user.full_clean(exclude=["password"], validate_unique=False)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(" ".join(messages), field=field) from exc
     if password:
-        _validate_password(password, user)
+        validate_new_password(password, user)
         user.set_password(password)
         user.must_change_password = True
     elif user.email:
@@ -275,7 +264,7 @@ def set_temporary_password(*, actor: Actor, user: User, password: str) -> User:
     person's sessions end. Errors: ``DomainError`` when the password is too weak."""
     _require(actor, "staff.manage", user)
     user = User.objects.select_for_update().get(pk=user.pk)
-    _validate_password(password, user)
+    validate_new_password(password, user)
     user.set_password(password)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])

@@ -1,0 +1,96 @@
+"""Browser tests: Playwright drives Debian's Chromium against pytest-django's live server.
+
+One browser for the whole session, a fresh context (cookies, storage) for every test, the demo
+clinics and their people loaded before each test, and a screenshot in ``test-results/e2e/``
+whenever a test fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, sync_playwright
+
+from clinicflow.accounts.demo import load_demo
+
+# Playwright's sync API runs an asyncio event loop in the test's own thread (it switches to it
+# with greenlets). While that loop exists, Django sees "a running event loop" in the thread and
+# refuses every ORM call from it with SynchronousOnlyOperation — including the fixtures that
+# load the demo and pytest-django's database flush between tests. Our ORM calls really are
+# synchronous and never run on that loop, so the guard is a false alarm here. The variable is
+# process-wide: the session's browser (and so its loop) outlives the e2e tests anyway.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# Clicks and navigations give up after this long (Playwright's default is 30 s): a live server
+# on localhost answers in well under a second, so a longer wait only means a slower failure.
+# ``expect`` keeps its own default of 5 s.
+ACTION_TIMEOUT_MS = 10_000
+
+_call_report = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Keep the outcome of the test's body on the item, for the ``page`` fixture's teardown."""
+    report = yield
+    if report.when == "call":
+        item.stash[_call_report] = report
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+def _quiet_notification_channel(websocket: WebSocketRoute) -> None:
+    """Stand in for the server end of the notification WebSocket: accept it, send nothing."""
+
+
+@pytest.fixture
+def clinic_day(transactional_db) -> None:
+    """The demo clinics and a person for every role, as a clinic's morning begins."""
+    load_demo()
+
+
+@pytest.fixture
+def context(browser: Browser, live_server, clinic_day) -> Iterator[BrowserContext]:
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    # The live server speaks WSGI only; the notifications channel is an ASGI WebSocket
+    # (channels). Without a stand-in, every page would retry a refused handshake in a loop and
+    # log it as a console error.
+    context.route_web_socket(re.compile(r"/ws/notifications/$"), _quiet_notification_channel)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    page = context.new_page()
+    yield page
+    report = request.node.stash.get(_call_report, None)
+    if report is not None and report.failed:
+        folder = Path(request.config.rootpath) / "test-results" / "e2e"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.\[\]-]+", "_", request.node.name)
+        page.screenshot(path=folder / f"{name}.png", full_page=True)
