@@ -186,11 +186,13 @@ class StaffFilter(django_filters.FilterSet):
         choices=[(r.value, r.label) for r in ROLE_PRECEDENCE if r in STAFF_ROLES],
         method="filter_role",
         label=_("Role"),
+        empty_label=_("Any role"),
     )
     status = django_filters.ChoiceFilter(
         choices=[("active", _("Active")), ("inactive", _("Inactive"))],
         method="filter_status",
         label=_("Status"),
+        empty_label=_("Active or not"),
     )
 
     class Meta:

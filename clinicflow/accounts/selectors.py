@@ -19,8 +19,8 @@ class StaffOverview:
 
     @property
     def summary(self) -> str:
-        parts = [f"{count} {role.label.lower()}" for role, count in self.by_role.items() if count]
-        return ", ".join(parts)
+        parts = [f"{role.label}: {count}" for role, count in self.by_role.items() if count]
+        return " · ".join(parts)
 
 
 def _active_counts(clinic: Clinic) -> dict[Role, int]:

@@ -16,7 +16,9 @@ class AuditEventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(
         field_name="actor_label", lookup_expr="iexact", label=_("User (username)")
     )
-    action = django_filters.ChoiceFilter(choices=AuditAction.choices, label=_("Action"))
+    action = django_filters.ChoiceFilter(
+        choices=AuditAction.choices, label=_("Action"), empty_label=_("Any action")
+    )
     object_type = django_filters.CharFilter(lookup_expr="iexact", label=_("Object type"))
     object_id = django_filters.CharFilter(lookup_expr="exact", label=_("Object id"))
     since = django_filters.DateFilter(
