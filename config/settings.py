@@ -157,7 +157,14 @@ TEMPLATES = [
 SQLITE_PATH = VAR_DIR / "clinicflow.sqlite3"
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # No persistent connections by default: under ASGI each request may run on another thread,
+    # so a kept-open connection is never reused and they pile up until PostgreSQL refuses more
+    # (measured by bench/). Put a pooler (PgBouncer) in front for connection reuse.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0)
+        )
+    }
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL must be set when DJANGO_ENV=production.")

@@ -24,6 +24,7 @@ FILES = [
     ("bootstrap-icons/font/fonts", "bootstrap-icons/fonts"),
     ("htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"),
     ("chart.js/dist/chart.umd.js", "chartjs/chart.umd.js"),
+    ("chart.js/dist/chart.umd.js.map", "chartjs/chart.umd.js.map"),
     ("fullcalendar/index.global.min.js", "fullcalendar/index.global.min.js"),
 ]
 

@@ -86,3 +86,11 @@ def test_error_pages_show_no_internals(client, settings):
     assert b"Page not found" in response.content
     assert b"Traceback" not in response.content
     assert b"urlpatterns" not in response.content
+
+
+def test_production_collects_static_files_with_hashed_names(tmp_path):
+    # The manifest storage follows every url() and sourceMappingURL in the vendored files:
+    # one missing file and production pages cannot render.
+    result = manage("collectstatic", "--no-input", env=PRODUCTION, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "staticfiles" / "staticfiles.json").exists()

@@ -17,14 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, s
 
 from clinicflow.accounts.demo import load_demo
 
-# Playwright's sync API runs an asyncio event loop in the test's own thread (it switches to it
-# with greenlets). While that loop exists, Django sees "a running event loop" in the thread and
-# refuses every ORM call from it with SynchronousOnlyOperation — including the fixtures that
-# load the demo and pytest-django's database flush between tests. Our ORM calls really are
-# synchronous and never run on that loop, so the guard is a false alarm here. The variable is
-# process-wide: the session's browser (and so its loop) outlives the e2e tests anyway.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,14 +45,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    """One Chromium for the e2e package, closed when the package's tests are done.
+
+    Playwright's sync API runs an asyncio event loop in the test's own thread (it switches to
+    it with greenlets). While that loop exists, Django sees "a running event loop" in the
+    thread and refuses every ORM call from it with SynchronousOnlyOperation — including the
+    fixtures that load the demo and pytest-django's database flush between tests. Our ORM
+    calls really are synchronous and never run on that loop, so the guard is a false alarm
+    here; it is lifted for exactly as long as the loop lives, and the loop ends with the
+    package, so the rest of the suite (and the servers it starts) keeps the guard.
+    """
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 def _quiet_notification_channel(websocket: WebSocketRoute) -> None:
