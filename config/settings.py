@@ -161,9 +161,7 @@ if DATABASE_URL:
     # so a kept-open connection is never reused and they pile up until PostgreSQL refuses more
     # (measured by bench/). Put a pooler (PgBouncer) in front for connection reuse.
     DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0)
-        )
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
     }
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif PRODUCTION:
