@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # trigram search lookups (used only on PostgreSQL)
     # third party
     "axes",
     "channels",
@@ -106,6 +107,7 @@ INSTALLED_APPS = [
     "clinicflow.core",
     "clinicflow.accounts",
     "clinicflow.notifications",
+    "clinicflow.patients",
 ]
 
 MIDDLEWARE = [
@@ -405,4 +407,5 @@ LOGGING = {
 # ---------------------------------------------------------------- ClinicFlow
 CLINICFLOW_DEFAULT_TIMEZONE = "Asia/Kathmandu"
 CLINICFLOW_DEFAULT_CURRENCY = "NPR"
+CLINICFLOW_DEFAULT_COUNTRY = "NP"
 CLINICFLOW_LIST_PAGE_SIZE = 50

@@ -11,6 +11,7 @@ handler500 = "clinicflow.core.views.errors.server_error"
 urlpatterns = [
     path("", include("clinicflow.core.urls")),
     path("accounts/", include("clinicflow.accounts.urls")),
+    path("patients/", include("clinicflow.patients.urls")),
     path("api/v1/", include("clinicflow.core.api_urls")),
     path("platform/", admin.site.urls),
 ]

@@ -152,6 +152,14 @@ GRANTS = {
     "audit.view": {M, A},
     "audit.export": {M, A},
     "platform.admin": {A},
+    "patients.search": WORKFORCE,
+    "patients.register": {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR, M, A},
+    "patients.edit": {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR, M, A},
+    "patients.chart": {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR, M, A},
+    "patients.clinical_edit": {Role.NURSE, Role.DOCTOR},
+    "patients.deactivate": {M, A},
+    "patients.merge": {M, A},
+    "patients.export": {M, A},
 }
 
 

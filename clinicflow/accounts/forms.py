@@ -168,10 +168,6 @@ class StaffForm(forms.Form):
             del self.fields["password"]
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=200)
-
-
 class TemporaryPasswordForm(forms.Form):
     password = forms.CharField(
         label=_("Temporary password"),

@@ -47,6 +47,11 @@ STEP_URLS = {
 }
 
 
+def actor_of(request: HttpRequest) -> Actor:
+    """Who is asking (set by ``ActorMiddleware`` on every request)."""
+    return request.actor  # type: ignore[attr-defined]
+
+
 def requires(action: str) -> Callable[[V], V]:
     """Declare the policy action of a function view: ``@requires("staff.view")``."""
     policy.rule_for(action)  # an unknown action fails at import, not at the first request

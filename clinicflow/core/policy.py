@@ -19,7 +19,7 @@ from typing import Any
 from django.db.models import Model, Q, QuerySet
 
 from clinicflow.core.actor import Actor
-from clinicflow.core.roles import ALL_ROLES, STAFF_ROLES, Role
+from clinicflow.core.roles import ALL_ROLES, CLINICAL_ROLES, STAFF_ROLES, Role
 
 # ---------------------------------------------------------------- object rules
 
@@ -130,6 +130,8 @@ def grant(
 
 MANAGEMENT = frozenset({Role.MANAGER, Role.ADMIN})
 WORKFORCE = STAFF_ROLES | {Role.ADMIN}
+#: Who registers patients and opens their charts: the front desk, the clinicians, management.
+FRONT_AND_CLINIC = CLINICAL_ROLES | {Role.RECEPTIONIST} | MANAGEMENT
 
 # ---------------------------------------------------------------- the table
 
@@ -163,6 +165,19 @@ POLICY: dict[str, Rule] = {
     "staff.manage_managers": grant({Role.ADMIN}, "Give or take the manager role; manage managers."),
     "audit.view": grant(MANAGEMENT, "Read the clinic's audit trail."),
     "audit.export": grant(MANAGEMENT, "Export the clinic's audit trail to CSV."),
+    # Patients.
+    "patients.search": grant(WORKFORCE, "Find patients by name, phone, e-mail or MRN."),
+    "patients.register": grant(FRONT_AND_CLINIC, "Register a patient."),
+    "patients.edit": grant(FRONT_AND_CLINIC, "Edit a patient's details."),
+    "patients.chart": grant(
+        FRONT_AND_CLINIC, "Open a patient's chart: details, allergies, problems, timeline."
+    ),
+    "patients.clinical_edit": grant(
+        CLINICAL_ROLES, "Record allergies and conditions; resolve or correct them."
+    ),
+    "patients.deactivate": grant(MANAGEMENT, "Deactivate or reactivate a patient record."),
+    "patients.merge": grant(MANAGEMENT, "Merge a duplicate record into the surviving one."),
+    "patients.export": grant(MANAGEMENT, "Export the patient list to CSV."),
     # The platform.
     "platform.admin": grant({Role.ADMIN}, "The platform admin site: clinics, limits, managers."),
 }

@@ -21,6 +21,7 @@ SETTINGS_FIELDS = (
     "phone",
     "email",
     "timezone",
+    "country",
     "language",
     "idle_timeout_minutes",
     "require_two_factor_for_managers",

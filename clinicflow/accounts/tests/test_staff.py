@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 
 from clinicflow.accounts.actors import actor_for
@@ -15,6 +12,7 @@ from clinicflow.accounts.services.staff import StaffDetails, create_staff
 from clinicflow.core.errors import DomainError, LimitReached
 from clinicflow.core.models import Clinic
 from clinicflow.core.roles import Role
+from tests.concurrency import at_once
 from tests.factories import member, staff_limit
 
 pytestmark = pytest.mark.django_db
@@ -192,12 +190,9 @@ def test_two_managers_adding_the_last_doctor_at_once_cannot_both_succeed():
     clinic = Clinic.objects.create(code="RACE", name="Race Clinic")
     managers = [member(Role.MANAGER, clinic, username=f"mgr{n}") for n in range(2)]
     staff_limit(clinic, Role.DOCTOR, 1)
-    start = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def add(n: int) -> None:
+    def add(n: int) -> str:
         try:
-            start.wait()
             create_staff(
                 actor=actor_for(managers[n]),
                 username=f"racer{n}",
@@ -205,16 +200,11 @@ def test_two_managers_adding_the_last_doctor_at_once_cannot_both_succeed():
                 roles=[Role.DOCTOR],
                 password="Temporary-pass-31",
             )
-            outcomes.append("added")
         except LimitReached:
-            outcomes.append("refused")
-        finally:
-            connection.close()
+            return "refused"
+        return "added"
 
-    threads = [threading.Thread(target=add, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = at_once(add, 2)
+    assert not errors
     assert sorted(outcomes) == ["added", "refused"]
     assert Membership.objects.filter(clinic=clinic, role=Role.DOCTOR, is_active=True).count() == 1

@@ -21,8 +21,7 @@ from clinicflow.accounts.forms import (
 )
 from clinicflow.accounts.readiness import requires_two_factor
 from clinicflow.accounts.services import credentials
-from clinicflow.core.access import requires
-from clinicflow.core.actor import Actor
+from clinicflow.core.access import actor_of, requires
 from clinicflow.core.errors import DomainError
 
 
@@ -97,7 +96,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @requires("auth.two_factor")
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app (start, then confirm with a code), or remove it."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     user = request.user
     operation = request.POST.get("operation") if request.method == "POST" else None
     token_form = TokenForm(request.POST if operation == "confirm" else None)

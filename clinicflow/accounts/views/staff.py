@@ -14,22 +14,19 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinicflow.accounts.forms import ReasonForm, StaffFilter, StaffForm, TemporaryPasswordForm
+from clinicflow.accounts.forms import StaffFilter, StaffForm, TemporaryPasswordForm
 from clinicflow.accounts.lockout import is_locked_out
 from clinicflow.accounts.models import User
 from clinicflow.accounts.selectors import staff_limits_overview, staff_queryset
 from clinicflow.accounts.services import staff as staff_services
 from clinicflow.accounts.services.credentials import confirmed_device
 from clinicflow.core import policy
-from clinicflow.core.access import access_object, requires
+from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import DomainError
+from clinicflow.core.forms import ReasonForm
 from clinicflow.core.lists import FilteredListView
 from clinicflow.core.roles import Role
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
 
 
 def _staff(actor: Actor) -> QuerySet[Any]:
@@ -56,12 +53,12 @@ class StaffListView(FilteredListView):
     page_descending = False
 
     def base_queryset(self) -> QuerySet[Any]:
-        actor = _actor(self.request)
+        actor = actor_of(self.request)
         return policy.restrict(actor, self.policy_action, _staff(actor))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        actor = _actor(self.request)
+        actor = actor_of(self.request)
         assert actor.clinic is not None
         context["limits"] = staff_limits_overview(actor.clinic)
         context["may_manage"] = policy.allows(actor, "staff.manage")
@@ -89,7 +86,7 @@ def _staff_form(actor: Actor, data: Any, *, creating: bool, **kwargs: Any) -> St
 
 @requires("staff.manage")
 def staff_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     form = _staff_form(actor, request.POST or None, creating=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -112,7 +109,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 @requires("staff.view")
 def staff_detail(request: HttpRequest, pk: Any) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     person = _person(actor, "staff.view", pk)
     may_manage = policy.allows_object(actor, "staff.manage", person)
     return render(
@@ -133,7 +130,7 @@ def staff_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @requires("staff.manage")
 def staff_edit(request: HttpRequest, pk: Any) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     person = _person(actor, "staff.manage", pk)
     initial = {
         "first_name": person.first_name,
@@ -210,7 +207,7 @@ OPERATIONS: dict[str, Operation] = {
 @requires("staff.manage")
 @require_POST
 def staff_operation(request: HttpRequest, pk: Any, operation: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     person = _person(actor, "staff.manage", pk)
     op = OPERATIONS[operation]
     data: dict[str, Any] = {}

@@ -31,6 +31,7 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR_REMOVED = "two_factor_removed", _("Second factor removed")
     CLINIC_SWITCHED = "clinic_switched", _("Switched clinic")
     PERMISSION_DENIED = "permission_denied", _("Permission denied")
+    MERGE = "merge", _("Records merged")
 
 
 class AuditChain(models.Model):

@@ -39,6 +39,10 @@ def default_currency() -> str:
     return str(settings.CLINICFLOW_DEFAULT_CURRENCY)
 
 
+def default_country() -> str:
+    return str(settings.CLINICFLOW_DEFAULT_COUNTRY)
+
+
 class Clinic(Audited, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=120)
@@ -65,6 +69,13 @@ class Clinic(Audited, models.Model):
         max_length=3,
         default=default_currency,
         validators=[RegexValidator(CURRENCY_PATTERN, _("A three-letter ISO 4217 code."))],
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default=default_country,
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("A two-letter ISO 3166 code, e.g. NP."))],
+        help_text=_("Phone numbers without a country code are read as this country's."),
     )
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
@@ -96,6 +107,9 @@ class Clinic(Audited, models.Model):
             models.CheckConstraint(
                 condition=models.Q(currency__regex=CURRENCY_PATTERN),
                 name="clinic_currency_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(country__regex=r"^[A-Z]{2}$"), name="clinic_country_format"
             ),
             models.CheckConstraint(
                 condition=models.Q(idle_timeout_minutes__isnull=True)

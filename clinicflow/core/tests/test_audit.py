@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -16,6 +14,7 @@ from clinicflow.core.audit.context import audit_context
 from clinicflow.core.audit.recorder import SECRET_MARK, record
 from clinicflow.core.models import AuditAction, AuditChain, AuditEvent, Clinic
 from clinicflow.core.roles import Role
+from tests.concurrency import at_once
 from tests.factories import ClinicFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -138,24 +137,12 @@ def test_postgres_refuses_to_change_or_delete_audit_events(clinic, sql):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_keep_one_unbroken_chain_per_clinic():
     clinic = Clinic.objects.create(code="CON", name="Concurrent Clinic")
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
 
     def write(n: int) -> None:
-        try:
-            start.wait()
-            for i in range(10):
-                record(AuditAction.EXPORT, clinic_id=clinic.pk, object_repr=f"{n}-{i}")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i in range(10):
+            record(AuditAction.EXPORT, clinic_id=clinic.pk, object_repr=f"{n}-{i}")
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _results, errors = at_once(write, 4)
     assert not errors
     chain = AuditChain.objects.get(clinic=clinic)
     assert chain.last_seq == events(clinic=clinic).count() == 41  # 40 + the clinic's creation

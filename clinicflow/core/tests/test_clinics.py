@@ -18,6 +18,7 @@ def test_manager_changes_the_clinics_timezone_and_idle_timeout(manager, clinic, 
         {
             "name": clinic.name,
             "timezone": "Asia/Kolkata",
+            "country": "IN",
             "language": "en",
             "idle_timeout_minutes": "15",
         },
@@ -35,7 +36,13 @@ def test_manager_changes_the_clinics_timezone_and_idle_timeout(manager, clinic, 
     ],
 )
 def test_bad_settings_are_refused_at_the_field(manager, clinic, sign_in, field, value, message):
-    data = {"name": clinic.name, "timezone": clinic.timezone, "language": "en", field: value}
+    data = {
+        "name": clinic.name,
+        "timezone": clinic.timezone,
+        "country": "NP",
+        "language": "en",
+        field: value,
+    }
     response = sign_in(manager).post(reverse("core:clinic_settings"), data)
     assert message in response.content.decode()
     clinic.refresh_from_db()

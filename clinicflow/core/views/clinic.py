@@ -8,8 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from clinicflow.accounts.selectors import staff_limits_overview
-from clinicflow.core.access import requires
-from clinicflow.core.actor import Actor
+from clinicflow.core.access import actor_of, requires
 from clinicflow.core.errors import DomainError
 from clinicflow.core.forms import ClinicSettingsForm
 from clinicflow.core.services import update_clinic_settings
@@ -17,7 +16,7 @@ from clinicflow.core.services import update_clinic_settings
 
 @requires("clinic.settings")
 def clinic_settings(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     assert actor.clinic is not None
     form = ClinicSettingsForm(request.POST or None, instance=actor.clinic)
     if request.method == "POST" and form.is_valid():

@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinicflow.core.access import requires
-from clinicflow.core.actor import Actor
+from clinicflow.core.access import actor_of, requires
 from clinicflow.core.dashboards import dashboard_for
 from clinicflow.core.errors import DomainError
 from clinicflow.core.services import switch_clinic
@@ -53,7 +52,7 @@ def health(request: HttpRequest) -> JsonResponse:
 
 @requires("dashboard.view")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     dashboard = dashboard_for(actor)
     return render(request, dashboard.template, {"dashboard": dashboard, "now": timezone.now()})
 
@@ -61,7 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @requires("clinic.switch")
 @require_POST
 def clinic_switch(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     try:
         clinic = switch_clinic(
             request=request, actor=actor, clinic_id=request.POST.get("clinic", "")

@@ -1,0 +1,84 @@
+"""What the patients app contributes to the chart's timeline and to merges."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from clinicflow.core.models import AuditAction, AuditEvent
+from clinicflow.patients import merging, timeline
+from clinicflow.patients.models import Allergy, Condition, Patient
+from clinicflow.patients.timeline import TimelineEntry
+
+#: Field names people read on the timeline instead of the column names.
+_HIDDEN_IN_EDITS = {"allergy_statement"}
+
+
+def registration_and_edits(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
+    """Registration and each edit of the details, from the audit trail (one query)."""
+    events = (
+        AuditEvent.objects.for_clinic(patient.clinic)
+        .filter(
+            object_type=Patient._meta.label_lower,
+            object_id=str(patient.pk),
+            action__in=[AuditAction.CREATE, AuditAction.UPDATE, AuditAction.MERGE],
+        )
+        .order_by("-occurred_at")[:limit]
+    )
+    for event in events:
+        if event.action == AuditAction.CREATE:
+            yield TimelineEntry(
+                event.occurred_at,
+                "registration",
+                _("Registered"),
+                event.actor_label,
+                "bi-person-plus",
+            )
+        elif event.action == AuditAction.MERGE:
+            yield TimelineEntry(
+                event.occurred_at,
+                "merge",
+                _("Record %(mrn)s merged in") % {"mrn": event.changes.get("merged", "")},
+                event.actor_label,
+                "bi-intersect",
+            )
+        else:
+            fields = sorted(set(event.changes) - _HIDDEN_IN_EDITS)
+            if fields:
+                yield TimelineEntry(
+                    event.occurred_at,
+                    "edit",
+                    _("Details changed: %(fields)s")
+                    % {"fields": ", ".join(f.replace("_", " ") for f in fields)},
+                    event.actor_label,
+                    "bi-pencil",
+                )
+
+
+def allergies_and_conditions(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
+    for model, kind, icon in (
+        (Allergy, "allergy", "bi-exclamation-octagon"),
+        (Condition, "condition", "bi-clipboard2-pulse"),
+    ):
+        rows = (
+            model.objects.for_clinic(patient.clinic)
+            .filter(patient=patient)
+            .select_related("recorded_by")
+            .order_by("-recorded_at")[:limit]
+        )
+        for row in rows:
+            who = str(row.recorded_by) if row.recorded_by else ""
+            label = (
+                _("Allergy recorded: %(what)s")
+                if kind == "allergy"
+                else _("Problem recorded: %(what)s")
+            )
+            yield TimelineEntry(row.recorded_at, kind, label % {"what": row}, who, icon)
+
+
+def register() -> None:
+    timeline.register_source("patients.registration", registration_and_edits)
+    timeline.register_source("patients.allergies_conditions", allergies_and_conditions)
+    merging.register_mover("allergies", merging.move_rows(Allergy))
+    merging.register_mover("conditions", merging.move_rows(Condition))

@@ -1,0 +1,76 @@
+"""Forms of the patient pages: they parse input; the services decide and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.patients.models import (
+    Allergy,
+    AllergySeverity,
+    ClinicalStatus,
+    Condition,
+    Patient,
+)
+from clinicflow.patients.services import DETAIL_FIELDS
+
+
+class PatientForm(forms.ModelForm):
+    age_years = forms.IntegerField(
+        label=_("Age in years (if the birth date is not known)"),
+        required=False,
+        min_value=0,
+        max_value=130,
+    )
+
+    class Meta:
+        model = Patient
+        fields = list(DETAIL_FIELDS)
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "current_medications": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+            "emergency_contact_phone": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for name in ("phone", "emergency_contact_phone"):
+            self.fields[name].help_text = _("With or without the country code.")
+
+    def details(self) -> dict[str, Any]:
+        """What the services take: the detail fields, and the age when no birth date is known."""
+        data = {name: self.cleaned_data[name] for name in DETAIL_FIELDS}
+        if self.cleaned_data.get("age_years") is not None and not data["birth_date"]:
+            data["age_years"] = self.cleaned_data["age_years"]
+        return data
+
+
+class AllergyForm(forms.ModelForm):
+    class Meta:
+        model = Allergy
+        fields = ["substance", "reaction", "severity"]
+
+    severity = forms.ChoiceField(choices=AllergySeverity.choices, initial=AllergySeverity.MODERATE)
+
+
+class ConditionForm(forms.ModelForm):
+    class Meta:
+        model = Condition
+        fields = ["description", "icd10_code", "onset"]
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ClinicalStatus.choices)
+    reason = forms.CharField(max_length=200, required=False)
+
+
+class MergeForm(forms.Form):
+    survivor = forms.CharField(
+        label=_("MRN of the record to keep"), max_length=20, help_text=_("e.g. KTM-000123")
+    )
+    reason = forms.CharField(label=_("Why these are the same person"), max_length=200)

@@ -1,0 +1,131 @@
+"""Reads of patient records: search, likely duplicates, the chart."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from clinicflow.core.models import Clinic
+from clinicflow.patients.models import Allergy, ClinicalStatus, Condition, Patient
+from clinicflow.patients.phones import phone_query
+
+MRN_PATTERN = re.compile(r"^(?:(?P<code>[A-Za-z][A-Za-z0-9]{1,7})-)?(?P<seq>\d{1,9})$")
+#: Names closer than this (trigram similarity, 0–1) count as a match.
+NAME_THRESHOLD = 0.3
+SQLITE_THRESHOLD = 0.6
+DUPLICATE_NAME_THRESHOLD = 0.75
+
+
+def in_clinic(clinic: Clinic) -> QuerySet[Patient]:
+    return Patient.objects.for_clinic(clinic)
+
+
+def _name_matches(qs: QuerySet[Patient], text: str, limit: int) -> list[Patient]:
+    """Patients whose name is like ``text``, best first: typos and word order forgiven."""
+    text = " ".join(text.lower().split())
+    if connection.vendor == "postgresql":
+        # ``%`` uses the GIN trigram index; similarity then ranks the few that pass.
+        return list(
+            qs.filter(search_name__trigram_similar=text)
+            .annotate(rank=TrigramSimilarity("search_name", text))
+            .order_by("-rank", "family_name", "mrn_seq")[:limit]
+        )
+    # SQLite: a candidate shares a three-letter piece with the words typed; candidates are
+    # ranked by a similarity that ignores word order. Fine for an embedded, small clinic.
+    pieces = {w[i : i + 3] for w in text.split() for i in range(max(len(w) - 2, 1))}
+    loose = Q()
+    for piece in pieces:
+        loose |= Q(search_name__contains=piece)
+    candidates = list(qs.filter(loose)[:500])
+    wanted = _word_sorted(text)
+    scored = [(_similar(wanted, _word_sorted(p.search_name)), p) for p in candidates]
+    scored.sort(key=lambda pair: pair[0], reverse=True)
+    return [patient for score, patient in scored if score >= SQLITE_THRESHOLD][:limit]
+
+
+def _word_sorted(name: str) -> str:
+    return " ".join(sorted(name.lower().split()))
+
+
+def _similar(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def search_patients(
+    clinic: Clinic, text: str, *, limit: int = 20, active_only: bool = True
+) -> list[Patient]:
+    """Patients of the clinic matching an MRN, a phone number, an e-mail or a name (one or two
+    queries, whatever the number of patients)."""
+    text = text.strip()
+    if not text:
+        return []
+    qs = in_clinic(clinic)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    mrn = MRN_PATTERN.match(text)
+    if mrn and (mrn["code"] is None or mrn["code"].upper() == clinic.code):
+        found = list(qs.filter(mrn_seq=int(mrn["seq"]))[:1])
+        if found or mrn["code"]:
+            return found
+    if "@" in text:
+        return list(qs.filter(email__iexact=text)[:limit])
+    phone = phone_query(text, region=clinic.country)
+    digits = re.sub(r"\D", "", text)
+    if phone:
+        return list(qs.filter(phone=phone)[:limit])
+    if len(digits) >= 6 and not re.search(r"[A-Za-z]", text):
+        return list(qs.filter(phone__endswith=digits)[:limit])  # a partly typed number
+    return _name_matches(qs, text, limit)
+
+
+def likely_duplicates(clinic: Clinic, patient: Patient, *, limit: int = 5) -> list[Patient]:
+    """Records that may be the same person: the same phone, or a similar name with the same
+    birth date."""
+    qs = in_clinic(clinic).filter(is_active=True).exclude(pk=patient.pk)
+    found: dict[Any, Patient] = {}
+    if patient.phone:
+        for match in qs.filter(phone=patient.phone)[:limit]:
+            found[match.pk] = match
+    if patient.birth_date:
+        same_day = qs.filter(birth_date=patient.birth_date)
+        name = _word_sorted(f"{patient.given_name} {patient.family_name}")
+        for match in same_day[:200]:
+            if _similar(name, _word_sorted(match.search_name)) >= DUPLICATE_NAME_THRESHOLD:
+                found.setdefault(match.pk, match)
+    return list(found.values())[:limit]
+
+
+@dataclass(frozen=True)
+class ChartSummary:
+    allergies: list[Allergy]
+    conditions: list[Condition]
+
+    @property
+    def active_allergies(self) -> list[Allergy]:
+        return [a for a in self.allergies if a.status == ClinicalStatus.ACTIVE]
+
+
+def chart_summary(patient: Patient) -> ChartSummary:
+    """Allergies and conditions shown on the chart (entered-in-error ones are kept, not shown)."""
+    shown = ~Q(status=ClinicalStatus.ENTERED_IN_ERROR)
+    allergies = Allergy.objects.for_clinic(patient.clinic).filter(shown, patient=patient)
+    conditions = Condition.objects.for_clinic(patient.clinic).filter(shown, patient=patient)
+    return ChartSummary(
+        allergies=list(allergies.select_related("recorded_by")),
+        conditions=list(conditions.select_related("recorded_by")),
+    )
+
+
+def active_allergies(patient: Patient) -> list[Allergy]:
+    """For the red banner on every page about the patient."""
+    return list(
+        Allergy.objects.for_clinic(patient.clinic).filter(
+            patient=patient, status=ClinicalStatus.ACTIVE
+        )
+    )

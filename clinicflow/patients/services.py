@@ -1,0 +1,317 @@
+"""Every write on patient records: registration (with its MRN and duplicate check), edits,
+allergies and conditions, deactivation and merging. Views and the API call these; each is one
+transaction that takes its row locks before its first audited write."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinicflow.core import policy
+from clinicflow.core.actor import Actor
+from clinicflow.core.audit.recorder import record
+from clinicflow.core.errors import Conflict, DomainError, field_errors
+from clinicflow.core.models import AuditAction, Clinic
+from clinicflow.patients import merging
+from clinicflow.patients.models import (
+    Allergy,
+    AllergyStatement,
+    ClinicalStatus,
+    Condition,
+    MrnCounter,
+    Patient,
+)
+from clinicflow.patients.phones import normalise_phone
+from clinicflow.patients.selectors import likely_duplicates
+
+#: What registration and editing may set (everything else is the system's).
+DETAIL_FIELDS = (
+    "given_name",
+    "family_name",
+    "sex",
+    "birth_date",
+    "phone",
+    "email",
+    "address",
+    "blood_group",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relation",
+    "height_cm",
+    "weight_kg",
+    "current_medications",
+    "notes",
+)
+OLDEST_AGE = 130
+
+
+class PossibleDuplicates(Conflict):
+    """Registration found records that may be the same person; the user decides."""
+
+    default_code = "possible_duplicates"
+
+    def __init__(self, candidates: list[Patient]):
+        super().__init__(
+            _("This person may already be registered. Open the record, or confirm a new one.")
+        )
+        self.candidates = candidates
+
+
+def _require(actor: Actor, action: str, patient: Patient | None = None) -> Clinic:
+    if actor.clinic is None or not policy.allows(actor, action):
+        raise DomainError(_("You may not do this."), code="forbidden")
+    if patient is not None and not policy.allows_object(actor, action, patient):
+        raise DomainError(_("You may not do this."), code="forbidden")
+    return actor.clinic
+
+
+def _today(clinic: Clinic) -> date:
+    return timezone.localtime(timezone.now(), clinic.zone).date()
+
+
+def _apply(patient: Patient, clinic: Clinic, details: Mapping[str, Any]) -> None:
+    unknown = set(details) - set(DETAIL_FIELDS) - {"age_years"}
+    if unknown:
+        raise DomainError(_("These fields cannot be set: %s") % ", ".join(sorted(unknown)))
+    for name, value in details.items():
+        if name != "age_years":
+            setattr(patient, name, value.strip() if isinstance(value, str) else value)
+    patient.email = patient.email.lower()
+    patient.phone = normalise_phone(patient.phone, region=clinic.country)
+    patient.emergency_contact_phone = normalise_phone(
+        patient.emergency_contact_phone, region=clinic.country, field="emergency_contact_phone"
+    )
+    _apply_birth(patient, clinic, details)
+    if not patient.given_name:
+        raise DomainError(_("A given name is needed."), field="given_name")
+    if not patient.family_name:
+        raise DomainError(_("A family name is needed."), field="family_name")
+    patient.search_name = f"{patient.given_name} {patient.family_name}".lower()
+
+
+def _apply_birth(patient: Patient, clinic: Clinic, details: Mapping[str, Any]) -> None:
+    """A birth date, or — when only an age is known — an estimated one."""
+    today = _today(clinic)
+    age = details.get("age_years")
+    if details.get("birth_date"):
+        patient.birth_date_estimated = False
+    elif age not in (None, ""):
+        years = int(age)
+        if not 0 <= years <= OLDEST_AGE:
+            raise DomainError(_("An age between 0 and 130 years, please."), field="age_years")
+        patient.birth_date = today.replace(year=today.year - years, month=1, day=1)
+        patient.birth_date_estimated = True
+    if patient.birth_date is None:
+        return
+    if patient.birth_date > today:
+        raise DomainError(_("The birth date cannot be in the future."), field="birth_date")
+    if patient.birth_date < today - timedelta(days=365 * OLDEST_AGE + 32):
+        raise DomainError(_("That birth date is more than 130 years ago."), field="birth_date")
+
+
+def _next_mrn(clinic: Clinic) -> tuple[int, str]:
+    """The next record number of the clinic, from its counter row, locked until commit."""
+    MrnCounter.objects.for_clinic(clinic).get_or_create(clinic=clinic)
+    counter = MrnCounter.objects.for_clinic(clinic).select_for_update().get()
+    counter.last_seq += 1
+    counter.save(update_fields=["last_seq"])
+    return counter.last_seq, f"{clinic.code}-{counter.last_seq:06d}"
+
+
+@transaction.atomic
+def register_patient(
+    *, actor: Actor, details: Mapping[str, Any], confirm_new: bool = False
+) -> Patient:
+    """Register a patient in the actor's clinic with the next MRN.
+
+    Rules: given and family name; a birth date not in the future nor over 130 years ago, or an
+    age (stored as an estimated birth date); phone and e-mail valid. Unless ``confirm_new``,
+    likely duplicates (same phone, or similar name with the same birth date) stop the
+    registration. Errors: ``DomainError`` naming the field; ``PossibleDuplicates``.
+    """
+    clinic = _require(actor, "patients.register")
+    patient = Patient(clinic=clinic, created_by=actor.user)
+    _apply(patient, clinic, details)
+    with field_errors():
+        patient.full_clean(exclude=["mrn", "mrn_seq", "search_name"], validate_unique=False)
+    if not confirm_new:
+        candidates = likely_duplicates(clinic, patient)
+        if candidates:
+            raise PossibleDuplicates(candidates)
+    patient.mrn_seq, patient.mrn = _next_mrn(clinic)
+    patient.save(force_insert=True)
+    return patient
+
+
+@transaction.atomic
+def update_patient(*, actor: Actor, patient: Patient, changes: Mapping[str, Any]) -> Patient:
+    """Edit a patient's details; each changed field is audited old → new.
+    Errors: ``DomainError`` naming the field."""
+    clinic = _require(actor, "patients.edit", patient)
+    patient = Patient.objects.for_clinic(clinic).select_for_update().get(pk=patient.pk)
+    _apply(patient, clinic, changes)
+    with field_errors():
+        patient.full_clean(exclude=["mrn", "mrn_seq", "search_name"], validate_unique=False)
+    patient.save()
+    return patient
+
+
+def _locked(patient: Patient) -> Patient:
+    return Patient.objects.for_clinic(patient.clinic).select_for_update().get(pk=patient.pk)
+
+
+@transaction.atomic
+def record_allergy(
+    *, actor: Actor, patient: Patient, substance: str, reaction: str = "", severity: str
+) -> Allergy:
+    """Record an allergy; the patient's statement becomes "allergies recorded"."""
+    clinic = _require(actor, "patients.clinical_edit", patient)
+    patient = _locked(patient)
+    allergy = Allergy(
+        clinic=clinic,
+        patient=patient,
+        substance=substance.strip(),
+        reaction=reaction.strip(),
+        severity=severity,
+        recorded_by=actor.user,
+    )
+    if not allergy.substance:
+        raise DomainError(_("Name the substance."), field="substance")
+    with field_errors():
+        allergy.full_clean(exclude=["patient", "clinic", "recorded_by"])
+    allergy.save()
+    if patient.allergy_statement != AllergyStatement.RECORDED:
+        patient.allergy_statement = AllergyStatement.RECORDED
+        patient.save(update_fields=["allergy_statement", "updated_at"])
+    return allergy
+
+
+@transaction.atomic
+def record_no_known_allergies(*, actor: Actor, patient: Patient) -> Patient:
+    """The patient was asked and knows of no allergy. Refused while an allergy is active."""
+    clinic = _require(actor, "patients.clinical_edit", patient)
+    patient = _locked(patient)
+    active = Allergy.objects.for_clinic(clinic).filter(
+        patient=patient, status=ClinicalStatus.ACTIVE
+    )
+    if active.exists():
+        raise DomainError(_("Resolve or correct the recorded allergies first: they say otherwise."))
+    patient.allergy_statement = AllergyStatement.NONE_KNOWN
+    patient.save(update_fields=["allergy_statement", "updated_at"])
+    return patient
+
+
+@transaction.atomic
+def record_condition(
+    *, actor: Actor, patient: Patient, description: str, icd10_code: str = "", onset: str = ""
+) -> Condition:
+    """Add to the patient's problem list."""
+    clinic = _require(actor, "patients.clinical_edit", patient)
+    condition = Condition(
+        clinic=clinic,
+        patient=patient,
+        description=description.strip(),
+        icd10_code=icd10_code.strip().upper(),
+        onset=onset.strip(),
+        recorded_by=actor.user,
+    )
+    if not condition.description:
+        raise DomainError(_("Describe the condition."), field="description")
+    with field_errors():
+        condition.full_clean(exclude=["patient", "clinic", "recorded_by"])
+    condition.save()
+    return condition
+
+
+@transaction.atomic
+def change_record_status(
+    *, actor: Actor, entry: Allergy | Condition, status: str, reason: str = ""
+) -> Allergy | Condition:
+    """Resolve an allergy or condition, or mark it entered in error (kept, hidden, with a
+    reason). Errors: ``DomainError`` for an unknown status or a missing reason."""
+    _require(actor, "patients.clinical_edit", entry.patient)
+    if status not in ClinicalStatus.values:
+        raise DomainError(_("Unknown status."), field="status")
+    if status == ClinicalStatus.ENTERED_IN_ERROR and not reason.strip():
+        raise DomainError(_("Say why this was entered in error."), field="reason")
+    model = type(entry)
+    entry = model.objects.for_clinic(entry.clinic).select_for_update().get(pk=entry.pk)
+    entry.status = status
+    entry.status_reason = reason.strip()[:200]
+    entry.save(update_fields=["status", "status_reason"])
+    return entry
+
+
+@transaction.atomic
+def deactivate_patient(*, actor: Actor, patient: Patient, reason: str) -> Patient:
+    """Take a record out of use (never deleted). Errors: ``DomainError`` without a reason."""
+    _require(actor, "patients.deactivate", patient)
+    if not reason.strip():
+        raise DomainError(_("Say why this record is being deactivated."), field="reason")
+    patient = _locked(patient)
+    patient.is_active = False
+    patient.inactive_reason = reason.strip()[:200]
+    patient.save(update_fields=["is_active", "inactive_reason", "updated_at"])
+    return patient
+
+
+@transaction.atomic
+def reactivate_patient(*, actor: Actor, patient: Patient) -> Patient:
+    _require(actor, "patients.deactivate", patient)
+    patient = _locked(patient)
+    if patient.merged_into_id:
+        raise DomainError(_("A merged record stays merged."))
+    patient.is_active = True
+    patient.inactive_reason = ""
+    patient.save(update_fields=["is_active", "inactive_reason", "updated_at"])
+    return patient
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    survivor: Patient
+    moved: dict[str, int]
+
+
+@transaction.atomic
+def merge_patients(
+    *, actor: Actor, duplicate: Patient, survivor: Patient, reason: str
+) -> MergeReport:
+    """Fold ``duplicate`` into ``survivor``: every registered mover moves its rows, the
+    duplicate is deactivated and points at the survivor, and the merge is audited.
+    Errors: ``DomainError`` (same record, another clinic, already merged, no reason)."""
+    clinic = _require(actor, "patients.merge", duplicate)
+    if not policy.allows_object(actor, "patients.merge", survivor):
+        raise DomainError(_("You may not do this."), code="forbidden")
+    if duplicate.pk == survivor.pk:
+        raise DomainError(_("Choose two different records."), field="survivor")
+    if not reason.strip():
+        raise DomainError(_("Say why these records are the same person."), field="reason")
+    first, second = sorted([duplicate.pk, survivor.pk], key=str)  # one lock order for everyone
+    locked = {
+        p.pk: p
+        for p in Patient.objects.for_clinic(clinic)
+        .select_for_update()
+        .filter(pk__in=[first, second])
+        .order_by("pk")
+    }
+    duplicate, survivor = locked[duplicate.pk], locked[survivor.pk]
+    if duplicate.merged_into_id or not survivor.is_active:
+        raise DomainError(_("One of these records is already merged or inactive."))
+    moved = {name: mover(duplicate, survivor) for name, mover in merging.movers().items()}
+    duplicate.is_active = False
+    duplicate.merged_into = survivor
+    duplicate.inactive_reason = (_("Merged into %(mrn)s: ") % {"mrn": survivor.mrn} + reason)[:200]
+    duplicate.save(update_fields=["is_active", "merged_into", "inactive_reason", "updated_at"])
+    record(
+        AuditAction.MERGE,
+        obj=survivor,
+        changes={"merged": duplicate.mrn, "moved": moved, "reason": reason.strip()},
+    )
+    return MergeReport(survivor=survivor, moved=moved)

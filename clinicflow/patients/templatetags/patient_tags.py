@@ -1,0 +1,33 @@
+"""How a patient's age and phone read on a page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import template
+
+from clinicflow.patients.models import Patient
+from clinicflow.patients.phones import display_phone
+
+register = template.Library()
+
+
+@register.simple_tag
+def age(patient: Patient, today: date) -> str:
+    """ "34 y", "~34 y" for an estimated birth date, "8 m" for a baby, "—" when unknown."""
+    years = patient.age_on(today)
+    if years is None or patient.birth_date is None:
+        return "—"
+    prefix = "~" if patient.birth_date_estimated else ""
+    if years == 0 and not patient.birth_date_estimated:
+        months = (
+            (today.year - patient.birth_date.year) * 12 + today.month - patient.birth_date.month
+        )
+        months -= today.day < patient.birth_date.day
+        return f"{max(months, 0)} m"
+    return f"{prefix}{years} y"
+
+
+@register.filter
+def phone(value: str) -> str:
+    return display_phone(value)
