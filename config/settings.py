@@ -279,6 +279,7 @@ SESSION_COOKIE_NAME = "clinicflow_session"
 CSRF_COOKIE_NAME = "clinicflow_csrftoken"
 
 OTP_TOTP_ISSUER = env("OTP_ISSUER", "ClinicFlow")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Platform admins must enrol a second factor in production (clinics decide for managers).
 CLINICFLOW_ADMIN_REQUIRES_2FA = env_bool("ADMIN_REQUIRES_2FA", PRODUCTION)
 

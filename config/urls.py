@@ -4,6 +4,8 @@ walks this tree for every role."""
 from django.contrib import admin
 from django.urls import include, path
 
+from clinicflow.accounts.views.auth import password_change
+
 handler403 = "clinicflow.core.views.errors.forbidden"
 handler404 = "clinicflow.core.views.errors.not_found"
 handler500 = "clinicflow.core.views.errors.server_error"
@@ -13,5 +15,7 @@ urlpatterns = [
     path("accounts/", include("clinicflow.accounts.urls")),
     path("patients/", include("clinicflow.patients.urls")),
     path("api/v1/", include("clinicflow.core.api_urls")),
+    # The admin site's own password form would skip ending other sessions and the audit.
+    path("platform/password_change/", password_change, name="admin_password_change"),
     path("platform/", admin.site.urls),
 ]

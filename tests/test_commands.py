@@ -85,3 +85,12 @@ def test_createadmin_refuses_a_weak_password_and_creates_nothing():
     with pytest.raises(CommandError, match="too short"):
         call_command("createadmin", "--username", "root", "--password", "short")
     assert not User.objects.exists()
+
+
+def test_createadmin_never_promotes_an_existing_account(clinic):
+    from tests.factories import UserFactory
+
+    UserFactory(username="mina")
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("createadmin", "--username", "mina", "--password", "A-strong-first-password")
+    assert not Membership.objects.filter(user__username="mina", role=Role.ADMIN).exists()

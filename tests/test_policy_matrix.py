@@ -81,6 +81,20 @@ def test_every_route_names_a_known_policy_action():
     assert not missing, f"Routes without a policy entry: {missing}"
 
 
+def _unnamed(resolver: URLResolver, namespaces: tuple[str, ...] = ()) -> list[str]:
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            found += _unnamed(entry, (*namespaces, entry.namespace or ""))
+        elif not entry.name and "admin" not in namespaces:
+            found.append(str(entry.pattern))
+    return found
+
+
+def test_every_route_has_a_name_so_the_walk_reaches_it():
+    assert _unnamed(get_resolver()) == []
+
+
 def test_the_walk_found_the_routes_we_know():
     names = {r.name for r in ROUTES}
     assert {"core:dashboard", "accounts:staff_list", "api:me", "core:audit_list"} <= names

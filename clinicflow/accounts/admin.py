@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from clinicflow.accounts.models import Membership, User
+from clinicflow.accounts.services.sessions import EndReason, end_user_sessions
 
 
 class MembershipInline(admin.TabularInline):
@@ -35,3 +36,8 @@ class UserAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # people are deactivated, never deleted
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            end_user_sessions(obj, reason=EndReason.DEACTIVATED)

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 
+from clinicflow.accounts.lockout import report_failed_password
 from clinicflow.accounts.models import Membership, User
 from clinicflow.accounts.selectors import search_staff
 from clinicflow.accounts.services.credentials import confirmed_device
@@ -65,6 +66,7 @@ class SignInForm(AuthenticationForm):
             if not token:
                 raise ValidationError(self.error_messages["otp_required"], code="otp_required")
             if not device.verify_token(token):
+                report_failed_password(self.request, user.username)
                 raise ValidationError(self.error_messages["otp_invalid"], code="otp_invalid")
             self.verified_device = device
         return cleaned

@@ -11,6 +11,8 @@ from typing import Any
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -34,12 +36,20 @@ def lockout_response(
 
 
 def is_locked_out(username: str) -> bool:
+    """Locked as axes judges it: the failures of every row for the account (one per IP and
+    browser) within the cool-off add up to the limit."""
     threshold = timezone.now() - settings.AXES_COOLOFF_TIME
-    return AccessAttempt.objects.filter(
-        username=username,
-        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-        attempt_time__gte=threshold,
-    ).exists()
+    failures = AccessAttempt.objects.filter(
+        username=username, attempt_time__gte=threshold
+    ).aggregate(total=Sum("failures_since_start"))["total"]
+    return (failures or 0) >= settings.AXES_FAILURE_LIMIT
+
+
+def report_failed_password(request: HttpRequest | None, username: str) -> None:
+    """A wrong password or code typed by someone already signed in (changing the password,
+    removing a second factor) or a wrong code at sign-in: audited and counted towards the
+    lockout, like a failed sign-in."""
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
 
 
 def clear_lockout(username: str) -> int:

@@ -97,6 +97,19 @@ class User(Audited, AbstractBaseUser):
     def get_short_name(self) -> str:
         return self.first_name or self.username
 
+    @property
+    def audit_clinic_id(self) -> Any:
+        """A person's changes go in the trail of the one clinic they work in; someone of
+        several clinics, or none, belongs to the platform trail."""
+        if self.pk is None:
+            return None
+        clinics = set(
+            Membership.objects.filter(user=self, is_active=True, clinic__isnull=False)
+            .values_list("clinic_id", flat=True)
+            .distinct()[:2]
+        )
+        return clinics.pop() if len(clinics) == 1 else None
+
     @cached_property
     def is_platform_admin(self) -> bool:
         return self.is_active and self.memberships.filter(role=Role.ADMIN, is_active=True).exists()

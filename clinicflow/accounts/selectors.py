@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from clinicflow.accounts.models import Membership, StaffLimit, User, UserSession
 from clinicflow.core.models import Clinic
@@ -73,11 +73,18 @@ def staff_queryset(clinic: Clinic, base: QuerySet[Any]) -> QuerySet[Any]:
     """People holding (or having held) a staff role in the clinic, each with their roles there
     prefetched as ``clinic_memberships`` — a constant number of queries per page."""
     holders = Membership.objects.filter(clinic=clinic, role__in=STAFF_ROLES).values("user")
-    return base.filter(pk__in=holders).prefetch_related(
-        Prefetch(
-            "memberships",
-            queryset=Membership.objects.filter(clinic=clinic).order_by("role"),
-            to_attr="clinic_memberships",
+    active_here = Membership.objects.filter(
+        user=OuterRef("pk"), clinic=clinic, role__in=STAFF_ROLES, is_active=True
+    )
+    return (
+        base.filter(pk__in=holders)
+        .annotate(active_here=Exists(active_here))
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.filter(clinic=clinic).order_by("role"),
+                to_attr="clinic_memberships",
+            )
         )
     )
 

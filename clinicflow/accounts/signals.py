@@ -58,12 +58,14 @@ def on_login_failed(
 ) -> None:
     typed = str(credentials.get("username") or "")[:150]
     user = find_account(typed)
+    # For a name that matches no account, nothing typed is kept: it may be a password typed
+    # into the wrong box.
     record(
         AuditAction.LOGIN_FAILED,
         obj=user,
         object_type="" if user else "accounts.user",
-        object_repr="" if user else typed,
-        actor_label=typed,
+        object_repr="" if user else "no such account",
+        actor_label=user.username if user else "",
         clinic_id=_home_clinic_id(user),
     )
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicflow.accounts.models import StaffLimit
 from clinicflow.core.models import AuditEvent, Clinic
+
+# Second factors, lockouts and Django's groups are managed through the audited staff
+# services, never edited raw here (a TOTP secret shown here could clone anyone's factor).
+for _model in (TOTPDevice, AccessAttempt, AccessFailureLog, AccessLog, Group):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 admin.site.site_header = "ClinicFlow platform"
 admin.site.site_title = "ClinicFlow platform"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -52,7 +53,10 @@ def keyset_page(
     ordering = f"-{key}" if descending else key
     qs = queryset.order_by(ordering)
     if cursor:
-        qs = qs.filter(**{f"{key}__{'lt' if descending else 'gt'}": cursor})
+        try:
+            qs = qs.filter(**{f"{key}__{'lt' if descending else 'gt'}": cursor})
+        except (ValueError, ValidationError):  # a hand-edited link: start from the top
+            cursor = None
     rows = list(qs[: size + 1])
     next_cursor = None
     if len(rows) > size:

@@ -60,27 +60,27 @@ class OwnedBy(ObjectRule):
         return super().check(actor, obj)
 
 
-@dataclass(frozen=True)
-class StaffWithoutRoles(ObjectRule):
-    """Staff who hold none of ``roles`` in the actor's clinic (managers don't manage managers)."""
+class ClinicOnlyStaff(ObjectRule):
+    """People a manager may manage: those who work *only* in the manager's clinic and hold no
+    manager or admin role anywhere. Password, e-mail and second factor belong to the whole
+    account, so someone who also works (or is a patient) elsewhere, or who manages, is the
+    platform admin's to manage — otherwise one clinic's manager could take over an account
+    that reaches into another clinic."""
 
-    roles: frozenset[Role]
+    def protected(self, actor: Actor) -> QuerySet[Any]:
+        from clinicflow.accounts.models import Membership
 
-    def q(self, actor: Actor) -> Q:
-        return ~Q(
-            pk__in=_members_with_roles(actor, self.roles),
+        return (
+            Membership.objects.filter(is_active=True)
+            .filter(Q(role__in=[Role.MANAGER, Role.ADMIN]) | ~Q(clinic=actor.clinic))
+            .values("user")
         )
 
+    def q(self, actor: Actor) -> Q:
+        return ~Q(pk__in=self.protected(actor))
+
     def check(self, actor: Actor, obj: Model) -> bool:
-        return not _members_with_roles(actor, self.roles).filter(pk=obj.pk).exists()
-
-
-def _members_with_roles(actor: Actor, roles: frozenset[Role]) -> QuerySet[Any]:
-    from clinicflow.accounts.models import User
-
-    return User.objects.filter(
-        memberships__clinic=actor.clinic, memberships__role__in=roles, memberships__is_active=True
-    ).values("pk")
+        return not self.protected(actor).filter(user=obj.pk).exists()
 
 
 ANY = AnyObject()
@@ -102,6 +102,9 @@ class Rule:
     #: Reachable while a signed-in person still has a required step to finish (change a
     #: temporary password, enrol a second factor): the pages of those steps and logout.
     before_account_setup: bool = False
+    #: Role actions act in the actor's clinic; without one (a platform admin before the first
+    #: clinic exists) they are refused, except those that say otherwise.
+    needs_clinic: bool = True
 
 
 def public(description: str) -> Rule:
@@ -117,6 +120,7 @@ def grant(
     description: str,
     *,
     only: Mapping[Role, ObjectRule] | None = None,
+    needs_clinic: bool = True,
 ) -> Rule:
     """The roles may take the action on any object of their clinic, except where ``only``
     narrows a role to some objects."""
@@ -125,6 +129,7 @@ def grant(
         Audience.ROLES,
         description,
         grants={role: narrowed.get(role, ANY) for role in roles},
+        needs_clinic=needs_clinic,
     )
 
 
@@ -160,7 +165,7 @@ POLICY: dict[str, Rule] = {
     "staff.manage": grant(
         MANAGEMENT,
         "Create, edit, activate and deactivate staff; reset passwords, lockouts and 2FA.",
-        only={Role.MANAGER: StaffWithoutRoles(frozenset({Role.MANAGER, Role.ADMIN}))},
+        only={Role.MANAGER: ClinicOnlyStaff()},
     ),
     "staff.manage_managers": grant({Role.ADMIN}, "Give or take the manager role; manage managers."),
     "audit.view": grant(MANAGEMENT, "Read the clinic's audit trail."),
@@ -179,7 +184,9 @@ POLICY: dict[str, Rule] = {
     "patients.merge": grant(MANAGEMENT, "Merge a duplicate record into the surviving one."),
     "patients.export": grant(MANAGEMENT, "Export the patient list to CSV."),
     # The platform.
-    "platform.admin": grant({Role.ADMIN}, "The platform admin site: clinics, limits, managers."),
+    "platform.admin": grant(
+        {Role.ADMIN}, "The platform admin site: clinics, limits, managers.", needs_clinic=False
+    ),
 }
 
 #: Views mounted by a third-party URLconf carry no action attribute; their namespace names it.
@@ -212,6 +219,8 @@ def allows(actor: Actor, action: str) -> bool:
         return False
     if rule.audience is Audience.SIGNED_IN:
         return True
+    if rule.needs_clinic and actor.clinic is None:
+        return False
     return any(role in rule.grants for role in actor.roles)
 
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinicflow.accounts.lockout import report_failed_password
 from clinicflow.accounts.models import User
 from clinicflow.accounts.services.sessions import (
     EndReason,
@@ -25,20 +26,33 @@ def validate_new_password(password: str, user: User, *, field: str = "password")
         password_validation.validate_password(password, user)
 
 
-@transaction.atomic
+def _confirm_own_password(
+    request: HttpRequest | None, user: User, password: str, field: str
+) -> None:
+    """The signed-in person proves it is them. A wrong password is audited and counts towards
+    the lockout, outside any transaction so that the record survives the refusal."""
+    if not user.check_password(password):
+        report_failed_password(request, user.username)
+        raise DomainError(_("Your password was entered incorrectly."), field=field)
+
+
 def change_password(
     *, request: HttpRequest, user: User, old_password: str, new_password: str
 ) -> User:
     """Change one's own password. This session stays signed in; every other one ends.
     Errors: ``DomainError`` for a wrong old password or a weak new one."""
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if not user.check_password(old_password):
-        raise DomainError(_("Your current password was entered incorrectly."), field="old_password")
+    _confirm_own_password(request, user, old_password, "old_password")
     if old_password == new_password:
         raise DomainError(
             _("Choose a password different from the current one."), field="new_password"
         )
     validate_new_password(new_password, user, field="new_password")
+    return _set_own_password(request, user, new_password)
+
+
+@transaction.atomic
+def _set_own_password(request: HttpRequest, user: User, new_password: str) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
     user.set_password(new_password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
@@ -62,7 +76,10 @@ def password_was_reset(user: User) -> None:
 
 
 def start_totp_enrolment(user: User) -> TOTPDevice:
-    """A fresh, unconfirmed authenticator secret to show as a QR code."""
+    """A fresh, unconfirmed authenticator secret to show as a QR code. Refused while an app is
+    set up: replacing it goes through removal, which asks for the password."""
+    if confirmed_device(user) is not None:
+        raise DomainError(_("An authenticator app is already set up. Remove it first."))
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
@@ -75,20 +92,20 @@ def confirm_totp(*, user: User, token: str) -> TOTPDevice:
         raise DomainError(_("Start again: scan a new code."), field="token")
     if not device.verify_token(token.strip().replace(" ", "")):
         raise DomainError(_("That code is not right. Check the time on your phone."), field="token")
-    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    if confirmed_device(user) is not None:
+        raise DomainError(_("An authenticator app is already set up. Remove it first."))
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     record(AuditAction.TWO_FACTOR_ENABLED, obj=user)
     return device
 
 
-@transaction.atomic
-def remove_totp(*, user: User, password: str) -> None:
+def remove_totp(*, request: HttpRequest | None, user: User, password: str) -> None:
     """Remove one's own second factor, after confirming one's password."""
-    if not user.check_password(password):
-        raise DomainError(_("Your password was entered incorrectly."), field="password")
-    TOTPDevice.objects.filter(user=user).delete()
-    record(AuditAction.TWO_FACTOR_REMOVED, obj=user, changes={"by": "self"})
+    _confirm_own_password(request, user, password, "password")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        record(AuditAction.TWO_FACTOR_REMOVED, obj=user, changes={"by": "self"})
 
 
 def pending_device(user: User) -> TOTPDevice | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -152,6 +152,9 @@ def create_staff(
     username = username.strip().lower()
     if not username:
         raise DomainError(_("A username is needed."), field="username")
+    if "@" in username:
+        # Sign-in reads anything with an @ as an e-mail address.
+        raise DomainError(_("A username cannot contain @."), field="username")
     _check_unique(username, details.email.strip().lower())
 
     user = User(username=username)
@@ -169,7 +172,11 @@ def create_staff(
             _("Give a temporary password, or an e-mail address to send a set-password link to."),
             field="password",
         )
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # another manager took the name or e-mail a moment ago
+        raise DomainError(_("This username or e-mail is taken."), field="username") from None
     for role in sorted(chosen):
         _grant(user, clinic, role)
     if not password:
@@ -191,8 +198,12 @@ def update_staff(*, actor: Actor, user: User, details: StaffDetails, roles: Iter
     _apply_details(user, details)
     user.save()
 
+    # Only staff roles are edited here: a nurse who is also a patient stays a patient.
     current = {
-        Role(m.role): m for m in Membership.objects.filter(user=user, clinic=clinic, is_active=True)
+        Role(m.role): m
+        for m in Membership.objects.filter(
+            user=user, clinic=clinic, is_active=True, role__in=STAFF_ROLES
+        )
     }
     if user.pk == actor.user.pk and set(current) != chosen:
         raise DomainError(_("You cannot change your own roles."), field="roles")
@@ -219,6 +230,8 @@ def deactivate_staff(*, actor: Actor, user: User, reason: str) -> User:
         raise DomainError(_("Say why this person is being deactivated."), field="reason")
     if user.pk == actor.user.pk:
         raise DomainError(_("You cannot deactivate yourself."))
+    # The user row first, then the memberships: every service locks in this order.
+    user = User.objects.select_for_update().get(pk=user.pk)
     memberships = list(
         Membership.objects.select_for_update().filter(user=user, clinic=clinic, is_active=True)
     )
@@ -228,7 +241,6 @@ def deactivate_staff(*, actor: Actor, user: User, reason: str) -> User:
         membership.is_active = False
         membership.status_reason = reason[:200]
         membership.save(update_fields=["is_active", "status_reason"])
-    user = User.objects.select_for_update().get(pk=user.pk)
     if not Membership.objects.filter(user=user, is_active=True).exists():
         user.is_active = False
         user.save(update_fields=["is_active"])

@@ -161,15 +161,65 @@ def test_editing_roles_keeps_the_old_role_as_inactive(manager, nurse, clinic, si
     assert roles == {"nurse": False, "receptionist": True}
 
 
-def test_someone_working_in_two_clinics_keeps_their_account_when_one_lets_them_go(
-    manager, clinic, other_clinic, sign_in
-):
+@pytest.fixture
+def shared_doctor(clinic, other_clinic):
+    """A doctor who works in both clinics."""
     both = member(Role.DOCTOR, clinic, username="both")
     Membership.objects.create(user=both, clinic=other_clinic, role=Role.DOCTOR)
-    sign_in(manager).post(reverse("accounts:staff_deactivate", args=[both.pk]), {"reason": "x"})
-    both.refresh_from_db()
-    assert both.is_active
-    assert Membership.objects.get(user=both, clinic=other_clinic).is_active
+    return both
+
+
+@pytest.mark.parametrize(
+    "operation", ["staff_edit", "staff_set_password", "staff_reset_two_factor", "staff_deactivate"]
+)
+def test_a_manager_cannot_touch_an_account_that_reaches_into_another_clinic(
+    manager, shared_doctor, sign_in, operation
+):
+    client = sign_in(manager)
+    url = reverse(f"accounts:{operation}", args=[shared_doctor.pk])
+    data = {"password": "Taken-over-123", "reason": "x", "first_name": "X", "roles": ["doctor"]}
+    assert client.post(url, data).status_code == 404
+    shared_doctor.refresh_from_db()
+    assert shared_doctor.check_password("Correct-horse-42")
+    assert Membership.objects.filter(user=shared_doctor, is_active=True).count() == 2
+
+
+def test_a_manager_cannot_touch_a_manager_of_another_clinic_who_works_here(
+    manager, clinic, other_clinic_manager, sign_in
+):
+    Membership.objects.create(user=other_clinic_manager, clinic=clinic, role=Role.DOCTOR)
+    response = sign_in(manager).post(
+        reverse("accounts:staff_set_password", args=[other_clinic_manager.pk]),
+        {"password": "Taken-over-123"},
+    )
+    assert response.status_code == 404
+
+
+def test_a_manager_cannot_touch_the_platform_admin_even_as_a_doctor_here(
+    manager, clinic, admin_user, sign_in
+):
+    Membership.objects.create(user=admin_user, clinic=clinic, role=Role.DOCTOR)
+    client = sign_in(manager)
+    assert client.get(reverse("accounts:staff_detail", args=[admin_user.pk])).status_code == 200
+    response = client.post(
+        reverse("accounts:staff_edit", args=[admin_user.pk]),
+        {"first_name": "Owned", "email": "attacker@example.org", "roles": ["doctor"]},
+    )
+    assert response.status_code == 404
+    admin_user.refresh_from_db()
+    assert admin_user.email != "attacker@example.org"
+
+
+def test_the_platform_admin_lets_a_shared_doctor_go_from_one_clinic_only(
+    admin_user, clinic, other_clinic, shared_doctor, sign_in
+):
+    sign_in(admin_user).post(
+        reverse("accounts:staff_deactivate", args=[shared_doctor.pk]), {"reason": "Moved"}
+    )
+    shared_doctor.refresh_from_db()
+    assert shared_doctor.is_active
+    assert Membership.objects.get(user=shared_doctor, clinic=other_clinic).is_active
+    assert not Membership.objects.get(user=shared_doctor, clinic=clinic).is_active
 
 
 def test_create_staff_service_refuses_roles_outside_the_staff(manager, clinic, rf):
@@ -208,3 +258,21 @@ def test_two_managers_adding_the_last_doctor_at_once_cannot_both_succeed():
     assert not errors
     assert sorted(outcomes) == ["added", "refused"]
     assert Membership.objects.filter(clinic=clinic, role=Role.DOCTOR, is_active=True).count() == 1
+
+
+def test_a_username_with_an_at_sign_is_refused(manager, sign_in):
+    response = sign_in(manager).post(
+        reverse("accounts:staff_create"), {**NEW_DOCTOR, "username": "sarita@clinic"}
+    )
+    assert "cannot contain @" in response.content.decode()
+
+
+def test_editing_a_nurse_who_is_also_a_patient_keeps_her_patient_role(
+    manager, nurse, clinic, sign_in
+):
+    Membership.objects.create(user=nurse, clinic=clinic, role=Role.PATIENT)
+    sign_in(manager).post(
+        reverse("accounts:staff_edit", args=[nurse.pk]),
+        {"first_name": "Kamala", "roles": ["nurse"]},
+    )
+    assert Membership.objects.get(user=nurse, role=Role.PATIENT).is_active

@@ -19,6 +19,7 @@ from clinicflow.accounts.forms import (
     SignInForm,
     TokenForm,
 )
+from clinicflow.accounts.models import User
 from clinicflow.accounts.readiness import requires_two_factor
 from clinicflow.accounts.services import credentials
 from clinicflow.core.access import actor_of, requires
@@ -61,6 +62,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    def get_user(self, uidb64: str) -> Any:
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         credentials.password_was_reset(form.user)
@@ -79,7 +84,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
         try:
             credentials.change_password(
                 request=request,
-                user=request.user,  # type: ignore[arg-type]
+                user=actor_of(request).user,
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
             )
@@ -97,26 +102,31 @@ def password_change(request: HttpRequest) -> HttpResponse:
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app (start, then confirm with a code), or remove it."""
     actor = actor_of(request)
-    user = request.user
+    user: User = actor.user
     operation = request.POST.get("operation") if request.method == "POST" else None
     token_form = TokenForm(request.POST if operation == "confirm" else None)
     remove_form = ConfirmPasswordForm(request.POST if operation == "remove" else None)
     pending = None
 
     if operation == "start":
-        pending = credentials.start_totp_enrolment(user)  # type: ignore[arg-type]
+        try:
+            pending = credentials.start_totp_enrolment(user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
     elif operation == "confirm" and token_form.is_valid():
         try:
-            credentials.confirm_totp(user=user, token=token_form.cleaned_data["token"])  # type: ignore[arg-type]
+            credentials.confirm_totp(user=user, token=token_form.cleaned_data["token"])
         except DomainError as exc:
             token_form.add_error("token", exc.message)
-            pending = credentials.pending_device(user)  # type: ignore[arg-type]
+            pending = credentials.pending_device(user)
         else:
             messages.success(request, _("Your authenticator app is set up."))
             return redirect("accounts:two_factor")
     elif operation == "remove" and remove_form.is_valid():
         try:
-            credentials.remove_totp(user=user, password=remove_form.cleaned_data["password"])  # type: ignore[arg-type]
+            credentials.remove_totp(
+                request=request, user=user, password=remove_form.cleaned_data["password"]
+            )
         except DomainError as exc:
             remove_form.add_error("password", exc.message)
         else:
@@ -127,7 +137,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/two_factor.html",
         {
-            "device": credentials.confirmed_device(user),  # type: ignore[arg-type]
+            "device": credentials.confirmed_device(user),
             "pending": pending,
             "qr": segno.make(pending.config_url).svg_data_uri(scale=4) if pending else None,
             "token_form": token_form,

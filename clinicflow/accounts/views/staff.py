@@ -118,8 +118,7 @@ def staff_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         {
             "person": person,
             "may_manage": may_manage and person.pk != actor.user.pk,
-            "is_active_here": any(m.is_active for m in _memberships_here(person))
-            and person.is_active,
+            "is_active_here": getattr(person, "active_here", False) and person.is_active,
             "locked_out": is_locked_out(person.username),
             "has_two_factor": confirmed_device(person) is not None,
             "reason_form": ReasonForm(),

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from clinicflow.core.models import GENESIS_HASH, AuditChain, AuditEvent
+from clinicflow.core.models import GENESIS_HASH, AuditChain, AuditEvent, Clinic
 
 PLATFORM_CHAIN = "platform"
 
@@ -172,7 +172,13 @@ def _walk(chain: AuditChain) -> Iterator[ChainBreak | int]:
 
 
 def verify_chains() -> list[ChainReport]:
+    """Walk every chain; a clinic whose chain is gone altogether is reported too (its creation
+    is always audited, so every clinic has one)."""
     reports = []
+    chained = set(AuditChain.objects.exclude(clinic=None).values_list("clinic_id", flat=True))
+    for clinic_id in Clinic.objects.exclude(pk__in=chained).values_list("pk", flat=True):
+        key = chain_key(clinic_id)
+        reports.append(ChainReport(key, 0, ChainBreak(key, None, None, "the chain is missing")))
     for chain in AuditChain.objects.order_by("key"):
         count = 0
         first_break = None

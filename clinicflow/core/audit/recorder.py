@@ -73,10 +73,17 @@ def diff(instance: Audited, before: dict[str, Any] | None) -> dict[str, list[Any
     return changes
 
 
+_PLATFORM = object()
+
+
 def _clinic_id_of(instance: models.Model) -> Any:
+    """The clinic whose trail an object's events belong in; ``_PLATFORM`` for objects that
+    belong to no single clinic (they never borrow the actor's current clinic)."""
     if hasattr(instance, "audit_clinic_id"):
-        return instance.audit_clinic_id
-    return getattr(instance, "clinic_id", None)
+        clinic_id = instance.audit_clinic_id
+    else:
+        clinic_id = getattr(instance, "clinic_id", None)
+    return _PLATFORM if clinic_id is None else clinic_id
 
 
 def record(
@@ -102,6 +109,8 @@ def record(
             clinic_id = _clinic_id_of(obj)
     if clinic_id is None:
         clinic_id = ctx.resolve_clinic_id()
+    elif clinic_id is _PLATFORM:
+        clinic_id = None
     return chain.append(
         action=action,
         clinic_id=clinic_id,

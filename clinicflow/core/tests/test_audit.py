@@ -119,14 +119,29 @@ def test_verify_audit_notices_events_removed_from_the_end(clinic, capsys):
     assert "events removed at the end" in capsys.readouterr().out
 
 
+def test_verify_audit_notices_a_clinic_whose_whole_chain_was_removed(clinic, capsys):
+    chain = AuditChain.objects.get(clinic=clinic)
+    _tamper("DELETE FROM core_auditevent WHERE chain_id = %s", [chain.pk])
+    _tamper("DELETE FROM core_auditchain WHERE id = %s", [chain.pk])
+    with pytest.raises(CommandError):
+        call_command("verify_audit")
+    assert f"clinic:{clinic.pk}: chain head: the chain is missing" in capsys.readouterr().out
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize(
-    "sql", ["UPDATE core_auditevent SET action = 'view'", "DELETE FROM core_auditevent"]
+    ("sql", "message"),
+    [
+        ("UPDATE core_auditevent SET action = 'view'", "append-only"),
+        ("DELETE FROM core_auditevent", "append-only"),
+        ("UPDATE core_auditchain SET last_seq = last_seq - 1", "only moves forward"),
+        ("DELETE FROM core_auditchain", "only moves forward"),
+    ],
 )
-def test_postgres_refuses_to_change_or_delete_audit_events(clinic, sql):
+def test_postgres_refuses_to_rewrite_the_audit_trail(clinic, sql, message):
     record(AuditAction.EXPORT, clinic_id=clinic.pk)
     with (
-        pytest.raises(DatabaseError, match="append-only"),
+        pytest.raises(DatabaseError, match=message),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from clinicflow.accounts.models import User
 from clinicflow.accounts.services.provisioning import Person, provision_role, provision_user
 from clinicflow.core.audit.context import audit_context
 from clinicflow.core.errors import DomainError
@@ -44,6 +45,11 @@ class Command(BaseCommand):
         return first
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if User.objects.filter(username=options["username"].lower()).exists():
+            raise CommandError(
+                f"{options['username']} already exists; give the admin role in the platform "
+                "admin site instead."
+            )
         password = self._password(options["password"])
         person = Person(
             options["username"], options["first_name"], options["last_name"], options["email"]
