@@ -95,6 +95,17 @@ def test_every_route_has_a_name_so_the_walk_reaches_it():
     assert _unnamed(get_resolver()) == []
 
 
+def test_every_websocket_route_asks_the_policy():
+    from clinicflow.core.access import PolicyConsumer
+    from config.routing import websocket_urlpatterns
+
+    assert websocket_urlpatterns
+    for route in websocket_urlpatterns:
+        consumer = route.callback.consumer_class
+        assert issubclass(consumer, PolicyConsumer), route
+        assert consumer.policy_action in policy.POLICY, route
+
+
 def test_the_walk_found_the_routes_we_know():
     names = {r.name for r in ROUTES}
     assert {"core:dashboard", "accounts:staff_list", "api:me", "core:audit_list"} <= names

@@ -20,23 +20,30 @@ from tests.servers import BIN, running, uvicorn
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_uvicorn_serves_sign_in_pages_and_the_live_channel(nurse, settings):
-    # The server checks passwords with the configured hasher, not the suite's fast one.
+SERVED_PASSWORD = "Served-by-uvicorn-1"
+
+
+def _servable(user, settings) -> None:
+    # The server checks passwords with the configured hashers, not the suite's fast one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    nurse.password = make_password("Served-by-uvicorn-1")
-    nurse.save()
+    user.password = make_password(SERVED_PASSWORD)
+    user.save()
+
+
+def _sign_in(http: httpx.Client, username: str) -> None:
+    http.get("/accounts/login/")
+    token = http.cookies[settings.CSRF_COOKIE_NAME]
+    signed_in = http.post(
+        "/accounts/login/",
+        data={"username": username, "password": SERVED_PASSWORD, "csrfmiddlewaretoken": token},
+    )
+    assert signed_in.status_code == 302
+
+
+def test_uvicorn_serves_sign_in_pages_and_the_live_channel(nurse, settings):
+    _servable(nurse, settings)
     with uvicorn() as base, httpx.Client(base_url=base, follow_redirects=False) as http:
-        http.get("/accounts/login/")
-        token = http.cookies[settings.CSRF_COOKIE_NAME]
-        signed_in = http.post(
-            "/accounts/login/",
-            data={
-                "username": "nurse",
-                "password": "Served-by-uvicorn-1",
-                "csrfmiddlewaretoken": token,
-            },
-        )
-        assert signed_in.status_code == 302
+        _sign_in(http, "nurse")
         assert http.get("/dashboard/").status_code == 200
         session = http.cookies[settings.SESSION_COOKIE_NAME]
 
@@ -50,6 +57,22 @@ def test_uvicorn_serves_sign_in_pages_and_the_live_channel(nurse, settings):
                 return json.loads(await asyncio.wait_for(socket.recv(), 10))
 
         assert asyncio.run(hello())["type"] == "hello"
+
+
+def test_uvicorn_streams_a_large_csv_export(manager, clinic, settings):
+    from clinicflow.core.audit.recorder import record
+    from clinicflow.core.models import AuditAction
+
+    _servable(manager, settings)
+    for n in range(1200):  # more than two chunks of the async stream
+        record(AuditAction.EXPORT, clinic_id=clinic.pk, object_repr=f"row {n}")
+    with uvicorn() as base, httpx.Client(base_url=base, follow_redirects=False) as http:
+        _sign_in(http, "manager")
+        with http.stream("GET", "/audit/export.csv") as response:
+            assert response.status_code == 200
+            lines = list(response.iter_lines())
+    assert lines[0].startswith("Time (UTC),Sequence")
+    assert sum(1 for line in lines if ",row " in line) == 1200
 
 
 @pytest.fixture

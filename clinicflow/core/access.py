@@ -6,7 +6,7 @@
 - API: :class:`PolicyPermission`, DRF's default permission class, asks per viewset action.
 - WebSockets: :class:`PolicyConsumer` asks on connect.
 
-Objects are fetched through :func:`policy.restrict` (``ScopedQuerysetMixin``,
+Objects are fetched through :func:`policy.restrict` (``FilteredListView``,
 ``ScopedViewSetMixin``, :func:`access_object`), so another clinic's row, or a row the object
 rule excludes, is a 404, never a 403 that would confirm it exists.
 """
@@ -188,18 +188,6 @@ class PolicyPermission(BasePermission):
 def access_object(actor: Actor, action: str, queryset: QuerySet[Any], **lookup: Any) -> Any:
     """One object the actor may take ``action`` on, or 404 (missing and "not yours" alike)."""
     return get_object_or_404(policy.restrict(actor, action, queryset), **lookup)
-
-
-class ScopedQuerysetMixin:
-    """For generic views: the queryset is what the actor may take the view's action on."""
-
-    policy_action: str
-    model: type[Model]
-    request: HttpRequest
-
-    def get_queryset(self) -> QuerySet[Any]:
-        actor: Actor = self.request.actor  # type: ignore[attr-defined]
-        return policy.restrict(actor, self.policy_action, self.model._default_manager.all())
 
 
 class ScopedViewSetMixin:

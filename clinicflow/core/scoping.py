@@ -1,8 +1,8 @@
 """Scoping rows to a clinic, made hard to forget.
 
 Every clinic-owned model uses :class:`ClinicScopedQuerySet`. Code asks for a clinic's rows with
-``Model.objects.for_clinic(clinic)`` (views get this from ``ClinicScopedMixin`` or
-``policy.restrict``). While a request is being handled, the *scope guard* is on: evaluating a
+``Model.objects.for_clinic(clinic)`` (views get this from ``policy.restrict``, through
+``FilteredListView``, ``ScopedViewSetMixin`` and ``access_object``). While a request is being handled, the *scope guard* is on: evaluating a
 query on a clinic-owned model that was never scoped raises :class:`UnscopedQueryError`, so a
 view that forgets the scope fails loudly in the first test that opens it instead of leaking
 another clinic's rows. A query counts as scoped when it went through ``for_clinic`` or
