@@ -2,8 +2,9 @@
 
 Every clinic-owned model uses :class:`ClinicScopedQuerySet`. Code asks for a clinic's rows with
 ``Model.objects.for_clinic(clinic)`` (views get this from ``policy.restrict``, through
-``FilteredListView``, ``ScopedViewSetMixin`` and ``access_object``). While a request is being handled, the *scope guard* is on: evaluating a
-query on a clinic-owned model that was never scoped raises :class:`UnscopedQueryError`, so a
+``FilteredListView``, ``ScopedViewSetMixin`` and ``access_object``). While a request is being
+handled, the *scope guard* is on: evaluating a query on a clinic-owned model that was never
+scoped raises :class:`UnscopedQueryError`, so a
 view that forgets the scope fails loudly in the first test that opens it instead of leaking
 another clinic's rows. A query counts as scoped when it went through ``for_clinic`` or
 ``all_clinics`` (the explicit, greppable escape hatch), filters on the clinic itself, or comes
