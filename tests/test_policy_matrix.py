@@ -182,6 +182,8 @@ GRANTS = {
     "patients.edit": {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR, M, A},
     "patients.chart": {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR, M, A},
     "patients.clinical_edit": {Role.NURSE, Role.DOCTOR},
+    "patients.documents.view": {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR, M, A},
+    "patients.documents.upload": {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR, M, A},
     "patients.deactivate": {M, A},
     "patients.merge": {M, A},
     "patients.export": {M, A},

@@ -180,6 +180,12 @@ POLICY: dict[str, Rule] = {
     "patients.clinical_edit": grant(
         CLINICAL_ROLES, "Record allergies and conditions; resolve or correct them."
     ),
+    "patients.documents.view": grant(
+        FRONT_AND_CLINIC, "Open a patient's documents (each opening is audited)."
+    ),
+    "patients.documents.upload": grant(
+        FRONT_AND_CLINIC, "Upload a document for a patient; mark one filed in error."
+    ),
     "patients.deactivate": grant(MANAGEMENT, "Deactivate or reactivate a patient record."),
     "patients.merge": grant(MANAGEMENT, "Merge a duplicate record into the surviving one."),
     "patients.export": grant(MANAGEMENT, "Export the patient list to CSV."),

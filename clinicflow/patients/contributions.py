@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from clinicflow.core.models import AuditAction, AuditEvent
 from clinicflow.patients import merging, timeline
-from clinicflow.patients.models import Allergy, Condition, Patient
+from clinicflow.patients.models import (
+    Allergy,
+    Condition,
+    DocumentStatus,
+    Patient,
+    PatientDocument,
+)
 from clinicflow.patients.timeline import TimelineEntry
 
 #: Field names people read on the timeline instead of the column names.
@@ -77,7 +84,27 @@ def allergies_and_conditions(patient: Patient, limit: int) -> Iterable[TimelineE
             yield TimelineEntry(row.recorded_at, kind, label % {"what": row}, who, icon)
 
 
+def documents(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
+    rows = (
+        PatientDocument.objects.for_clinic(patient.clinic)
+        .filter(patient=patient, status=DocumentStatus.CURRENT)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at")[:limit]
+    )
+    for document in rows:
+        yield TimelineEntry(
+            document.uploaded_at,
+            "document",
+            _("Document: %(title)s") % {"title": document.title},
+            f"{document.get_category_display()} · {document.uploaded_by or ''}",
+            "bi-file-earmark-medical",
+            reverse("patients:document", args=[document.pk]),
+        )
+
+
 def register() -> None:
+    timeline.register_source("patients.documents", documents)
+    merging.register_mover("documents", merging.move_rows(PatientDocument))
     timeline.register_source("patients.registration", registration_and_edits)
     timeline.register_source("patients.allergies_conditions", allergies_and_conditions)
     merging.register_mover("allergies", merging.move_rows(Allergy))

@@ -12,6 +12,7 @@ from clinicflow.patients.models import (
     AllergySeverity,
     ClinicalStatus,
     Condition,
+    DocumentCategory,
     Patient,
 )
 from clinicflow.patients.services import DETAIL_FIELDS
@@ -74,3 +75,14 @@ class MergeForm(forms.Form):
         label=_("MRN of the record to keep"), max_length=20, help_text=_("e.g. KTM-000123")
     )
     reason = forms.CharField(label=_("Why these are the same person"), max_length=200)
+
+
+class DocumentForm(forms.Form):
+    file = forms.FileField(label=_("File (PDF, PNG or JPEG)"))
+    category = forms.ChoiceField(label=_("Category"), choices=DocumentCategory.choices)
+    title = forms.CharField(label=_("Title"), max_length=150, required=False)
+    document_date = forms.DateField(
+        label=_("Date of the document"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

@@ -221,3 +221,73 @@ class Condition(PatientRecord):
 
     def __str__(self) -> str:
         return self.description
+
+
+class DocumentCategory(models.TextChoices):
+    LAB_REPORT = "lab_report", _("Lab report")
+    IMAGING = "imaging", _("Imaging")
+    REFERRAL = "referral", _("Referral")
+    ID = "id", _("ID")
+    INSURANCE = "insurance", _("Insurance")
+    OTHER = "other", _("Other")
+
+
+class DocumentStatus(models.TextChoices):
+    CURRENT = "current", _("Current")
+    ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
+
+
+def document_path(document: PatientDocument, filename: str) -> str:
+    """A random name under the clinic's private folder; the given name is never used."""
+    return f"patients/{document.clinic_id}/{uuid.uuid4().hex}.{filename.rsplit('.', 1)[-1]}"
+
+
+class PatientDocument(Audited, ClinicOwned):
+    """A scanned or uploaded document, stored privately and served only through a
+    permission-checked view."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="documents")
+    category = models.CharField(
+        _("category"),
+        max_length=20,
+        choices=DocumentCategory.choices,
+        default=DocumentCategory.OTHER,
+    )
+    title = models.CharField(_("title"), max_length=150)
+    document_date = models.DateField(_("date of the document"), null=True, blank=True)
+    file = models.FileField(upload_to=document_path, max_length=200)
+    thumbnail = models.FileField(upload_to=document_path, max_length=200, blank=True)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.CURRENT
+    )
+    status_reason = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        indexes = [models.Index(fields=["patient", "status"], name="document_patient_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(content_type__in=["application/pdf", "image/png", "image/jpeg"]),
+                name="document_content_type_allowed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="current") | ~models.Q(status_reason=""),
+                name="document_error_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

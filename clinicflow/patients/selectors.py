@@ -12,7 +12,14 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from clinicflow.core.models import Clinic
-from clinicflow.patients.models import Allergy, ClinicalStatus, Condition, Patient
+from clinicflow.patients.models import (
+    Allergy,
+    ClinicalStatus,
+    Condition,
+    DocumentStatus,
+    Patient,
+    PatientDocument,
+)
 from clinicflow.patients.phones import phone_query
 
 MRN_PATTERN = re.compile(r"^(?:(?P<code>[A-Za-z][A-Za-z0-9]{1,7})-)?(?P<seq>\d{1,9})$")
@@ -105,6 +112,7 @@ def likely_duplicates(clinic: Clinic, patient: Patient, *, limit: int = 5) -> li
 class ChartSummary:
     allergies: list[Allergy]
     conditions: list[Condition]
+    documents: list[PatientDocument]
 
     @property
     def active_allergies(self) -> list[Allergy]:
@@ -116,9 +124,13 @@ def chart_summary(patient: Patient) -> ChartSummary:
     shown = ~Q(status=ClinicalStatus.ENTERED_IN_ERROR)
     allergies = Allergy.objects.for_clinic(patient.clinic).filter(shown, patient=patient)
     conditions = Condition.objects.for_clinic(patient.clinic).filter(shown, patient=patient)
+    documents = PatientDocument.objects.for_clinic(patient.clinic).filter(
+        patient=patient, status=DocumentStatus.CURRENT
+    )
     return ChartSummary(
         allergies=list(allergies.select_related("recorded_by")),
         conditions=list(conditions.select_related("recorded_by")),
+        documents=list(documents.select_related("uploaded_by")[:100]),
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,11 +25,14 @@ from clinicflow.patients.models import (
     AllergyStatement,
     ClinicalStatus,
     Condition,
+    DocumentStatus,
     MrnCounter,
     Patient,
+    PatientDocument,
 )
 from clinicflow.patients.phones import normalise_phone
 from clinicflow.patients.selectors import likely_duplicates
+from clinicflow.patients.uploads import check_upload
 
 #: What registration and editing may set (everything else is the system's).
 DETAIL_FIELDS = (
@@ -315,3 +319,67 @@ def merge_patients(
         changes={"merged": duplicate.mrn, "moved": moved, "reason": reason.strip()},
     )
     return MergeReport(survivor=survivor, moved=moved)
+
+
+def upload_document(
+    *,
+    actor: Actor,
+    patient: Patient,
+    content: bytes,
+    original_name: str,
+    category: str,
+    title: str,
+    document_date: date | None = None,
+) -> PatientDocument:
+    """Keep a document for the patient after checking what the file really is (see
+    ``uploads``). Errors: ``DomainError`` at ``file`` (type, size, content) or ``title``."""
+    clinic = _require(actor, "patients.documents.upload", patient)
+    checked = check_upload(content)
+    document = PatientDocument(
+        clinic=clinic,
+        patient=patient,
+        category=category,
+        title=title.strip() or original_name[:150],
+        document_date=document_date,
+        content_type=checked.content_type,
+        size=len(checked.content),
+        sha256=checked.sha256,
+        original_name=original_name[:200],
+        uploaded_by=actor.user,
+    )
+    if not document.title:
+        raise DomainError(_("Give the document a title."), field="title")
+    with field_errors():
+        document.full_clean(
+            exclude=["file", "thumbnail", "patient", "clinic", "uploaded_by"], validate_unique=False
+        )
+    document.file.save(f"upload.{checked.extension}", ContentFile(checked.content), save=False)
+    if checked.thumbnail:
+        document.thumbnail.save("thumb.jpg", ContentFile(checked.thumbnail), save=False)
+    try:
+        with transaction.atomic():
+            document.save(force_insert=True)
+    except Exception:
+        # Nothing half-written survives: the stored files go with the refused row.
+        for stored in (document.file, document.thumbnail):
+            if stored.name:
+                stored.storage.delete(stored.name)
+        raise
+    return document
+
+
+@transaction.atomic
+def mark_document_entered_in_error(
+    *, actor: Actor, document: PatientDocument, reason: str
+) -> PatientDocument:
+    """Hide a document filed by mistake; it is kept, with the reason, never deleted."""
+    _require(actor, "patients.documents.upload", document.patient)
+    if not reason.strip():
+        raise DomainError(_("Say why this document was filed in error."), field="reason")
+    document = (
+        PatientDocument.objects.for_clinic(document.clinic).select_for_update().get(pk=document.pk)
+    )
+    document.status = DocumentStatus.ENTERED_IN_ERROR
+    document.status_reason = reason.strip()[:200]
+    document.save(update_fields=["status", "status_reason"])
+    return document

@@ -15,6 +15,14 @@ urlpatterns = [
     path("<uuid:pk>/deactivate/", views.deactivate, name="deactivate"),
     path("<uuid:pk>/reactivate/", views.reactivate, name="reactivate"),
     path("<uuid:pk>/merge/", views.merge, name="merge"),
+    path("<uuid:pk>/documents/", views.document_upload, name="document_upload"),
+    path("documents/<uuid:pk>/", views.document, name="document"),
+    path("documents/<uuid:pk>/thumbnail/", views.document_thumbnail, name="document_thumbnail"),
+    path(
+        "documents/<uuid:pk>/entered-in-error/",
+        views.document_entered_in_error,
+        name="document_entered_in_error",
+    ),
     path(
         "allergies/<int:pk>/status/", views.entry_status, {"kind": "allergy"}, name="allergy_status"
     ),

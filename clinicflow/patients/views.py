@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,12 +23,14 @@ from clinicflow.patients import selectors, services
 from clinicflow.patients.forms import (
     AllergyForm,
     ConditionForm,
+    DocumentForm,
     MergeForm,
     PatientForm,
     StatusForm,
 )
-from clinicflow.patients.models import Allergy, Condition, Patient
+from clinicflow.patients.models import Allergy, Condition, Patient, PatientDocument
 from clinicflow.patients.timeline import timeline_for
+from clinicflow.patients.uploads import max_bytes
 
 SEARCH_LIMIT = 25
 
@@ -138,6 +140,10 @@ def chart(request: HttpRequest, pk: Any) -> HttpResponse:
             "may_manage": policy.allows(actor, "patients.deactivate"),
             "allergy_form": AllergyForm(prefix="allergy") if may_edit_clinical else None,
             "condition_form": ConditionForm(prefix="condition") if may_edit_clinical else None,
+            "document_form": DocumentForm(prefix=None)
+            if policy.allows(actor, "patients.documents.upload")
+            else None,
+            "may_view_documents": policy.allows(actor, "patients.documents.view"),
         },
     )
 
@@ -297,6 +303,79 @@ def merge(request: HttpRequest, pk: Any) -> HttpResponse:
                 )
                 return redirect("patients:chart", pk=report.survivor.pk)
     return render(request, "patients/merge.html", {"form": form, **_about(duplicate)})
+
+
+@requires("patients.documents.upload")
+@require_POST
+def document_upload(request: HttpRequest, pk: Any) -> HttpResponse:
+    patient = _patient(request, "patients.documents.upload", pk)
+    form = DocumentForm(request.POST, request.FILES)
+
+    def upload(data: dict[str, Any]) -> Any:
+        upload = data["file"]
+        if upload.size > max_bytes():  # refuse before reading a huge file into memory
+            raise DomainError(_("The file is too large."), field="file")
+        return services.upload_document(
+            actor=actor_of(request),
+            patient=patient,
+            content=upload.read(),
+            original_name=upload.name or "",
+            category=data["category"],
+            title=data["title"],
+            document_date=data["document_date"],
+        )
+
+    return _back_to_chart(request, patient, form, upload, _("The document was filed."))
+
+
+def _document(request: HttpRequest, action: str, pk: Any) -> PatientDocument:
+    return access_object(
+        actor_of(request), action, PatientDocument.objects.select_related("patient"), pk=pk
+    )
+
+
+@requires("patients.documents.view")
+def document(request: HttpRequest, pk: Any) -> FileResponse:
+    """The file itself, to authorised staff only; each opening is audited. PDFs and images
+    open in the browser (the only types kept); ``?download=1`` saves it instead."""
+    doc = _document(request, "patients.documents.view", pk)
+    record(AuditAction.VIEW, obj=doc, changes={"part": "document", "patient": str(doc.patient_id)})
+    download = request.GET.get("download") == "1"
+    extension = (doc.file.name or "").rsplit(".", 1)[-1]
+    filename = f"{doc.patient.mrn}-{doc.pk.hex[:8]}.{extension}"
+    response = FileResponse(
+        doc.file.open("rb"),
+        content_type=doc.content_type,
+        as_attachment=download,
+        filename=filename,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@requires("patients.documents.view")
+def document_thumbnail(request: HttpRequest, pk: Any) -> FileResponse:
+    doc = _document(request, "patients.documents.view", pk)
+    if not doc.thumbnail:
+        raise Http404
+    response = FileResponse(doc.thumbnail.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@requires("patients.documents.upload")
+@require_POST
+def document_entered_in_error(request: HttpRequest, pk: Any) -> HttpResponse:
+    doc = _document(request, "patients.documents.upload", pk)
+    return _back_to_chart(
+        request,
+        doc.patient,
+        ReasonForm(request.POST),
+        lambda data: services.mark_document_entered_in_error(
+            actor=actor_of(request), document=doc, **data
+        ),
+        _("The document was marked as filed in error."),
+    )
 
 
 class PatientExportView(CsvExportView):
