@@ -379,6 +379,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ClinicalStatusEnum": "clinicflow.patients.models.ClinicalStatus",
+        "DocumentStatusEnum": "clinicflow.patients.models.DocumentStatus",
+    },
 }
 
 # ---------------------------------------------------------------- logging

@@ -1,15 +1,18 @@
-"""The REST API, version 1, with its OpenAPI schema and documentation served locally."""
+"""The REST API: version 1 under /api/v1/, its OpenAPI schema at /api/schema/ and the Swagger
+UI and Redoc pages at /api/docs/ and /api/redoc/, all served locally."""
 
 from typing import ClassVar
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
+from rest_framework.routers import DefaultRouter
 
 from clinicflow.core.api import MeView
+from clinicflow.patients import api as patients_api
 
 
 class SchemaView(SpectacularAPIView):
@@ -27,9 +30,15 @@ class RedocView(SpectacularRedocView):
     url_name = "api:schema"
 
 
+#: Each app's API router, mounted under /api/v1/.
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+patients_api.register(router)
+
 app_name = "api"
 urlpatterns = [
-    path("me/", MeView.as_view(), name="me"),
+    path("v1/me/", MeView.as_view(), name="me"),
+    path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(), name="docs"),
     path("redoc/", RedocView.as_view(), name="redoc"),

@@ -19,6 +19,11 @@ class DomainError(Exception):
         self.field = field
         self.code = code or self.default_code
 
+    @property
+    def payload(self) -> dict[str, object]:
+        """More for an API client than the message (e.g. the records a duplicate matched)."""
+        return {}
+
 
 class Conflict(DomainError):
     """The request lost a race or collides with the current state (HTTP 409)."""

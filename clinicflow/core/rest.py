@@ -28,6 +28,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
         if exc.field:
             body["field"] = exc.field
+        body.update(exc.payload)
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return Response({"detail": " ".join(exc.messages), "code": "invalid"}, status=400)

@@ -66,6 +66,14 @@ class PossibleDuplicates(Conflict):
         )
         self.candidates = candidates
 
+    @property
+    def payload(self) -> dict[str, object]:
+        return {
+            "candidates": [
+                {"id": str(p.pk), "mrn": p.mrn, "name": p.full_name} for p in self.candidates
+            ]
+        }
+
 
 def _require(actor: Actor, action: str, patient: Patient | None = None) -> Clinic:
     if actor.clinic is None or not policy.allows(actor, action):

@@ -1,0 +1,357 @@
+"""The patients API: the same policy, services and audit as the pages.
+
+/api/v1/patients/            list (``?q=`` searches like the search box), create
+/api/v1/patients/{id}/       retrieve (audited as a chart view), update — never delete
+/api/v1/allergies/, /api/v1/conditions/    list (``?patient=``), create, retrieve, ``status``
+/api/v1/documents/           list (``?patient=``), upload, retrieve, ``content``,
+                             ``entered_in_error``
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import BaseRouter
+
+from clinicflow.core.access import ScopedViewSetMixin, access_object, actor_of
+from clinicflow.core.audit.recorder import record
+from clinicflow.core.models import AuditAction
+from clinicflow.core.rest import DefaultPagination
+from clinicflow.patients import selectors, services
+from clinicflow.patients.models import (
+    Allergy,
+    ClinicalStatus,
+    Condition,
+    DocumentCategory,
+    DocumentStatus,
+    Patient,
+    PatientDocument,
+)
+from clinicflow.patients.uploads import max_bytes
+
+# ---------------------------------------------------------------- serializers
+
+
+class PatientSerializer(serializers.ModelSerializer[Patient]):
+    age_years = serializers.IntegerField(
+        write_only=True, required=False, min_value=0, max_value=130
+    )
+    confirm_new = serializers.BooleanField(write_only=True, required=False, default=False)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "mrn",
+            *services.DETAIL_FIELDS,
+            "age_years",
+            "birth_date_estimated",
+            "allergy_statement",
+            "is_active",
+            "created_at",
+            "confirm_new",
+        ]
+        read_only_fields = [
+            "id",
+            "mrn",
+            "birth_date_estimated",
+            "allergy_statement",
+            "is_active",
+            "created_at",
+        ]
+
+    def details(self) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        data.pop("confirm_new", None)
+        return data
+
+
+class _ChartEntrySerializer(serializers.ModelSerializer[Any]):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    recorded_by: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        # (The schema generator builds serializers with a bare request: no actor, no narrowing.)
+        actor = getattr(request, "actor", None)
+        clinic = actor.clinic if actor is not None else None
+        if clinic is not None:
+            # A patient of another clinic is "not found", exactly like a missing one.
+            patient = self.fields["patient"]
+            assert isinstance(patient, serializers.PrimaryKeyRelatedField)
+            patient.queryset = selectors.in_clinic(clinic)  # type: ignore[arg-type]  # stub quirk
+
+
+class AllergySerializer(_ChartEntrySerializer):
+    class Meta:
+        model = Allergy
+        fields = [
+            "id",
+            "patient",
+            "substance",
+            "reaction",
+            "severity",
+            "status",
+            "status_reason",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = ["status", "status_reason", "recorded_by", "recorded_at"]
+
+
+class ConditionSerializer(_ChartEntrySerializer):
+    class Meta:
+        model = Condition
+        fields = [
+            "id",
+            "patient",
+            "description",
+            "icd10_code",
+            "onset",
+            "status",
+            "status_reason",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = ["status", "status_reason", "recorded_by", "recorded_at"]
+
+
+class StatusSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=ClinicalStatus.choices)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class DocumentSerializer(_ChartEntrySerializer):
+    file = serializers.FileField(write_only=True)
+    uploaded_by: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+    category = serializers.ChoiceField(choices=DocumentCategory.choices)
+
+    class Meta:
+        model = PatientDocument
+        fields = [
+            "id",
+            "patient",
+            "category",
+            "title",
+            "document_date",
+            "content_type",
+            "size",
+            "sha256",
+            "status",
+            "status_reason",
+            "uploaded_by",
+            "uploaded_at",
+            "file",
+        ]
+        read_only_fields = [
+            "content_type",
+            "size",
+            "sha256",
+            "status",
+            "status_reason",
+            "uploaded_by",
+            "uploaded_at",
+        ]
+        extra_kwargs: ClassVar[dict[str, Any]] = {"title": {"required": False, "allow_blank": True}}
+
+
+class ReasonSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=200)
+
+
+# ---------------------------------------------------------------- views
+
+
+class PatientPagination(DefaultPagination):
+    ordering = "-mrn_seq"
+
+
+class PatientViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet[Patient],
+):
+    queryset = Patient.objects.all()
+    serializer_class = PatientSerializer
+    pagination_class = PatientPagination
+    policy_actions: ClassVar[dict[str, str]] = {
+        "list": "patients.search",
+        "retrieve": "patients.chart",
+        "create": "patients.register",
+        "update": "patients.edit",
+        "partial_update": "patients.edit",
+    }
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="Name, phone, e-mail or MRN")]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        text = request.query_params.get("q", "").strip()
+        if not text:
+            return super().list(request, *args, **kwargs)
+        clinic = actor_of(request).clinic
+        assert clinic is not None  # the policy refuses clinic-less actors
+        found = selectors.search_patients(clinic, text, limit=50)
+        return Response({"results": self.get_serializer(found, many=True).data})
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        record(AuditAction.VIEW, obj=patient, changes={"part": "chart", "via": "api"})
+        return Response(self.get_serializer(patient).data)
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = services.register_patient(
+            actor=actor_of(self.request),
+            details=serializer.details(),
+            confirm_new=serializer.validated_data.get("confirm_new", False),
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = services.update_patient(
+            actor=actor_of(self.request),
+            patient=serializer.instance,
+            changes=serializer.details(),
+        )
+
+
+class _PatientRowViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[Any],
+):
+    """Rows of a patient's chart: listed per patient, created and corrected through services."""
+
+    def get_queryset(self) -> Any:
+        rows = super().get_queryset().select_related("patient")
+        patient = self.request.query_params.get("patient")
+        if patient:
+            rows = rows.filter(patient_id=patient)
+        return rows
+
+    def _patient_for(self, serializer: Any, action: str) -> Patient:
+        return access_object(
+            actor_of(self.request),
+            action,
+            Patient.objects.all(),
+            pk=serializer.validated_data["patient"].pk,
+        )
+
+
+class _ClinicalEntryViewSet(_PatientRowViewSet):
+    policy_actions: ClassVar[dict[str, str]] = {
+        "list": "patients.chart",
+        "retrieve": "patients.chart",
+        "create": "patients.clinical_edit",
+        "status": "patients.clinical_edit",
+    }
+
+    @extend_schema(request=StatusSerializer)
+    @action(detail=True, methods=["post"])
+    def status(self, request: Request, pk: Any = None) -> Response:
+        """Resolve, reactivate, or mark entered in error (with a reason)."""
+        entry = self.get_object()
+        data = StatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.change_record_status(
+            actor=actor_of(request), entry=entry, **data.validated_data
+        )
+        return Response(self.get_serializer(entry).data)
+
+
+class AllergyViewSet(_ClinicalEntryViewSet):
+    queryset = Allergy.objects.all()
+    serializer_class = AllergySerializer
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.record_allergy(
+            actor=actor_of(self.request),
+            patient=self._patient_for(serializer, "patients.clinical_edit"),
+            substance=data["substance"],
+            reaction=data.get("reaction", ""),
+            severity=data.get("severity", Allergy._meta.get_field("severity").default),
+        )
+
+
+class ConditionViewSet(_ClinicalEntryViewSet):
+    queryset = Condition.objects.all()
+    serializer_class = ConditionSerializer
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.record_condition(
+            actor=actor_of(self.request),
+            patient=self._patient_for(serializer, "patients.clinical_edit"),
+            description=data["description"],
+            icd10_code=data.get("icd10_code", ""),
+            onset=data.get("onset", ""),
+        )
+
+
+class DocumentViewSet(_PatientRowViewSet):
+    queryset = PatientDocument.objects.filter(status=DocumentStatus.CURRENT)
+    serializer_class = DocumentSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    policy_actions: ClassVar[dict[str, str]] = {
+        "list": "patients.documents.view",
+        "retrieve": "patients.documents.view",
+        "create": "patients.documents.upload",
+        "content": "patients.documents.view",
+        "entered_in_error": "patients.documents.upload",
+    }
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        upload = data["file"]
+        if upload.size > max_bytes():
+            raise services.DomainError("The file is too large.", field="file")
+        serializer.instance = services.upload_document(
+            actor=actor_of(self.request),
+            patient=self._patient_for(serializer, "patients.documents.upload"),
+            content=upload.read(),
+            original_name=upload.name or "",
+            category=data["category"],
+            title=data.get("title", ""),
+            document_date=data.get("document_date"),
+        )
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def content(self, request: Request, pk: Any = None) -> FileResponse:
+        """The file itself; each download is audited."""
+        doc = self.get_object()
+        record(AuditAction.VIEW, obj=doc, changes={"part": "document", "via": "api"})
+        return FileResponse(doc.file.open("rb"), content_type=doc.content_type, as_attachment=True)
+
+    @extend_schema(request=ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def entered_in_error(self, request: Request, pk: Any = None) -> Response:
+        doc = self.get_object()
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        doc = services.mark_document_entered_in_error(
+            actor=actor_of(request),
+            document=doc,
+            reason=data.validated_data["reason"],
+        )
+        return Response(self.get_serializer(doc).data, status=status.HTTP_200_OK)
+
+
+def register(router: BaseRouter) -> None:
+    router.register("patients", PatientViewSet, basename="patient")
+    router.register("allergies", AllergyViewSet, basename="allergy")
+    router.register("conditions", ConditionViewSet, basename="condition")
+    router.register("documents", DocumentViewSet, basename="document")
