@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ class Card:
     note: str | Promise = ""
     url: str = ""
     icon: str = "bi-circle"
+    key: str = ""  # which provider may fill it (see ``register_card``)
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,27 @@ class Dashboard:
     template: str = "core/dashboard.html"
 
 
-def _coming(title: str | Promise, module: str | Promise, icon: str) -> Card:
+def _coming(title: str | Promise, module: str | Promise, icon: str, key: str = "") -> Card:
     return Card(
-        title=title, note=_("Arrives with the %(module)s module.") % {"module": module}, icon=icon
+        title=title,
+        note=_("Arrives with the %(module)s module.") % {"module": module},
+        icon=icon,
+        key=key,
     )
+
+
+#: A domain fills a dashboard card by key (``patients.registered_today``) with a provider
+#: that returns the real card; until one is registered the placeholder says what is coming.
+CardProvider = Callable[[Actor], Card]
+_PROVIDERS: dict[str, CardProvider] = {}
+
+
+def register_card(key: str, provider: CardProvider) -> None:
+    _PROVIDERS[key] = provider
+
+
+def _filled(actor: Actor, cards: list[Card]) -> list[Card]:
+    return [_PROVIDERS[c.key](actor) if c.key in _PROVIDERS else c for c in cards]
 
 
 _PLACEHOLDERS: dict[Role, list[Card]] = {
@@ -52,7 +71,12 @@ _PLACEHOLDERS: dict[Role, list[Card]] = {
     Role.RECEPTIONIST: [
         _coming(_("Appointments today"), _("scheduling"), "bi-calendar-check"),
         _coming(_("In the queue"), _("front desk"), "bi-list-ol"),
-        _coming(_("Patients registered today"), _("patients"), "bi-person-plus"),
+        _coming(
+            _("Patients registered today"),
+            _("patients"),
+            "bi-person-plus",
+            "patients.registered_today",
+        ),
     ],
     Role.PHARMACIST: [
         _coming(_("Prescriptions to dispense"), _("pharmacy"), "bi-capsule"),
@@ -124,4 +148,4 @@ def dashboard_for(actor: Actor) -> Dashboard:
         return Dashboard(heading=_("Welcome"), template="core/dashboard_no_clinic.html")
     if role in (Role.ADMIN, Role.MANAGER):
         return Dashboard(heading=_HEADINGS[role], cards=_management_cards(actor))
-    return Dashboard(heading=_HEADINGS[role], cards=_PLACEHOLDERS.get(role, []))
+    return Dashboard(heading=_HEADINGS[role], cards=_filled(actor, _PLACEHOLDERS.get(role, [])))

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinicflow.core import dashboards
+from clinicflow.core.actor import Actor
+from clinicflow.core.dashboards import Card
 from clinicflow.core.models import AuditAction, AuditEvent
-from clinicflow.patients import merging, timeline
+from clinicflow.patients import merging, selectors, timeline
 from clinicflow.patients.models import (
     Allergy,
     Condition,
@@ -102,7 +106,21 @@ def documents(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
         )
 
 
+def registered_today(actor: Actor) -> Card:
+    assert actor.clinic is not None
+    today = timezone.localdate()  # the clinic's day: its time zone is active
+    count = selectors.in_clinic(actor.clinic).filter(created_at__date=today).count()
+    return Card(
+        title=_("Patients registered today"),
+        value=count,
+        url=reverse("patients:search"),
+        icon="bi-person-plus",
+        key="patients.registered_today",
+    )
+
+
 def register() -> None:
+    dashboards.register_card("patients.registered_today", registered_today)
     timeline.register_source("patients.documents", documents)
     merging.register_mover("documents", merging.move_rows(PatientDocument))
     timeline.register_source("patients.registration", registration_and_edits)

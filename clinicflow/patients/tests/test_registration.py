@@ -146,3 +146,11 @@ def test_receptionists_registering_at_the_same_moment_get_distinct_gapless_mrns(
     assert not errors
     seqs = sorted(Patient.objects.for_clinic(clinic).values_list("mrn_seq", flat=True))
     assert seqs == list(range(1, len(desks) + 1))
+
+
+def test_the_front_desk_dashboard_counts_todays_registrations(receptionist, register, sign_in):
+    register(given_name="One")
+    register(given_name="Two")
+    cards = sign_in(receptionist).get(reverse("core:dashboard")).context["dashboard"].cards
+    today = next(card for card in cards if str(card.title) == "Patients registered today")
+    assert today.value == 2
