@@ -166,6 +166,12 @@ if DATABASE_URL:
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
     }
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Partial names ("Prya" for "Priya Sharma") pass pg_trgm's word match at 0.5; set at
+        # connection start, so it costs no extra round trip.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            "-c pg_trgm.word_similarity_threshold=0.5"
+        )
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL must be set when DJANGO_ENV=production.")
 else:

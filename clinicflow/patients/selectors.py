@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.postgres.search import TrigramSimilarity
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Greatest
 
 from clinicflow.core.models import Clinic
 from clinicflow.patients.models import (
@@ -23,9 +24,7 @@ from clinicflow.patients.models import (
 from clinicflow.patients.phones import phone_query
 
 MRN_PATTERN = re.compile(r"^(?:(?P<code>[A-Za-z][A-Za-z0-9]{1,7})-)?(?P<seq>\d{1,9})$")
-#: Names closer than this (trigram similarity, 0–1) count as a match.
-NAME_THRESHOLD = 0.3
-SQLITE_THRESHOLD = 0.6
+SQLITE_THRESHOLD = 0.75
 DUPLICATE_NAME_THRESHOLD = 0.75
 
 
@@ -34,26 +33,39 @@ def in_clinic(clinic: Clinic) -> QuerySet[Patient]:
 
 
 def _name_matches(qs: QuerySet[Patient], text: str, limit: int) -> list[Patient]:
-    """Patients whose name is like ``text``, best first: typos and word order forgiven."""
+    """Patients whose name is like ``text``, best first: typos, word order and partial names
+    ("Priya", "Sarma Priya", "Prya Sharma") forgiven."""
     text = " ".join(text.lower().split())
     if connection.vendor == "postgresql":
-        # ``%`` uses the GIN trigram index; similarity then ranks the few that pass.
+        # Whole-name similarity (``%``) or the typed words found inside the name (``%>``):
+        # both use the GIN trigram index; the better of the two ranks the few that pass.
         return list(
-            qs.filter(search_name__trigram_similar=text)
-            .annotate(rank=TrigramSimilarity("search_name", text))
+            qs.filter(
+                Q(search_name__trigram_similar=text) | Q(search_name__trigram_word_similar=text)
+            )
+            .annotate(
+                rank=Greatest(
+                    TrigramSimilarity("search_name", text),
+                    TrigramWordSimilarity(text, "search_name"),
+                )
+            )
             .order_by("-rank", "family_name", "mrn_seq")[:limit]
         )
-    # SQLite: a candidate shares a three-letter piece with the words typed; candidates are
-    # ranked by a similarity that ignores word order. Fine for an embedded, small clinic.
-    pieces = {w[i : i + 3] for w in text.split() for i in range(max(len(w) - 2, 1))}
+    # SQLite: a candidate shares a two-letter piece with the words typed; each typed word is
+    # scored against the candidate's closest word. Fine for an embedded, small clinic.
+    words = text.split()
+    pieces = {w[i : i + 2] for w in words for i in range(max(len(w) - 1, 1))}
     loose = Q()
     for piece in pieces:
         loose |= Q(search_name__contains=piece)
-    candidates = list(qs.filter(loose)[:500])
-    wanted = _word_sorted(text)
-    scored = [(_similar(wanted, _word_sorted(p.search_name)), p) for p in candidates]
+    scored = [(_word_score(words, p.search_name.split()), p) for p in qs.filter(loose)[:500]]
     scored.sort(key=lambda pair: pair[0], reverse=True)
     return [patient for score, patient in scored if score >= SQLITE_THRESHOLD][:limit]
+
+
+def _word_score(typed: list[str], name: list[str]) -> float:
+    """How well each typed word matches its closest word of the name, on average."""
+    return sum(max(_similar(word, part) for part in name) for word in typed) / len(typed)
 
 
 def _word_sorted(name: str) -> str:
