@@ -120,6 +120,7 @@ def _apply_birth(patient: Patient, clinic: Clinic, details: Mapping[str, Any]) -
         patient.birth_date = today.replace(year=today.year - years, month=1, day=1)
         patient.birth_date_estimated = True
     if patient.birth_date is None:
+        patient.birth_date_estimated = False
         return
     if patient.birth_date > today:
         raise DomainError(_("The birth date cannot be in the future."), field="birth_date")

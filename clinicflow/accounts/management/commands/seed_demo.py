@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinicflow.accounts.demo import DEMO_PASSWORD, load_demo
+from clinicflow.accounts.models import User
 from clinicflow.core.audit.context import audit_context
+from clinicflow.patients.demo import load_demo_patients
 
 
 class Command(BaseCommand):
@@ -35,6 +37,10 @@ class Command(BaseCommand):
             )
         with audit_context(source="command:seed_demo"):
             accounts = load_demo(restore=options["reset"])
+            load_demo_patients(
+                receptionist=User.objects.get(username="reception"),
+                nurse=User.objects.get(username="nurse"),
+            )
         self.stdout.write(self.style.SUCCESS("Demo clinics and staff are ready."))
         if options["quiet_logins"]:
             return
