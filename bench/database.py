@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
+import re
+import time
 from typing import Any
 
 import psycopg
@@ -10,6 +13,7 @@ import redis
 from psycopg import sql
 
 from bench.environment import BenchEnvironment, Deadline, log
+from bench.scenarios.patient_search import Sample
 
 #: Counted after seeding; printed by ``manage.py shell`` as one JSON line.
 _COUNT_DATA = """
@@ -53,8 +57,83 @@ def collectstatic(bench: BenchEnvironment, deadline: Deadline) -> None:
     bench.manage("collectstatic", "--no-input", "-v", "0", deadline=deadline)
 
 
-def prepare(bench: BenchEnvironment, deadline: Deadline) -> dict[str, Any]:
-    """Everything the server needs before it starts; returns versions and data counts."""
+#: The demo clinic the generated patients belong to, and the seed that makes them.
+PATIENT_CLINIC = "KTM"
+PATIENT_SEED = 1
+#: Rows sampled after generation to make the search scenario's queries from.
+PATIENT_SAMPLES = 2000
+_RATE = re.compile(r"written in ([\d.]+) s(?:, (?:VACUUM )?ANALYZE ([\d.]+) s)?")
+
+
+def generate_patients(bench: BenchEnvironment, deadline: Deadline, count: int) -> dict[str, Any]:
+    """``manage.py generate_patients`` into the demo clinic, timed (the whole command: start-up,
+    COPY, VACUUM ANALYZE); then the table's size and a random sample of its rows."""
+    log(f"generating {count} patients in {PATIENT_CLINIC}")
+    started = time.monotonic()
+    output = bench.manage(
+        "generate_patients",
+        "--clinic",
+        PATIENT_CLINIC,
+        "--count",
+        str(count),
+        "--seed",
+        str(PATIENT_SEED),
+        "--force",
+        deadline=deadline,
+        capture=True,
+    )
+    seconds = time.monotonic() - started
+    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    log(f"  {summary}")
+    rate = _RATE.search(summary)
+    with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
+        sizes = conn.execute(
+            "SELECT count(*), pg_total_relation_size('patients_patient'), "
+            "pg_relation_size('patients_patient'), pg_indexes_size('patients_patient') "
+            "FROM patients_patient"
+        ).fetchone()
+        assert sizes is not None
+        rows, total, heap, indexes = sizes
+        last = conn.execute(
+            "SELECT max(p.mrn_seq) FROM patients_patient p JOIN core_clinic c "
+            "ON c.id = p.clinic_id WHERE c.code = %s",
+            (PATIENT_CLINIC,),
+        ).fetchone()
+        wanted = random.Random(PATIENT_SEED).sample(
+            range(1, int(last[0] if last and last[0] else 0) + 1),
+            k=min(PATIENT_SAMPLES, count),
+        )
+        samples = [
+            Sample(*row)
+            for row in conn.execute(
+                "SELECT p.given_name, p.family_name, p.phone, p.mrn, p.mrn_seq "
+                "FROM patients_patient p JOIN core_clinic c ON c.id = p.clinic_id "
+                "WHERE c.code = %s AND p.is_active AND p.mrn_seq = ANY(%s) ORDER BY p.mrn_seq",
+                (PATIENT_CLINIC, wanted),
+            )
+        ]
+    mb = 1024 * 1024
+    return {
+        "samples": samples,
+        "data": {
+            "clinic": PATIENT_CLINIC,
+            "generated": count,
+            "patients_in_table": rows,
+            "generate_s": round(seconds, 1),
+            "rows_per_s": round(count / seconds),
+            "written_s": float(rate.group(1)) if rate else None,
+            "vacuum_analyze_s": float(rate.group(2)) if rate and rate.group(2) else None,
+            "table_total_mb": round(total / mb, 1),
+            "table_heap_mb": round(heap / mb, 1),
+            "table_indexes_mb": round(indexes / mb, 1),
+            "samples": len(samples),
+        },
+    }
+
+
+def prepare(bench: BenchEnvironment, deadline: Deadline, patients: int = 0) -> dict[str, Any]:
+    """Everything the server needs before it starts; returns versions and data counts (and,
+    with ``patients``, generates that many patients and samples them)."""
     log(f"recreating database {bench.database}")
     postgres = recreate_database(bench)
     redis_version = flush_redis(bench)
@@ -67,4 +146,8 @@ def prepare(bench: BenchEnvironment, deadline: Deadline) -> dict[str, Any]:
     bench.manage("seed_demo", "--force", "--quiet-logins", deadline=deadline)
     output = bench.manage("shell", "-c", _COUNT_DATA, deadline=deadline, capture=True)
     data = json.loads(output.strip().splitlines()[-1])
-    return {"postgres": postgres, "redis": redis_version, "data": data}
+    generated = generate_patients(bench, deadline, patients) if patients else None
+    if generated:
+        data["patients"] = generated["data"]["patients_in_table"]
+        data["patient_generation"] = generated["data"]
+    return {"postgres": postgres, "redis": redis_version, "data": data, "patients": generated}

@@ -30,6 +30,7 @@ if __package__ in (None, ""):
 from bench.database import prepare
 from bench.environment import ROOT, BenchEnvironment, BenchError, Deadline, log
 from bench.scenarios import SCENARIOS, Context
+from bench.scenarios.patient_search import PatientSearch
 from bench.server import Server
 
 #: The server's output of the last run (bench/results/ is git-ignored).
@@ -87,7 +88,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--concurrency", type=positive, default=20, help="concurrent clients")
     parser.add_argument("--workers", type=positive, default=2, help="uvicorn worker processes")
-    parser.add_argument("--timeout", type=positive, default=300, help="overall limit in seconds")
+    parser.add_argument(
+        "--patients",
+        type=positive,
+        default=1_000_000,
+        help="patients generated into the demo clinic KTM for patient_search",
+    )
+    parser.add_argument("--timeout", type=positive, default=600, help="overall limit in seconds")
     parser.add_argument(
         "--settings",
         default="config.settings",
@@ -126,7 +133,10 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     load_at_start = round(os.getloadavg()[0], 2)
     deadline = Deadline(args.timeout)
     environment = BenchEnvironment(var_dir=var_dir, settings_module=args.settings)
-    prepared = prepare(environment, deadline)
+    search = next((SCENARIOS[n] for n in args.scenarios if n == PatientSearch.name), None)
+    prepared = prepare(environment, deadline, patients=args.patients if search else 0)
+    if isinstance(search, PatientSearch) and prepared["patients"]:
+        search.use(prepared["patients"]["samples"], prepared["patients"]["data"])
     SERVER_LOG.parent.mkdir(exist_ok=True)
     with Server(
         environment, workers=args.workers, deadline=deadline, log_path=SERVER_LOG
@@ -157,6 +167,7 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             "requests": args.requests,
             "warmup": args.warmup,
             "logins": args.logins,
+            "patients": args.patients if search else 0,
             "django_settings": args.settings,
         },
         "scenarios": scenarios,

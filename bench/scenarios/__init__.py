@@ -6,9 +6,10 @@ from bench.scenarios.base import Context, Scenario
 from bench.scenarios.dashboard import Dashboard
 from bench.scenarios.login_page import LoginPage
 from bench.scenarios.login_post import LoginPost
+from bench.scenarios.patient_search import PatientSearch
 
 SCENARIOS: dict[str, Scenario] = {
-    scenario.name: scenario for scenario in (LoginPage(), LoginPost(), Dashboard())
+    scenario.name: scenario for scenario in (LoginPage(), LoginPost(), Dashboard(), PatientSearch())
 }
 
 __all__ = ["SCENARIOS", "Context", "Scenario"]
