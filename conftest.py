@@ -93,3 +93,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
     if item.get_closest_marker("redis") and not settings.REDIS_URL:
         pytest.skip("needs Redis (set REDIS_URL)")
+
+
+@pytest.fixture
+def register(receptionist):
+    """Register a patient as the clinic's receptionist; details override a sensible default."""
+    from clinicflow.accounts.actors import actor_for
+    from clinicflow.patients.services import register_patient
+
+    def _register(confirm_new: bool = True, actor_user=None, **details):
+        data = {"given_name": "Priya", "family_name": "Sharma", "sex": "female", **details}
+        return register_patient(
+            actor=actor_for(actor_user or receptionist), details=data, confirm_new=confirm_new
+        )
+
+    return _register

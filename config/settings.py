@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "clinicflow.accounts",
     "clinicflow.notifications",
     "clinicflow.patients",
+    "clinicflow.scheduling",
 ]
 
 MIDDLEWARE = [

@@ -187,6 +187,11 @@ GRANTS = {
     "patients.deactivate": {M, A},
     "patients.merge": {M, A},
     "patients.export": {M, A},
+    "scheduling.view": {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR, M, A},
+    "appointments.book": {Role.RECEPTIONIST, Role.DOCTOR, M, A},
+    "appointments.manage": {Role.RECEPTIONIST, Role.DOCTOR, Role.NURSE, M, A},
+    "scheduling.availability": {Role.DOCTOR, M, A},
+    "scheduling.manage": {M, A},
 }
 
 

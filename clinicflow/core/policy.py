@@ -189,6 +189,29 @@ POLICY: dict[str, Rule] = {
     "patients.deactivate": grant(MANAGEMENT, "Deactivate or reactivate a patient record."),
     "patients.merge": grant(MANAGEMENT, "Merge a duplicate record into the surviving one."),
     "patients.export": grant(MANAGEMENT, "Export the patient list to CSV."),
+    # Scheduling.
+    "scheduling.directory": public("The clinic's doctors by specialization (public page)."),
+    "scheduling.view": grant(
+        FRONT_AND_CLINIC,
+        "See appointments and schedules (doctors: their own).",
+        only={Role.DOCTOR: OwnedBy("practitioner__user")},
+    ),
+    "appointments.book": grant(
+        {Role.RECEPTIONIST, Role.DOCTOR} | MANAGEMENT, "Book an appointment for a patient."
+    ),
+    "appointments.manage": grant(
+        {Role.RECEPTIONIST, Role.DOCTOR, Role.NURSE} | MANAGEMENT,
+        "Confirm, check in, move, cancel or mark an appointment (doctors: their own).",
+        only={Role.DOCTOR: OwnedBy("practitioner__user")},
+    ),
+    "scheduling.availability": grant(
+        {Role.DOCTOR} | MANAGEMENT,
+        "Set a doctor's working hours and leave (doctors: their own).",
+        only={Role.DOCTOR: OwnedBy("user")},
+    ),
+    "scheduling.manage": grant(
+        MANAGEMENT, "Doctor profiles, specializations and clinic-wide holidays."
+    ),
     # The platform.
     "platform.admin": grant(
         {Role.ADMIN}, "The platform admin site: clinics, limits, managers.", needs_clinic=False

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -317,7 +317,13 @@ def merge_patients(
     duplicate, survivor = locked[duplicate.pk], locked[survivor.pk]
     if duplicate.merged_into_id or not survivor.is_active:
         raise DomainError(_("One of these records is already merged or inactive."))
-    moved = {name: mover(duplicate, survivor) for name, mover in merging.movers().items()}
+    try:
+        with transaction.atomic():
+            moved = {name: mover(duplicate, survivor) for name, mover in merging.movers().items()}
+    except IntegrityError:  # e.g. both records hold an appointment at the same time
+        raise DomainError(
+            _("These records have overlapping bookings; cancel one of them first.")
+        ) from None
     duplicate.is_active = False
     duplicate.merged_into = survivor
     duplicate.inactive_reason = (_("Merged into %(mrn)s: ") % {"mrn": survivor.mrn} + reason)[:200]

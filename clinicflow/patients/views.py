@@ -136,6 +136,7 @@ def chart(request: HttpRequest, pk: Any) -> HttpResponse:
             "timeline": timeline_for(patient),
             "today": timezone.localdate(),
             "may_edit": policy.allows(actor, "patients.edit"),
+            "may_book": policy.allows(actor, "appointments.book"),
             "may_edit_clinical": may_edit_clinical,
             "may_manage": policy.allows(actor, "patients.deactivate"),
             "allergy_form": AllergyForm(prefix="allergy") if may_edit_clinical else None,

@@ -11,6 +11,7 @@ from clinicflow.accounts.demo import DEMO_PASSWORD, load_demo
 from clinicflow.accounts.models import User
 from clinicflow.core.audit.context import audit_context
 from clinicflow.patients.demo import load_demo_patients
+from clinicflow.scheduling.demo import load_demo_schedules
 
 
 class Command(BaseCommand):
@@ -41,6 +42,7 @@ class Command(BaseCommand):
                 receptionist=User.objects.get(username="reception"),
                 nurse=User.objects.get(username="nurse"),
             )
+            load_demo_schedules(manager=User.objects.get(username="manager"))
         self.stdout.write(self.style.SUCCESS("Demo clinics and staff are ready."))
         if options["quiet_logins"]:
             return

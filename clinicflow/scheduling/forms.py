@@ -1,0 +1,111 @@
+"""Forms of the scheduling pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Practitioner,
+    Weekday,
+)
+from clinicflow.scheduling.services import PRESETS
+
+
+class BookingForm(forms.Form):
+    patient = forms.UUIDField(widget=forms.HiddenInput)
+    practitioner = forms.IntegerField(widget=forms.HiddenInput)
+    starts_at = forms.DateTimeField(widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label=_("Type"), choices=AppointmentKind.choices)
+    reason = forms.CharField(label=_("Reason for the visit"), max_length=200, required=False)
+
+
+class StatusForm(forms.Form):
+    to_status = forms.ChoiceField(choices=AppointmentStatus.choices)
+    reason = forms.CharField(max_length=200, required=False)
+
+
+class RescheduleForm(forms.Form):
+    starts_at = forms.DateTimeField()
+
+
+class RuleForm(forms.Form):
+    weekday = forms.TypedChoiceField(label=_("Day"), choices=Weekday.choices, coerce=int)
+    start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
+    valid_from = forms.DateField(
+        label=_("Only from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_until = forms.DateField(
+        label=_("Only until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class PresetForm(forms.Form):
+    preset = forms.ChoiceField(
+        label=_("Preset"), choices=[(key, p.name) for key, p in PRESETS.items()]
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Days"), choices=Weekday.choices, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class TimeOffForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=120)
+
+
+class PractitionerForm(forms.ModelForm):
+    specialization_name = forms.CharField(label=_("Specialization"), max_length=80)
+
+    class Meta:
+        model = Practitioner
+        fields = [
+            "department",
+            "qualifications",
+            "registration_number",
+            "bio",
+            "consultation_fee",
+            "follow_up_fee",
+            "follow_up_days",
+            "slot_minutes",
+            "is_active",
+        ]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 3})}
+
+
+class AppointmentFilter(django_filters.FilterSet):
+    day = django_filters.DateFilter(
+        field_name="starts_at",
+        lookup_expr="date",
+        label=_("Day"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    practitioner = django_filters.ModelChoiceFilter(
+        queryset=Practitioner.objects.none(), label=_("Doctor"), empty_label=_("Any doctor")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=AppointmentStatus.choices, label=_("Status"), empty_label=_("Any status")
+    )
+
+    class Meta:
+        model = Appointment
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        clinic = self.request.actor.clinic
+        self.filters["practitioner"].queryset = Practitioner.objects.for_clinic(
+            clinic
+        ).select_related("user")

@@ -1,0 +1,250 @@
+"""Doctors' profiles, when they work, and the appointments booked with them."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.core.models import Audited, ClinicOwned
+
+
+class Specialization(Audited, ClinicOwned):
+    """A clinic's own list: General Physician, Cardiologist, Pediatrician…"""
+
+    name = models.CharField(_("name"), max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="specialization_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Practitioner(Audited, ClinicOwned):
+    """A doctor's profile in one clinic."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner_profiles"
+    )
+    specialization = models.ForeignKey(
+        Specialization, on_delete=models.PROTECT, related_name="practitioners"
+    )
+    department = models.CharField(_("department"), max_length=80, blank=True)
+    qualifications = models.CharField(_("qualifications"), max_length=200, blank=True)
+    registration_number = models.CharField(_("licence number"), max_length=40, blank=True)
+    bio = models.TextField(_("about"), blank=True)
+    consultation_fee = models.DecimalField(
+        _("consultation fee"), max_digits=10, decimal_places=2, default=Decimal("0")
+    )
+    follow_up_fee = models.DecimalField(
+        _("follow-up fee"), max_digits=10, decimal_places=2, default=Decimal("0")
+    )
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("follow-up valid for (days)"), default=7, validators=[MaxValueValidator(365)]
+    )
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("slot length (minutes)"),
+        default=15,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+    )
+    is_active = models.BooleanField(_("takes appointments"), default=True)
+
+    class Meta:
+        ordering = ["user__first_name", "user__last_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "user"], name="practitioner_one_per_clinic"),
+            models.CheckConstraint(
+                condition=models.Q(slot_minutes__gte=5, slot_minutes__lte=240),
+                name="practitioner_slot_length",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(consultation_fee__gte=0, follow_up_fee__gte=0),
+                name="practitioner_fees_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dr {self.user.get_full_name()}"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class AvailabilityRule(Audited, ClinicOwned):
+    """A stretch of working hours on a weekday, in the clinic's local time. A break is the gap
+    between two rules of one day (09:00–13:00 and 14:00–17:00 is a day with a lunch break);
+    extra hours on one date are a rule valid on that date only."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="rules")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("until"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="rule_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__gte=0, weekday__lte=6), name="rule_weekday_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_from__isnull=True)
+                | models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gte=models.F("valid_from")),
+                name="rule_valid_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["practitioner", "weekday"], name="rule_practitioner_day_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class TimeOff(Audited, ClinicOwned):
+    """Leave of one doctor, or (without a doctor) a clinic-wide holiday; part of a day makes a
+    shorter day."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, null=True, blank=True, on_delete=models.PROTECT, related_name="time_off"
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=120)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="time_off_ends_after_start",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["clinic", "starts_at", "ends_at"], name="time_off_range_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.starts_at:%Y-%m-%d})"
+
+
+class AppointmentStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    BOOKED = "booked", _("Booked")
+    CHECKED_IN = "checked_in", _("Checked in")
+    IN_CONSULTATION = "in_consultation", _("In consultation")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("No-show")
+
+
+#: Appointments that hold their time: no other active one may overlap them.
+ACTIVE_STATUSES = (
+    AppointmentStatus.REQUESTED,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.IN_CONSULTATION,
+)
+
+
+class AppointmentKind(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video")
+
+
+class Appointment(Audited, ClinicOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="appointments"
+    )
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="appointments"
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    kind = models.CharField(
+        _("type"), max_length=10, choices=AppointmentKind.choices, default=AppointmentKind.IN_PERSON
+    )
+    reason = models.CharField(_("reason for the visit"), max_length=200, blank=True)
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    status_reason = models.CharField(max_length=200, blank=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+
+    active_statuses: ClassVar[tuple[str, ...]] = tuple(ACTIVE_STATUSES)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="appointment_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="cancelled") | ~models.Q(status_reason=""),
+                name="appointment_cancel_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["practitioner", "starts_at"], name="appointment_doctor_time_idx"),
+            models.Index(fields=["patient", "starts_at"], name="appointment_patient_time_idx"),
+            models.Index(fields=["clinic", "starts_at"], name="appointment_clinic_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} with {self.practitioner} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class AppointmentChange(ClinicOwned):
+    """The appointment's history, append-only: every status change and every move."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="changes")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    old_starts_at = models.DateTimeField(null=True, blank=True)
+    new_starts_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

@@ -1,0 +1,396 @@
+"""Every write on schedules and appointments. Booking and moving lock the doctor's row, then the
+patient's (always in that order), check the time is a working slot and free for both, and
+insert; on PostgreSQL exclusion constraints refuse an overlap even if some other path skipped
+the check. A loser hears "that time was just taken" with the freshest free slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinicflow.accounts.models import Membership
+from clinicflow.core import policy
+from clinicflow.core.actor import Actor
+from clinicflow.core.errors import Conflict, DomainError, field_errors
+from clinicflow.core.models import Clinic
+from clinicflow.core.roles import Role
+from clinicflow.patients.models import Patient
+from clinicflow.scheduling import slots, states
+from clinicflow.scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentChange,
+    AppointmentKind,
+    AppointmentStatus,
+    AvailabilityRule,
+    Practitioner,
+    Specialization,
+    TimeOff,
+)
+
+
+class SlotTaken(Conflict):
+    """Someone else got the time first (or the patient is busy then)."""
+
+    default_code = "slot_taken"
+
+    def __init__(self, message: str, fresh: list[slots.Slot]):
+        super().__init__(message, field="starts_at")
+        self.fresh = fresh
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return {"free_slots": [s.starts_at.isoformat() for s in self.fresh[:10]]}
+
+
+def _require(actor: Actor, action: str, obj: Any = None) -> Clinic:
+    if actor.clinic is None or not policy.allows(actor, action):
+        raise DomainError(_("You may not do this."), code="forbidden")
+    if obj is not None and not policy.allows_object(actor, action, obj):
+        raise DomainError(_("You may not do this."), code="forbidden")
+    return actor.clinic
+
+
+def _lock(practitioner: Practitioner, patient: Patient) -> tuple[Practitioner, Patient]:
+    clinic = practitioner.clinic
+    doctor = Practitioner.objects.for_clinic(clinic).select_for_update().get(pk=practitioner.pk)
+    person = Patient.objects.for_clinic(clinic).select_for_update().get(pk=patient.pk)
+    return doctor, person
+
+
+def _check_free(
+    doctor: Practitioner,
+    patient: Patient,
+    start: datetime,
+    *,
+    moving: Appointment | None = None,
+) -> datetime:
+    """The end of a bookable slot starting at ``start``, or a refusal with fresh slots."""
+    day = timezone.localtime(start, doctor.clinic.zone).date()
+    working = {s.starts_at: s for s in slots.working_slots(doctor, day, day)}
+    if start not in working:
+        raise DomainError(
+            _("%(doctor)s does not see patients at that time.") % {"doctor": doctor},
+            field="starts_at",
+        )
+    if start < timezone.now():
+        raise DomainError(_("That time has passed."), field="starts_at")
+    end = working[start].ends_at
+    overlapping = (
+        Appointment.objects.for_clinic(doctor.clinic)
+        .filter(Q(practitioner=doctor) | Q(patient=patient))
+        .filter(status__in=ACTIVE_STATUSES, starts_at__lt=end, ends_at__gt=start)
+    )
+    if moving is not None:
+        overlapping = overlapping.exclude(pk=moving.pk)
+    clash = overlapping.first()
+    if clash is not None:
+        if clash.practitioner_id == doctor.pk:
+            message = _("That time was just taken. Choose another one.")
+        else:
+            message = _("The patient already has an appointment at that time.")
+        raise SlotTaken(message, slots.free_slots(doctor, day, day + timedelta(days=6)))
+    return end
+
+
+def _log(appointment: Appointment, actor: Actor, from_status: str, **changes: Any) -> None:
+    AppointmentChange.objects.create(
+        clinic=appointment.clinic,
+        appointment=appointment,
+        from_status=from_status,
+        to_status=appointment.status,
+        changed_by=actor.user if actor.is_authenticated else None,
+        **changes,
+    )
+
+
+@transaction.atomic
+def book_appointment(
+    *,
+    actor: Actor,
+    patient: Patient,
+    practitioner: Practitioner,
+    starts_at: datetime,
+    kind: str = AppointmentKind.IN_PERSON,
+    reason: str = "",
+    requested: bool = False,
+) -> Appointment:
+    """Book a free slot of the doctor for the patient (``requested`` waits for confirmation).
+
+    Rules: the doctor works then (rules, time off); the time is not past; neither the doctor
+    nor the patient has another active appointment overlapping it. Errors: ``DomainError``;
+    ``SlotTaken`` (409) with fresh slots when the time is taken.
+    """
+    clinic = _require(actor, "appointments.book")
+    if practitioner.clinic_id != clinic.pk or patient.clinic_id != clinic.pk:
+        raise DomainError(_("You may not do this."), code="forbidden")
+    if not practitioner.is_active:
+        raise DomainError(_("This doctor does not take appointments now."), field="practitioner")
+    if not patient.is_active:
+        raise DomainError(_("This patient record is inactive."), field="patient")
+    doctor, person = _lock(practitioner, patient)
+    end = _check_free(doctor, person, starts_at)
+    appointment = Appointment(
+        clinic=clinic,
+        patient=person,
+        practitioner=doctor,
+        starts_at=starts_at,
+        ends_at=end,
+        kind=kind,
+        reason=reason.strip(),
+        status=AppointmentStatus.REQUESTED if requested else AppointmentStatus.BOOKED,
+        booked_by=actor.user,
+    )
+    with field_errors():
+        appointment.full_clean(
+            exclude=["patient", "practitioner", "clinic", "booked_by"], validate_unique=False
+        )
+    try:
+        with transaction.atomic():
+            appointment.save(force_insert=True)
+    except IntegrityError:  # the database's own overlap guard (PostgreSQL)
+        raise SlotTaken(
+            _("That time was just taken. Choose another one."),
+            slots.free_slots(doctor, starts_at.date(), starts_at.date() + timedelta(days=6)),
+        ) from None
+    _log(appointment, actor, "")
+    return appointment
+
+
+def _locked(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.for_clinic(appointment.clinic)
+        .select_for_update()
+        .select_related("practitioner", "patient")
+        .get(pk=appointment.pk)
+    )
+
+
+@transaction.atomic
+def change_status(
+    *, actor: Actor, appointment: Appointment, to_status: str, reason: str = ""
+) -> Appointment:
+    """Move the appointment along its life (see ``states``). Cancelling needs a reason.
+    Errors: ``DomainError`` for an illegal move, e.g. completing a cancelled appointment."""
+    _require(actor, "appointments.manage", appointment)
+    appointment = _locked(appointment)
+    current = appointment.status
+    if not states.may_move(current, to_status):
+        raise DomainError(
+            _("A %(current)s appointment cannot become %(target)s.")
+            % {
+                "current": AppointmentStatus(current).label.lower(),
+                "target": AppointmentStatus(to_status).label.lower()
+                if to_status in AppointmentStatus.values
+                else to_status,
+            },
+            field="status",
+        )
+    if to_status == AppointmentStatus.CANCELLED and not reason.strip():
+        raise DomainError(_("Say why the appointment is cancelled."), field="reason")
+    appointment.status = to_status
+    appointment.status_reason = reason.strip()[:200]
+    appointment.save(update_fields=["status", "status_reason"])
+    _log(appointment, actor, current, reason=appointment.status_reason)
+    return appointment
+
+
+@transaction.atomic
+def reschedule(*, actor: Actor, appointment: Appointment, starts_at: datetime) -> Appointment:
+    """Move a requested or booked appointment to another free slot of the same doctor; the
+    history keeps the old time. Errors: ``DomainError``; ``SlotTaken``."""
+    _require(actor, "appointments.manage", appointment)
+    doctor, person = _lock(appointment.practitioner, appointment.patient)
+    appointment = _locked(appointment)
+    if appointment.status not in states.MOVABLE:
+        raise DomainError(_("Only a requested or booked appointment can be moved."))
+    old = appointment.starts_at
+    end = _check_free(doctor, person, starts_at, moving=appointment)
+    appointment.starts_at, appointment.ends_at = starts_at, end
+    try:
+        with transaction.atomic():
+            appointment.save(update_fields=["starts_at", "ends_at"])
+    except IntegrityError:
+        raise SlotTaken(_("That time was just taken. Choose another one."), []) from None
+    _log(appointment, actor, appointment.status, old_starts_at=old, new_starts_at=starts_at)
+    return appointment
+
+
+# ---------------------------------------------------------------- availability
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    hours: tuple[tuple[time, time], ...]
+
+
+#: Shift presets; each is one click to fill a week (times are the clinic's).
+PRESETS = {
+    "full_day": Preset(_("Full day"), ((time(9), time(13)), (time(14), time(17)))),
+    "morning": Preset(_("Morning"), ((time(8), time(12)),)),
+    "evening": Preset(_("Evening"), ((time(16), time(20)),)),
+}
+
+
+def _conflicting(practitioner: Practitioner, *, since: datetime) -> list[Appointment]:
+    """Booked appointments that no longer sit in a working slot (for staff to reschedule)."""
+    upcoming = list(
+        Appointment.objects.for_clinic(practitioner.clinic)
+        .filter(practitioner=practitioner, status__in=ACTIVE_STATUSES, starts_at__gte=since)
+        .select_related("patient")
+        .order_by("starts_at")[:500]
+    )
+    if not upcoming:
+        return []
+    zone = practitioner.clinic.zone
+    first = timezone.localtime(upcoming[0].starts_at, zone).date()
+    last = timezone.localtime(upcoming[-1].starts_at, zone).date()
+    working = {s.starts_at for s in slots.working_slots(practitioner, first, last)}
+    return [a for a in upcoming if a.starts_at not in working]
+
+
+@transaction.atomic
+def add_rule(
+    *,
+    actor: Actor,
+    practitioner: Practitioner,
+    weekday: int,
+    start_time: time,
+    end_time: time,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+) -> AvailabilityRule:
+    """Add working hours; overlapping hours of the same day are refused."""
+    clinic = _require(actor, "scheduling.availability", practitioner)
+    rule = AvailabilityRule(
+        clinic=clinic,
+        practitioner=practitioner,
+        weekday=weekday,
+        start_time=start_time,
+        end_time=end_time,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    if end_time <= start_time:
+        raise DomainError(_("The end must be after the start."), field="end_time")
+    with field_errors():
+        rule.full_clean(exclude=["practitioner", "clinic"], validate_unique=False)
+    same_day = AvailabilityRule.objects.for_clinic(clinic).filter(
+        practitioner=practitioner,
+        weekday=weekday,
+        start_time__lt=end_time,
+        end_time__gt=start_time,
+    )
+    if (
+        valid_from is None
+        and valid_until is None
+        and same_day.filter(valid_from__isnull=True, valid_until__isnull=True).exists()
+    ):
+        raise DomainError(
+            _("These hours overlap hours already set for that day."), field="start_time"
+        )
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def apply_preset(
+    *, actor: Actor, practitioner: Practitioner, preset: str, weekdays: list[int]
+) -> list[Appointment]:
+    """Replace the weekly hours of these days with a preset. Returns the booked appointments
+    that now fall outside the hours: listed for rescheduling, never dropped."""
+    clinic = _require(actor, "scheduling.availability", practitioner)
+    chosen = PRESETS.get(preset)
+    if chosen is None:
+        raise DomainError(_("Unknown preset."), field="preset")
+    AvailabilityRule.objects.for_clinic(clinic).filter(
+        practitioner=practitioner,
+        weekday__in=weekdays,
+        valid_from__isnull=True,
+        valid_until__isnull=True,
+    ).delete()
+    for weekday in weekdays:
+        for start, end in chosen.hours:
+            AvailabilityRule.objects.create(
+                clinic=clinic,
+                practitioner=practitioner,
+                weekday=weekday,
+                start_time=start,
+                end_time=end,
+            )
+    return _conflicting(practitioner, since=timezone.now())
+
+
+@transaction.atomic
+def remove_rule(*, actor: Actor, rule: AvailabilityRule) -> list[Appointment]:
+    """Remove working hours; returns appointments left outside the hours, for rescheduling."""
+    _require(actor, "scheduling.availability", rule.practitioner)
+    practitioner = rule.practitioner
+    rule.delete()
+    return _conflicting(practitioner, since=timezone.now())
+
+
+@transaction.atomic
+def add_time_off(
+    *,
+    actor: Actor,
+    practitioner: Practitioner | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+) -> tuple[TimeOff, list[Appointment]]:
+    """Leave for one doctor, or a clinic-wide holiday (no doctor). Returns the appointments it
+    covers, for staff to reschedule: they are never cancelled silently."""
+    action = "scheduling.availability" if practitioner else "scheduling.manage"
+    clinic = _require(actor, action, practitioner)
+    if ends_at <= starts_at:
+        raise DomainError(_("The end must be after the start."), field="ends_at")
+    if not reason.strip():
+        raise DomainError(_("Give a reason (leave, holiday…)."), field="reason")
+    off = TimeOff.objects.create(
+        clinic=clinic,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason.strip()[:120],
+        created_by=actor.user,
+    )
+    covered = Appointment.objects.for_clinic(clinic).filter(
+        status__in=ACTIVE_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
+    if practitioner is not None:
+        covered = covered.filter(practitioner=practitioner)
+    return off, list(covered.select_related("patient", "practitioner__user").order_by("starts_at"))
+
+
+@transaction.atomic
+def create_practitioner(
+    *, actor: Actor, user: Any, specialization: str, details: dict[str, Any]
+) -> Practitioner:
+    """A doctor's profile in the actor's clinic; the specialization is added to the clinic's
+    list if new. Errors: ``DomainError`` (not a doctor here, a profile already exists)."""
+    clinic = _require(actor, "scheduling.manage")
+    if not Membership.objects.filter(
+        user=user, clinic=clinic, role=Role.DOCTOR, is_active=True
+    ).exists():
+        raise DomainError(_("Only a doctor of this clinic can have a profile."), field="user")
+    if Practitioner.objects.for_clinic(clinic).filter(user=user).exists():
+        raise DomainError(_("This doctor already has a profile."), field="user")
+    name = specialization.strip()
+    if not name:
+        raise DomainError(_("Name the specialization."), field="specialization_name")
+    kind, _created = Specialization.objects.for_clinic(clinic).get_or_create(
+        clinic=clinic, name=name
+    )
+    practitioner = Practitioner(clinic=clinic, user=user, specialization=kind, **details)
+    with field_errors():
+        practitioner.full_clean(exclude=["clinic", "user", "specialization"], validate_unique=False)
+    practitioner.save()
+    return practitioner

@@ -1,0 +1,122 @@
+"""Free slots, computed — never stored: the doctor's weekly rules in the clinic's local time,
+minus time off, minus active appointments, minus the past. Correct across daylight-saving
+changes: a local time that does not exist that day is skipped, and a slot's end is its start
+plus its length in real time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+from django.utils import timezone
+
+from clinicflow.scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AvailabilityRule,
+    Practitioner,
+    TimeOff,
+)
+
+#: How far ahead "next free slot" looks.
+SEARCH_DAYS = 60
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    starts_at: datetime  # aware, UTC
+    ends_at: datetime
+    practitioner_id: int
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.starts_at < end and start < self.ends_at
+
+
+def _local_instant(wall_clock: datetime, zone: ZoneInfo) -> datetime | None:
+    """The real instant of a naive wall-clock time in ``zone``, or None when the clocks skip
+    that time (spring forward). A repeated time (fall back) is its first occurrence."""
+    local = wall_clock.replace(tzinfo=zone)
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall_clock:
+        return None
+    return local.astimezone(UTC)
+
+
+def _rule_applies(rule: AvailabilityRule, day: date) -> bool:
+    return (
+        rule.weekday == day.weekday()
+        and (rule.valid_from is None or rule.valid_from <= day)
+        and (rule.valid_until is None or day <= rule.valid_until)
+    )
+
+
+def working_slots(practitioner: Practitioner, first: date, last: date) -> list[Slot]:
+    """Slots inside the doctor's rules, minus time off, from ``first`` to ``last`` (local
+    dates, inclusive). Two queries."""
+    zone = practitioner.clinic.zone
+    length = timedelta(minutes=practitioner.slot_minutes)
+    rules = list(
+        AvailabilityRule.objects.for_clinic(practitioner.clinic).filter(practitioner=practitioner)
+    )
+    window_start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    window_end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    away = list(
+        TimeOff.objects.for_clinic(practitioner.clinic)
+        .filter(Q(practitioner=practitioner) | Q(practitioner__isnull=True))
+        .filter(starts_at__lt=window_end, ends_at__gt=window_start)
+        .values_list("starts_at", "ends_at")
+    )
+    slots: list[Slot] = []
+    day = first
+    while day <= last:
+        for rule in rules:
+            if not _rule_applies(rule, day):
+                continue
+            cursor = datetime.combine(day, rule.start_time)
+            stop = datetime.combine(day, rule.end_time)
+            while cursor + length <= stop:
+                start = _local_instant(cursor, zone)
+                if start is not None:
+                    end = start + length
+                    if not any(start < off_end and off_start < end for off_start, off_end in away):
+                        slots.append(Slot(start, end, practitioner.pk))
+                cursor += length
+        day += timedelta(days=1)
+    return sorted(set(slots))
+
+
+def _busy(practitioner: Practitioner, first: date, last: date) -> list[tuple[datetime, datetime]]:
+    zone = practitioner.clinic.zone
+    start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return list(
+        Appointment.objects.for_clinic(practitioner.clinic)
+        .filter(practitioner=practitioner, status__in=ACTIVE_STATUSES)
+        .filter(starts_at__lt=end, ends_at__gt=start)
+        .values_list("starts_at", "ends_at")
+    )
+
+
+def _without(slots: Iterable[Slot], taken: list[tuple[datetime, datetime]]) -> list[Slot]:
+    now = timezone.now()
+    return [s for s in slots if s.starts_at >= now and not any(s.overlaps(a, b) for a, b in taken)]
+
+
+def free_slots(practitioner: Practitioner, first: date, last: date) -> list[Slot]:
+    """Bookable slots of one doctor between two local dates (three queries)."""
+    return _without(working_slots(practitioner, first, last), _busy(practitioner, first, last))
+
+
+def next_free_slot(practitioners: Iterable[Practitioner], *, from_day: date) -> Slot | None:
+    """The earliest free slot of any of these doctors ("first free cardiologist"), looking a
+    week at a time up to ``SEARCH_DAYS`` ahead."""
+    doctors = [p for p in practitioners if p.is_active]
+    for offset in range(0, SEARCH_DAYS, 7):
+        first = from_day + timedelta(days=offset)
+        last = first + timedelta(days=6)
+        found = [s for p in doctors for s in free_slots(p, first, last)[:1]]
+        if found:
+            return min(found)
+    return None

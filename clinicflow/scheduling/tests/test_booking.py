@@ -1,0 +1,330 @@
+"""Booking, moving and the appointment's life: never a double booking, never an illegal move."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+
+from clinicflow.accounts.actors import actor_for
+from clinicflow.core.errors import DomainError
+from clinicflow.core.roles import Role
+from clinicflow.scheduling.models import ACTIVE_STATUSES, Appointment
+from clinicflow.scheduling.models import AppointmentStatus as S
+from clinicflow.scheduling.services import (
+    SlotTaken,
+    add_time_off,
+    apply_preset,
+    book_appointment,
+    change_status,
+    create_practitioner,
+    reschedule,
+)
+from clinicflow.scheduling.states import TRANSITIONS
+from tests.concurrency import at_once
+from tests.factories import member
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_receptionist_books_a_free_slot(cardiologist, next_monday, at, book, receptionist):
+    appointment = book(at(next_monday, 10))
+    assert appointment.status == S.BOOKED
+    assert appointment.ends_at - appointment.starts_at == timedelta(minutes=20)
+    assert appointment.booked_by == receptionist
+    assert [(c.from_status, c.to_status) for c in appointment.changes.all()] == [("", "booked")]
+
+
+def test_the_second_booking_of_the_same_slot_is_refused_with_fresh_slots(
+    cardiologist, next_monday, at, book, register
+):
+    book(at(next_monday, 10))
+    with pytest.raises(SlotTaken) as refused:
+        book(at(next_monday, 10), for_patient=register(given_name="Second"))
+    assert "just taken" in refused.value.message
+    assert refused.value.payload["free_slots"]
+
+
+def test_a_patient_cannot_be_in_two_places_at_once(
+    cardiologist, manager, clinic, next_monday, at, book
+):
+    other = create_practitioner(
+        actor=actor_for(manager),
+        user=member(Role.DOCTOR, clinic, username="gp"),
+        specialization="GP",
+        details={},
+    )
+    apply_preset(
+        actor=actor_for(manager), practitioner=other, preset="full_day", weekdays=list(range(7))
+    )
+    book(at(next_monday, 10))
+    with pytest.raises(SlotTaken, match="patient already has"):
+        book(at(next_monday, 10), practitioner=other)
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "message"),
+    [
+        (13, 20, "does not see patients"),
+        (10, 10, "does not see patients"),
+        (20, 0, "does not see patients"),
+    ],
+)
+def test_times_outside_the_working_slots_are_refused(
+    cardiologist, next_monday, at, book, hour, minute, message
+):
+    with pytest.raises(DomainError, match=message):
+        book(at(next_monday, hour, minute))
+
+
+def test_a_cancelled_slot_can_be_booked_again(
+    cardiologist, next_monday, at, book, receptionist, register
+):
+    first = book(at(next_monday, 10))
+    change_status(
+        actor=actor_for(receptionist), appointment=first, to_status=S.CANCELLED, reason="Travel"
+    )
+    assert book(at(next_monday, 10), for_patient=register(given_name="Next")).status == S.BOOKED
+
+
+LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in targets]
+ILLEGAL = [(a, b) for a in S.values for b in S.values if b not in TRANSITIONS[a] and a != b]
+
+
+def _at_status(appointment, status):
+    Appointment.objects.for_clinic(appointment.clinic).filter(pk=appointment.pk).update(
+        status=status, status_reason="set by the test"
+    )
+    appointment.refresh_from_db()
+    return appointment
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), LEGAL)
+def test_every_legal_move_is_allowed_and_recorded(
+    next_monday, at, book, receptionist, from_status, to_status
+):
+    appointment = _at_status(book(at(next_monday, 10)), from_status)
+    moved = change_status(
+        actor=actor_for(receptionist),
+        appointment=appointment,
+        to_status=to_status,
+        reason="Because",
+    )
+    assert moved.status == to_status
+    assert moved.changes.last().from_status == from_status
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), ILLEGAL)
+def test_every_illegal_move_is_refused_with_a_message(
+    next_monday, at, book, receptionist, from_status, to_status
+):
+    appointment = _at_status(book(at(next_monday, 10)), from_status)
+    with pytest.raises(DomainError, match="cannot become"):
+        change_status(
+            actor=actor_for(receptionist), appointment=appointment, to_status=to_status, reason="x"
+        )
+
+
+def test_cancelling_needs_a_reason(next_monday, at, book, receptionist):
+    appointment = book(at(next_monday, 10))
+    with pytest.raises(DomainError, match="Say why"):
+        change_status(actor=actor_for(receptionist), appointment=appointment, to_status=S.CANCELLED)
+
+
+def test_moving_keeps_the_old_time_in_the_history(next_monday, at, book, receptionist):
+    appointment = book(at(next_monday, 10))
+    moved = reschedule(
+        actor=actor_for(receptionist), appointment=appointment, starts_at=at(next_monday, 11)
+    )
+    change = moved.changes.last()
+    assert (change.old_starts_at, change.new_starts_at) == (
+        at(next_monday, 10),
+        at(next_monday, 11),
+    )
+    with pytest.raises(DomainError, match="Only a requested or booked"):
+        reschedule(
+            actor=actor_for(receptionist),
+            appointment=_at_status(moved, S.COMPLETED),
+            starts_at=at(next_monday, 12),
+        )
+
+
+def test_leave_over_booked_appointments_lists_them_and_cancels_nothing(
+    cardiologist, manager, next_monday, at, book
+):
+    appointment = book(at(next_monday, 10))
+    _off, covered = add_time_off(
+        actor=actor_for(manager),
+        practitioner=cardiologist,
+        starts_at=at(next_monday, 9),
+        ends_at=at(next_monday, 12),
+        reason="Leave",
+    )
+    assert covered == [appointment]
+    appointment.refresh_from_db()
+    assert appointment.status == S.BOOKED
+
+
+def test_a_doctor_cannot_touch_another_doctors_hours(cardiologist, clinic, sign_in):
+    other_doctor = member(Role.DOCTOR, clinic, username="colleague")
+    response = sign_in(other_doctor).get(reverse("scheduling:availability", args=[cardiologist.pk]))
+    assert response.status_code == 404
+    assert (
+        sign_in(cardiologist.user)
+        .get(reverse("scheduling:availability", args=[cardiologist.pk]))
+        .status_code
+        == 200
+    )
+
+
+def test_a_doctor_sees_only_their_own_appointments(
+    cardiologist, clinic, next_monday, at, book, sign_in
+):
+    appointment = book(at(next_monday, 10))
+    other_doctor = member(Role.DOCTOR, clinic, username="colleague")
+    assert (
+        sign_in(other_doctor)
+        .get(reverse("scheduling:appointment", args=[appointment.pk]))
+        .status_code
+        == 404
+    )
+    own = sign_in(cardiologist.user).get(
+        reverse("scheduling:appointments"), {"day": next_monday.isoformat()}
+    )
+    assert own.context["page"].items == [appointment]
+
+
+def test_another_clinic_sees_nothing(next_monday, at, book, other_clinic_manager, sign_in):
+    appointment = book(at(next_monday, 10))
+    client = sign_in(other_clinic_manager)
+    assert client.get(reverse("scheduling:appointment", args=[appointment.pk])).status_code == 404
+    listing = client.get(reverse("scheduling:appointments"), {"day": next_monday.isoformat()})
+    assert listing.context["page"].items == []
+
+
+def test_booking_through_the_page_and_cancelling_it(
+    cardiologist, patient, receptionist, next_monday, at, sign_in
+):
+    client = sign_in(receptionist)
+    page = client.get(
+        reverse("scheduling:book"),
+        {"patient": patient.pk, "practitioner": cardiologist.pk, "day": next_monday.isoformat()},
+    )
+    assert page.status_code == 200
+    assert page.context["days"]
+    response = client.post(
+        reverse("scheduling:book") + f"?patient={patient.pk}",
+        {
+            "patient": patient.pk,
+            "practitioner": cardiologist.pk,
+            "starts_at": at(next_monday, 10).isoformat(),
+            "kind": "in_person",
+        },
+    )
+    appointment = Appointment.objects.for_clinic(patient.clinic).get()
+    assert response["Location"] == reverse("scheduling:appointment", args=[appointment.pk])
+    client.post(
+        reverse("scheduling:appointment_status", args=[appointment.pk]),
+        {"to_status": "cancelled", "reason": "Patient called"},
+    )
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.status_reason) == (S.CANCELLED, "Patient called")
+    chart = client.get(reverse("patients:chart", args=[patient.pk]))
+    assert "appointment" in [e.kind for e in chart.context["timeline"]]
+
+
+def test_the_doctors_directory_is_public(cardiologist, client):
+    page = client.get(reverse("scheduling:directory"))
+    assert page.status_code == 200
+    assert "Cardiologist" in page.content.decode()
+
+
+def _overlaps(clinic):
+    """Active appointments that overlap another active one of the same doctor or patient."""
+    active = Appointment.objects.for_clinic(clinic).filter(status__in=ACTIVE_STATUSES)
+    clash = active.filter(
+        Q(practitioner=OuterRef("practitioner")) | Q(patient=OuterRef("patient")),
+        starts_at__lt=OuterRef("ends_at"),
+        ends_at__gt=OuterRef("starts_at"),
+    ).exclude(pk=OuterRef("pk"))
+    return active.filter(Exists(clash))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_fifty_receptionists_racing_for_one_slot_get_one_booking(
+    clinic, cardiologist, receptionist, register, next_monday, at
+):
+    patients = [register(given_name=f"Racer{n}", phone="") for n in range(50)]
+    start = at(next_monday, 10)
+
+    def attempt(n: int) -> str:
+        try:
+            book_appointment(
+                actor=actor_for(receptionist),
+                patient=patients[n],
+                practitioner=cardiologist,
+                starts_at=start,
+            )
+        except SlotTaken:
+            return "refused"
+        return "booked"
+
+    outcomes, errors = at_once(attempt, 50)
+    assert errors == []
+    assert sorted(outcomes).count("booked") == 1
+    assert outcomes.count("refused") == 49
+    assert not _overlaps(clinic).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_patient_booked_with_two_doctors_at_once_gets_one(
+    clinic, cardiologist, manager, receptionist, patient, next_monday, at
+):
+    other = create_practitioner(
+        actor=actor_for(manager),
+        user=member(Role.DOCTOR, clinic, username="gp"),
+        specialization="GP",
+        details={"slot_minutes": 20},
+    )
+    apply_preset(
+        actor=actor_for(manager), practitioner=other, preset="full_day", weekdays=list(range(7))
+    )
+    doctors = [cardiologist, other]
+
+    def attempt(n: int) -> str:
+        try:
+            book_appointment(
+                actor=actor_for(receptionist),
+                patient=patient,
+                practitioner=doctors[n],
+                starts_at=at(next_monday, 10),
+            )
+        except SlotTaken:
+            return "refused"
+        return "booked"
+
+    outcomes, errors = at_once(attempt, 2)
+    assert errors == []
+    assert sorted(outcomes) == ["booked", "refused"]
+    assert not _overlaps(clinic).exists()
+
+
+@pytest.mark.postgres
+def test_postgres_itself_refuses_an_overlap_that_skips_the_service(
+    cardiologist, next_monday, at, book, register
+):
+    from django.db import IntegrityError, transaction
+
+    first = book(at(next_monday, 10))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appointment.objects.create(
+            clinic=first.clinic,
+            patient=register(given_name="Sneaky"),
+            practitioner=first.practitioner,
+            starts_at=first.starts_at + timedelta(minutes=5),
+            ends_at=first.ends_at + timedelta(minutes=5),
+        )

@@ -1,0 +1,365 @@
+"""Scheduling pages: the doctors' directory, booking, the appointment list and page, and each
+doctor's working hours."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinicflow.accounts.models import Membership
+from clinicflow.core import policy
+from clinicflow.core.access import access_object, actor_of, requires
+from clinicflow.core.errors import DomainError
+from clinicflow.core.lists import FilteredListView
+from clinicflow.core.models import Clinic
+from clinicflow.core.roles import Role
+from clinicflow.patients.models import Patient
+from clinicflow.patients.selectors import active_allergies
+from clinicflow.scheduling import services, slots, states
+from clinicflow.scheduling.forms import (
+    AppointmentFilter,
+    BookingForm,
+    PractitionerForm,
+    PresetForm,
+    RescheduleForm,
+    RuleForm,
+    StatusForm,
+    TimeOffForm,
+)
+from clinicflow.scheduling.models import (
+    Appointment,
+    AvailabilityRule,
+    Practitioner,
+    Specialization,
+    Weekday,
+)
+
+WEEK = 7
+
+
+def _doctors(clinic: Clinic) -> QuerySet[Practitioner]:
+    return (
+        Practitioner.objects.for_clinic(clinic)
+        .filter(is_active=True)
+        .select_related("user", "specialization", "clinic")
+        .order_by("specialization__name", "user__first_name")
+    )
+
+
+@requires("scheduling.directory")
+def directory(request: HttpRequest) -> HttpResponse:
+    """The clinic's doctors by specialization: public (the current clinic, or the only one)."""
+    clinic = actor_of(request).clinic or Clinic.objects.filter(is_active=True).first()
+    doctors = list(_doctors(clinic)) if clinic else []
+    return render(request, "scheduling/directory.html", {"clinic": clinic, "doctors": doctors})
+
+
+def _day(request: HttpRequest, name: str = "day") -> date:
+    return parse_date(request.GET.get(name) or "") or timezone.localdate()
+
+
+@requires("appointments.book")
+def book(request: HttpRequest) -> HttpResponse:
+    """Choose the doctor and the day, see the free slots, book one (or the next free one of a
+    specialization)."""
+    actor = actor_of(request)
+    assert actor.clinic is not None
+    patient = access_object(
+        actor,
+        "patients.chart",
+        Patient.objects.all(),
+        pk=request.GET.get("patient") or request.POST.get("patient"),
+    )
+    doctors = list(_doctors(actor.clinic))
+    chosen = next((d for d in doctors if str(d.pk) == request.GET.get("practitioner", "")), None)
+    first = max(_day(request), timezone.localdate())
+    form = BookingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        doctor = next((d for d in doctors if d.pk == form.cleaned_data["practitioner"]), None)
+        try:
+            if doctor is None:
+                raise DomainError(_("Choose a doctor."), field="practitioner")
+            appointment = services.book_appointment(
+                actor=actor,
+                patient=patient,
+                practitioner=doctor,
+                starts_at=form.cleaned_data["starts_at"],
+                kind=form.cleaned_data["kind"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            chosen = doctor or chosen
+        else:
+            messages.success(
+                request,
+                _("Booked: %(when)s with %(doctor)s.")
+                % {
+                    "when": timezone.localtime(appointment.starts_at).strftime("%a %d %b %H:%M"),
+                    "doctor": doctor,
+                },
+            )
+            return redirect("scheduling:appointment", pk=appointment.pk)
+    next_free = None
+    if request.GET.get("specialization"):
+        same = [d for d in doctors if str(d.specialization_id) == request.GET["specialization"]]
+        next_free = slots.next_free_slot(same, from_day=first)
+        if next_free is not None:
+            chosen = next(d for d in same if d.pk == next_free.practitioner_id)
+            first = timezone.localtime(next_free.starts_at).date()
+    week = slots.free_slots(chosen, first, first + timedelta(days=WEEK - 1)) if chosen else []
+    days: dict[date, list[slots.Slot]] = {}
+    for slot in week:
+        days.setdefault(timezone.localtime(slot.starts_at).date(), []).append(slot)
+    return render(
+        request,
+        "scheduling/book.html",
+        {
+            "patient": patient,
+            "allergies": active_allergies(patient),
+            "today": timezone.localdate(),
+            "doctors": doctors,
+            "specializations": Specialization.objects.for_clinic(actor.clinic),
+            "chosen": chosen,
+            "first": first,
+            "previous_week": max(first - timedelta(days=WEEK), timezone.localdate()),
+            "next_week": first + timedelta(days=WEEK),
+            "days": days,
+            "next_free": next_free,
+            "form": form,
+        },
+    )
+
+
+class AppointmentListView(FilteredListView):
+    """Appointments with filters; a doctor sees only their own (the policy's object rule)."""
+
+    policy_action = "scheduling.view"
+    model = Appointment
+    filterset_class = AppointmentFilter
+    template_name = "scheduling/appointment_list.html"
+    page_key = "starts_at"
+    page_descending = False
+    select_related = ("patient", "practitioner__user")
+
+    def filtered(self) -> tuple[QuerySet[Any], Any]:
+        qs, filterset = super().filtered()
+        if not self.request.GET.get("day") and not self.request.GET.get("after"):
+            qs = qs.filter(starts_at__date=timezone.localdate())  # today, unless asked
+        return qs, filterset
+
+
+def _appointment(request: HttpRequest, action: str, pk: Any) -> Appointment:
+    return access_object(
+        actor_of(request),
+        action,
+        Appointment.objects.select_related("patient", "practitioner__user", "practitioner__clinic"),
+        pk=pk,
+    )
+
+
+@requires("scheduling.view")
+def appointment(request: HttpRequest, pk: Any) -> HttpResponse:
+    actor = actor_of(request)
+    item = _appointment(request, "scheduling.view", pk)
+    may_manage = policy.allows_object(actor, "appointments.manage", item)
+    day = _day(request)
+    moves = (
+        slots.free_slots(item.practitioner, day, day)
+        if may_manage and item.status in states.MOVABLE
+        else []
+    )
+    return render(
+        request,
+        "scheduling/appointment.html",
+        {
+            "item": item,
+            "patient": item.patient,
+            "allergies": active_allergies(item.patient),
+            "today": timezone.localdate(),
+            "history": item.changes.select_related("changed_by"),
+            "may_manage": may_manage,
+            "next_states": [(s, states.VERBS[s]) for s in sorted(states.TRANSITIONS[item.status])],
+            "move_day": day,
+            "moves": moves,
+        },
+    )
+
+
+@requires("appointments.manage")
+@require_POST
+def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _appointment(request, "appointments.manage", pk)
+    form = StatusForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError(_("Choose what happens to the appointment."))
+        services.change_status(actor=actor_of(request), appointment=item, **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The appointment was updated."))
+    return redirect("scheduling:appointment", pk=item.pk)
+
+
+@requires("appointments.manage")
+@require_POST
+def appointment_move(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _appointment(request, "appointments.manage", pk)
+    form = RescheduleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError(_("Choose the new time."))
+        services.reschedule(
+            actor=actor_of(request), appointment=item, starts_at=form.cleaned_data["starts_at"]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The appointment was moved."))
+    return redirect("scheduling:appointment", pk=item.pk)
+
+
+def _practitioner(request: HttpRequest, action: str, pk: Any) -> Practitioner:
+    return access_object(
+        actor_of(request), action, Practitioner.objects.select_related("user", "clinic"), pk=pk
+    )
+
+
+def _report_conflicts(request: HttpRequest, conflicts: list[Appointment]) -> None:
+    if conflicts:
+        messages.warning(
+            request,
+            _(
+                "%(count)d booked appointment(s) now fall outside the hours; "
+                "reschedule them: %(list)s"
+            )
+            % {
+                "count": len(conflicts),
+                "list": "; ".join(
+                    f"{timezone.localtime(a.starts_at):%d %b %H:%M} {a.patient.full_name}"
+                    for a in conflicts[:10]
+                ),
+            },
+        )
+
+
+@requires("scheduling.availability")
+def availability(request: HttpRequest, pk: Any) -> HttpResponse:
+    """A doctor's weekly hours (a grid of the week), presets, extra hours and leave."""
+    actor = actor_of(request)
+    doctor = _practitioner(request, "scheduling.availability", pk)
+    rule_form = RuleForm(
+        request.POST if request.POST.get("form") == "rule" else None, prefix="rule"
+    )
+    preset_form = PresetForm(
+        request.POST if request.POST.get("form") == "preset" else None, prefix="preset"
+    )
+    off_form = TimeOffForm(
+        request.POST if request.POST.get("form") == "off" else None, prefix="off"
+    )
+    try:
+        if rule_form.is_bound and rule_form.is_valid():
+            services.add_rule(actor=actor, practitioner=doctor, **rule_form.cleaned_data)
+            messages.success(request, _("The hours were added."))
+            return redirect("scheduling:availability", pk=doctor.pk)
+        if preset_form.is_bound and preset_form.is_valid():
+            conflicts = services.apply_preset(
+                actor=actor, practitioner=doctor, **preset_form.cleaned_data
+            )
+            messages.success(request, _("The preset was applied."))
+            _report_conflicts(request, conflicts)
+            return redirect("scheduling:availability", pk=doctor.pk)
+        if off_form.is_bound and off_form.is_valid():
+            _off, covered = services.add_time_off(
+                actor=actor, practitioner=doctor, **off_form.cleaned_data
+            )
+            messages.success(request, _("The leave was recorded."))
+            _report_conflicts(request, covered)
+            return redirect("scheduling:availability", pk=doctor.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    rules = list(AvailabilityRule.objects.for_clinic(doctor.clinic).filter(practitioner=doctor))
+    week = [(day, [r for r in rules if r.weekday == day.value]) for day in Weekday]
+    return render(
+        request,
+        "scheduling/availability.html",
+        {
+            "doctor": doctor,
+            "week": week,
+            "rule_form": rule_form,
+            "preset_form": preset_form,
+            "off_form": off_form,
+            "time_off": doctor.time_off.filter(ends_at__gte=timezone.now()).order_by("starts_at")[
+                :20
+            ],
+        },
+    )
+
+
+@requires("scheduling.availability")
+@require_POST
+def rule_remove(request: HttpRequest, pk: Any) -> HttpResponse:
+    rule = access_object(
+        actor_of(request),
+        "scheduling.availability",
+        AvailabilityRule.objects.select_related("practitioner"),
+        pk=pk,
+    )
+    try:
+        conflicts = services.remove_rule(actor=actor_of(request), rule=rule)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The hours were removed."))
+        _report_conflicts(request, conflicts)
+    return redirect("scheduling:availability", pk=rule.practitioner_id)
+
+
+@requires("scheduling.manage")
+def practitioners(request: HttpRequest) -> HttpResponse:
+    """Doctor profiles of the clinic; a manager adds one for a doctor without a profile."""
+    actor = actor_of(request)
+    assert actor.clinic is not None
+    profiles = list(
+        Practitioner.objects.for_clinic(actor.clinic).select_related("user", "specialization")
+    )
+    with_profile = {p.user_id for p in profiles}
+    candidates = [
+        m.user
+        for m in Membership.objects.filter(
+            clinic=actor.clinic, role=Role.DOCTOR, is_active=True
+        ).select_related("user")
+        if m.user_id not in with_profile
+    ]
+    form = PractitionerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = next((u for u in candidates if str(u.pk) == request.POST.get("user")), None)
+        try:
+            if user is None:
+                raise DomainError(
+                    _("Choose a doctor of this clinic without a profile."), field="user"
+                )
+            data = dict(form.cleaned_data)
+            services.create_practitioner(
+                actor=actor, user=user, specialization=data.pop("specialization_name"), details=data
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The profile was created; now set the working hours."))
+            return redirect("scheduling:practitioners")
+    return render(
+        request,
+        "scheduling/practitioners.html",
+        {"profiles": profiles, "candidates": candidates, "form": form},
+    )
