@@ -390,6 +390,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClinicalStatusEnum": "clinicflow.patients.models.ClinicalStatus",
         "DocumentStatusEnum": "clinicflow.patients.models.DocumentStatus",
+        "AppointmentStatusEnum": "clinicflow.scheduling.models.AppointmentStatus",
     },
 }
 
@@ -421,6 +422,8 @@ LOGGING = {
 CLINICFLOW_DEFAULT_TIMEZONE = "Asia/Kathmandu"
 CLINICFLOW_DEFAULT_CURRENCY = "NPR"
 CLINICFLOW_DEFAULT_COUNTRY = "NP"
+# A booked appointment not checked in this long after its start becomes a no-show.
+CLINICFLOW_NO_SHOW_GRACE_MINUTES = env_int("NO_SHOW_GRACE_MINUTES", 60)
 CLINICFLOW_LIST_PAGE_SIZE = 50
 # Largest patient document accepted, in MB.
 CLINICFLOW_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 10)

@@ -13,6 +13,7 @@ from rest_framework.routers import DefaultRouter
 
 from clinicflow.core.api import MeView
 from clinicflow.patients import api as patients_api
+from clinicflow.scheduling import api as scheduling_api
 
 
 class SchemaView(SpectacularAPIView):
@@ -34,6 +35,7 @@ class RedocView(SpectacularRedocView):
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 patients_api.register(router)
+scheduling_api.register(router)
 
 app_name = "api"
 urlpatterns = [

@@ -30,9 +30,12 @@ class ObjectRule:
     def q(self, actor: Actor) -> Q:
         raise NotImplementedError
 
+    def q_for(self, actor: Actor, model: type[Model]) -> Q:
+        return self.q(actor)
+
     def check(self, actor: Actor, obj: Model) -> bool:
         manager = type(obj)._base_manager
-        return manager.filter(Q(pk=obj.pk) & self.q(actor)).exists()
+        return manager.filter(Q(pk=obj.pk) & self.q_for(actor, type(obj))).exists()
 
 
 class AnyObject(ObjectRule):
@@ -47,17 +50,33 @@ class AnyObject(ObjectRule):
 
 @dataclass(frozen=True)
 class OwnedBy(ObjectRule):
-    """Objects whose ``path`` leads to the acting user (a patient's own records)."""
+    """Objects that lead to the acting user (a doctor's own schedule, a patient's own records).
+    ``paths`` are tried in order; the first that fits the model is used (``user`` on a
+    doctor's profile, ``practitioner__user`` on their appointments and hours)."""
 
-    path: str
+    paths: tuple[str, ...]
+
+    def __init__(self, *paths: str):
+        object.__setattr__(self, "paths", paths)
+
+    def path_for(self, model: type[Model]) -> str:
+        names = {f.name for f in model._meta.get_fields()}
+        for path in self.paths:
+            if path.split("__", 1)[0] in names:
+                return path
+        raise LookupError(f"No owner path of {self.paths} fits {model.__name__}")
+
+    def q_for(self, actor: Actor, model: type[Model]) -> Q:
+        return Q(**{self.path_for(model): actor.user})
 
     def q(self, actor: Actor) -> Q:
-        return Q(**{self.path: actor.user})
+        raise TypeError("OwnedBy needs the model: use q_for(actor, model)")
 
     def check(self, actor: Actor, obj: Model) -> bool:
-        if "__" not in self.path:
-            return getattr(obj, f"{self.path}_id", None) == getattr(actor.user, "pk", object())
-        return super().check(actor, obj)
+        path = self.path_for(type(obj))
+        if "__" not in path:
+            return getattr(obj, f"{path}_id", None) == getattr(actor.user, "pk", object())
+        return type(obj)._base_manager.filter(Q(pk=obj.pk) & self.q_for(actor, type(obj))).exists()
 
 
 class ClinicOnlyStaff(ObjectRule):
@@ -207,7 +226,7 @@ POLICY: dict[str, Rule] = {
     "scheduling.availability": grant(
         {Role.DOCTOR} | MANAGEMENT,
         "Set a doctor's working hours and leave (doctors: their own).",
-        only={Role.DOCTOR: OwnedBy("user")},
+        only={Role.DOCTOR: OwnedBy("user", "practitioner__user")},
     ),
     "scheduling.manage": grant(
         MANAGEMENT, "Doctor profiles, specializations and clinic-wide holidays."
@@ -323,7 +342,7 @@ def restrict(actor: Actor, action: str, queryset: QuerySet[Any]) -> QuerySet[Any
         return queryset
     combined = Q()
     for object_rule in object_rules:
-        combined |= object_rule.q(actor)
+        combined |= object_rule.q_for(actor, queryset.model)
     return queryset.filter(combined).distinct()
 
 

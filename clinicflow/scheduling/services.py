@@ -202,6 +202,20 @@ def change_status(
 
 
 @transaction.atomic
+def mark_no_show(*, actor: Actor, appointment: Appointment) -> int:
+    """The system marks a booked appointment that nobody checked in as a no-show (the
+    periodic task); 0 when someone changed it in the meantime."""
+    appointment = _locked(appointment)
+    if appointment.status != AppointmentStatus.BOOKED:
+        return 0
+    appointment.status = AppointmentStatus.NO_SHOW
+    appointment.status_reason = _("Not checked in by the end of the grace period.")
+    appointment.save(update_fields=["status", "status_reason"])
+    _log(appointment, actor, AppointmentStatus.BOOKED, reason=appointment.status_reason)
+    return 1
+
+
+@transaction.atomic
 def reschedule(*, actor: Actor, appointment: Appointment, starts_at: datetime) -> Appointment:
     """Move a requested or booked appointment to another free slot of the same doctor; the
     history keeps the old time. Errors: ``DomainError``; ``SlotTaken``."""

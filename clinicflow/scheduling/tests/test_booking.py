@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 
 from clinicflow.accounts.actors import actor_for
@@ -328,3 +328,21 @@ def test_postgres_itself_refuses_an_overlap_that_skips_the_service(
             starts_at=first.starts_at + timedelta(minutes=5),
             ends_at=first.ends_at + timedelta(minutes=5),
         )
+
+
+def test_the_periodic_task_marks_late_unchecked_appointments_as_no_shows(
+    next_monday, at, book, settings, register
+):
+    from clinicflow.scheduling.tasks import mark_no_shows
+
+    late = book(at(next_monday, 10))
+    on_time = book(at(next_monday, 11), for_patient=register(given_name="Checked"))
+    Appointment.objects.for_clinic(late.clinic).filter(pk=late.pk).update(
+        starts_at=F("starts_at") - timedelta(days=30), ends_at=F("ends_at") - timedelta(days=30)
+    )
+    assert mark_no_shows() == 1
+    late.refresh_from_db()
+    on_time.refresh_from_db()
+    assert (late.status, on_time.status) == (S.NO_SHOW, S.BOOKED)
+    assert late.changes.last().changed_by is None  # the system did it
+    assert mark_no_shows() == 0

@@ -1,0 +1,27 @@
+"""What API serializers share: related records are looked up in the caller's clinic only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from clinicflow.core.policy import clinic_path, in_clinic
+
+
+class ClinicScopedSerializer(serializers.ModelSerializer[Any]):
+    """Every primary-key field pointing at a clinic-owned model accepts only rows of the
+    caller's clinic: another clinic's id reads as "does not exist", like a missing one."""
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        clinic = getattr(getattr(request, "actor", None), "clinic", None)
+        for field in fields.values():
+            related = getattr(field, "queryset", None)
+            if isinstance(field, serializers.PrimaryKeyRelatedField) and related is not None:
+                path = clinic_path(related.model)
+                if path is not None:
+                    # Without a clinic (the schema generator), nothing is reachable.
+                    field.queryset = in_clinic(related, path, clinic) if clinic else related.none()  # type: ignore[arg-type]
+        return fields

@@ -1,0 +1,32 @@
+"""Periodic work of scheduling, run by Celery beat."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from clinicflow.core.actor import Actor
+from clinicflow.core.audit.context import audit_context
+from clinicflow.scheduling.models import Appointment, AppointmentStatus
+from clinicflow.scheduling.services import mark_no_show
+
+
+@shared_task(name="scheduling.mark_no_shows")
+def mark_no_shows() -> int:
+    """Booked appointments whose start passed more than the grace period ago, and that were
+    never checked in, become no-shows (each recorded as the system's change)."""
+    cutoff = timezone.now() - timedelta(minutes=settings.CLINICFLOW_NO_SHOW_GRACE_MINUTES)
+    # Every clinic's appointments: this is the platform's periodic sweep.
+    late = (
+        Appointment.objects.all_clinics()
+        .filter(status=AppointmentStatus.BOOKED, starts_at__lt=cutoff)
+        .select_related("clinic")
+    )
+    marked = 0
+    with audit_context(source="task:scheduling.mark_no_shows"):
+        for appointment in late.iterator(chunk_size=500):
+            marked += mark_no_show(actor=Actor.system(appointment.clinic), appointment=appointment)
+    return marked

@@ -1,0 +1,108 @@
+"""The scheduling API: booking, refusals, slots, transitions — like the pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinicflow.core.roles import Role
+from tests.factories import member
+
+pytestmark = pytest.mark.django_db
+JSON = "application/json"
+
+
+def test_booking_over_the_api_and_losing_a_race_is_a_409_with_fresh_slots(
+    receptionist, cardiologist, patient, register, next_monday, at, sign_in
+):
+    api = sign_in(receptionist)
+    body = {
+        "patient": str(patient.pk),
+        "practitioner": cardiologist.pk,
+        "starts_at": at(next_monday, 10).isoformat(),
+    }
+    created = api.post("/api/v1/appointments/", body, content_type=JSON)
+    assert created.status_code == 201
+    assert created.json()["status"] == "booked"
+    other = register(given_name="Other")
+    lost = api.post("/api/v1/appointments/", {**body, "patient": str(other.pk)}, content_type=JSON)
+    assert lost.status_code == 409
+    assert lost.json()["code"] == "slot_taken"
+    assert at(next_monday, 10).isoformat() not in lost.json()["free_slots"]
+    assert lost.json()["free_slots"]
+
+
+def test_free_slots_and_transitions_over_the_api(
+    receptionist, cardiologist, patient, next_monday, at, sign_in
+):
+    api = sign_in(receptionist)
+    free = api.get(
+        f"/api/v1/practitioners/{cardiologist.pk}/slots/",
+        {"from": next_monday.isoformat(), "to": next_monday.isoformat()},
+    )
+    assert len(free.json()) == 21
+    booked = api.post(
+        "/api/v1/appointments/",
+        {
+            "patient": str(patient.pk),
+            "practitioner": cardiologist.pk,
+            "starts_at": free.json()[0]["starts_at"],
+        },
+        content_type=JSON,
+    ).json()
+    illegal = api.post(
+        f"/api/v1/appointments/{booked['id']}/status/",
+        {"to_status": "completed"},
+        content_type=JSON,
+    )
+    assert illegal.status_code == 400
+    assert "cannot become" in illegal.json()["detail"]
+    moved = api.post(
+        f"/api/v1/appointments/{booked['id']}/reschedule/",
+        {"starts_at": free.json()[3]["starts_at"]},
+        content_type=JSON,
+    )
+    assert moved.json()["starts_at"] != booked["starts_at"]
+    cancelled = api.post(
+        f"/api/v1/appointments/{booked['id']}/status/",
+        {"to_status": "cancelled", "reason": "Ill"},
+        content_type=JSON,
+    )
+    assert cancelled.json()["status"] == "cancelled"
+
+
+def test_a_doctor_cannot_set_another_doctors_hours_over_the_api(cardiologist, clinic, sign_in):
+    colleague = member(Role.DOCTOR, clinic, username="colleague")
+    response = sign_in(colleague).post(
+        "/api/v1/availability-rules/",
+        {"practitioner": cardiologist.pk, "weekday": 5, "start_time": "18:00", "end_time": "19:00"},
+        content_type=JSON,
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "practitioner"
+
+
+def test_leave_over_the_api_names_the_appointments_it_covers(
+    manager, cardiologist, next_monday, at, book, sign_in
+):
+    appointment = book(at(next_monday, 10))
+    response = sign_in(manager).post(
+        "/api/v1/time-off/",
+        {
+            "practitioner": cardiologist.pk,
+            "starts_at": at(next_monday, 9).isoformat(),
+            "ends_at": at(next_monday, 12).isoformat(),
+            "reason": "Leave",
+        },
+        content_type=JSON,
+    )
+    assert response.status_code == 201
+    assert response.json()["covered_appointments"] == [str(appointment.pk)]
+
+
+def test_another_clinic_sees_no_appointments_over_the_api(
+    next_monday, at, book, other_clinic_manager, sign_in
+):
+    appointment = book(at(next_monday, 10))
+    api = sign_in(other_clinic_manager)
+    assert api.get(f"/api/v1/appointments/{appointment.pk}/").status_code == 404
+    assert api.get("/api/v1/appointments/").json()["results"] == []
