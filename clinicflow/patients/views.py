@@ -31,6 +31,7 @@ from clinicflow.patients.forms import (
 from clinicflow.patients.models import Allergy, Condition, Patient, PatientDocument
 from clinicflow.patients.timeline import timeline_for
 from clinicflow.patients.uploads import max_bytes
+from clinicflow.patients.visits import with_last_visit
 
 SEARCH_LIMIT = 25
 
@@ -71,6 +72,7 @@ def search(request: HttpRequest) -> HttpResponse:
             key="mrn_seq",
         )
         results = page.items
+    results = with_last_visit(results)
     template = "patients/search.html"
     if getattr(request, "htmx", False):
         template += "#results"

@@ -346,3 +346,14 @@ def test_the_periodic_task_marks_late_unchecked_appointments_as_no_shows(
     assert (late.status, on_time.status) == (S.NO_SHOW, S.BOOKED)
     assert late.changes.last().changed_by is None  # the system did it
     assert mark_no_shows() == 0
+
+
+def test_patient_search_shows_when_each_patient_last_came(
+    next_monday, at, book, receptionist, patient, sign_in
+):
+    appointment = book(at(next_monday, 10))
+    page = sign_in(receptionist).get(reverse("patients:search"), {"q": patient.mrn})
+    assert page.context["results"][0].last_visit is None  # booked is not seen
+    _at_status(appointment, S.COMPLETED)
+    page = sign_in(receptionist).get(reverse("patients:search"), {"q": patient.mrn})
+    assert page.context["results"][0].last_visit == appointment.starts_at
