@@ -173,6 +173,9 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
             "-c pg_trgm.word_similarity_threshold=0.5"
         )
+        pool_max = env_int("DB_POOL_MAX", 8 if PRODUCTION else 0)
+        if pool_max:
+            DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_max}
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL must be set when DJANGO_ENV=production.")
 else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, time, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
@@ -108,8 +109,13 @@ def documents(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
 
 def registered_today(actor: Actor) -> Card:
     assert actor.clinic is not None
-    today = timezone.localdate()  # the clinic's day: its time zone is active
-    count = selectors.in_clinic(actor.clinic).filter(created_at__date=today).count()
+    # The clinic's day as a range of instants, so the (clinic, created_at) index answers.
+    start = datetime.combine(timezone.localdate(), time.min, tzinfo=actor.clinic.zone)
+    count = (
+        selectors.in_clinic(actor.clinic)
+        .filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
+        .count()
+    )
     return Card(
         title=_("Patients registered today"),
         value=count,

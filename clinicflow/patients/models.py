@@ -124,6 +124,7 @@ class Patient(Audited, ClinicOwned):
             models.Index(fields=["clinic", "email"], name="patient_email_idx"),
             models.Index(fields=["clinic", "birth_date"], name="patient_birth_date_idx"),
             models.Index(fields=["clinic", "family_name", "given_name"], name="patient_name_idx"),
+            models.Index(fields=["clinic", "created_at"], name="patient_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -291,3 +292,17 @@ class PatientDocument(Audited, ClinicOwned):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class NameWord(ClinicOwned):
+    """Every distinct word of the clinic's patients' names (a few thousand, not a million):
+    name search first finds the words close to what was typed here, then looks the names up
+    by index. Kept by the registration services and the generator."""
+
+    word = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic", "word"], name="name_word_unique")]
+
+    def __str__(self) -> str:
+        return self.word

@@ -18,6 +18,7 @@ from clinicflow.patients.models import (
     ClinicalStatus,
     Condition,
     DocumentStatus,
+    NameWord,
     Patient,
     PatientDocument,
 )
@@ -25,6 +26,8 @@ from clinicflow.patients.phones import phone_query
 
 MRN_PATTERN = re.compile(r"^(?:(?P<code>[A-Za-z][A-Za-z0-9]{1,7})-)?(?P<seq>\d{1,9})$")
 SQLITE_THRESHOLD = 0.75
+#: At most this many rows are fetched to rank, whatever the number of patients.
+CANDIDATES = 200
 DUPLICATE_NAME_THRESHOLD = 0.75
 
 
@@ -32,25 +35,67 @@ def in_clinic(clinic: Clinic) -> QuerySet[Patient]:
     return Patient.objects.for_clinic(clinic)
 
 
-def _name_matches(qs: QuerySet[Patient], text: str, limit: int) -> list[Patient]:
+#: How many close words of each typed word are tried.
+CLOSE_WORDS = 8
+
+
+def _close_words(clinic: Clinic, word: str) -> list[str]:
+    """Name words of the clinic like ``word``: itself, words it begins, and the most similar
+    by trigrams — searched in the small word list, not the patients (two queries)."""
+    words = NameWord.objects.for_clinic(clinic)
+    found = list(
+        words.filter(Q(word=word) | Q(word__startswith=word))
+        .order_by("word")
+        .values_list("word", flat=True)[:CLOSE_WORDS]
+    )
+    similar = (
+        words.filter(word__trigram_similar=word)
+        .annotate(rank=TrigramSimilarity("word", word))
+        .order_by("-rank")
+        .values_list("word", flat=True)[:CLOSE_WORDS]
+    )
+    return list(dict.fromkeys([*found, *similar]))
+
+
+def _by_close_words(qs: QuerySet[Patient], clinic: Clinic, words: list[str]) -> list[Patient]:
+    """Candidates for one or two typed words, by B-tree lookups of the names the close words
+    make: "a b" and "b a" for two words; given name or family name for one."""
+    close = [_close_words(clinic, word) for word in words]
+    if len(words) == 2:
+        names = {f"{x} {y}" for x in close[0] for y in close[1]}
+        names |= {f"{y} {x}" for x in close[0] for y in close[1]}
+        match = Q(search_name__in=names)
+    else:
+        match = Q()
+        for word in close[0]:
+            match |= Q(search_name__startswith=f"{word} ") | Q(family_name__iexact=word)
+    if not match:
+        return []
+    return list(qs.filter(match).order_by()[:CANDIDATES])
+
+
+def _name_matches(clinic: Clinic, qs: QuerySet[Patient], text: str, limit: int) -> list[Patient]:
     """Patients whose name is like ``text``, best first: typos, word order and partial names
     ("Priya", "Sarma Priya", "Prya Sharma") forgiven."""
     text = " ".join(text.lower().split())
+    words = text.split()
     if connection.vendor == "postgresql":
-        # Whole-name similarity (``%``) or the typed words found inside the name (``%>``):
-        # both use the GIN trigram index; the better of the two ranks the few that pass.
-        return list(
-            qs.filter(
-                Q(search_name__trigram_similar=text) | Q(search_name__trigram_word_similar=text)
-            )
-            .annotate(
-                rank=Greatest(
-                    TrigramSimilarity("search_name", text),
-                    TrigramWordSimilarity(text, "search_name"),
+        candidates = _by_close_words(qs, clinic, words) if 1 <= len(words) <= 2 else []
+        if not candidates:
+            # Longer names, or nothing close: trigram similarity over all names (slower).
+            candidates = list(
+                qs.filter(
+                    Q(search_name__trigram_similar=text) | Q(search_name__trigram_word_similar=text)
                 )
+                .annotate(
+                    rank=Greatest(
+                        TrigramSimilarity("search_name", text),
+                        TrigramWordSimilarity(text, "search_name"),
+                    )
+                )
+                .order_by("-rank", "family_name", "mrn_seq")[:limit]
             )
-            .order_by("-rank", "family_name", "mrn_seq")[:limit]
-        )
+        return _ranked(words, candidates, limit)
     # SQLite: a candidate shares a two-letter piece with the words typed; each typed word is
     # scored against the candidate's closest word. Fine for an embedded, small clinic.
     words = text.split()
@@ -58,9 +103,20 @@ def _name_matches(qs: QuerySet[Patient], text: str, limit: int) -> list[Patient]
     loose = Q()
     for piece in pieces:
         loose |= Q(search_name__contains=piece)
-    scored = [(_word_score(words, p.search_name.split()), p) for p in qs.filter(loose)[:500]]
-    scored.sort(key=lambda pair: pair[0], reverse=True)
-    return [patient for score, patient in scored if score >= SQLITE_THRESHOLD][:limit]
+    candidates = list(qs.filter(loose)[:500])
+    return [
+        p
+        for p in _ranked(words, candidates, limit)
+        if _word_score(words, p.search_name.split()) >= SQLITE_THRESHOLD
+    ]
+
+
+def _ranked(words: list[str], candidates: list[Patient], limit: int) -> list[Patient]:
+    """Best first: how well the typed words match the name's words, then by name."""
+    return sorted(
+        candidates,
+        key=lambda p: (-_word_score(words, p.search_name.split()), p.search_name, p.mrn_seq),
+    )[:limit]
 
 
 def _word_score(typed: list[str], name: list[str]) -> float:
@@ -100,7 +156,7 @@ def search_patients(
         return list(qs.filter(phone=phone)[:limit])
     if len(digits) >= 6 and not re.search(r"[A-Za-z]", text):
         return list(qs.filter(phone__endswith=digits)[:limit])  # a partly typed number
-    return _name_matches(qs, text, limit)
+    return _name_matches(clinic, qs, text, limit)
 
 
 def likely_duplicates(clinic: Clinic, patient: Patient, *, limit: int = 5) -> list[Patient]:

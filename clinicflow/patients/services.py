@@ -27,6 +27,7 @@ from clinicflow.patients.models import (
     Condition,
     DocumentStatus,
     MrnCounter,
+    NameWord,
     Patient,
     PatientDocument,
 )
@@ -159,6 +160,7 @@ def register_patient(
             raise PossibleDuplicates(candidates)
     patient.mrn_seq, patient.mrn = _next_mrn(clinic)
     patient.save(force_insert=True)
+    remember_name_words(clinic, [patient.search_name])
     return patient
 
 
@@ -172,7 +174,16 @@ def update_patient(*, actor: Actor, patient: Patient, changes: Mapping[str, Any]
     with field_errors():
         patient.full_clean(exclude=["mrn", "mrn_seq", "search_name"], validate_unique=False)
     patient.save()
+    remember_name_words(clinic, [patient.search_name])
     return patient
+
+
+def remember_name_words(clinic: Clinic, names: list[str]) -> None:
+    """Add the words of these names to the clinic's word list (for name search)."""
+    words = {word for name in names for word in name.split()}
+    NameWord.objects.bulk_create(
+        [NameWord(clinic=clinic, word=word) for word in words], ignore_conflicts=True
+    )
 
 
 def _locked(patient: Patient) -> Patient:

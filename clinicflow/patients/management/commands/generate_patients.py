@@ -37,6 +37,7 @@ from clinicflow.core.audit.context import audit_context
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.patients.models import AllergyStatement, MrnCounter, Patient, Sex
+from clinicflow.patients.services import remember_name_words
 
 # ---------------------------------------------------------------- names and places
 
@@ -322,6 +323,21 @@ def _bulk_create(clinic: Clinic, batches: Iterator[list[tuple[Any, ...]]]) -> No
         )
 
 
+def _remember_words(clinic: Clinic) -> None:
+    """Fill the clinic's name-word list (name search starts there) from the names written."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO patients_nameword (clinic_id, word) "
+                "SELECT DISTINCT clinic_id, unnest(string_to_array(search_name, ' ')) "
+                "FROM patients_patient WHERE clinic_id = %s ON CONFLICT DO NOTHING",
+                [clinic.pk],
+            )
+        return
+    names = Patient.objects.for_clinic(clinic).values_list("search_name", flat=True)
+    remember_name_words(clinic, list(names.iterator()))
+
+
 class Command(BaseCommand):
     help = (
         "Generate synthetic patients for one clinic, fast, for demo and benchmark data only: "
@@ -407,6 +423,7 @@ class Command(BaseCommand):
             _copy(clinic, batches, now)
         else:
             _bulk_create(clinic, batches)
+        _remember_words(clinic)
         counter.last_seq = first_seq + count - 1
         counter.save(update_fields=["last_seq"])
         first, last = f"{clinic.code}-{first_seq:06d}", f"{clinic.code}-{counter.last_seq:06d}"
