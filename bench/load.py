@@ -26,6 +26,8 @@ class LoadPlan:
     concurrency: int
     requests: int
     warmup: int
+    #: Each client's pause between its requests (0: the next goes as soon as one answers).
+    think_s: float = 0.0
 
 
 def split(total: int, parts: int) -> list[int]:
@@ -41,9 +43,11 @@ def describe(exc: BaseException) -> str:
 
 
 async def _client_loop(
-    client: BenchClient, index: int, count: int, step: Step, rec: Recorder
+    client: BenchClient, index: int, count: int, step: Step, rec: Recorder, think_s: float = 0.0
 ) -> None:
     for iteration in range(count):
+        if think_s and iteration:
+            await asyncio.sleep(think_s)
         try:
             seconds = await step(client, index, iteration)
         except (RequestFailed, httpx.HTTPError) as exc:
@@ -75,7 +79,12 @@ async def _setup_one(client: BenchClient, index: int, setup: Setup, rec: Recorde
 
 
 async def _phase(
-    clients: list[BenchClient], total: int, step: Step, rec: Recorder, deadline: Deadline
+    clients: list[BenchClient],
+    total: int,
+    step: Step,
+    rec: Recorder,
+    deadline: Deadline,
+    think_s: float = 0.0,
 ) -> float:
     """Run ``total`` steps across all clients at once; return the wall time."""
     counts = split(total, len(clients))
@@ -83,7 +92,7 @@ async def _phase(
     await _within(
         deadline,
         *(
-            _client_loop(client, index, count, step, rec)
+            _client_loop(client, index, count, step, rec, think_s)
             for index, (client, count) in enumerate(zip(clients, counts, strict=True))
         ),
     )
@@ -113,7 +122,7 @@ async def run_load(
         if plan.warmup:
             await _phase(clients, plan.warmup, step, warmup_rec, deadline)
         rec = Recorder()
-        wall = await _phase(clients, plan.requests, step, rec, deadline)
+        wall = await _phase(clients, plan.requests, step, rec, deadline, plan.think_s)
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
     result = rec.summary(wall)

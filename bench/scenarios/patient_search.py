@@ -12,11 +12,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.client import BenchClient, RequestFailed, expect_status
-from bench.load import LoadPlan, describe
+from bench.load import LoadPlan, describe, run_load
 from bench.scenarios.base import Context, Scenario
 from bench.stats import Recorder
 
 SEARCH_PATH = "/patients/"
+#: The paced phase: each client pauses this long between queries, as a person typing does.
+PACE_S = 0.3
+PACED_REQUESTS = 600
 #: Staff of the demo clinic KTM who search patients at the front desk and in the clinic.
 SEARCH_USERS = ("reception", "doc001", "doc002", "doc003", "doc004", "nurse", "manager")
 #: The kinds of query and how often each is typed (percent): names most, then phone numbers
@@ -215,11 +218,31 @@ class PatientSearch(Scenario):
                 summary["found_rate"] = round(self._found[kind] / ok, 3)
                 summary["no_results"] = self._empty[kind]
             by_kind[kind] = summary
+        result["paced"] = await self._paced(ctx)
         alone = await self._alone(ctx)
         for kind, summary in by_kind.items():
             summary["alone"] = alone.get(kind)
         result["by_kind"] = by_kind
         return result
+
+    async def _paced(self, ctx: Context) -> dict[str, Any]:
+        """The same clients as people type: each waits ``PACE_S`` between its queries (a pause
+        between keystrokes), so the server sees a steady, realistic load instead of every
+        client firing again the instant it is answered."""
+        queries = make_queries(self.samples, PACED_REQUESTS, self.seed + 2)
+
+        async def setup(client: BenchClient, index: int) -> None:
+            await self.setup(ctx, client, index)
+
+        async def step(client: BenchClient, index: int, iteration: int) -> float:
+            query = queries[(index + iteration * ctx.concurrency) % len(queries)]
+            timed = await client.get(f"{SEARCH_PATH}?{urlencode({'q': query.text})}")
+            expect_status(timed.response, 200)
+            return timed.seconds
+
+        plan = LoadPlan(ctx.concurrency, PACED_REQUESTS, warmup=0, think_s=PACE_S)
+        result = await run_load(ctx.base_url, plan, step, ctx.deadline, setup=setup)
+        return {"think_ms": int(PACE_S * 1000), **result}
 
     async def _alone(self, ctx: Context) -> dict[str, Any]:
         """The same kinds of query from one client, one at a time, after the concurrent phase:

@@ -11,8 +11,11 @@ page or an HTMX fragment, and export as streamed CSV. A list view is a declarati
 from __future__ import annotations
 
 import csv
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from itertools import islice
 from typing import Any, ClassVar
 
@@ -21,11 +24,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.views.generic import TemplateView
+from openpyxl import Workbook
 
 from clinicflow.core import policy
 from clinicflow.core.audit.recorder import record
@@ -170,28 +174,64 @@ def _csv_safe(value: Any) -> str:
     return text
 
 
-class CsvExportView(FilteredListView):
-    """The same filtered rows as the list, streamed as CSV; the export itself is audited."""
+def excel_file(filename: str, columns: Iterable[Column], rows: Iterable[Any]) -> FileResponse:
+    """An .xlsx download: openpyxl's write-only workbook keeps one row in memory at a time,
+    spooled to a temporary file that is then streamed."""
+    columns = list(columns)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append([str(c.header) for c in columns])
+    for row in rows:
+        sheet.append([_cell(c.value(row)) for c in columns])
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
+    book.save(spool)
+    spool.seek(0)
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _cell(value: Any) -> Any:
+    """A value a spreadsheet shows as data: text is never a formula, times lose their zone."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+    if isinstance(value, date | int | float | Decimal) or value is None:
+        return value
+    return _csv_safe(value)
+
+
+class ExportView(FilteredListView):
+    """The same filtered rows as the list, as streamed CSV or Excel (``fmt`` from the URL);
+    the export itself is audited."""
 
     columns: ClassVar[list[Column]]
     filename: ClassVar[str]
 
     def get(  # type: ignore[override]  # a download streams instead of rendering
-        self, request: HttpRequest, *args: Any, **kwargs: Any
+        self, request: HttpRequest, *args: Any, fmt: str = "csv", **kwargs: Any
     ) -> HttpResponseBase:
         qs, _filterset = self.filtered()
         record(
             AuditAction.EXPORT,
             object_type=self.model._meta.label_lower,
-            object_repr=f"CSV of {self.model._meta.verbose_name_plural}",
-            changes={"filters": {k: v for k, v in request.GET.items() if v}},
+            object_repr=f"{fmt.upper()} of {self.model._meta.verbose_name_plural}",
+            changes={"filters": {k: v for k, v in request.GET.items() if v}, "format": fmt},
         )
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        return stream_csv(
-            request,
-            f"{self.filename}-{stamp}.csv",
-            self.columns,
-            qs.order_by(f"{'-' if self.page_descending else ''}{self.page_key}").iterator(
-                chunk_size=2000
-            ),
-        )
+        name = f"{self.filename}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{fmt}"
+        rows = qs.order_by(f"{'-' if self.page_descending else ''}{self.page_key}")
+        if fmt == "xlsx":
+            return excel_file(name, self.columns, rows.iterator(chunk_size=2000))
+        return stream_csv(request, name, self.columns, rows.iterator(chunk_size=2000))
+
+
+def export_urls(view: type[ExportView], prefix: str, name: str) -> list[Any]:
+    """``<prefix>.csv`` and ``<prefix>.xlsx`` routes of one export view."""
+    from django.urls import path
+
+    return [
+        path(f"{prefix}.{fmt}", view.as_view(), {"fmt": fmt}, name=f"{name}{suffix}")
+        for fmt, suffix in (("csv", ""), ("xlsx", "_xlsx"))
+    ]

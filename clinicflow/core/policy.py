@@ -210,6 +210,9 @@ POLICY: dict[str, Rule] = {
     "patients.export": grant(MANAGEMENT, "Export the patient list to CSV."),
     # Scheduling.
     "scheduling.directory": public("The clinic's doctors by specialization (public page)."),
+    "scheduling.feed": public(
+        "A doctor's calendar feed, reached only with its secret, revocable token."
+    ),
     "scheduling.view": grant(
         FRONT_AND_CLINIC,
         "See appointments and schedules (doctors: their own).",

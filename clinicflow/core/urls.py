@@ -1,5 +1,6 @@
 from django.urls import path
 
+from clinicflow.core.lists import export_urls
 from clinicflow.core.views import audit, clinic, pages
 
 app_name = "core"
@@ -10,5 +11,5 @@ urlpatterns = [
     path("clinic/switch/", pages.clinic_switch, name="clinic_switch"),
     path("clinic/settings/", clinic.clinic_settings, name="clinic_settings"),
     path("audit/", audit.AuditListView.as_view(), name="audit_list"),
-    path("audit/export.csv", audit.AuditExportView.as_view(), name="audit_export"),
+    *export_urls(audit.AuditExportView, "audit/export", "audit_export"),
 ]

@@ -1,12 +1,13 @@
 from django.urls import path
 
+from clinicflow.core.lists import export_urls
 from clinicflow.patients import views
 
 app_name = "patients"
 urlpatterns = [
     path("", views.search, name="search"),
     path("new/", views.register, name="register"),
-    path("export.csv", views.PatientExportView.as_view(), name="export"),
+    *export_urls(views.PatientExportView, "export", "export"),
     path("<uuid:pk>/", views.chart, name="chart"),
     path("<uuid:pk>/edit/", views.edit, name="edit"),
     path("<uuid:pk>/allergies/", views.allergy_add, name="allergy_add"),

@@ -17,7 +17,7 @@ from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
 from clinicflow.core.forms import ReasonForm
-from clinicflow.core.lists import Column, CsvExportView, keyset_page
+from clinicflow.core.lists import Column, ExportView, keyset_page
 from clinicflow.core.models import AuditAction
 from clinicflow.patients import selectors, services
 from clinicflow.patients.forms import (
@@ -381,7 +381,7 @@ def document_entered_in_error(request: HttpRequest, pk: Any) -> HttpResponse:
     )
 
 
-class PatientExportView(CsvExportView):
+class PatientExportView(ExportView):
     policy_action = "patients.export"
     model = Patient
     page_key = "mrn_seq"

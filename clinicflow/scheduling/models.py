@@ -58,6 +58,10 @@ class Practitioner(Audited, ClinicOwned):
         validators=[MinValueValidator(5), MaxValueValidator(240)],
     )
     is_active = models.BooleanField(_("takes appointments"), default=True)
+    #: The secret of the doctor's calendar feed URL; a new one revokes the old (empty: none).
+    calendar_token = models.CharField(max_length=64, blank=True, db_index=True)
+
+    audit_secrets: ClassVar[tuple[str, ...]] = ("calendar_token",)
 
     class Meta:
         ordering = ["user__first_name", "user__last_name"]

@@ -5,6 +5,7 @@ the check. A loser hears "that time was just taken" with the freshest free slots
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -408,3 +409,17 @@ def create_practitioner(
         practitioner.full_clean(exclude=["clinic", "user", "specialization"], validate_unique=False)
     practitioner.save()
     return practitioner
+
+
+@transaction.atomic
+def renew_calendar_feed(*, actor: Actor, practitioner: Practitioner) -> str:
+    """A new secret for the doctor's calendar feed; the old URL stops working at once."""
+    _require(actor, "scheduling.availability", practitioner)
+    doctor = (
+        Practitioner.objects.for_clinic(practitioner.clinic)
+        .select_for_update()
+        .get(pk=practitioner.pk)
+    )
+    doctor.calendar_token = secrets.token_urlsafe(32)
+    doctor.save(update_fields=["calendar_token"])
+    return doctor.calendar_token

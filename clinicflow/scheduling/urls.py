@@ -1,5 +1,6 @@
 from django.urls import path
 
+from clinicflow.core.lists import export_urls
 from clinicflow.scheduling import views
 
 app_name = "scheduling"
@@ -10,6 +11,14 @@ urlpatterns = [
     path("appointments/<uuid:pk>/", views.appointment, name="appointment"),
     path("appointments/<uuid:pk>/status/", views.appointment_status, name="appointment_status"),
     path("appointments/<uuid:pk>/move/", views.appointment_move, name="appointment_move"),
+    path("appointments/<uuid:pk>/calendar.ics", views.appointment_ics, name="appointment_ics"),
+    *export_urls(views.AppointmentExportView, "appointments/export", "appointments_export"),
+    path("feed/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path(
+        "practitioners/<int:pk>/calendar-feed/",
+        views.calendar_feed_renew,
+        name="calendar_feed_renew",
+    ),
     path("practitioners/", views.practitioners, name="practitioners"),
     path("practitioners/<int:pk>/availability/", views.availability, name="availability"),
     path("rules/<int:pk>/remove/", views.rule_remove, name="rule_remove"),

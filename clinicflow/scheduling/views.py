@@ -4,27 +4,29 @@ doctor's working hours."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from clinicflow.accounts.models import Membership
 from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
+from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
-from clinicflow.core.lists import FilteredListView
-from clinicflow.core.models import Clinic
+from clinicflow.core.lists import Column, ExportView, FilteredListView
+from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.core.roles import Role
 from clinicflow.patients.models import Patient
 from clinicflow.patients.selectors import active_allergies
-from clinicflow.scheduling import services, slots, states
+from clinicflow.scheduling import calendars, services, slots, states
 from clinicflow.scheduling.forms import (
     AppointmentFilter,
     BookingForm,
@@ -363,3 +365,91 @@ def practitioners(request: HttpRequest) -> HttpResponse:
         "scheduling/practitioners.html",
         {"profiles": profiles, "candidates": candidates, "form": form},
     )
+
+
+class AppointmentExportView(ExportView):
+    policy_action = "scheduling.view"
+    model = Appointment
+    filterset_class = AppointmentFilter
+    page_key = "starts_at"
+    page_descending = False
+    select_related = ("patient", "practitioner__user", "practitioner__specialization")
+    filename = "appointments"
+    columns: ClassVar[list[Column]] = [
+        Column(gettext_lazy("Starts"), lambda a: timezone.localtime(a.starts_at)),
+        Column(gettext_lazy("Ends"), lambda a: timezone.localtime(a.ends_at)),
+        Column(gettext_lazy("Doctor"), lambda a: str(a.practitioner)),
+        Column(gettext_lazy("Specialization"), lambda a: str(a.practitioner.specialization)),
+        Column(gettext_lazy("MRN"), lambda a: a.patient.mrn),
+        Column(gettext_lazy("Patient"), lambda a: a.patient.full_name),
+        Column(gettext_lazy("Type"), lambda a: a.get_kind_display()),
+        Column(gettext_lazy("Status"), lambda a: a.get_status_display()),
+        Column(gettext_lazy("Reason"), lambda a: a.reason),
+    ]
+
+
+def _ics(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@requires("scheduling.view")
+def appointment_ics(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _appointment(request, "scheduling.view", pk)
+    return _ics(
+        calendars.calendar([item], name=str(item.practitioner)),
+        f"appointment-{item.pk.hex[:8]}.ics",
+    )
+
+
+#: What a calendar feed holds: the last week and the next three months.
+FEED_PAST = timedelta(days=7)
+FEED_AHEAD = timedelta(days=92)
+
+
+@requires("scheduling.feed")
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A doctor's appointments for calendar apps. The token is the key (no sign-in: calendar
+    apps cannot); a wrong or revoked token is simply not found. Each fetch is audited."""
+    if len(token) < 32:
+        raise Http404
+    # The feed belongs to whichever clinic the token is of: looked up across clinics on purpose.
+    doctor = (
+        Practitioner.objects.all_clinics()
+        .select_related("user", "clinic")
+        .filter(calendar_token=token)
+        .first()
+    )
+    if doctor is None:
+        raise Http404
+    now = timezone.now()
+    items = (
+        Appointment.objects.for_clinic(doctor.clinic)
+        .filter(practitioner=doctor, starts_at__gte=now - FEED_PAST, starts_at__lt=now + FEED_AHEAD)
+        .select_related("patient", "clinic")
+        .order_by("starts_at")
+    )
+    record(
+        AuditAction.EXPORT,
+        obj=doctor,
+        object_repr=f"calendar feed of {doctor}",
+        changes={"feed": True},
+    )
+    return _ics(
+        calendars.calendar(items, name=f"{doctor} · {doctor.clinic.name}"), "appointments.ics"
+    )
+
+
+@requires("scheduling.availability")
+@require_POST
+def calendar_feed_renew(request: HttpRequest, pk: Any) -> HttpResponse:
+    doctor = _practitioner(request, "scheduling.availability", pk)
+    try:
+        services.renew_calendar_feed(actor=actor_of(request), practitioner=doctor)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("A new calendar link was made; the old one no longer works."))
+    return redirect("scheduling:availability", pk=doctor.pk)

@@ -7,7 +7,7 @@ from typing import ClassVar
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core.filters import AuditEventFilter
-from clinicflow.core.lists import Column, CsvExportView, FilteredListView
+from clinicflow.core.lists import Column, ExportView, FilteredListView
 from clinicflow.core.models import AuditEvent
 
 
@@ -19,7 +19,7 @@ class AuditListView(FilteredListView):
     page_key = "id"
 
 
-class AuditExportView(CsvExportView):
+class AuditExportView(ExportView):
     policy_action = "audit.export"
     model = AuditEvent
     filterset_class = AuditEventFilter
