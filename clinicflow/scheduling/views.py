@@ -8,10 +8,11 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -453,3 +454,55 @@ def calendar_feed_renew(request: HttpRequest, pk: Any) -> HttpResponse:
     else:
         messages.success(request, _("A new calendar link was made; the old one no longer works."))
     return redirect("scheduling:availability", pk=doctor.pk)
+
+
+@requires("scheduling.view")
+def calendar_page(request: HttpRequest) -> HttpResponse:
+    """Day and week calendar of one doctor or the whole clinic; drag to move where allowed."""
+    actor = actor_of(request)
+    assert actor.clinic is not None
+    return render(
+        request,
+        "scheduling/calendar.html",
+        {
+            "doctors": list(_doctors(actor.clinic)),
+            "chosen": request.GET.get("practitioner", ""),
+            "may_move": policy.allows(actor, "appointments.manage"),
+        },
+    )
+
+
+@requires("scheduling.view")
+def calendar_events(request: HttpRequest) -> JsonResponse:
+    """The calendar's events between ``start`` and ``end`` (at most six weeks)."""
+    actor = actor_of(request)
+    start = parse_datetime(request.GET.get("start", ""))
+    end = parse_datetime(request.GET.get("end", ""))
+    if start is None or end is None or not timedelta(0) < end - start <= timedelta(days=42):
+        return JsonResponse({"detail": _("Ask for up to six weeks.")}, status=400)
+    visible = policy.restrict(actor, "scheduling.view", Appointment.objects.all()).filter(
+        starts_at__lt=end, ends_at__gt=start
+    )
+    if request.GET.get("practitioner", "").isdigit():
+        visible = visible.filter(practitioner_id=int(request.GET["practitioner"]))
+    movable = set(
+        policy.restrict(
+            actor, "appointments.manage", visible.filter(status__in=states.MOVABLE)
+        ).values_list("pk", flat=True)
+    )
+    rows = visible.select_related("patient", "practitioner__user").order_by("starts_at")[:2000]
+    return JsonResponse(
+        [
+            {
+                "id": str(a.pk),
+                "title": f"{a.patient.full_name} · {a.practitioner}",
+                "start": a.starts_at.isoformat(),
+                "end": a.ends_at.isoformat(),
+                "url": reverse("scheduling:appointment", args=[a.pk]),
+                "editable": a.pk in movable,
+                "classNames": [f"status-{a.status}"],
+            }
+            for a in rows
+        ],
+        safe=False,
+    )

@@ -357,3 +357,27 @@ def test_patient_search_shows_when_each_patient_last_came(
     _at_status(appointment, S.COMPLETED)
     page = sign_in(receptionist).get(reverse("patients:search"), {"q": patient.mrn})
     assert page.context["results"][0].last_visit == appointment.starts_at
+
+
+def test_the_calendar_feeds_events_and_marks_which_may_be_dragged(
+    cardiologist, clinic, next_monday, at, book, receptionist, register, sign_in
+):
+    mine = book(at(next_monday, 10))
+    done = book(at(next_monday, 11), for_patient=register(given_name="Done"))
+    _at_status(done, S.COMPLETED)
+    window = {"start": at(next_monday, 0).isoformat(), "end": at(next_monday, 23).isoformat()}
+    page = sign_in(receptionist).get(reverse("scheduling:calendar"))
+    assert b'name="csp-nonce"' in page.content
+    events = sign_in(receptionist).get(reverse("scheduling:calendar_events"), window).json()
+    editable = {e["id"]: e["editable"] for e in events}
+    assert editable == {str(mine.pk): True, str(done.pk): False}
+    colleague = member(Role.DOCTOR, clinic, username="colleague")
+    assert sign_in(colleague).get(reverse("scheduling:calendar_events"), window).json() == []
+    too_long = {
+        "start": window["start"],
+        "end": at(next_monday + timedelta(days=60), 0).isoformat(),
+    }
+    assert (
+        sign_in(receptionist).get(reverse("scheduling:calendar_events"), too_long).status_code
+        == 400
+    )
