@@ -16,6 +16,7 @@ from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
+from clinicflow.core.feedback import run_and_report, submit_and_report
 from clinicflow.core.forms import ReasonForm
 from clinicflow.core.lists import Column, ExportView, keyset_page
 from clinicflow.core.models import AuditAction
@@ -178,17 +179,7 @@ def _back_to_chart(
     request: HttpRequest, patient: Patient, form: Any, run: Any, done: str
 ) -> HttpResponse:
     """Run a chart action from a small form; on a refusal, say why on the chart."""
-    if form.is_valid():
-        try:
-            run(form.cleaned_data)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, done)
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+    submit_and_report(request, form, run, done)
     return redirect("patients:chart", pk=patient.pk)
 
 
@@ -210,12 +201,11 @@ def allergy_add(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def no_known_allergies(request: HttpRequest, pk: Any) -> HttpResponse:
     patient = _patient(request, "patients.clinical_edit", pk)
-    try:
-        services.record_no_known_allergies(actor=actor_of(request), patient=patient)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Recorded: no known allergies."))
+    run_and_report(
+        request,
+        lambda: services.record_no_known_allergies(actor=actor_of(request), patient=patient),
+        _("Recorded: no known allergies."),
+    )
     return redirect("patients:chart", pk=patient.pk)
 
 
@@ -265,12 +255,11 @@ def deactivate(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def reactivate(request: HttpRequest, pk: Any) -> HttpResponse:
     patient = _patient(request, "patients.deactivate", pk)
-    try:
-        services.reactivate_patient(actor=actor_of(request), patient=patient)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The record is active again."))
+    run_and_report(
+        request,
+        lambda: services.reactivate_patient(actor=actor_of(request), patient=patient),
+        _("The record is active again."),
+    )
     return redirect("patients:chart", pk=patient.pk)
 
 

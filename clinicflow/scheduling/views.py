@@ -22,6 +22,7 @@ from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
+from clinicflow.core.feedback import run_and_report, submit_and_report
 from clinicflow.core.lists import Column, ExportView, FilteredListView
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.core.roles import Role
@@ -202,15 +203,12 @@ def appointment(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
     item = _appointment(request, "appointments.manage", pk)
-    form = StatusForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise DomainError(_("Choose what happens to the appointment."))
-        services.change_status(actor=actor_of(request), appointment=item, **form.cleaned_data)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The appointment was updated."))
+    submit_and_report(
+        request,
+        StatusForm(request.POST),
+        lambda data: services.change_status(actor=actor_of(request), appointment=item, **data),
+        _("The appointment was updated."),
+    )
     return redirect("scheduling:appointment", pk=item.pk)
 
 
@@ -218,17 +216,12 @@ def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def appointment_move(request: HttpRequest, pk: Any) -> HttpResponse:
     item = _appointment(request, "appointments.manage", pk)
-    form = RescheduleForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise DomainError(_("Choose the new time."))
-        services.reschedule(
-            actor=actor_of(request), appointment=item, starts_at=form.cleaned_data["starts_at"]
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The appointment was moved."))
+    submit_and_report(
+        request,
+        RescheduleForm(request.POST),
+        lambda data: services.reschedule(actor=actor_of(request), appointment=item, **data),
+        _("The appointment was moved."),
+    )
     return redirect("scheduling:appointment", pk=item.pk)
 
 
@@ -447,12 +440,11 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def calendar_feed_renew(request: HttpRequest, pk: Any) -> HttpResponse:
     doctor = _practitioner(request, "scheduling.availability", pk)
-    try:
-        services.renew_calendar_feed(actor=actor_of(request), practitioner=doctor)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("A new calendar link was made; the old one no longer works."))
+    run_and_report(
+        request,
+        lambda: services.renew_calendar_feed(actor=actor_of(request), practitioner=doctor),
+        _("A new calendar link was made; the old one no longer works."),
+    )
     return redirect("scheduling:availability", pk=doctor.pk)
 
 
