@@ -24,6 +24,7 @@ from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import DomainError
+from clinicflow.core.feedback import submit_and_report
 from clinicflow.core.forms import ReasonForm
 from clinicflow.core.lists import FilteredListView
 from clinicflow.core.roles import Role
@@ -209,19 +210,11 @@ def staff_operation(request: HttpRequest, pk: Any, operation: str) -> HttpRespon
     actor = actor_of(request)
     person = _person(actor, "staff.manage", pk)
     op = OPERATIONS[operation]
-    data: dict[str, Any] = {}
-    if op.form is not None:
-        form = op.form(request.POST)
-        if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, str(error))
-            return redirect("accounts:staff_detail", pk=person.pk)
-        data = form.cleaned_data
-    try:
-        op.run(actor, person, data, request)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, op.done % {"name": person})
+    form = op.form(request.POST) if op.form is not None else forms.Form(request.POST)
+    submit_and_report(
+        request,
+        form,
+        lambda data: op.run(actor, person, data, request),
+        op.done % {"name": person},
+    )
     return redirect("accounts:staff_detail", pk=person.pk)
