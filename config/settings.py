@@ -304,7 +304,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF],
         "style-src": [SELF, NONCE],  # the nonce lets vendored widgets inject their own <style>
         "img-src": [SELF, "data:", "blob:"],
-        "font-src": [SELF],
+        "font-src": [SELF, "data:"],  # FullCalendar ships its icon font inline
         "connect-src": [SELF, "ws:", "wss:"] if not PRODUCTION else [SELF, "wss:"],
         "object-src": [NONE],
         "base-uri": [SELF],
