@@ -35,7 +35,7 @@ from clinicflow.patients.models import (
     Patient,
     PatientDocument,
 )
-from clinicflow.patients.uploads import max_bytes
+from clinicflow.patients.uploads import read_upload
 
 # ---------------------------------------------------------------- serializers
 
@@ -305,12 +305,10 @@ class DocumentViewSet(_PatientRowViewSet):
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
         upload = data["file"]
-        if upload.size > max_bytes():
-            raise services.DomainError("The file is too large.", field="file")
         serializer.instance = services.upload_document(
             actor=actor_of(self.request),
             patient=self._patient_for(serializer, "patients.documents.upload"),
-            content=upload.read(),
+            content=read_upload(upload),
             original_name=upload.name or "",
             category=data["category"],
             title=data.get("title", ""),

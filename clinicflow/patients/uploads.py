@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -49,15 +50,26 @@ def max_bytes() -> int:
     return int(settings.CLINICFLOW_MAX_UPLOAD_MB) * 1024 * 1024
 
 
+def _too_large() -> DomainError:
+    return _refuse(
+        _("The file is larger than %(mb)s MB.") % {"mb": settings.CLINICFLOW_MAX_UPLOAD_MB}
+    )
+
+
+def read_upload(upload: Any) -> bytes:
+    """An uploaded file's bytes, refused by its declared size before anything is read."""
+    if upload.size is not None and upload.size > max_bytes():
+        raise _too_large()
+    return bytes(upload.read())
+
+
 def check_upload(content: bytes) -> CheckedFile:
     """The file if it is a clean PDF, PNG or JPEG within the size limit; otherwise
     ``DomainError`` at the ``file`` field."""
     if not content:
         raise _refuse(_("The file is empty."))
     if len(content) > max_bytes():
-        raise _refuse(
-            _("The file is larger than %(mb)s MB.") % {"mb": settings.CLINICFLOW_MAX_UPLOAD_MB}
-        )
+        raise _too_large()
     kind = next(((ct, ext) for sig, ct, ext in _SIGNATURES if content.startswith(sig)), None)
     if kind is None:
         raise _refuse(_("Only PDF documents and PNG or JPEG images can be kept."))

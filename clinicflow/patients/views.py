@@ -31,7 +31,7 @@ from clinicflow.patients.forms import (
 )
 from clinicflow.patients.models import Allergy, Condition, Patient, PatientDocument
 from clinicflow.patients.timeline import timeline_for
-from clinicflow.patients.uploads import max_bytes
+from clinicflow.patients.uploads import read_upload
 from clinicflow.patients.visits import with_last_visit
 
 SEARCH_LIMIT = 25
@@ -305,12 +305,10 @@ def document_upload(request: HttpRequest, pk: Any) -> HttpResponse:
 
     def upload(data: dict[str, Any]) -> Any:
         upload = data["file"]
-        if upload.size > max_bytes():  # refuse before reading a huge file into memory
-            raise DomainError(_("The file is too large."), field="file")
         return services.upload_document(
             actor=actor_of(request),
             patient=patient,
-            content=upload.read(),
+            content=read_upload(upload),
             original_name=upload.name or "",
             category=data["category"],
             title=data["title"],
