@@ -131,9 +131,108 @@ def generate_patients(bench: BenchEnvironment, deadline: Deadline, count: int) -
     }
 
 
-def prepare(bench: BenchEnvironment, deadline: Deadline, patients: int = 0) -> dict[str, Any]:
+#: Patients generated for the scheduling scenarios when patient_search does not run.
+SCHEDULING_PATIENTS = 100_000
+#: The doctor whose next days the booking race competes for, and the race's own patients.
+RACE_DOCTOR = "doc002"
+RACE_PATIENTS = 400
+RACE_WINDOW_DAYS = 30
+_APPOINTMENT_RATE = re.compile(r"written in ([\d.]+) s(?:, (?:VACUUM )?ANALYZE ([\d.]+) s)?")
+
+
+def generate_appointments(
+    bench: BenchEnvironment, deadline: Deadline, count: int
+) -> dict[str, Any]:
+    """``manage.py generate_appointments`` into the demo clinic, timed; then the table's size,
+    the clinic's doctors and patients free over the race's window (for ``booking_race``)."""
+    log(f"generating {count} appointments in {PATIENT_CLINIC}")
+    started = time.monotonic()
+    output = bench.manage(
+        "generate_appointments",
+        "--clinic",
+        PATIENT_CLINIC,
+        "--count",
+        str(count),
+        "--seed",
+        str(PATIENT_SEED),
+        "--keep-free",
+        RACE_DOCTOR,
+        "--force",
+        deadline=deadline,
+        capture=True,
+    )
+    seconds = time.monotonic() - started
+    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    log(f"  {summary}")
+    rate = _APPOINTMENT_RATE.search(summary)
+    active = "('requested', 'booked', 'checked_in', 'in_consultation')"
+    with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
+        sizes = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status IN " + active + "), "
+            "min(starts_at), max(starts_at), pg_total_relation_size('scheduling_appointment'), "
+            "pg_relation_size('scheduling_appointment'), "
+            "pg_indexes_size('scheduling_appointment') FROM scheduling_appointment"
+        ).fetchone()
+        assert sizes is not None
+        rows, active_rows, first, last, total, heap, indexes = sizes
+        by_status = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM scheduling_appointment GROUP BY status ORDER BY 1"
+            ).fetchall()
+        )
+        doctors: dict[str, int] = dict(
+            conn.execute(
+                "SELECT u.username, p.id FROM scheduling_practitioner p "
+                "JOIN accounts_user u ON u.id = p.user_id JOIN core_clinic c "
+                "ON c.id = p.clinic_id WHERE c.code = %s AND p.is_active ORDER BY u.username",
+                (PATIENT_CLINIC,),
+            ).fetchall()
+        )
+        # Patients with no active appointment in the race's window: the race's bookings are
+        # then refused only because the slot is taken, never for the patient's own clash.
+        race_patients = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT p.id FROM patients_patient p JOIN core_clinic c ON c.id = p.clinic_id "
+                "WHERE c.code = %s AND p.is_active AND NOT EXISTS (SELECT 1 FROM "
+                "scheduling_appointment a WHERE a.patient_id = p.id AND a.status IN "
+                + active
+                + " AND a.ends_at > now() AND a.starts_at < now() + make_interval(days => %s)) "
+                "ORDER BY p.mrn_seq DESC LIMIT %s",
+                (PATIENT_CLINIC, RACE_WINDOW_DAYS, RACE_PATIENTS),
+            )
+        ]
+    mb = 1024 * 1024
+    return {
+        "doctors": doctors,
+        "race_doctor": RACE_DOCTOR,
+        "race_patients": race_patients,
+        "data": {
+            "clinic": PATIENT_CLINIC,
+            "generated": count,
+            "appointments_in_table": rows,
+            "active_appointments": active_rows,
+            "by_status": by_status,
+            "first_starts_at": first.isoformat() if first else None,
+            "last_starts_at": last.isoformat() if last else None,
+            "doctors": len(doctors),
+            "generate_s": round(seconds, 1),
+            "rows_per_s": round(count / seconds),
+            "written_s": float(rate.group(1)) if rate else None,
+            "vacuum_analyze_s": float(rate.group(2)) if rate and rate.group(2) else None,
+            "table_total_mb": round(total / mb, 1),
+            "table_heap_mb": round(heap / mb, 1),
+            "table_indexes_mb": round(indexes / mb, 1),
+        },
+    }
+
+
+def prepare(
+    bench: BenchEnvironment, deadline: Deadline, patients: int = 0, appointments: int = 0
+) -> dict[str, Any]:
     """Everything the server needs before it starts; returns versions and data counts (and,
-    with ``patients``, generates that many patients and samples them)."""
+    with ``patients``, generates that many patients and samples them; with ``appointments``,
+    that many appointments, over :data:`SCHEDULING_PATIENTS` patients when no ``patients``)."""
     log(f"recreating database {bench.database}")
     postgres = recreate_database(bench)
     redis_version = flush_redis(bench)
@@ -150,4 +249,23 @@ def prepare(bench: BenchEnvironment, deadline: Deadline, patients: int = 0) -> d
     if generated:
         data["patients"] = generated["data"]["patients_in_table"]
         data["patient_generation"] = generated["data"]
-    return {"postgres": postgres, "redis": redis_version, "data": data, "patients": generated}
+    scheduling = None
+    if appointments:
+        if not generated:
+            log(f"generating {SCHEDULING_PATIENTS} patients in {PATIENT_CLINIC}")
+            bench.manage(
+                "generate_patients", "--clinic", PATIENT_CLINIC, "--count",
+                str(SCHEDULING_PATIENTS), "--seed", str(PATIENT_SEED), "--force",
+                deadline=deadline, capture=True,
+            )  # fmt: skip
+            data["patients"] = SCHEDULING_PATIENTS
+        scheduling = generate_appointments(bench, deadline, appointments)
+        data["appointments"] = scheduling["data"]["appointments_in_table"]
+        data["appointment_generation"] = scheduling["data"]
+    return {
+        "postgres": postgres,
+        "redis": redis_version,
+        "data": data,
+        "patients": generated,
+        "scheduling": scheduling,
+    }

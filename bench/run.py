@@ -30,6 +30,8 @@ if __package__ in (None, ""):
 from bench.database import prepare
 from bench.environment import ROOT, BenchEnvironment, BenchError, Deadline, log
 from bench.scenarios import SCENARIOS, Context
+from bench.scenarios.booking_race import BookingRace
+from bench.scenarios.free_slots import FreeSlots
 from bench.scenarios.patient_search import PatientSearch
 from bench.server import Server
 
@@ -94,6 +96,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1_000_000,
         help="patients generated into the demo clinic KTM for patient_search",
     )
+    parser.add_argument(
+        "--appointments",
+        type=positive,
+        default=1_000_000,
+        help="appointments generated into KTM for free_slots and booking_race",
+    )
     parser.add_argument("--timeout", type=positive, default=600, help="overall limit in seconds")
     parser.add_argument(
         "--settings",
@@ -134,7 +142,24 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     deadline = Deadline(args.timeout)
     environment = BenchEnvironment(var_dir=var_dir, settings_module=args.settings)
     search = next((SCENARIOS[n] for n in args.scenarios if n == PatientSearch.name), None)
-    prepared = prepare(environment, deadline, patients=args.patients if search else 0)
+    scheduling = [SCENARIOS[n] for n in args.scenarios if n in (FreeSlots.name, BookingRace.name)]
+    prepared = prepare(
+        environment,
+        deadline,
+        patients=args.patients if search else 0,
+        appointments=args.appointments if scheduling else 0,
+    )
+    if prepared["scheduling"]:
+        generated = prepared["scheduling"]
+        for scenario in scheduling:
+            if isinstance(scenario, FreeSlots):
+                scenario.use(generated["doctors"], generated["data"])
+            elif isinstance(scenario, BookingRace):
+                scenario.use(
+                    generated["doctors"].get(generated["race_doctor"], 0),
+                    generated["race_patients"],
+                    environment.database_url,
+                )
     if isinstance(search, PatientSearch) and prepared["patients"]:
         search.use(prepared["patients"]["samples"], prepared["patients"]["data"])
     SERVER_LOG.parent.mkdir(exist_ok=True)
@@ -168,6 +193,7 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             "warmup": args.warmup,
             "logins": args.logins,
             "patients": args.patients if search else 0,
+            "appointments": args.appointments if scheduling else 0,
             "django_settings": args.settings,
         },
         "scenarios": scenarios,

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from bench.scenarios.base import Context, Scenario
+from bench.scenarios.booking_race import BookingRace
 from bench.scenarios.dashboard import Dashboard
+from bench.scenarios.free_slots import FreeSlots
 from bench.scenarios.login_page import LoginPage
 from bench.scenarios.login_post import LoginPost
 from bench.scenarios.patient_search import PatientSearch
 
 SCENARIOS: dict[str, Scenario] = {
-    scenario.name: scenario for scenario in (LoginPage(), LoginPost(), Dashboard(), PatientSearch())
+    scenario.name: scenario
+    for scenario in (
+        LoginPage(),
+        LoginPost(),
+        Dashboard(),
+        PatientSearch(),
+        FreeSlots(),
+        BookingRace(),
+    )
 }
 
 __all__ = ["SCENARIOS", "Context", "Scenario"]
