@@ -27,7 +27,6 @@ from datetime import date, datetime
 from itertools import accumulate
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED, Field
@@ -35,6 +34,7 @@ from django.utils import timezone
 
 from clinicflow.core.audit.context import audit_context
 from clinicflow.core.audit.recorder import record
+from clinicflow.core.bulkdata import add_force_argument, refuse_without_debug, tidy_table
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.patients.models import AllergyStatement, MrnCounter, Patient, Sex
 from clinicflow.patients.services import remember_name_words
@@ -353,18 +353,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch", type=int, default=10_000, help="Rows generated (and inserted) at a time."
         )
-        parser.add_argument(
-            "--force",
-            action="store_true",
-            help="Run even though DEBUG is off (a throw-away demo or bench installation only).",
-        )
+        add_force_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.DEBUG and not options["force"]:
-            raise CommandError(
-                "Refusing to generate synthetic patients with DEBUG off: they bypass the audit "
-                "trail. Use --force only on a throw-away demo or bench installation."
-            )
+        refuse_without_debug(options, "patients")
         count: int = options["count"]
         batch: int = options["batch"]
         if count < 1 or batch < 1:
@@ -377,7 +369,7 @@ class Command(BaseCommand):
         with audit_context(source="command:generate_patients", clinic_id=clinic.pk):
             first, last = self._generate(clinic, count, batch, options["seed"])
         written = time.perf_counter() - started
-        tidied = self._tidy() if connection.vendor == "postgresql" else ""
+        tidied = tidy_table(Patient)
         seconds = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -386,22 +378,6 @@ class Command(BaseCommand):
                 f"{tidied})."
             )
         )
-
-    def _tidy(self) -> str:
-        """Fresh planner statistics for the table's new size. Outside a transaction, VACUUM
-        too: it sets the visibility map and the rows' hint bits and merges the trigram
-        indexes' pending lists, work the first searches would otherwise do (and autovacuum
-        may be off)."""
-        table = connection.ops.quote_name(Patient._meta.db_table)
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            if connection.in_atomic_block:
-                cursor.execute(f"ANALYZE {table}")
-                what = "ANALYZE"
-            else:
-                cursor.execute(f"VACUUM (ANALYZE) {table}")
-                what = "VACUUM ANALYZE"
-        return f", {what} {time.perf_counter() - started:.1f} s"
 
     @transaction.atomic
     def _generate(

@@ -33,7 +33,6 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED, Field
@@ -41,6 +40,7 @@ from django.utils import timezone
 
 from clinicflow.core.audit.context import audit_context
 from clinicflow.core.audit.recorder import record
+from clinicflow.core.bulkdata import add_force_argument, refuse_without_debug, tidy_table
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.patients.models import Patient
 from clinicflow.scheduling.models import (
@@ -286,18 +286,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=None, help="For reproducible data.")
         parser.add_argument("--batch", type=int, default=5_000, help="bulk_create batch size.")
-        parser.add_argument(
-            "--force",
-            action="store_true",
-            help="Run even though DEBUG is off (a throw-away demo or bench installation only).",
-        )
+        add_force_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.DEBUG and not options["force"]:
-            raise CommandError(
-                "Refusing to generate synthetic appointments with DEBUG off: they bypass the "
-                "audit trail. Use --force only on a throw-away demo or bench installation."
-            )
+        refuse_without_debug(options, "appointments")
         count: int = options["count"]
         if count < 1 or options["days"] < 1 or options["future_days"] < 0 or options["batch"] < 1:
             raise CommandError("--count, --days and --batch must be at least 1.")
@@ -309,7 +301,7 @@ class Command(BaseCommand):
         with audit_context(source="command:generate_appointments", clinic_id=clinic.pk):
             summary = self._generate(clinic, count, options)
         written = time.perf_counter() - started
-        tidied = self._tidy() if connection.vendor == "postgresql" else ""
+        tidied = tidy_table(Appointment)
         seconds = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -319,19 +311,6 @@ class Command(BaseCommand):
                 f"{tidied})."
             )
         )
-
-    def _tidy(self) -> str:
-        """Fresh planner statistics (and, outside a transaction, the visibility map)."""
-        table = connection.ops.quote_name(Appointment._meta.db_table)
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            if connection.in_atomic_block:
-                cursor.execute(f"ANALYZE {table}")
-                what = "ANALYZE"
-            else:
-                cursor.execute(f"VACUUM (ANALYZE) {table}")
-                what = "VACUUM ANALYZE"
-        return f", {what} {time.perf_counter() - started:.1f} s"
 
     @transaction.atomic
     def _generate(self, clinic: Clinic, count: int, options: dict[str, Any]) -> dict[str, Any]:
