@@ -2,8 +2,11 @@
 
 from django.urls import path
 
+from clinicflow.frontdesk.consumers import BoardConsumer, QueueConsumer
 from clinicflow.notifications.consumers import NotificationConsumer
 
 websocket_urlpatterns = [
     path("ws/notifications/", NotificationConsumer.as_asgi(), name="ws_notifications"),
+    path("ws/queue/", QueueConsumer.as_asgi(), name="ws_queue"),
+    path("ws/board/<str:token>/", BoardConsumer.as_asgi(), name="ws_board"),
 ]

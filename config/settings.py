@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "clinicflow.notifications",
     "clinicflow.patients",
     "clinicflow.scheduling",
+    "clinicflow.frontdesk",
 ]
 
 MIDDLEWARE = [
@@ -394,6 +395,8 @@ SPECTACULAR_SETTINGS = {
         "ClinicalStatusEnum": "clinicflow.patients.models.ClinicalStatus",
         "DocumentStatusEnum": "clinicflow.patients.models.DocumentStatus",
         "AppointmentStatusEnum": "clinicflow.scheduling.models.AppointmentStatus",
+        "QueueStatusEnum": "clinicflow.frontdesk.models.QueueStatus",
+        "PriorityEnum": "clinicflow.frontdesk.models.Priority",
     },
 }
 

@@ -219,12 +219,15 @@ class PolicyConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4403)
             return
         self.actor, session_id = authorised
-        await self.channel_layer.group_add(session_group(session_id), self.channel_name)
-        self._session_group = session_group(session_id)
+        if session_id is not None:  # a signed-in screen closes when its session ends
+            self._session_group = session_group(session_id)
+            await self.channel_layer.group_add(self._session_group, self.channel_name)
         await self.accept()
         await self.joined()
 
     def _authorise(self) -> tuple[Actor, Any] | None:
+        """The actor and their session's id, or None to refuse. A consumer of a public action
+        overrides this with its own check (e.g. a secret link) and returns no session."""
         user = self.scope.get("user")
         session = self.scope.get("session")
         actor = actor_for(user, session)

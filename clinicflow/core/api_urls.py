@@ -12,6 +12,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from clinicflow.core.api import MeView
+from clinicflow.frontdesk import api as frontdesk_api
 from clinicflow.patients import api as patients_api
 from clinicflow.scheduling import api as scheduling_api
 
@@ -36,6 +37,7 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 patients_api.register(router)
 scheduling_api.register(router)
+frontdesk_api.register(router)
 
 app_name = "api"
 urlpatterns = [

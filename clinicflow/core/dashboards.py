@@ -60,17 +60,24 @@ def _filled(actor: Actor, cards: list[Card]) -> list[Card]:
 
 _PLACEHOLDERS: dict[Role, list[Card]] = {
     Role.DOCTOR: [
-        _coming(_("Patients waiting for me"), _("front desk"), "bi-people"),
+        _coming(
+            _("Patients waiting for me"), _("front desk"), "bi-people", "frontdesk.waiting_for_me"
+        ),
         _coming(_("My appointments today"), _("scheduling"), "bi-calendar-check"),
         _coming(_("Notes to sign"), _("consultation"), "bi-journal-medical"),
     ],
     Role.NURSE: [
-        _coming(_("Waiting for vitals"), _("front desk"), "bi-heart-pulse"),
-        _coming(_("Patients in the clinic"), _("front desk"), "bi-people"),
+        _coming(
+            _("Waiting for vitals"),
+            _("front desk"),
+            "bi-heart-pulse",
+            "frontdesk.waiting_for_vitals",
+        ),
+        _coming(_("Patients in the clinic"), _("front desk"), "bi-people", "frontdesk.in_clinic"),
     ],
     Role.RECEPTIONIST: [
         _coming(_("Appointments today"), _("scheduling"), "bi-calendar-check"),
-        _coming(_("In the queue"), _("front desk"), "bi-list-ol"),
+        _coming(_("In the queue"), _("front desk"), "bi-list-ol", "frontdesk.in_clinic"),
         _coming(
             _("Patients registered today"),
             _("patients"),

@@ -28,6 +28,7 @@ class NavItem:
 NAVIGATION = [
     NavItem(_("Dashboard"), "core:dashboard", "dashboard.view", "bi-speedometer2"),
     NavItem(_("Patients"), "patients:search", "patients.search", "bi-person-vcard"),
+    NavItem(_("Queue"), "frontdesk:queue", "frontdesk.queue", "bi-list-ol"),
     NavItem(_("Appointments"), "scheduling:appointments", "scheduling.view", "bi-calendar-week"),
     NavItem(_("Doctors"), "scheduling:practitioners", "scheduling.manage", "bi-heart-pulse"),
     NavItem(_("Staff"), "accounts:staff_list", "staff.view", "bi-people"),

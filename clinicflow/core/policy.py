@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from clinicflow.core.actor import Actor
+from clinicflow.core.errors import DomainError
 from clinicflow.core.roles import ALL_ROLES, CLINICAL_ROLES, STAFF_ROLES, Role
 
 # ---------------------------------------------------------------- object rules
@@ -77,6 +79,48 @@ class OwnedBy(ObjectRule):
         if "__" not in path:
             return getattr(obj, f"{path}_id", None) == getattr(actor.user, "pk", object())
         return type(obj)._base_manager.filter(Q(pk=obj.pk) & self.q_for(actor, type(obj))).exists()
+
+
+@dataclass(frozen=True)
+class Unassigned(ObjectRule):
+    """Objects nobody has been given yet (a walk-in no doctor has been assigned)."""
+
+    field: str
+
+    def q_for(self, actor: Actor, model: type[Model]) -> Q:
+        names = {f.name for f in model._meta.get_fields()}
+        if self.field not in names:
+            return Q(pk__in=[])
+        return Q(**{f"{self.field}__isnull": True})
+
+    def q(self, actor: Actor) -> Q:
+        raise TypeError("Unassigned needs the model: use q_for(actor, model)")
+
+    def check(self, actor: Actor, obj: Model) -> bool:
+        names = {f.name for f in type(obj)._meta.get_fields()}
+        return self.field in names and getattr(obj, f"{self.field}_id", None) is None
+
+
+@dataclass(frozen=True)
+class AnyOf(ObjectRule):
+    """Objects that any of the rules lets through."""
+
+    rules: tuple[ObjectRule, ...]
+
+    def __init__(self, *rules: ObjectRule):
+        object.__setattr__(self, "rules", rules)
+
+    def q_for(self, actor: Actor, model: type[Model]) -> Q:
+        combined = Q(pk__in=[])
+        for rule in self.rules:
+            combined |= rule.q_for(actor, model)
+        return combined
+
+    def q(self, actor: Actor) -> Q:
+        raise TypeError("AnyOf needs the model: use q_for(actor, model)")
+
+    def check(self, actor: Actor, obj: Model) -> bool:
+        return any(rule.check(actor, obj) for rule in self.rules)
 
 
 class ClinicOnlyStaff(ObjectRule):
@@ -157,6 +201,9 @@ WORKFORCE = STAFF_ROLES | {Role.ADMIN}
 #: Who registers patients and opens their charts: the front desk, the clinicians, management.
 FRONT_AND_CLINIC = CLINICAL_ROLES | {Role.RECEPTIONIST} | MANAGEMENT
 
+#: A doctor's own patients in the queue (or their own profile), and those nobody has yet.
+OWN_OR_UNASSIGNED = AnyOf(OwnedBy("practitioner__user", "user"), Unassigned("practitioner"))
+
 # ---------------------------------------------------------------- the table
 
 POLICY: dict[str, Rule] = {
@@ -233,6 +280,42 @@ POLICY: dict[str, Rule] = {
     ),
     "scheduling.manage": grant(
         MANAGEMENT, "Doctor profiles, specializations and clinic-wide holidays."
+    ),
+    # The front desk: the day's queue, vitals and the waiting-room board.
+    "frontdesk.board": public(
+        "The waiting-room token board, reached only with its secret, revocable link."
+    ),
+    "frontdesk.queue": grant(
+        FRONT_AND_CLINIC,
+        "See today's queue and follow it live (doctors: their own and unassigned patients).",
+        only={Role.DOCTOR: OWN_OR_UNASSIGNED},
+    ),
+    "frontdesk.check_in": grant(
+        {Role.RECEPTIONIST, Role.NURSE} | MANAGEMENT,
+        "Check in today's appointments, add walk-ins, register a walk-in later.",
+    ),
+    "frontdesk.manage": grant(
+        {Role.RECEPTIONIST, Role.NURSE} | MANAGEMENT,
+        "Move a patient along the queue, change priority, give them to a doctor, cancel.",
+    ),
+    "frontdesk.see_patients": grant(
+        {Role.DOCTOR} | MANAGEMENT,
+        "Call the next patient in, and finish the visit (doctors: their own and unassigned).",
+        only={Role.DOCTOR: OWN_OR_UNASSIGNED},
+    ),
+    "frontdesk.vitals": grant(
+        {Role.NURSE, Role.DOCTOR} | MANAGEMENT,
+        "Record vitals for a patient in the queue (doctors: their own and unassigned).",
+        only={Role.DOCTOR: OWN_OR_UNASSIGNED},
+    ),
+    "frontdesk.export": grant(
+        {Role.RECEPTIONIST} | MANAGEMENT, "Export the day's queue to CSV or Excel."
+    ),
+    "frontdesk.waits": grant(
+        {Role.RECEPTIONIST} | MANAGEMENT, "Wait-time figures per doctor, today and by day."
+    ),
+    "frontdesk.setup": grant(
+        MANAGEMENT, "Doctors' rooms and token prefixes; the board screens' private links."
     ),
     # The platform.
     "platform.admin": grant(
@@ -349,6 +432,17 @@ def restrict(actor: Actor, action: str, queryset: QuerySet[Any]) -> QuerySet[Any
     return queryset.filter(combined).distinct()
 
 
+def require(actor: Actor, action: str, obj: Model | None = None) -> Any:
+    """The actor's clinic, for a service about to take ``action`` (on ``obj``); a refusal
+    otherwise. Services call it first, so a path that skipped the view's check is still
+    refused."""
+    if actor.clinic is None or not allows(actor, action):
+        raise DomainError(_("You may not do this."), code="forbidden")
+    if obj is not None and not allows_object(actor, action, obj):
+        raise DomainError(_("You may not do this."), code="forbidden")
+    return actor.clinic
+
+
 def actions_for_roles(roles: frozenset[Role]) -> set[str]:
     """Every role-granted action open to these roles (navigation, docs)."""
     return {
@@ -362,13 +456,16 @@ __all__ = [
     "MANAGEMENT",
     "NAMESPACE_ACTIONS",
     "POLICY",
+    "AnyOf",
     "Audience",
     "ObjectRule",
     "OwnedBy",
     "Rule",
+    "Unassigned",
     "UnknownAction",
     "allows",
     "allows_object",
+    "require",
     "restrict",
     "rule_for",
 ]

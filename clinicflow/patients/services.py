@@ -77,11 +77,8 @@ class PossibleDuplicates(Conflict):
 
 
 def _require(actor: Actor, action: str, patient: Patient | None = None) -> Clinic:
-    if actor.clinic is None or not policy.allows(actor, action):
-        raise DomainError(_("You may not do this."), code="forbidden")
-    if patient is not None and not policy.allows_object(actor, action, patient):
-        raise DomainError(_("You may not do this."), code="forbidden")
-    return actor.clinic
+    clinic: Clinic = policy.require(actor, action, patient)
+    return clinic
 
 
 def _today(clinic: Clinic) -> date:

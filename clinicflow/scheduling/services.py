@@ -22,7 +22,7 @@ from clinicflow.core.errors import Conflict, DomainError, field_errors
 from clinicflow.core.models import Clinic
 from clinicflow.core.roles import Role
 from clinicflow.patients.models import Patient
-from clinicflow.scheduling import slots, states
+from clinicflow.scheduling import signals, slots, states
 from clinicflow.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -108,6 +108,9 @@ def _log(appointment: Appointment, actor: Actor, from_status: str, **changes: An
         to_status=appointment.status,
         changed_by=actor.user if actor.is_authenticated else None,
         **changes,
+    )
+    signals.appointment_changed.send(
+        Appointment, appointment=appointment, from_status=from_status, actor=actor
     )
 
 

@@ -19,6 +19,11 @@
     }
   });
 
+  // A [data-print] button prints the page (token slips, prescriptions).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+  });
+
   // The live notification channel: the server closes it when the session ends.
   var url = document.body.getAttribute("data-notifications-url");
   if (url && "WebSocket" in window) {

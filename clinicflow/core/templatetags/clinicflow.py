@@ -45,3 +45,11 @@ def is_checkbox(field: forms.BoundField) -> bool:
 @register.filter
 def is_multi_checkbox(field: forms.BoundField) -> bool:
     return isinstance(field.field.widget, forms.CheckboxSelectMultiple)
+
+
+@register.filter
+def may(actor: Any, action: str) -> bool:
+    """``{% if actor|may:"frontdesk.check_in" %}``: the policy, asked from a template."""
+    from clinicflow.core import policy
+
+    return actor is not None and policy.allows(actor, action)

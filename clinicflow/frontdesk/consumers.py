@@ -1,0 +1,77 @@
+"""The live queue: staff screens and the waiting-room token board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from clinicflow.core import policy
+from clinicflow.core.access import PolicyConsumer
+from clinicflow.core.actor import Actor
+from clinicflow.frontdesk import live
+from clinicflow.frontdesk.models import BoardLink, QueueEntry
+
+
+class QueueConsumer(PolicyConsumer):
+    """Staff screens of the clinic's queue (reception, nurses, doctors). Each message names the
+    entry that changed; the screen reloads what it shows. A doctor hears only of their own and
+    unassigned patients."""
+
+    policy_action = "frontdesk.queue"
+
+    async def joined(self) -> None:
+        assert self.actor.clinic is not None
+        self._group = live.staff_group(self.actor.clinic.pk)
+        await self.channel_layer.group_add(self._group, self.channel_name)
+        await self.send_json({"type": "hello"})
+
+    async def disconnect(self, code: int) -> None:
+        group = getattr(self, "_group", None)
+        if group:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await super().disconnect(code)
+
+    async def queue_changed(self, event: dict[str, Any]) -> None:
+        if await database_sync_to_async(self._may_see)(event):
+            await self.send_json(
+                {k: v for k, v in event.items() if k != "type"} | {"type": "queue"}
+            )
+
+    def _may_see(self, event: dict[str, Any]) -> bool:
+        entry = QueueEntry.objects.filter(pk=event["entry"])
+        return policy.restrict(self.actor, self.policy_action, entry).exists()
+
+
+class BoardConsumer(PolicyConsumer):
+    """The waiting-room TV, opened with a board link's secret: tokens and rooms only."""
+
+    policy_action = "frontdesk.board"
+    link: BoardLink
+
+    def _authorise(self) -> tuple[Actor, Any] | None:
+        token = self.scope["url_route"]["kwargs"].get("token", "")
+        link = BoardLink.objects.filter(
+            token=token, revoked_at__isnull=True, clinic__is_active=True
+        ).first()
+        if link is None or not policy.allows(Actor.anonymous(), self.policy_action):
+            return None
+        self.link = link
+        return Actor.anonymous(), None
+
+    async def joined(self) -> None:
+        self._groups = [live.board_group(self.link.clinic_id), live.link_group(self.link.pk)]
+        for group in self._groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.send_json({"type": "hello"})
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "_groups", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await super().disconnect(code)
+
+    async def board_changed(self, event: dict[str, Any]) -> None:
+        await self.send_json({k: v for k, v in event.items() if k != "type"} | {"type": "board"})
+
+    async def board_revoked(self, event: dict[str, Any]) -> None:
+        await self.close(code=4403)

@@ -1,0 +1,134 @@
+"""What the front desk adds elsewhere: visits and vitals on the chart, last visits in search
+results, dashboard cards, moving visits in a merge, and queueing appointments checked in
+outside the queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+
+from django.db.models import Max
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from clinicflow.core import dashboards, policy
+from clinicflow.core.actor import Actor
+from clinicflow.core.errors import Conflict
+from clinicflow.frontdesk.models import OPEN_STATUSES, Observation, QueueEntry, QueueStatus
+from clinicflow.patients import merging, timeline, visits
+from clinicflow.patients.models import Patient
+from clinicflow.patients.timeline import TimelineEntry
+from clinicflow.scheduling.signals import appointment_changed
+
+
+def visit_entries(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
+    rows = (
+        QueueEntry.objects.for_clinic(patient.clinic)
+        .filter(patient=patient)
+        .select_related("practitioner__user")
+        .order_by("-arrived_at")[:limit]
+    )
+    for row in rows:
+        doctor = _(" · %(doctor)s") % {"doctor": row.practitioner} if row.practitioner else ""
+        yield TimelineEntry(
+            row.arrived_at,
+            "visit",
+            _("Visit, token %(token)s") % {"token": row.token_label},
+            f"{row.get_status_display()} · {row.get_priority_display()}{doctor}",
+            "bi-door-open",
+            reverse("frontdesk:entry", args=[row.pk]),
+        )
+
+
+def vitals_entries(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
+    rows = (
+        Observation.objects.for_clinic(patient.clinic)
+        .filter(patient=patient, status="final")
+        .order_by("-taken_at", "code")[: limit * 10]
+    )
+    for taken_at, group in groupby(rows, key=lambda o: o.taken_at):
+        values = list(group)
+        flagged = [o for o in values if o.is_abnormal]
+        detail = " · ".join(f"{o.name} {o.value.normalize():f} {o.unit}" for o in values)
+        title = _("Vitals") + (_(" — %(n)d abnormal") % {"n": len(flagged)} if flagged else "")
+        yield TimelineEntry(taken_at, "vitals", title, detail, "bi-heart-pulse")
+
+
+def last_visits(patients: Sequence[Patient]) -> dict[Any, datetime]:
+    rows = (
+        QueueEntry.objects.for_clinic(patients[0].clinic)
+        .filter(patient__in=patients)
+        .exclude(status__in=[QueueStatus.CANCELLED, QueueStatus.LEFT])
+        .values("patient")
+        .annotate(last=Max("arrived_at"))
+    )
+    return {row["patient"]: row["last"] for row in rows}
+
+
+def move_visits(duplicate: Patient, survivor: Patient) -> int:
+    """Visits and vitals follow the surviving record; two open visits on one day cannot."""
+    entries = QueueEntry.objects.for_clinic(duplicate.clinic)
+    open_days = set(
+        entries.filter(patient=survivor, status__in=OPEN_STATUSES).values_list("day", flat=True)
+    )
+    if entries.filter(patient=duplicate, status__in=OPEN_STATUSES, day__in=open_days).exists():
+        raise Conflict(_("Both records are in today's queue: finish one of the visits first."))
+    moved = entries.filter(patient=duplicate).update(patient=survivor)
+    observations = Observation.objects.for_clinic(duplicate.clinic).filter(patient=duplicate)
+    return int(moved) + int(observations.update(patient=survivor))
+
+
+def _count_card(title: Any, key: str, icon: str, statuses: Sequence[str], mine: bool = False):
+    def card(actor: Actor) -> dashboards.Card:
+        from clinicflow.frontdesk.services import today
+
+        assert actor.clinic is not None
+        rows = policy.restrict(actor, "frontdesk.queue", QueueEntry.objects.all())
+        rows = rows.filter(day=today(actor.clinic), status__in=statuses)
+        if mine:
+            rows = rows.filter(practitioner__user=actor.user)
+        return dashboards.Card(
+            title=title,
+            value=rows.count(),
+            url=reverse("frontdesk:queue"),
+            icon=icon,
+            key=key,
+        )
+
+    return card
+
+
+def _follow(sender: Any, appointment: Any, from_status: str, actor: Actor, **kwargs: Any) -> None:
+    from clinicflow.frontdesk.services import follow_appointment
+
+    follow_appointment(actor=actor, appointment=appointment, from_status=from_status)
+
+
+def register() -> None:
+    timeline.register_source("frontdesk.visits", visit_entries)
+    timeline.register_source("frontdesk.vitals", vitals_entries)
+    visits.register_provider("frontdesk.visits", last_visits)
+    merging.register_mover("queue visits and vitals", move_visits)
+    waiting = (QueueStatus.WAITING, QueueStatus.READY)
+    for key, title, icon, statuses, mine in (
+        (
+            "frontdesk.waiting_for_me",
+            gettext_lazy("Patients waiting for me"),
+            "bi-people",
+            waiting,
+            True,
+        ),
+        (
+            "frontdesk.waiting_for_vitals",
+            gettext_lazy("Waiting for vitals"),
+            "bi-heart-pulse",
+            ("waiting",),
+            False,
+        ),
+        ("frontdesk.in_clinic", gettext_lazy("In the queue"), "bi-list-ol", OPEN_STATUSES, False),
+    ):
+        dashboards.register_card(key, _count_card(title, key, icon, statuses, mine))
+    appointment_changed.connect(_follow, dispatch_uid="frontdesk.follow_appointment")

@@ -1,0 +1,32 @@
+/* The live queue: a WebSocket says "something changed" and the list reloads itself (HTMX).
+   After a reconnect it reloads too, so a dropped connection never leaves a stale list. */
+(function () {
+  "use strict";
+  var list = document.querySelector("[data-queue-socket]");
+  if (!list || !("WebSocket" in window)) { return; }
+  var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+  var url = scheme + window.location.host + list.getAttribute("data-queue-socket");
+  var pending = null;
+  var reload = function () {
+    if (pending) { return; }
+    pending = setTimeout(function () {
+      pending = null;
+      document.body.dispatchEvent(new CustomEvent("queue-changed"));
+    }, 150);
+  };
+  var connect = function (delay, reconnecting) {
+    var socket = new WebSocket(url);
+    socket.onmessage = function (message) {
+      var data = JSON.parse(message.data);
+      if (data.type === "queue" || (data.type === "hello" && reconnecting)) { reload(); }
+    };
+    socket.onopen = function () { delay = 1000; document.body.setAttribute("data-queue-live", "on"); };
+    socket.onclose = function (event) {
+      document.body.setAttribute("data-queue-live", "off");
+      if (event.code === 4401) { window.location.reload(); return; }
+      if (event.code === 4403) { return; }
+      setTimeout(function () { connect(Math.min(delay * 2, 30000), true); }, delay);
+    };
+  };
+  connect(1000, false);
+})();
