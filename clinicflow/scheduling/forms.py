@@ -38,11 +38,16 @@ class AttachDocumentsForm(forms.Form):
     )
     title = forms.CharField(label=_("Title"), max_length=150, required=False)
 
-    def __init__(self, *args: Any, patient: Patient, **kwargs: Any):
+    def __init__(
+        self, *args: Any, patient: Patient, attached_to: Appointment | None = None, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
-        self.fields["documents"].queryset = PatientDocument.objects.for_clinic(  # type: ignore[attr-defined]
-            patient.clinic
-        ).filter(patient=patient, status=DocumentStatus.CURRENT)
+        choices = PatientDocument.objects.for_clinic(patient.clinic).filter(
+            patient=patient, status=DocumentStatus.CURRENT
+        )
+        if attached_to is not None:  # offer only what is not attached yet
+            choices = choices.exclude(appointment_links__appointment=attached_to)
+        self.fields["documents"].queryset = choices  # type: ignore[attr-defined]
 
     def uploads(self) -> list[NewDocument]:
         """The new file as the service takes it (read here, refused if too large)."""

@@ -215,7 +215,9 @@ def appointment(request: HttpRequest, pk: Any) -> HttpResponse:
             "may_view_documents": policy.allows_object(
                 actor, "patients.documents.view", item.patient
             ),
-            "attach_form": AttachDocumentsForm(patient=item.patient) if may_attach else None,
+            "attach_form": AttachDocumentsForm(patient=item.patient, attached_to=item)
+            if may_attach
+            else None,
         },
     )
 

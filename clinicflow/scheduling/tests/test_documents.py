@@ -244,6 +244,8 @@ def test_the_page_lists_attached_documents_through_the_checked_download(
     assert "The documents were attached." in uploaded.content.decode()
     assert len(_documents_of(appointment)) == 2
     assert client.get(reverse("patients:document", args=[letter.pk])).status_code == 200
+    offered = client.get(reverse("scheduling:appointment", args=[appointment.pk]))
+    assert list(offered.context["attach_form"].fields["documents"].queryset) == []
 
 
 def test_a_bad_upload_on_the_page_is_shown_and_attaches_nothing(
