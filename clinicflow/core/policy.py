@@ -260,17 +260,19 @@ POLICY: dict[str, Rule] = {
     "scheduling.feed": public(
         "A doctor's calendar feed, reached only with its secret, revocable token."
     ),
+    "scheduling.photo": public("A doctor's photo, for the public directory: active doctors only."),
     "scheduling.view": grant(
         FRONT_AND_CLINIC,
-        "See appointments and schedules (doctors: their own).",
-        only={Role.DOCTOR: OwnedBy("practitioner__user")},
+        "See appointments and schedules, and each doctor's day (doctors: their own).",
+        only={Role.DOCTOR: OwnedBy("practitioner__user", "user")},
     ),
     "appointments.book": grant(
         {Role.RECEPTIONIST, Role.DOCTOR} | MANAGEMENT, "Book an appointment for a patient."
     ),
     "appointments.manage": grant(
         {Role.RECEPTIONIST, Role.DOCTOR, Role.NURSE} | MANAGEMENT,
-        "Confirm, check in, move, cancel or mark an appointment (doctors: their own).",
+        "Confirm, check in, move, cancel or mark an appointment, attach the patient's "
+        "documents to it (doctors: their own).",
         only={Role.DOCTOR: OwnedBy("practitioner__user")},
     ),
     "scheduling.availability": grant(
@@ -279,7 +281,7 @@ POLICY: dict[str, Rule] = {
         only={Role.DOCTOR: OwnedBy("user", "practitioner__user")},
     ),
     "scheduling.manage": grant(
-        MANAGEMENT, "Doctor profiles, specializations and clinic-wide holidays."
+        MANAGEMENT, "Doctor profiles and their photos, specializations and clinic-wide holidays."
     ),
     # The front desk: the day's queue, vitals and the waiting-room board.
     "frontdesk.board": public(

@@ -10,14 +10,16 @@ from clinicflow.core.policy import clinic_path, in_clinic
 
 
 class ClinicScopedSerializer(serializers.ModelSerializer[Any]):
-    """Every primary-key field pointing at a clinic-owned model accepts only rows of the
-    caller's clinic: another clinic's id reads as "does not exist", like a missing one."""
+    """Every primary-key field (or list of them) pointing at a clinic-owned model accepts only
+    rows of the caller's clinic: another clinic's id reads as "does not exist", like a missing
+    one."""
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         request = self.context.get("request")
         clinic = getattr(getattr(request, "actor", None), "clinic", None)
-        for field in fields.values():
+        for declared in fields.values():
+            field = getattr(declared, "child_relation", declared)  # many=True: each id
             related = getattr(field, "queryset", None)
             if isinstance(field, serializers.PrimaryKeyRelatedField) and related is not None:
                 path = clinic_path(related.model)

@@ -3,8 +3,10 @@
 /api/v1/practitioners/                 list, retrieve; ``{id}/slots/?from=&to=`` free slots
 /api/v1/availability-rules/            list (``?practitioner=``), create, delete
 /api/v1/time-off/                      list, create (answers with the appointments it covers)
-/api/v1/appointments/                  list (filters), book (409 with fresh slots when taken),
-                                       retrieve, ``{id}/status/``, ``{id}/reschedule/``
+/api/v1/appointments/                  list (filters), book (409 with fresh slots when taken;
+                                       ``document_ids`` attaches the patient's documents),
+                                       retrieve, ``{id}/status/``, ``{id}/reschedule/``,
+                                       ``{id}/documents/`` (attach documents by id)
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 import django_filters
+from django.db.models import Prefetch
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -26,7 +30,7 @@ from rest_framework.routers import BaseRouter
 from clinicflow.core.access import ScopedViewSetMixin, access_object, actor_of
 from clinicflow.core.errors import DomainError
 from clinicflow.core.serializers import ClinicScopedSerializer
-from clinicflow.patients.models import Patient
+from clinicflow.patients.models import DocumentStatus, Patient, PatientDocument
 from clinicflow.scheduling import services, slots
 from clinicflow.scheduling.models import (
     Appointment,
@@ -43,13 +47,21 @@ MAX_SLOT_DAYS = 31
 class PractitionerSerializer(serializers.ModelSerializer[Practitioner]):
     name = serializers.CharField(source="user.get_full_name", read_only=True)
     specialization = serializers.CharField(source="specialization.name", read_only=True)
+    photo_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Practitioner
         fields = [
             "id", "name", "specialization", "department", "qualifications",
             "consultation_fee", "follow_up_fee", "follow_up_days", "slot_minutes", "is_active",
+            "photo_url",
         ]  # fmt: skip
+
+    def get_photo_url(self, doctor: Practitioner) -> str | None:
+        """The photo's thumbnail (``?full=1``: the photo), shown while the doctor is active."""
+        if not doctor.photo or not doctor.is_active:
+            return None
+        return reverse("scheduling:practitioner_photo", args=[doctor.pk])
 
 
 class SlotSerializer(serializers.Serializer[Any]):
@@ -79,20 +91,49 @@ class TimeOffSerializer(ClinicScopedSerializer):
         extra_kwargs: ClassVar[dict[str, Any]] = {"practitioner": {"required": False}}
 
 
+class AttachedDocumentSerializer(serializers.ModelSerializer[PatientDocument]):
+    """A document attached to the appointment; its file is ``/api/v1/documents/{id}/content/``
+    (permission-checked and audited like every document)."""
+
+    class Meta:
+        model = PatientDocument
+        fields = ["id", "title", "category", "document_date", "content_type", "uploaded_at"]
+
+
 class AppointmentSerializer(ClinicScopedSerializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
     practitioner = serializers.PrimaryKeyRelatedField(queryset=Practitioner.objects.all())
     kind = serializers.ChoiceField(
         choices=AppointmentKind.choices, default=AppointmentKind.IN_PERSON
     )
+    documents = AttachedDocumentSerializer(source="current_documents", many=True, read_only=True)
+    document_ids = serializers.PrimaryKeyRelatedField(
+        queryset=PatientDocument.objects.filter(status=DocumentStatus.CURRENT),
+        many=True,
+        write_only=True,
+        required=False,
+        help_text="Documents of the patient to attach at booking.",
+    )
 
     class Meta:
         model = Appointment
         fields = [
             "id", "patient", "practitioner", "starts_at", "ends_at", "kind", "reason",
-            "status", "status_reason", "created_at",
+            "status", "status_reason", "created_at", "documents", "document_ids",
         ]  # fmt: skip
         read_only_fields = ["ends_at", "status", "status_reason", "created_at"]
+
+
+class AttachDocumentsSerializer(ClinicScopedSerializer):
+    """Documents of the appointment's patient to attach, by id."""
+
+    documents = serializers.PrimaryKeyRelatedField(
+        queryset=PatientDocument.objects.filter(status=DocumentStatus.CURRENT), many=True
+    )
+
+    class Meta:
+        model = Appointment
+        fields = ["documents"]
 
 
 class AppointmentStatusSerializer(serializers.Serializer[Any]):
@@ -104,13 +145,25 @@ class RescheduleSerializer(serializers.Serializer[Any]):
     starts_at = serializers.DateTimeField()
 
 
+def _of_callers_clinic(model: Any) -> Any:
+    """A filter's choices: the model's rows in the caller's clinic only."""
+
+    def rows(request: Any) -> Any:
+        clinic = actor_of(request).clinic if request is not None else None
+        return model.objects.for_clinic(clinic) if clinic else model.objects.none()
+
+    return rows
+
+
 class AppointmentFilter(django_filters.FilterSet):
+    practitioner = django_filters.ModelChoiceFilter(queryset=_of_callers_clinic(Practitioner))
+    patient = django_filters.ModelChoiceFilter(queryset=_of_callers_clinic(Patient))
     starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
     starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Appointment
-        fields = ["practitioner", "patient", "status"]
+        fields = ["status"]
 
 
 def _owned(request: Request, action_name: str, model: Any, pk: Any) -> Any:
@@ -228,6 +281,14 @@ class AppointmentViewSet(
 ):
     queryset = Appointment.objects.select_related(
         "patient", "practitioner__user", "practitioner__clinic"
+    ).prefetch_related(
+        Prefetch(
+            "documents",
+            queryset=PatientDocument.objects.all_clinics().filter(  # scoped by the appointments
+                status=DocumentStatus.CURRENT
+            ),
+            to_attr="current_documents",
+        )
     )
     serializer_class = AppointmentSerializer
     filterset_class = AppointmentFilter
@@ -237,7 +298,12 @@ class AppointmentViewSet(
         "create": "appointments.book",
         "status": "appointments.manage",
         "reschedule": "appointments.manage",
+        "documents": "appointments.manage",
     }
+
+    def _fresh(self, appointment: Appointment) -> dict[str, Any]:
+        """The appointment as the list shows it (re-read with its documents)."""
+        return dict(self.get_serializer(self.get_queryset().get(pk=appointment.pk)).data)
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
@@ -250,7 +316,29 @@ class AppointmentViewSet(
             starts_at=data["starts_at"],
             kind=data["kind"],
             reason=data.get("reason", ""),
+            documents=data.get("document_ids", ()),
         )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        assert serializer.instance is not None
+        return Response(self._fresh(serializer.instance), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AttachDocumentsSerializer, responses=AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def documents(self, request: Request, pk: Any = None) -> Response:
+        """Attach documents of the appointment's patient, by id (already attached: kept)."""
+        appointment = self.get_object()
+        data = AttachDocumentsSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        services.attach_documents(
+            actor=actor_of(request),
+            appointment=appointment,
+            documents=data.validated_data["documents"],
+        )
+        return Response(self._fresh(appointment))
 
     @extend_schema(request=AppointmentStatusSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
@@ -260,7 +348,7 @@ class AppointmentViewSet(
         moved = services.change_status(
             actor=actor_of(request), appointment=self.get_object(), **data.validated_data
         )
-        return Response(self.get_serializer(moved).data)
+        return Response(self._fresh(moved))
 
     @extend_schema(request=RescheduleSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
@@ -272,7 +360,7 @@ class AppointmentViewSet(
             appointment=self.get_object(),
             starts_at=data.validated_data["starts_at"],
         )
-        return Response(self.get_serializer(moved).data)
+        return Response(self._fresh(moved))
 
 
 def register(router: BaseRouter) -> None:

@@ -8,6 +8,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.patients.models import DocumentCategory, DocumentStatus, Patient, PatientDocument
+from clinicflow.patients.uploads import read_upload
 from clinicflow.scheduling.models import (
     Appointment,
     AppointmentKind,
@@ -15,15 +17,63 @@ from clinicflow.scheduling.models import (
     Practitioner,
     Weekday,
 )
-from clinicflow.scheduling.services import PRESETS
+from clinicflow.scheduling.services import PRESETS, NewDocument
 
 
-class BookingForm(forms.Form):
+class AttachDocumentsForm(forms.Form):
+    """Documents of the patient to attach to an appointment, and a new file to keep as one."""
+
+    documents = forms.ModelMultipleChoiceField(
+        label=_("The patient's documents"),
+        queryset=PatientDocument.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    file = forms.FileField(label=_("A new file (PDF, PNG or JPEG)"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=DocumentCategory.choices,
+        initial=DocumentCategory.OTHER,
+        required=False,
+    )
+    title = forms.CharField(label=_("Title"), max_length=150, required=False)
+
+    def __init__(
+        self, *args: Any, patient: Patient, attached_to: Appointment | None = None, **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        choices = PatientDocument.objects.for_clinic(patient.clinic).filter(
+            patient=patient, status=DocumentStatus.CURRENT
+        )
+        if attached_to is not None:  # offer only what is not attached yet
+            choices = choices.exclude(appointment_links__appointment=attached_to)
+        self.fields["documents"].queryset = choices  # type: ignore[attr-defined]
+
+    def uploads(self) -> list[NewDocument]:
+        """The new file as the service takes it (read here, refused if too large)."""
+        upload = self.cleaned_data.get("file")
+        if not upload:
+            return []
+        return [
+            NewDocument(
+                content=read_upload(upload),
+                original_name=upload.name or "",
+                category=self.cleaned_data["category"] or DocumentCategory.OTHER,
+                title=self.cleaned_data["title"],
+            )
+        ]
+
+
+class BookingForm(AttachDocumentsForm):
     patient = forms.UUIDField(widget=forms.HiddenInput)
     practitioner = forms.IntegerField(widget=forms.HiddenInput)
     starts_at = forms.DateTimeField(widget=forms.HiddenInput)
     kind = forms.ChoiceField(label=_("Type"), choices=AppointmentKind.choices)
     reason = forms.CharField(label=_("Reason for the visit"), max_length=200, required=False)
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(label=_("Photo (JPEG or PNG)"))
 
 
 class StatusForm(forms.Form):

@@ -30,6 +30,13 @@ class Specialization(Audited, ClinicOwned):
         return self.name
 
 
+def photo_path(practitioner: Practitioner, filename: str) -> str:
+    """A random name under the clinic's private folder; the given name is never used."""
+    return (
+        f"practitioners/{practitioner.clinic_id}/{uuid.uuid4().hex}.{filename.rsplit('.', 1)[-1]}"
+    )
+
+
 class Practitioner(Audited, ClinicOwned):
     """A doctor's profile in one clinic."""
 
@@ -58,6 +65,10 @@ class Practitioner(Audited, ClinicOwned):
         validators=[MinValueValidator(5), MaxValueValidator(240)],
     )
     is_active = models.BooleanField(_("takes appointments"), default=True)
+    #: A JPEG or PNG checked by content, stored privately; shown (with its thumbnail) only
+    #: through the photo view, and only while the doctor is active.
+    photo = models.FileField(_("photo"), upload_to=photo_path, max_length=200, blank=True)
+    photo_thumbnail = models.FileField(upload_to=photo_path, max_length=200, blank=True)
     #: The secret of the doctor's calendar feed URL; a new one revokes the old (empty: none).
     calendar_token = models.CharField(max_length=64, blank=True, db_index=True)
 
@@ -204,6 +215,12 @@ class Appointment(Audited, ClinicOwned):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    documents = models.ManyToManyField(
+        "patients.PatientDocument",
+        through="AppointmentDocument",
+        related_name="appointments",
+        blank=True,
+    )
 
     active_statuses: ClassVar[tuple[str, ...]] = tuple(ACTIVE_STATUSES)
 
@@ -252,3 +269,31 @@ class AppointmentChange(ClinicOwned):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class AppointmentDocument(Audited, ClinicOwned):
+    """A document of the patient attached to one of their appointments (a referral, earlier
+    results). The document stays the patient's; the link says who attached it and when.
+    A database trigger refuses a link whose document is of another patient or clinic."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="document_links"
+    )
+    document = models.ForeignKey(
+        "patients.PatientDocument", on_delete=models.PROTECT, related_name="appointment_links"
+    )
+    attached_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attached_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+
+    class Meta:
+        ordering = ["attached_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "document"], name="appointment_document_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} on {self.appointment_id}"

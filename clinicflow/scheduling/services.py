@@ -6,10 +6,12 @@ the check. A loser hears "that time was just taken" with the freshest free slots
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,12 +23,15 @@ from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict, DomainError, field_errors
 from clinicflow.core.models import Clinic
 from clinicflow.core.roles import Role
-from clinicflow.patients.models import Patient
+from clinicflow.patients import services as patient_services
+from clinicflow.patients.models import DocumentCategory, DocumentStatus, Patient, PatientDocument
+from clinicflow.patients.uploads import check_upload
 from clinicflow.scheduling import signals, slots, states
 from clinicflow.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
     AppointmentChange,
+    AppointmentDocument,
     AppointmentKind,
     AppointmentStatus,
     AvailabilityRule,
@@ -51,11 +56,8 @@ class SlotTaken(Conflict):
 
 
 def _require(actor: Actor, action: str, obj: Any = None) -> Clinic:
-    if actor.clinic is None or not policy.allows(actor, action):
-        raise DomainError(_("You may not do this."), code="forbidden")
-    if obj is not None and not policy.allows_object(actor, action, obj):
-        raise DomainError(_("You may not do this."), code="forbidden")
-    return actor.clinic
+    clinic: Clinic = policy.require(actor, action, obj)
+    return clinic
 
 
 def _lock(practitioner: Practitioner, patient: Patient) -> tuple[Practitioner, Patient]:
@@ -124,12 +126,16 @@ def book_appointment(
     kind: str = AppointmentKind.IN_PERSON,
     reason: str = "",
     requested: bool = False,
+    documents: Sequence[PatientDocument] = (),
+    uploads: Sequence[NewDocument] = (),
 ) -> Appointment:
-    """Book a free slot of the doctor for the patient (``requested`` waits for confirmation).
+    """Book a free slot of the doctor for the patient (``requested`` waits for confirmation),
+    with the patient's ``documents`` and new ``uploads`` attached (see ``attach_documents``).
 
     Rules: the doctor works then (rules, time off); the time is not past; neither the doctor
     nor the patient has another active appointment overlapping it. Errors: ``DomainError``;
-    ``SlotTaken`` (409) with fresh slots when the time is taken.
+    ``SlotTaken`` (409) with fresh slots when the time is taken; a refused document or file
+    refuses the whole booking.
     """
     clinic = _require(actor, "appointments.book")
     if practitioner.clinic_id != clinic.pk or patient.clinic_id != clinic.pk:
@@ -164,6 +170,8 @@ def book_appointment(
             slots.free_slots(doctor, starts_at.date(), starts_at.date() + timedelta(days=6)),
         ) from None
     _log(appointment, actor, "")
+    if documents or uploads:
+        _attach(actor, appointment, documents, uploads)
     return appointment
 
 
@@ -238,6 +246,97 @@ def reschedule(*, actor: Actor, appointment: Appointment, starts_at: datetime) -
         raise SlotTaken(_("That time was just taken. Choose another one."), []) from None
     _log(appointment, actor, appointment.status, old_starts_at=old, new_starts_at=starts_at)
     return appointment
+
+
+# ---------------------------------------------------------------- documents
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A file to keep as the patient's document and attach to the appointment."""
+
+    content: bytes
+    original_name: str
+    category: str = DocumentCategory.OTHER
+    title: str = ""
+
+
+def _attach(
+    actor: Actor,
+    appointment: Appointment,
+    documents: Sequence[PatientDocument],
+    uploads: Sequence[NewDocument],
+) -> list[PatientDocument]:
+    """Check every document and file first, then keep the files and write the links: a
+    refusal leaves nothing behind (the rows roll back; the files stored so far are removed)."""
+    patient = appointment.patient
+    if documents and not policy.allows_object(actor, "patients.documents.view", patient):
+        raise DomainError(_("You may not do this."), code="forbidden")
+    ids = {d.pk for d in documents}
+    found = {
+        d.pk: d
+        for d in PatientDocument.objects.for_clinic(appointment.clinic).filter(
+            pk__in=ids, patient=patient, status=DocumentStatus.CURRENT
+        )
+    }
+    if len(found) != len(ids):
+        raise DomainError(_("Attach only current documents of this patient."), field="documents")
+    for upload in uploads:
+        check_upload(upload.content)  # every file refused before any is kept
+    kept: list[PatientDocument] = []
+    try:
+        for upload in uploads:
+            kept.append(
+                patient_services.upload_document(
+                    actor=actor,
+                    patient=patient,
+                    content=upload.content,
+                    original_name=upload.original_name,
+                    category=upload.category,
+                    title=upload.title,
+                )
+            )
+        attached = set(
+            AppointmentDocument.objects.for_clinic(appointment.clinic)
+            .filter(appointment=appointment)
+            .values_list("document_id", flat=True)
+        )
+        chosen = [d for d in (*found.values(), *kept) if d.pk not in attached]
+        for document in chosen:
+            AppointmentDocument.objects.create(
+                clinic=appointment.clinic,
+                appointment=appointment,
+                document=document,
+                attached_by=actor.user,
+            )
+    except Exception:
+        for document in kept:
+            _delete_files(document.file, document.thumbnail)
+        raise
+    return chosen
+
+
+@transaction.atomic
+def attach_documents(
+    *,
+    actor: Actor,
+    appointment: Appointment,
+    documents: Sequence[PatientDocument] = (),
+    uploads: Sequence[NewDocument] = (),
+) -> list[PatientDocument]:
+    """Attach documents of the appointment's patient, existing ones or new uploads (kept as
+    the patient's documents, checked by content), to the appointment. A document already
+    attached is left as it is. Returns the newly attached ones.
+
+    Rules: the actor may manage the appointment; linking needs the right to open the patient's
+    documents, uploading the right to upload them; only current documents of the same patient
+    (never another patient's or clinic's). Errors: ``DomainError`` at ``documents`` or
+    ``file``; nothing is kept when any is refused."""
+    _require(actor, "appointments.manage", appointment)
+    if not documents and not uploads:
+        raise DomainError(_("Choose a document or a file."), field="documents")
+    appointment = _locked(appointment)
+    return _attach(actor, appointment, documents, uploads)
 
 
 # ---------------------------------------------------------------- availability
@@ -412,6 +511,82 @@ def create_practitioner(
         practitioner.full_clean(exclude=["clinic", "user", "specialization"], validate_unique=False)
     practitioner.save()
     return practitioner
+
+
+#: A doctor's photo is small: a portrait, not a scan.
+PHOTO_MAX_MB = 2
+PHOTO_TYPES = ("image/jpeg", "image/png")
+
+
+def _delete_files(*stored: Any) -> None:
+    for item in stored:
+        if item.name:
+            item.storage.delete(item.name)
+
+
+def _delete_after_commit(storage: Any, names: tuple[str, ...]) -> None:
+    """Files a committed change no longer points at (kept if the change rolls back)."""
+
+    def delete() -> None:
+        for name in names:
+            if name:
+                storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+@transaction.atomic
+def set_practitioner_photo(
+    *, actor: Actor, practitioner: Practitioner, content: bytes
+) -> Practitioner:
+    """Give the doctor's profile a photo (replacing any former one, whose files go once the
+    change is committed). Rules: a JPEG or PNG, checked by what it is (``uploads``), at most
+    ``PHOTO_MAX_MB``; stored privately under a random name, with a thumbnail.
+    Errors: ``DomainError`` at ``photo``."""
+    _require(actor, "scheduling.manage", practitioner)
+    if len(content) > PHOTO_MAX_MB * 1024 * 1024:
+        raise DomainError(
+            _("A photo may be at most %(mb)s MB.") % {"mb": PHOTO_MAX_MB}, field="photo"
+        )
+    try:
+        checked = check_upload(content)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="photo") from None
+    if checked.content_type not in PHOTO_TYPES or checked.thumbnail is None:
+        raise DomainError(_("A photo must be a JPEG or PNG image."), field="photo")
+    doctor = (
+        Practitioner.objects.for_clinic(practitioner.clinic)
+        .select_for_update()
+        .get(pk=practitioner.pk)
+    )
+    former = (doctor.photo.name, doctor.photo_thumbnail.name)
+    doctor.photo.save(f"photo.{checked.extension}", ContentFile(checked.content), save=False)
+    doctor.photo_thumbnail.save("thumb.jpg", ContentFile(checked.thumbnail), save=False)
+    try:
+        with transaction.atomic():
+            doctor.save(update_fields=["photo", "photo_thumbnail"])
+    except Exception:
+        _delete_files(doctor.photo, doctor.photo_thumbnail)  # nothing half-written survives
+        raise
+    _delete_after_commit(doctor.photo.storage, former)
+    return doctor
+
+
+@transaction.atomic
+def remove_practitioner_photo(*, actor: Actor, practitioner: Practitioner) -> Practitioner:
+    """Take the photo off the profile; its files go once the change is committed."""
+    _require(actor, "scheduling.manage", practitioner)
+    doctor = (
+        Practitioner.objects.for_clinic(practitioner.clinic)
+        .select_for_update()
+        .get(pk=practitioner.pk)
+    )
+    former = (doctor.photo.name, doctor.photo_thumbnail.name)
+    storage = doctor.photo.storage
+    doctor.photo = doctor.photo_thumbnail = ""
+    doctor.save(update_fields=["photo", "photo_thumbnail"])
+    _delete_after_commit(storage, former)
+    return doctor
 
 
 @transaction.atomic

@@ -3,16 +3,18 @@ doctor's working hours."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -22,16 +24,19 @@ from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
-from clinicflow.core.feedback import run_and_report, submit_and_report
+from clinicflow.core.feedback import report_form_errors, run_and_report, submit_and_report
 from clinicflow.core.lists import Column, ExportView, FilteredListView
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.core.roles import Role
-from clinicflow.patients.models import Patient
+from clinicflow.patients.models import DocumentStatus, Patient
 from clinicflow.patients.selectors import active_allergies
+from clinicflow.patients.uploads import read_upload
 from clinicflow.scheduling import calendars, services, slots, states
 from clinicflow.scheduling.forms import (
     AppointmentFilter,
+    AttachDocumentsForm,
     BookingForm,
+    PhotoForm,
     PractitionerForm,
     PresetForm,
     RescheduleForm,
@@ -41,6 +46,7 @@ from clinicflow.scheduling.forms import (
 )
 from clinicflow.scheduling.models import (
     Appointment,
+    AppointmentStatus,
     AvailabilityRule,
     Practitioner,
     Specialization,
@@ -86,8 +92,10 @@ def book(request: HttpRequest) -> HttpResponse:
     doctors = list(_doctors(actor.clinic))
     chosen = next((d for d in doctors if str(d.pk) == request.GET.get("practitioner", "")), None)
     first = max(_day(request), timezone.localdate())
-    form = BookingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = BookingForm(request.POST or None, request.FILES or None, patient=patient)
+    if request.method == "POST" and not form.is_valid():
+        report_form_errors(request, form)
+    elif request.method == "POST":
         doctor = next((d for d in doctors if d.pk == form.cleaned_data["practitioner"]), None)
         try:
             if doctor is None:
@@ -99,6 +107,8 @@ def book(request: HttpRequest) -> HttpResponse:
                 starts_at=form.cleaned_data["starts_at"],
                 kind=form.cleaned_data["kind"],
                 reason=form.cleaned_data["reason"],
+                documents=form.cleaned_data["documents"],
+                uploads=form.uploads(),
             )
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -140,6 +150,7 @@ def book(request: HttpRequest) -> HttpResponse:
             "days": days,
             "next_free": next_free,
             "form": form,
+            "may_attach": policy.allows_object(actor, "patients.documents.upload", patient),
         },
     )
 
@@ -182,6 +193,9 @@ def appointment(request: HttpRequest, pk: Any) -> HttpResponse:
         if may_manage and item.status in states.MOVABLE
         else []
     )
+    may_attach = may_manage and policy.allows_object(
+        actor, "patients.documents.upload", item.patient
+    )
     return render(
         request,
         "scheduling/appointment.html",
@@ -195,8 +209,37 @@ def appointment(request: HttpRequest, pk: Any) -> HttpResponse:
             "next_states": [(s, states.VERBS[s]) for s in sorted(states.TRANSITIONS[item.status])],
             "move_day": day,
             "moves": moves,
+            "documents": item.document_links.filter(
+                document__status=DocumentStatus.CURRENT
+            ).select_related("document", "attached_by"),
+            "may_view_documents": policy.allows_object(
+                actor, "patients.documents.view", item.patient
+            ),
+            "attach_form": AttachDocumentsForm(patient=item.patient, attached_to=item)
+            if may_attach
+            else None,
         },
     )
+
+
+@requires("appointments.manage")
+@require_POST
+def appointment_documents(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Attach documents of the patient (existing ones, or a new file) to the appointment."""
+    item = _appointment(request, "appointments.manage", pk)
+    form = AttachDocumentsForm(request.POST, request.FILES, patient=item.patient)
+    submit_and_report(
+        request,
+        form,
+        lambda data: services.attach_documents(
+            actor=actor_of(request),
+            appointment=item,
+            documents=data["documents"],
+            uploads=form.uploads(),
+        ),
+        _("The documents were attached."),
+    )
+    return redirect("scheduling:appointment", pk=item.pk)
 
 
 @requires("appointments.manage")
@@ -209,6 +252,11 @@ def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
         lambda data: services.change_status(actor=actor_of(request), appointment=item, **data),
         _("The appointment was updated."),
     )
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)  # e.g. the doctor's day, where the quick actions are
     return redirect("scheduling:appointment", pk=item.pk)
 
 
@@ -497,4 +545,143 @@ def calendar_events(request: HttpRequest) -> JsonResponse:
             for a in rows
         ],
         safe=False,
+    )
+
+
+# ---------------------------------------------------------------- photos
+
+
+@requires("scheduling.photo")
+def practitioner_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A doctor's photo for the public directory (the thumbnail; ``?full=1`` the photo).
+    Public like the directory, so looked up in whichever clinic the doctor works; an inactive
+    doctor's photo, or a missing one, is not found."""
+    doctor = (
+        Practitioner.objects.all_clinics()  # public: the directory may show any clinic
+        .filter(pk=pk, is_active=True)
+        .exclude(photo="")
+        .first()
+    )
+    if doctor is None:
+        raise Http404
+    full = request.GET.get("full") == "1" or not doctor.photo_thumbnail
+    stored = doctor.photo if full else doctor.photo_thumbnail
+    extension = (stored.name or "").rsplit(".", 1)[-1].lower()
+    content_type = "image/png" if extension == "png" else "image/jpeg"
+    response = FileResponse(stored.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@requires("scheduling.manage")
+@require_POST
+def practitioner_photo_change(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Upload a new photo for the doctor's profile, or (``remove``) take it off."""
+    doctor = _practitioner(request, "scheduling.manage", pk)
+    actor = actor_of(request)
+    if request.POST.get("remove"):
+        run_and_report(
+            request,
+            lambda: services.remove_practitioner_photo(actor=actor, practitioner=doctor),
+            _("The photo was removed."),
+        )
+    else:
+        submit_and_report(
+            request,
+            PhotoForm(request.POST, request.FILES),
+            lambda data: services.set_practitioner_photo(
+                actor=actor, practitioner=doctor, content=read_upload(data["photo"])
+            ),
+            _("The photo was saved."),
+        )
+    return redirect("scheduling:practitioners")
+
+
+# ---------------------------------------------------------------- a doctor's day
+
+#: The moves a doctor's day offers at a click (cancelling needs a reason: the appointment page).
+QUICK_MOVES = (
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.IN_CONSULTATION,
+    AppointmentStatus.COMPLETED,
+    AppointmentStatus.NO_SHOW,
+)
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """A row of a doctor's day: an appointment, or a stretch of free slots between them."""
+
+    starts_at: datetime
+    ends_at: datetime
+    appointment: Appointment | None = None
+    free_slots: int = 0
+    moves: tuple[tuple[str, Any], ...] = ()
+
+
+def _free_stretches(free: list[slots.Slot]) -> list[DayEntry]:
+    """Free slots joined into stretches of back-to-back slots."""
+    stretches: list[DayEntry] = []
+    for slot in free:
+        last = stretches[-1] if stretches else None
+        if last is not None and last.ends_at == slot.starts_at:
+            stretches[-1] = DayEntry(last.starts_at, slot.ends_at, free_slots=last.free_slots + 1)
+        else:
+            stretches.append(DayEntry(slot.starts_at, slot.ends_at, free_slots=1))
+    return stretches
+
+
+@requires("scheduling.view")
+def doctor_day(request: HttpRequest) -> HttpResponse:
+    """One doctor's appointments today (the clinic's day) in time order, with the free time
+    between them and the next moves at a click. Who may see whose day is the policy's
+    ``scheduling.view`` scope, as on the calendar and the list: doctors their own, the front
+    desk any doctor's."""
+    actor = actor_of(request)
+    assert actor.clinic is not None
+    zone = actor.clinic.zone
+    doctors = list(
+        policy.restrict(
+            actor, "scheduling.view", Practitioner.objects.select_related("user", "specialization")
+        ).order_by("user__first_name", "user__last_name")
+    )
+    wanted = request.GET.get("practitioner", "")
+    if wanted:
+        chosen = next((d for d in doctors if str(d.pk) == wanted), None)
+        if chosen is None:
+            raise Http404  # missing and "not yours" alike
+    else:
+        own = [d for d in doctors if d.user_id == actor.user.pk]
+        chosen = own[0] if own else (doctors[0] if len(doctors) == 1 else None)
+    day = timezone.localtime(timezone.now(), zone).date()
+    entries: list[DayEntry] = []
+    if chosen is not None:
+        start = datetime.combine(day, time.min, tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+        todays = policy.restrict(actor, "scheduling.view", Appointment.objects.all()).filter(
+            practitioner=chosen, starts_at__gte=start, starts_at__lt=end
+        )
+        manageable = set(
+            policy.restrict(actor, "appointments.manage", todays).values_list("pk", flat=True)
+        )
+        for item in todays.select_related("patient").order_by("starts_at"):
+            moves = tuple(
+                (s, states.VERBS[s])
+                for s in QUICK_MOVES
+                if item.pk in manageable and states.may_move(item.status, s)
+            )
+            entries.append(DayEntry(item.starts_at, item.ends_at, appointment=item, moves=moves))
+        entries += _free_stretches(slots.free_slots(chosen, day, day))
+        entries.sort(key=lambda e: (e.starts_at, e.appointment is None))
+    return render(
+        request,
+        "scheduling/doctor_day.html",
+        {
+            "doctors": doctors,
+            "chosen": chosen,
+            "day": day,
+            "entries": entries,
+            "here": request.get_full_path(),
+        },
     )
