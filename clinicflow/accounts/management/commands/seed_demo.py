@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from clinicflow.accounts.demo import DEMO_PASSWORD, load_demo
 from clinicflow.accounts.models import User
 from clinicflow.core.audit.context import audit_context
+from clinicflow.frontdesk.demo import load_demo_desks
 from clinicflow.patients.demo import load_demo_patients
 from clinicflow.scheduling.demo import load_demo_schedules
 
@@ -43,6 +44,7 @@ class Command(BaseCommand):
                 nurse=User.objects.get(username="nurse"),
             )
             load_demo_schedules(manager=User.objects.get(username="manager"))
+            board = load_demo_desks(manager=User.objects.get(username="manager"))
         self.stdout.write(self.style.SUCCESS("Demo clinics and staff are ready."))
         if options["quiet_logins"]:
             return
@@ -57,3 +59,4 @@ class Command(BaseCommand):
             )
             title = f" ({account.person.job_title})" if account.person.job_title else ""
             self.stdout.write(f"  {account.person.username:<12} {where}{title}")
+        self.stdout.write(f"Waiting-room token board: /frontdesk/board/{board.token}/")
