@@ -98,6 +98,9 @@ def test_another_clinics_staff_is_not_found_and_not_named(manager, other_clinic_
 
 
 def test_the_staff_list_filters_and_answers_htmx_with_the_fragment(manager, doctor, nurse, sign_in):
+    doctor.last_name, nurse.last_name = "Adhikari", "Basnet"  # random names could be shared
+    doctor.save(update_fields=["last_name"])
+    nurse.save(update_fields=["last_name"])
     client = sign_in(manager)
     page = client.get(reverse("accounts:staff_list"), {"role": "nurse"})
     assert page.context["page"].items == [nurse]
