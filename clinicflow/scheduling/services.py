@@ -68,16 +68,18 @@ _OVERLAP_MESSAGES = {
 }
 
 
-def _lock(practitioner: Practitioner, patient: Patient) -> tuple[Practitioner, Patient]:
-    """Fresh rows of both; the patient's is locked (a merge or deactivation waits for the
-    booking). The doctor's is not: locking it made every booking of the doctor wait in line,
-    and the database already settles two bookings of the same time (see the module's doc)."""
-    clinic = practitioner.clinic
-    doctor = (
-        Practitioner.objects.for_clinic(clinic).select_related("clinic").get(pk=practitioner.pk)
-    )
+def _lock(
+    clinic: Clinic, practitioner: Practitioner, patient: Patient
+) -> tuple[Practitioner, Patient]:
+    """The patient's row, fresh and locked (a merge or deactivation waits for the booking),
+    and the doctor with their clinic. The doctor's row is not locked: that made every booking
+    of the doctor wait in line, and the database already settles two bookings of the same
+    time (see the module's doc)."""
+    if practitioner.clinic_id != clinic.pk or patient.clinic_id != clinic.pk:
+        raise DomainError(_("You may not do this."), code="forbidden")
+    practitioner.clinic = clinic  # the same row: spares loading it again
     person = Patient.objects.for_clinic(clinic).select_for_update().get(pk=patient.pk)
-    return doctor, person
+    return practitioner, person
 
 
 def _day_of(doctor: Practitioner, start: datetime) -> date:
@@ -168,7 +170,7 @@ def book_appointment(
         raise DomainError(_("This doctor does not take appointments now."), field="practitioner")
     if not patient.is_active:
         raise DomainError(_("This patient record is inactive."), field="patient")
-    doctor, person = _lock(practitioner, patient)
+    doctor, person = _lock(clinic, practitioner, patient)
     end = _check_free(doctor, person, starts_at)
     appointment = Appointment(
         clinic=clinic,
@@ -251,7 +253,7 @@ def reschedule(*, actor: Actor, appointment: Appointment, starts_at: datetime) -
     """Move a requested or booked appointment to another free slot of the same doctor; the
     history keeps the old time. Errors: ``DomainError``; ``SlotTaken``."""
     _require(actor, "appointments.manage", appointment)
-    doctor, person = _lock(appointment.practitioner, appointment.patient)
+    doctor, person = _lock(appointment.clinic, appointment.practitioner, appointment.patient)
     appointment = _locked(appointment)
     if appointment.status not in states.MOVABLE:
         raise DomainError(_("Only a requested or booked appointment can be moved."))

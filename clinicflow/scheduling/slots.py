@@ -84,7 +84,10 @@ def working_slots(practitioner: Practitioner, first: date, last: date) -> list[S
                         slots.append(Slot(start, end, practitioner.pk))
                 cursor += length
         day += timedelta(days=1)
-    return sorted(set(slots))
+    # In order and without repeats (two rules of a day may overlap); sorted by a key, not by
+    # the dataclass's field-by-field comparison, which costs a Python call per comparison.
+    unique = dict.fromkeys(slots)
+    return sorted(unique, key=lambda s: (s.starts_at, s.ends_at, s.practitioner_id))
 
 
 def _busy(practitioner: Practitioner, first: date, last: date) -> list[tuple[datetime, datetime]]:
