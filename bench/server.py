@@ -78,11 +78,9 @@ class Server:
             str(self.port),
             "--workers",
             str(self.workers),
-            "--",
-            "config.asgi:application",
             "--log-level",
             "warning",
-            "--no-access-log",
+            "config.asgi:application",
         ]
         log(f"starting {self.description} on {self.base_url} (log: {self.log_path})")
         self._log = self.log_path.open("wb")

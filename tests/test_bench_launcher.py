@@ -1,8 +1,10 @@
 """The bench's server launcher: several uvicorn processes on one port, connections spread over
-all of them, every process stopped with the launcher."""
+all of them, every process stopped with the launcher; each serves a TCP socket (so its
+connections get TCP_NODELAY, unlike ``uvicorn --fd``)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -33,7 +35,7 @@ def test_connections_are_spread_over_every_process_and_all_stop_together():
     launcher = subprocess.Popen(
         [
             *(sys.executable, "-m", "bench.reuseport", "--host", "127.0.0.1"),
-            *("--port", str(port), "--workers", "2", "--", "tests.asgi_pid:app"),
+            *("--port", str(port), "--workers", "2", "tests.asgi_pid:app"),
         ],
         cwd=ROOT,
         start_new_session=True,
@@ -63,3 +65,22 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
     except (OSError, IndexError):
         return True
+
+
+def test_each_process_serves_a_tcp_socket_not_a_unix_one(monkeypatch):
+    """uvicorn's own ``--fd`` takes the descriptor for a Unix socket, and its connections then
+    wait out Nagle's algorithm; the launcher hands uvicorn the TCP socket itself."""
+    import uvicorn
+
+    from bench import reuseport
+
+    served = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: served.extend(sockets))
+    listening = reuseport.listening_socket("127.0.0.1", _free_port())
+    try:
+        reuseport.serve("tests.asgi_pid:app", os.dup(listening.fileno()), "warning")
+    finally:
+        listening.close()
+    assert [s.family for s in served] == [socket.AF_INET]
+    for sock in served:
+        sock.close()
