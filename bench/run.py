@@ -89,7 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--logins", type=positive, default=40, help="measured sign-ins (login_post)"
     )
     parser.add_argument("--concurrency", type=positive, default=20, help="concurrent clients")
-    parser.add_argument("--workers", type=positive, default=2, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=positive, default=2, help="uvicorn processes")
     parser.add_argument(
         "--patients",
         type=positive,

@@ -1,4 +1,6 @@
-"""Start and stop the production-like server: uvicorn with several worker processes."""
+"""Start and stop the production-like server: several uvicorn processes on one port, the
+connections spread over them by the kernel (``bench/reuseport.py`` says why not
+``uvicorn --workers``)."""
 
 from __future__ import annotations
 
@@ -44,7 +46,10 @@ class Server:
 
     @property
     def description(self) -> str:
-        return f"uvicorn {version('uvicorn')}, {self.workers} workers, DJANGO_ENV=production"
+        return (
+            f"uvicorn {version('uvicorn')}, {self.workers} processes on one port "
+            "(SO_REUSEPORT), DJANGO_ENV=production"
+        )
 
     def __enter__(self) -> Server:
         try:
@@ -66,8 +71,7 @@ class Server:
         command = [
             PYTHON,
             "-m",
-            "uvicorn",
-            "config.asgi:application",
+            "bench.reuseport",
             "--host",
             LOOPBACK,
             "--port",
@@ -76,7 +80,7 @@ class Server:
             str(self.workers),
             "--log-level",
             "warning",
-            "--no-access-log",
+            "config.asgi:application",
         ]
         log(f"starting {self.description} on {self.base_url} (log: {self.log_path})")
         self._log = self.log_path.open("wb")
@@ -140,7 +144,7 @@ class Server:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             log("stopping the server")
-            # uvicorn's supervisor stops its workers on SIGTERM.
+            # The launcher stops its uvicorn processes on SIGTERM.
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(STOP_TIMEOUT_S)

@@ -1,6 +1,7 @@
 """Every sign-in, sign-out and failure passes through Django's auth signals, whichever view or
 client caused it (our login page, the test client, the admin): this is the one place that
-starts and ends the session record and audits them."""
+starts and ends the session record and audits them. Saving or deleting a membership, a user or
+a clinic drops the cached access of the people concerned, whichever code made the change."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from typing import Any
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 
+from clinicflow.accounts.actors import access_changed
 from clinicflow.accounts.backends import find_account
 from clinicflow.accounts.models import Membership, User
 from clinicflow.accounts.services.sessions import EndReason, mark_ended, start_session
 from clinicflow.core.audit.recorder import record
-from clinicflow.core.models import AuditAction
+from clinicflow.core.models import AuditAction, Clinic
 
 
 def _home_clinic_id(user: User | None) -> Any:
@@ -84,7 +87,23 @@ def on_locked_out(
     )
 
 
+def on_membership_changed(sender: Any, instance: Membership, **kwargs: Any) -> None:
+    access_changed(user_id=instance.user_id)
+
+
+def on_user_changed(sender: Any, instance: User, **kwargs: Any) -> None:
+    access_changed(user_id=instance.pk)
+
+
+def on_clinic_changed(sender: Any, instance: Clinic, **kwargs: Any) -> None:
+    access_changed(clinics=True)
+
+
 def connect() -> None:
+    for signal in (post_save, post_delete):
+        signal.connect(on_membership_changed, sender=Membership, dispatch_uid="cf.access.m")
+        signal.connect(on_user_changed, sender=User, dispatch_uid="cf.access.u")
+        signal.connect(on_clinic_changed, sender=Clinic, dispatch_uid="cf.access.c")
     user_logged_in.connect(on_logged_in, dispatch_uid="clinicflow.accounts.logged_in")
     user_logged_out.connect(on_logged_out, dispatch_uid="clinicflow.accounts.logged_out")
     user_login_failed.connect(on_login_failed, dispatch_uid="clinicflow.accounts.login_failed")

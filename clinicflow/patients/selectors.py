@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -112,11 +113,19 @@ def _name_matches(clinic: Clinic, qs: QuerySet[Patient], text: str, limit: int) 
 
 
 def _ranked(words: list[str], candidates: list[Patient], limit: int) -> list[Patient]:
-    """Best first: how well the typed words match the name's words, then by name."""
-    return sorted(
-        candidates,
-        key=lambda p: (-_word_score(words, p.search_name.split()), p.search_name, p.mrn_seq),
-    )[:limit]
+    """Best first: how well the typed words match the name's words, then by name. Candidates
+    share few distinct names (they are made from a handful of close words), so each name is
+    scored once."""
+    scores: dict[str, float] = {}
+
+    def score(name: str) -> float:
+        if name not in scores:
+            scores[name] = _word_score(words, name.split())
+        return scores[name]
+
+    return sorted(candidates, key=lambda p: (-score(p.search_name), p.search_name, p.mrn_seq))[
+        :limit
+    ]
 
 
 def _word_score(typed: list[str], name: list[str]) -> float:
@@ -128,7 +137,9 @@ def _word_sorted(name: str) -> str:
     return " ".join(sorted(name.lower().split()))
 
 
+@functools.lru_cache(maxsize=65_536)
 def _similar(a: str, b: str) -> float:
+    # Cached: the same few name words are compared on every search (pure, bounded, thread-safe).
     return difflib.SequenceMatcher(None, a, b).ratio()
 
 

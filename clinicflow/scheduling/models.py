@@ -240,6 +240,19 @@ class Appointment(Audited, ClinicOwned):
             models.Index(fields=["practitioner", "starts_at"], name="appointment_doctor_time_idx"),
             models.Index(fields=["patient", "starts_at"], name="appointment_patient_time_idx"),
             models.Index(fields=["clinic", "starts_at"], name="appointment_clinic_time_idx"),
+            # Free slots and the booking check ask only for the active appointments of one
+            # doctor (or patient) in a window; the full indexes above would walk every past
+            # appointment before the window's end (decades of them in a busy clinic).
+            models.Index(
+                fields=["practitioner", "starts_at", "ends_at"],
+                condition=models.Q(status__in=ACTIVE_STATUSES),
+                name="appointment_doctor_active_idx",
+            ),
+            models.Index(
+                fields=["patient", "starts_at", "ends_at"],
+                condition=models.Q(status__in=ACTIVE_STATUSES),
+                name="appointment_patient_active_idx",
+            ),
         ]
 
     def __str__(self) -> str:

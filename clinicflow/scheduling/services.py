@@ -1,14 +1,16 @@
-"""Every write on schedules and appointments. Booking and moving lock the doctor's row, then the
-patient's (always in that order), check the time is a working slot and free for both, and
-insert; on PostgreSQL exclusion constraints refuse an overlap even if some other path skipped
-the check. A loser hears "that time was just taken" with the freshest free slots."""
+"""Every write on schedules and appointments. Booking and moving lock the patient's row, check
+the time is a working slot and free for both, and insert. Two bookings of one doctor's time are
+settled by the database, not by a lock that would queue every booking of the doctor: on
+PostgreSQL the exclusion constraints refuse the second insert (it waits for the first to
+commit), on SQLite every write transaction is serialised (BEGIN IMMEDIATE), so the check always
+sees the winner. A loser hears "that time was just taken" with that day's free slots."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -16,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from clinicflow.accounts.models import Membership
 from clinicflow.core import policy
@@ -60,11 +63,41 @@ def _require(actor: Actor, action: str, obj: Any = None) -> Clinic:
     return clinic
 
 
-def _lock(practitioner: Practitioner, patient: Patient) -> tuple[Practitioner, Patient]:
-    clinic = practitioner.clinic
-    doctor = Practitioner.objects.for_clinic(clinic).select_for_update().get(pk=practitioner.pk)
+#: The exclusion constraints of migration 0002 and the refusal each one means.
+_OVERLAP_MESSAGES = {
+    "appointment_no_doctor_overlap": _lazy("That time was just taken. Choose another one."),
+    "appointment_no_patient_overlap": _lazy("The patient already has an appointment at that time."),
+}
+
+
+def _lock(
+    clinic: Clinic, practitioner: Practitioner, patient: Patient
+) -> tuple[Practitioner, Patient]:
+    """The patient's row, fresh and locked (a merge or deactivation waits for the booking),
+    and the doctor with their clinic. The doctor's row is not locked: that made every booking
+    of the doctor wait in line, and the database already settles two bookings of the same
+    time (see the module's doc)."""
+    if practitioner.clinic_id != clinic.pk or patient.clinic_id != clinic.pk:
+        raise DomainError(_("You may not do this."), code="forbidden")
+    practitioner.clinic = clinic  # the same row: spares loading it again
     person = Patient.objects.for_clinic(clinic).select_for_update().get(pk=patient.pk)
-    return doctor, person
+    return practitioner, person
+
+
+def _day_of(doctor: Practitioner, start: datetime) -> date:
+    return timezone.localtime(start, doctor.clinic.zone).date()
+
+
+def _overlap_refusal(doctor: Practitioner, start: datetime, error: IntegrityError) -> SlotTaken:
+    """The refusal for an insert PostgreSQL's exclusion constraint stopped (another booking
+    committed first); any other integrity error is a bug and is raised as it is."""
+    cause = error.__cause__
+    diag = getattr(cause, "diag", None)
+    message = _OVERLAP_MESSAGES.get(getattr(diag, "constraint_name", None) or "")
+    if getattr(cause, "sqlstate", None) != "23P01" or message is None:
+        raise error
+    day = _day_of(doctor, start)
+    return SlotTaken(str(message), slots.free_slots(doctor, day, day))
 
 
 def _check_free(
@@ -75,8 +108,9 @@ def _check_free(
     moving: Appointment | None = None,
 ) -> datetime:
     """The end of a bookable slot starting at ``start``, or a refusal with fresh slots."""
-    day = timezone.localtime(start, doctor.clinic.zone).date()
-    working = {s.starts_at: s for s in slots.working_slots(doctor, day, day)}
+    day = _day_of(doctor, start)
+    working_day = slots.working_slots(doctor, day, day)
+    working = {s.starts_at: s for s in working_day}
     if start not in working:
         raise DomainError(
             _("%(doctor)s does not see patients at that time.") % {"doctor": doctor},
@@ -98,7 +132,8 @@ def _check_free(
             message = _("That time was just taken. Choose another one.")
         else:
             message = _("The patient already has an appointment at that time.")
-        raise SlotTaken(message, slots.free_slots(doctor, day, day + timedelta(days=6)))
+        # That day's free slots only: the refusal stays cheap when many lose a race.
+        raise SlotTaken(message, slots.free_among(doctor, working_day, day, day))
     return end
 
 
@@ -134,8 +169,8 @@ def book_appointment(
 
     Rules: the doctor works then (rules, time off); the time is not past; neither the doctor
     nor the patient has another active appointment overlapping it. Errors: ``DomainError``;
-    ``SlotTaken`` (409) with fresh slots when the time is taken; a refused document or file
-    refuses the whole booking.
+    ``SlotTaken`` (409) with that day's free slots when the time is taken; a refused document
+    or file refuses the whole booking.
     """
     clinic = _require(actor, "appointments.book")
     if practitioner.clinic_id != clinic.pk or patient.clinic_id != clinic.pk:
@@ -144,7 +179,7 @@ def book_appointment(
         raise DomainError(_("This doctor does not take appointments now."), field="practitioner")
     if not patient.is_active:
         raise DomainError(_("This patient record is inactive."), field="patient")
-    doctor, person = _lock(practitioner, patient)
+    doctor, person = _lock(clinic, practitioner, patient)
     end = _check_free(doctor, person, starts_at)
     appointment = Appointment(
         clinic=clinic,
@@ -164,11 +199,8 @@ def book_appointment(
     try:
         with transaction.atomic():
             appointment.save(force_insert=True)
-    except IntegrityError:  # the database's own overlap guard (PostgreSQL)
-        raise SlotTaken(
-            _("That time was just taken. Choose another one."),
-            slots.free_slots(doctor, starts_at.date(), starts_at.date() + timedelta(days=6)),
-        ) from None
+    except IntegrityError as error:  # the database's own overlap guard (PostgreSQL)
+        raise _overlap_refusal(doctor, starts_at, error) from None
     _log(appointment, actor, "")
     if documents or uploads:
         _attach(actor, appointment, documents, uploads)
@@ -232,7 +264,7 @@ def reschedule(*, actor: Actor, appointment: Appointment, starts_at: datetime) -
     """Move a requested or booked appointment to another free slot of the same doctor; the
     history keeps the old time. Errors: ``DomainError``; ``SlotTaken``."""
     _require(actor, "appointments.manage", appointment)
-    doctor, person = _lock(appointment.practitioner, appointment.patient)
+    doctor, person = _lock(appointment.clinic, appointment.practitioner, appointment.patient)
     appointment = _locked(appointment)
     if appointment.status not in states.MOVABLE:
         raise DomainError(_("Only a requested or booked appointment can be moved."))

@@ -64,6 +64,65 @@ def test_a_patient_cannot_be_in_two_places_at_once(
         book(at(next_monday, 10), practitioner=other)
 
 
+def test_a_refusal_offers_that_days_free_slots_only(
+    cardiologist, next_monday, at, book, register, clinic
+):
+    book(at(next_monday, 10))
+    with pytest.raises(SlotTaken) as refused:
+        book(at(next_monday, 10), for_patient=register(given_name="Second"))
+    offered = refused.value.fresh
+    assert offered
+    assert {s.starts_at.astimezone(clinic.zone).date() for s in offered} == {next_monday}
+    assert at(next_monday, 10) not in {s.starts_at for s in offered}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("clash_with", "message"),
+    [("doctor", "just taken"), ("patient", "patient already has")],
+)
+def test_an_overlap_only_the_database_caught_is_a_refusal_that_names_whose_time(
+    cardiologist,
+    manager,
+    clinic,
+    next_monday,
+    at,
+    book,
+    register,
+    patient,
+    monkeypatch,
+    clash_with,
+    message,
+):
+    """A booking that commits between our check and our insert: the exclusion constraint
+    refuses the insert, and the refusal says whether the doctor's or the patient's time was
+    taken (as the check itself would have)."""
+    from clinicflow.scheduling import services
+
+    other = create_practitioner(
+        actor=actor_for(manager),
+        user=member(Role.DOCTOR, clinic, username="gp"),
+        specialization="GP",
+        details={},
+    )
+    apply_preset(
+        actor=actor_for(manager), practitioner=other, preset="full_day", weekdays=list(range(7))
+    )
+    if clash_with == "doctor":
+        book(at(next_monday, 10), for_patient=register(given_name="First"))
+        attempt = {"for_patient": patient}
+    else:
+        book(at(next_monday, 10), practitioner=other)
+        attempt = {}
+    start = at(next_monday, 10)
+    monkeypatch.setattr(services, "_check_free", lambda *a, **k: start + timedelta(minutes=20))
+    with pytest.raises(SlotTaken, match=message) as refused:
+        book(start, **attempt)
+    if clash_with == "doctor":
+        assert start not in {s.starts_at for s in refused.value.fresh}
+    assert Appointment.objects.for_clinic(clinic).filter(starts_at=start).count() == 1
+
+
 @pytest.mark.parametrize(
     ("hour", "minute", "message"),
     [

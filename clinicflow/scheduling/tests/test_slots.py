@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.scheduling.models import AvailabilityRule, TimeOff
 from clinicflow.scheduling.services import add_rule
-from clinicflow.scheduling.slots import free_slots, next_free_slot, working_slots
+from clinicflow.scheduling.slots import Slot, _without, free_slots, next_free_slot, working_slots
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +122,26 @@ def test_free_slots_cost_three_queries_however_busy_the_week(
     cardiologist.clinic  # noqa: B018 - loaded with the profile in real use
     with django_assert_num_queries(3):
         free_slots(cardiologist, next_monday, next_monday + timedelta(days=6))
+
+
+def _naive_without(slots, taken, now):
+    return [
+        s
+        for s in slots
+        if s.starts_at >= now and not any(s.starts_at < b and a < s.ends_at for a, b in taken)
+    ]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(1, 90)), max_size=30),
+    st.lists(st.tuples(st.integers(0, 200), st.integers(1, 120)), max_size=30),
+)
+@settings(max_examples=300, deadline=None)
+def test_slots_minus_appointments_in_one_pass_matches_checking_every_pair(slot_specs, busy_specs):
+    """The linear merge frees exactly the slots that the obvious slots × appointments check
+    frees, overlapping and unsorted appointments included."""
+    origin = datetime(2030, 1, 7, 3, 0, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    slots = sorted({Slot(origin + a * minute, origin + (a + n) * minute, 1) for a, n in slot_specs})
+    taken = [(origin + a * minute, origin + (a + n) * minute) for a, n in busy_specs]
+    assert _without(slots, taken) == _naive_without(slots, taken, origin)
