@@ -59,3 +59,20 @@ def booked(receptionist, cardiologist, patient, later_today):
 def tomorrow(clinic):
     now = timezone.localtime(timezone.now(), clinic.zone)
     return datetime.combine(now.date() + timedelta(days=1), time(10, 0), tzinfo=clinic.zone)
+
+
+@pytest.fixture
+def make_doctor(clinic, manager):
+    """Another doctor of the clinic, with a profile: ``make_doctor("gp", "GP")``."""
+    from clinicflow.core.roles import Role
+    from tests.factories import member
+
+    def _make(username: str, specialization: str):
+        return create_practitioner(
+            actor=actor_for(manager),
+            user=member(Role.DOCTOR, clinic, username=username),
+            specialization=specialization,
+            details={},
+        )
+
+    return _make

@@ -47,18 +47,10 @@ def test_reception_hears_each_change_and_the_board_hears_the_token(
 
 
 def test_a_doctor_hears_only_of_their_own_and_unassigned_patients(
-    receptionist, doctor, sign_in, clinic, manager, cardiologist
+    receptionist, doctor, sign_in, clinic, manager, cardiologist, make_doctor
 ):
-    from clinicflow.core.roles import Role
-    from clinicflow.scheduling.services import create_practitioner
-    from tests.factories import member
 
-    other = create_practitioner(
-        actor=actor_for(manager),
-        user=member(Role.DOCTOR, clinic, username="gp"),
-        specialization="GP",
-        details={},
-    )
+    other = make_doctor("gp", "GP")
     headers = cookie_header(sign_in(doctor))
     desk = actor_for(receptionist)
 

@@ -61,18 +61,10 @@ def test_the_queue_page_runs_a_constant_number_of_queries(
 
 
 def test_a_doctor_sees_their_own_and_unassigned_patients_only(
-    receptionist, doctor, cardiologist, sign_in, clinic, manager
+    receptionist, doctor, cardiologist, sign_in, clinic, manager, make_doctor
 ):
-    from clinicflow.core.roles import Role
-    from clinicflow.scheduling.services import create_practitioner
-    from tests.factories import member
 
-    other = create_practitioner(
-        actor=actor_for(manager),
-        user=member(Role.DOCTOR, clinic, username="gp"),
-        specialization="GP",
-        details={},
-    )
+    other = make_doctor("gp", "GP")
     actor = actor_for(receptionist)
     services.add_walk_in(actor=actor, name="Mine Patient", practitioner=cardiologist)
     services.add_walk_in(actor=actor, name="Nobodys Patient")

@@ -8,12 +8,10 @@ import pytest
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.core.errors import Conflict, DomainError
-from clinicflow.core.roles import Role
 from clinicflow.frontdesk import services, states
 from clinicflow.frontdesk.models import Priority, QueueChange, QueueEntry, QueueStatus
 from clinicflow.scheduling.models import AppointmentStatus
-from clinicflow.scheduling.services import change_status, create_practitioner
-from tests.factories import member
+from clinicflow.scheduling.services import change_status
 
 pytestmark = pytest.mark.django_db
 
@@ -190,14 +188,9 @@ def test_cancelling_the_appointment_takes_the_visit_out_of_the_queue(receptionis
 
 
 def test_call_next_takes_the_most_urgent_own_or_unassigned_patient(
-    receptionist, doctor, cardiologist, clinic, manager
+    receptionist, doctor, cardiologist, clinic, manager, make_doctor
 ):
-    other = create_practitioner(
-        actor=actor_for(manager),
-        user=member(Role.DOCTOR, clinic, username="gp"),
-        specialization="GP",
-        details={},
-    )
+    other = make_doctor("gp", "GP")
     walk_in(receptionist, name="Routine mine", practitioner=cardiologist)
     walk_in(receptionist, name="Emergency other's", practitioner=other, priority=1)
     urgent = walk_in(receptionist, name="Urgent nobody's", priority=Priority.URGENT)
@@ -215,14 +208,9 @@ def test_call_next_with_nobody_waiting_answers_none(doctor, cardiologist):
 
 
 def test_a_doctor_cannot_call_for_another_doctor_or_another_doctors_patient(
-    receptionist, doctor, cardiologist, clinic, manager
+    receptionist, doctor, cardiologist, clinic, manager, make_doctor
 ):
-    other = create_practitioner(
-        actor=actor_for(manager),
-        user=member(Role.DOCTOR, clinic, username="gp"),
-        specialization="GP",
-        details={},
-    )
+    other = make_doctor("gp", "GP")
     theirs = walk_in(receptionist, name="Theirs", practitioner=other)
     with pytest.raises(DomainError, match="may not"):
         services.call_next(actor=actor_for(doctor), practitioner=other)
@@ -244,14 +232,9 @@ def test_other_roles_and_clinics_may_not_touch_the_queue(
 
 
 def test_assigning_to_a_specialization_picks_the_least_busy_doctor(
-    receptionist, cardiologist, manager, clinic
+    receptionist, cardiologist, manager, clinic, make_doctor
 ):
-    other = create_practitioner(
-        actor=actor_for(manager),
-        user=member(Role.DOCTOR, clinic, username="cardio2"),
-        specialization="Cardiologist",
-        details={},
-    )
+    other = make_doctor("cardio2", "Cardiologist")
     walk_in(receptionist, name="Busy", practitioner=cardiologist)
     entry = walk_in(receptionist, name="New")
     services.assign(

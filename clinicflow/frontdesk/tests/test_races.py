@@ -6,12 +6,10 @@ from __future__ import annotations
 import pytest
 
 from clinicflow.accounts.actors import actor_for
-from clinicflow.core.roles import Role
 from clinicflow.frontdesk import services
 from clinicflow.frontdesk.models import QueueEntry
 from clinicflow.scheduling.services import create_practitioner
 from tests.concurrency import at_once
-from tests.factories import member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -46,12 +44,13 @@ def test_one_patient_added_twice_at_once_is_queued_once(receptionist, nurse, reg
 
 
 def test_two_doctors_calling_next_at_once_get_different_patients(
-    receptionist, doctor, clinic, manager
+    receptionist, doctor, manager, make_doctor
 ):
-    users = [doctor, member(Role.DOCTOR, clinic, username="second")]
+    second = make_doctor("second", "GP")
+    users = [doctor, second.user]
     doctors = [
-        create_practitioner(actor=actor_for(manager), user=u, specialization="GP", details={})
-        for u in users
+        create_practitioner(actor=actor_for(manager), user=doctor, specialization="GP", details={}),
+        second,
     ]
     for n in range(2):
         services.add_walk_in(actor=actor_for(receptionist), name=f"Waiting {n}")

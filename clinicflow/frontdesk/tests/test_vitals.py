@@ -97,3 +97,14 @@ def test_vitals_appear_on_the_chart_timeline(nurse, entry, patient):
     vitals = [e for e in timeline_for(patient) if e.kind == "vitals"]
     assert len(vitals) == 1
     assert "1 abnormal" in vitals[0].title
+
+
+def test_the_chart_shows_the_latest_value_of_each_vital(nurse, entry, patient, sign_in):
+    record(nurse, entry, pulse="80", spo2="97")
+    type(entry).objects.filter(pk=entry.pk).update(status="waiting")
+    record(nurse, entry, pulse="130")
+    page = sign_in(nurse).get(f"/patients/{patient.pk}/").content.decode()
+    panel = page.split('data-testid="latest-vitals"')[1].split('data-testid="timeline"')[0]
+    assert "<strong>130</strong>" in panel
+    assert "<strong>80</strong>" not in panel
+    assert "<strong>97</strong>" in panel
