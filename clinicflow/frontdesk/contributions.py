@@ -18,7 +18,7 @@ from clinicflow.core import dashboards, policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict
 from clinicflow.frontdesk.models import OPEN_STATUSES, Observation, QueueEntry, QueueStatus
-from clinicflow.patients import merging, timeline, visits
+from clinicflow.patients import merging, panels, timeline, visits
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
 from clinicflow.scheduling.signals import appointment_changed
@@ -55,6 +55,13 @@ def vitals_entries(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
         detail = " · ".join(f"{o.name} {o.value.normalize():f} {o.unit}" for o in values)
         title = _("Vitals") + (_(" — %(n)d abnormal") % {"n": len(flagged)} if flagged else "")
         yield TimelineEntry(taken_at, "vitals", title, detail, "bi-heart-pulse")
+
+
+def latest_vitals_panel(patient: Patient, actor: Actor) -> panels.Panel | None:
+    from clinicflow.frontdesk.selectors import latest_vitals
+
+    rows = latest_vitals(patient)
+    return panels.Panel("frontdesk/_latest_vitals.html", {"vitals": rows}) if rows else None
 
 
 def last_visits(patients: Sequence[Patient]) -> dict[Any, datetime]:
@@ -110,6 +117,7 @@ def _follow(sender: Any, appointment: Any, from_status: str, actor: Actor, **kwa
 def register() -> None:
     timeline.register_source("frontdesk.visits", visit_entries)
     timeline.register_source("frontdesk.vitals", vitals_entries)
+    panels.register_panel("frontdesk.latest_vitals", latest_vitals_panel)
     visits.register_provider("frontdesk.visits", last_visits)
     merging.register_mover("queue visits and vitals", move_visits)
     waiting = (QueueStatus.WAITING, QueueStatus.READY)

@@ -30,6 +30,7 @@ from clinicflow.patients.forms import (
     StatusForm,
 )
 from clinicflow.patients.models import Allergy, Condition, Patient, PatientDocument
+from clinicflow.patients.panels import panels_for
 from clinicflow.patients.timeline import timeline_for
 from clinicflow.patients.uploads import read_upload
 from clinicflow.patients.visits import with_last_visit
@@ -137,6 +138,7 @@ def chart(request: HttpRequest, pk: Any) -> HttpResponse:
             "allergies": summary.active_allergies,
             "summary": summary,
             "timeline": timeline_for(patient),
+            "panels": panels_for(patient, actor),
             "today": timezone.localdate(),
             "may_edit": policy.allows(actor, "patients.edit"),
             "may_book": policy.allows(actor, "appointments.book"),
