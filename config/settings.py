@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "clinicflow.patients",
     "clinicflow.scheduling",
     "clinicflow.frontdesk",
+    "clinicflow.clinical",
 ]
 
 MIDDLEWARE = [

@@ -210,6 +210,8 @@ GRANTS = {
     "frontdesk.export": {Role.RECEPTIONIST, M, A},
     "frontdesk.waits": {Role.RECEPTIONIST, M, A},
     "frontdesk.setup": {M, A},
+    "clinical.view": {Role.DOCTOR, Role.NURSE},
+    "clinical.write": {Role.DOCTOR},
 }
 
 

@@ -11,6 +11,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
+from clinicflow.clinical import api as clinical_api
 from clinicflow.core.api import MeView
 from clinicflow.frontdesk import api as frontdesk_api
 from clinicflow.patients import api as patients_api
@@ -38,10 +39,12 @@ router.include_root_view = False
 patients_api.register(router)
 scheduling_api.register(router)
 frontdesk_api.register(router)
+clinical_api.register(router)
 
 app_name = "api"
 urlpatterns = [
     path("v1/me/", MeView.as_view(), name="me"),
+    path("v1/icd10/", clinical_api.Icd10View.as_view(), name="icd10"),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(), name="docs"),

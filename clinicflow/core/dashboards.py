@@ -64,7 +64,9 @@ _PLACEHOLDERS: dict[Role, list[Card]] = {
             _("Patients waiting for me"), _("front desk"), "bi-people", "frontdesk.waiting_for_me"
         ),
         _coming(_("My appointments today"), _("scheduling"), "bi-calendar-check"),
-        _coming(_("Notes to sign"), _("consultation"), "bi-journal-medical"),
+        _coming(
+            _("Notes to sign"), _("consultation"), "bi-journal-medical", "clinical.notes_to_sign"
+        ),
     ],
     Role.NURSE: [
         _coming(

@@ -319,6 +319,16 @@ POLICY: dict[str, Rule] = {
     "frontdesk.setup": grant(
         MANAGEMENT, "Doctors' rooms and token prefixes; the board screens' private links."
     ),
+    # The consultation.
+    "clinical.view": grant(
+        {Role.DOCTOR, Role.NURSE},
+        "Read consultation notes and diagnoses (the front desk sees only that a visit happened).",
+    ),
+    "clinical.write": grant(
+        {Role.DOCTOR},
+        "Write, sign and amend one's own consultations; diagnoses; note templates.",
+        only={Role.DOCTOR: OwnedBy("practitioner__user", "encounter__practitioner__user", "owner")},
+    ),
     # The platform.
     "platform.admin": grant(
         {Role.ADMIN}, "The platform admin site: clinics, limits, managers.", needs_clinic=False

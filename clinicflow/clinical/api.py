@@ -1,0 +1,180 @@
+"""The consultation API: the same policy, services and refusals as the pages.
+
+/api/v1/encounters/                 list (``?patient=``), open one for a visit called in
+/api/v1/encounters/{id}/            one consultation; ``note/`` (autosave, with ``version``),
+                                    ``diagnoses/``, ``sign/``, ``amendments/``
+/api/v1/icd10/?q=                   ICD-10 codes by code or words
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import BaseRouter
+from rest_framework.views import APIView
+
+from clinicflow.clinical import selectors, services
+from clinicflow.clinical.models import (
+    Amendment,
+    Diagnosis,
+    DiagnosisCertainty,
+    DiagnosisRank,
+    Encounter,
+    Icd10Code,
+)
+from clinicflow.core.access import ScopedViewSetMixin, actor_of
+from clinicflow.frontdesk.models import QueueEntry
+from clinicflow.scheduling.api import _owned
+
+
+class DiagnosisSerializer(serializers.ModelSerializer[Diagnosis]):
+    class Meta:
+        model = Diagnosis
+        fields = ["id", "code", "text", "rank", "certainty", "entered_in_error", "recorded_at"]
+        read_only_fields = fields
+
+
+class AmendmentSerializer(serializers.ModelSerializer[Amendment]):
+    class Meta:
+        model = Amendment
+        fields = ["id", "text", "reason", "author", "created_at"]
+        read_only_fields = fields
+
+
+class EncounterSerializer(serializers.ModelSerializer[Encounter]):
+    diagnoses = DiagnosisSerializer(many=True, read_only=True)
+    amendments = AmendmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Encounter
+        fields = [
+            "id", "patient", "practitioner", "entry", "appointment", "follow_up_of",
+            "subjective", "objective", "assessment", "plan", "quick_note", "version",
+            "status", "started_at", "signed_at", "signed_by", "diagnoses", "amendments",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class OpenSerializer(serializers.Serializer[Any]):
+    entry = serializers.UUIDField()
+
+
+class NoteSerializer(serializers.Serializer[Any]):
+    version = serializers.IntegerField(min_value=0)
+    subjective = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    objective = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    assessment = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    plan = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    quick_note = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class NewDiagnosisSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(required=False, allow_blank=True, default="", max_length=8)
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+    rank = serializers.ChoiceField(choices=DiagnosisRank.choices, default=DiagnosisRank.PRIMARY)
+    certainty = serializers.ChoiceField(
+        choices=DiagnosisCertainty.choices, default=DiagnosisCertainty.PROVISIONAL
+    )
+
+
+class NewAmendmentSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField()
+    reason = serializers.CharField(max_length=200)
+
+
+class Icd10Serializer(serializers.ModelSerializer[Icd10Code]):
+    class Meta:
+        model = Icd10Code
+        fields = ["code", "title"]
+
+
+class EncounterViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Encounter],
+):
+    queryset = Encounter.objects.select_related("clinic").prefetch_related(
+        "diagnoses", "amendments"
+    )
+    serializer_class = EncounterSerializer
+    filterset_fields = ["patient", "status"]
+    policy_actions: ClassVar[dict[str, str]] = {
+        "list": "clinical.view",
+        "retrieve": "clinical.view",
+        "create": "clinical.write",
+        "note": "clinical.write",
+        "diagnoses": "clinical.write",
+        "sign": "clinical.write",
+        "amendments": "clinical.write",
+    }
+
+    def _answer(self, encounter: Encounter, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.queryset.for_clinic(encounter.clinic).get(pk=encounter.pk)
+        return Response(EncounterSerializer(fresh).data, status=code)
+
+    @extend_schema(request=OpenSerializer, responses={201: EncounterSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = OpenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = _owned(request, "frontdesk.see_patients", QueueEntry, data.validated_data["entry"])
+        encounter = services.open_encounter(actor=actor_of(request), entry=entry)
+        return self._answer(encounter, status.HTTP_201_CREATED)
+
+    @extend_schema(request=NoteSerializer, responses=EncounterSerializer)
+    @action(detail=True, methods=["post"])
+    def note(self, request: Request, pk: Any = None) -> Response:
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("version")
+        encounter = services.save_note(
+            actor=actor_of(request), encounter=self.get_object(), fields=fields, version=version
+        )
+        return self._answer(encounter)
+
+    @extend_schema(request=NewDiagnosisSerializer, responses={201: DiagnosisSerializer})
+    @action(detail=True, methods=["post"])
+    def diagnoses(self, request: Request, pk: Any = None) -> Response:
+        data = NewDiagnosisSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        diagnosis = services.add_diagnosis(
+            actor=actor_of(request), encounter=self.get_object(), **data.validated_data
+        )
+        return Response(DiagnosisSerializer(diagnosis).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=EncounterSerializer)
+    @action(detail=True, methods=["post"])
+    def sign(self, request: Request, pk: Any = None) -> Response:
+        return self._answer(services.sign(actor=actor_of(request), encounter=self.get_object()))
+
+    @extend_schema(request=NewAmendmentSerializer, responses={201: AmendmentSerializer})
+    @action(detail=True, methods=["post"])
+    def amendments(self, request: Request, pk: Any = None) -> Response:
+        data = NewAmendmentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        amendment = services.amend(
+            actor=actor_of(request), encounter=self.get_object(), **data.validated_data
+        )
+        return Response(AmendmentSerializer(amendment).data, status=status.HTTP_201_CREATED)
+
+
+class Icd10View(APIView):
+    policy_action: ClassVar[str] = "clinical.view"
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="A code or words")],
+        responses=Icd10Serializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        rows = selectors.search_icd10(request.query_params.get("q", ""))
+        return Response(Icd10Serializer(rows, many=True).data)
+
+
+def register(router: BaseRouter) -> None:
+    router.register("encounters", EncounterViewSet, basename="encounter")

@@ -1,0 +1,58 @@
+"""What the consultation adds elsewhere: encounters on the chart's timeline (the front desk
+sees that a visit happened, not its note), moving encounters in a merge, the doctor's "notes
+to sign" card."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from clinicflow.clinical.models import Encounter, EncounterStatus
+from clinicflow.core import dashboards
+from clinicflow.core.actor import Actor
+from clinicflow.patients import merging, timeline
+from clinicflow.patients.models import Patient
+from clinicflow.patients.timeline import TimelineEntry
+
+
+def encounters(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
+    rows = (
+        Encounter.objects.for_clinic(patient.clinic)
+        .filter(patient=patient)
+        .select_related("practitioner__user")
+        .order_by("-started_at")[:limit]
+    )
+    for row in rows:
+        yield TimelineEntry(
+            row.started_at,
+            "encounter",
+            _("Consultation with %(doctor)s") % {"doctor": row.practitioner},
+            row.get_status_display(),
+            "bi-journal-medical",
+            reverse("clinical:encounter", args=[row.pk]),
+        )
+
+
+def notes_to_sign(actor: Actor) -> dashboards.Card:
+    assert actor.clinic is not None
+    count = (
+        Encounter.objects.for_clinic(actor.clinic)
+        .filter(practitioner__user=actor.user, status=EncounterStatus.OPEN)
+        .count()
+    )
+    return dashboards.Card(
+        title=gettext_lazy("Notes to sign"),
+        value=count,
+        url=reverse("frontdesk:queue"),
+        icon="bi-journal-medical",
+        key="clinical.notes_to_sign",
+    )
+
+
+def register() -> None:
+    timeline.register_source("clinical.encounters", encounters)
+    merging.register_mover("encounters", merging.move_rows(Encounter))
+    dashboards.register_card("clinical.notes_to_sign", notes_to_sign)

@@ -1,0 +1,72 @@
+"""The consultation API answers like the pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinicflow.accounts.actors import actor_for
+from clinicflow.frontdesk import services as frontdesk
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, url, data=None):
+    return client.post(url, data or {}, content_type="application/json")
+
+
+def test_a_consultation_over_the_api(doctor, visit, icd10, sign_in):
+    api = sign_in(doctor)
+    opened = post(api, "/api/v1/encounters/", {"entry": str(visit.pk)})
+    assert opened.status_code == 201
+    url = f"/api/v1/encounters/{opened.json()['id']}/"
+    noted = post(api, f"{url}note/", {"version": 0, "assessment": "Asthma attack"})
+    assert noted.json()["version"] == 1
+    stale = post(api, f"{url}note/", {"version": 0, "plan": "lost?"})
+    assert stale.status_code == 409
+    coded = post(api, f"{url}diagnoses/", {"code": "J45.9", "certainty": "confirmed"})
+    assert coded.status_code == 201
+    assert coded.json()["code"] == "J45.9"
+    signed = post(api, f"{url}sign/")
+    assert signed.json()["status"] == "signed"
+    assert post(api, f"{url}note/", {"version": 1, "plan": "late"}).status_code == 409
+    amended = post(api, f"{url}amendments/", {"text": "Also eczema", "reason": "forgot"})
+    assert amended.status_code == 201
+    assert api.get(url).json()["amendments"][0]["reason"] == "forgot"
+
+
+def test_icd10_search_over_the_api(doctor, icd10, sign_in):
+    rows = sign_in(doctor).get("/api/v1/icd10/", {"q": "J45"}).json()
+    assert rows[0] == {"code": "J45", "title": "Asthma"}
+
+
+def test_receptionists_and_other_clinics_read_no_notes(
+    doctor, visit, receptionist, other_clinic_doctor, sign_in
+):
+    from clinicflow.clinical.services import open_encounter
+
+    encounter = open_encounter(actor=actor_for(doctor), entry=visit)
+    assert sign_in(receptionist).get(f"/api/v1/encounters/{encounter.pk}/").status_code == 403
+    assert (
+        sign_in(other_clinic_doctor).get(f"/api/v1/encounters/{encounter.pk}/").status_code == 404
+    )
+    assert sign_in(receptionist).get("/api/v1/icd10/", {"q": "J45"}).status_code == 403
+
+
+def test_a_doctor_cannot_open_another_doctors_visit(
+    receptionist, manager, clinic, sign_in, register, icd10
+):
+    from clinicflow.core.roles import Role
+    from clinicflow.scheduling.services import create_practitioner
+    from tests.factories import member
+
+    users = [member(Role.DOCTOR, clinic, username=f"dr{n}") for n in range(2)]
+    doctors = [
+        create_practitioner(actor=actor_for(manager), user=u, specialization="GP", details={})
+        for u in users
+    ]
+    frontdesk.add_walk_in(
+        actor=actor_for(receptionist), patient=register(), practitioner=doctors[0]
+    )
+    visit = frontdesk.call_next(actor=actor_for(users[0]), practitioner=doctors[0])
+    opened = post(sign_in(users[1]), "/api/v1/encounters/", {"entry": str(visit.pk)})
+    assert opened.status_code == 400

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from clinicflow.clinical import views
+
+app_name = "clinical"
+
+urlpatterns = [
+    path("start/<uuid:entry>/", views.start, name="start"),
+    path("encounters/<uuid:pk>/", views.encounter, name="encounter"),
+    path("encounters/<uuid:pk>/autosave/", views.autosave, name="autosave"),
+    path("encounters/<uuid:pk>/diagnoses/", views.add_diagnosis, name="add_diagnosis"),
+    path("encounters/<uuid:pk>/template/", views.use_template, name="use_template"),
+    path("encounters/<uuid:pk>/save-template/", views.save_template, name="save_template"),
+    path("encounters/<uuid:pk>/sign/", views.sign, name="sign"),
+    path("encounters/<uuid:pk>/amend/", views.amend, name="amend"),
+    path("diagnoses/<int:pk>/remove/", views.remove_diagnosis, name="remove_diagnosis"),
+    path("icd10/", views.icd10, name="icd10"),
+]

@@ -1,0 +1,206 @@
+"""The doctor's workspace: the patient at a glance beside the note being written (autosaved),
+diagnoses found by ICD-10 search, signing, amendments; and the ICD-10 search itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinicflow.clinical import selectors, services
+from clinicflow.clinical.models import Diagnosis, Encounter, NoteTemplate
+from clinicflow.clinical.services import NOTE_FIELDS
+from clinicflow.core import policy
+from clinicflow.core.access import access_object, actor_of, requires
+from clinicflow.core.audit.recorder import record
+from clinicflow.core.errors import DomainError
+from clinicflow.core.feedback import run_and_report
+from clinicflow.core.models import AuditAction
+from clinicflow.frontdesk.models import QueueEntry
+from clinicflow.frontdesk.selectors import latest_vitals
+from clinicflow.patients.selectors import chart_summary
+
+
+def _encounter(request: HttpRequest, action: str, pk: Any) -> Encounter:
+    return access_object(
+        actor_of(request),
+        action,
+        Encounter.objects.select_related("patient", "practitioner__user", "clinic", "entry"),
+        pk=pk,
+    )
+
+
+@requires("clinical.write")
+@require_POST
+def start(request: HttpRequest, entry: Any) -> HttpResponse:
+    """Open (or reopen) the consultation of a visit the doctor has called in."""
+    actor = actor_of(request)
+    visit = access_object(actor, "frontdesk.see_patients", QueueEntry.objects.all(), pk=entry)
+    try:
+        encounter = services.open_encounter(actor=actor, entry=visit)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("frontdesk:queue")
+    return redirect("clinical:encounter", pk=encounter.pk)
+
+
+@requires("clinical.view")
+def encounter(request: HttpRequest, pk: Any) -> HttpResponse:
+    actor = actor_of(request)
+    item = _encounter(request, "clinical.view", pk)
+    patient = item.patient
+    record(AuditAction.VIEW, obj=item, changes={"part": "encounter", "patient": str(patient.pk)})
+    summary = chart_summary(patient)
+    may_write = policy.allows_object(actor, "clinical.write", item)
+    return render(
+        request,
+        "clinical/encounter.html",
+        {
+            "item": item,
+            "patient": patient,
+            "allergies": summary.active_allergies,
+            "summary": summary,
+            "vitals": latest_vitals(patient),
+            "past": selectors.past_encounters(patient, exclude=item),
+            "diagnoses": item.diagnoses.filter(entered_in_error=False).select_related("code"),
+            "amendments": item.amendments.select_related("author"),
+            "templates": NoteTemplate.objects.for_clinic(item.clinic).filter(owner=actor.user)
+            if may_write
+            else [],
+            "may_write": may_write and not item.is_signed,
+            "may_amend": may_write and item.is_signed,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@requires("clinical.write")
+@require_POST
+def autosave(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The note's autosave (HTMX, every pause in typing): answers the new version, or 409 with
+    the reason when the note was signed or changed elsewhere; the page keeps the text."""
+    item = _encounter(request, "clinical.write", pk)
+    fields = {name: request.POST[name] for name in NOTE_FIELDS if name in request.POST}
+    try:
+        version = int(request.POST.get("version", "-1"))
+        saved = services.save_note(
+            actor=actor_of(request), encounter=item, fields=fields, version=version
+        )
+    except ValueError:
+        return JsonResponse({"error": _("Reload the page.")}, status=400)
+    except DomainError as exc:
+        return JsonResponse({"error": exc.message, "code": exc.code}, status=exc.status_code)
+    return JsonResponse({"version": saved.version, "saved_at": timezone.now().isoformat()})
+
+
+@requires("clinical.write")
+@require_POST
+def add_diagnosis(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _encounter(request, "clinical.write", pk)
+    run_and_report(
+        request,
+        lambda: services.add_diagnosis(
+            actor=actor_of(request),
+            encounter=item,
+            code=request.POST.get("code", ""),
+            text=request.POST.get("text", ""),
+            rank=request.POST.get("rank", "primary"),
+            certainty=request.POST.get("certainty", "provisional"),
+        ),
+        _("The diagnosis was added."),
+    )
+    return redirect("clinical:encounter", pk=item.pk)
+
+
+@requires("clinical.write")
+@require_POST
+def remove_diagnosis(request: HttpRequest, pk: Any) -> HttpResponse:
+    diagnosis = access_object(
+        actor_of(request),
+        "clinical.write",
+        Diagnosis.objects.select_related("encounter"),
+        pk=pk,
+    )
+    run_and_report(
+        request,
+        lambda: services.remove_diagnosis(actor=actor_of(request), diagnosis=diagnosis),
+        _("The diagnosis was marked as entered in error."),
+    )
+    return redirect("clinical:encounter", pk=diagnosis.encounter_id)
+
+
+@requires("clinical.write")
+@require_POST
+def use_template(request: HttpRequest, pk: Any) -> HttpResponse:
+    actor = actor_of(request)
+    item = _encounter(request, "clinical.write", pk)
+    template = access_object(
+        actor, "clinical.write", NoteTemplate.objects.all(), pk=request.POST.get("template") or 0
+    )
+    run_and_report(
+        request,
+        lambda: services.apply_template(actor=actor, encounter=item, template=template),
+        _("The template was added to the note."),
+    )
+    return redirect("clinical:encounter", pk=item.pk)
+
+
+@requires("clinical.write")
+@require_POST
+def save_template(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _encounter(request, "clinical.write", pk)
+    run_and_report(
+        request,
+        lambda: services.save_template(
+            actor=actor_of(request),
+            name=request.POST.get("name", ""),
+            note={part: getattr(item, part) for part in NOTE_FIELDS},
+        ),
+        _("The note was saved as a template."),
+    )
+    return redirect("clinical:encounter", pk=item.pk)
+
+
+@requires("clinical.write")
+@require_POST
+def sign(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _encounter(request, "clinical.write", pk)
+    done = run_and_report(
+        request,
+        lambda: services.sign(actor=actor_of(request), encounter=item),
+        _("The consultation is signed."),
+    )
+    if done:
+        return redirect("frontdesk:queue")
+    return redirect("clinical:encounter", pk=item.pk)
+
+
+@requires("clinical.write")
+@require_POST
+def amend(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _encounter(request, "clinical.write", pk)
+    run_and_report(
+        request,
+        lambda: services.amend(
+            actor=actor_of(request),
+            encounter=item,
+            text=request.POST.get("text", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+        _("The correction was added."),
+    )
+    return redirect("clinical:encounter", pk=item.pk)
+
+
+@requires("clinical.view")
+def icd10(request: HttpRequest) -> HttpResponse:
+    """ICD-10 codes by code or words: the type-ahead's fragment, or JSON for scripts."""
+    rows = selectors.search_icd10(request.GET.get("q") or request.GET.get("text") or "")
+    if "json" in request.GET:
+        return JsonResponse({"results": [{"code": r.code, "title": r.title} for r in rows]})
+    return render(request, "clinical/_icd10_results.html", {"rows": rows})
