@@ -18,7 +18,6 @@ from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from clinicflow.accounts.actors import actor_for
-from clinicflow.accounts.demo import DEMO_PASSWORD
 from clinicflow.accounts.models import User
 from clinicflow.core.models import Clinic
 from clinicflow.patients.demo import load_demo_patients
@@ -27,10 +26,10 @@ from clinicflow.scheduling.demo import load_demo_schedules
 from clinicflow.scheduling.models import Appointment, AppointmentStatus, Practitioner, Weekday
 from clinicflow.scheduling.services import book_appointment
 from clinicflow.scheduling.slots import free_slots
+from tests.e2e.steps import sign_in
 
 pytestmark = pytest.mark.e2e
 
-DASHBOARD_URL = re.compile(r"/dashboard/$")
 APPOINTMENT_URL = re.compile(r"/scheduling/appointments/[0-9a-f-]{36}/(\?.*)?$")
 SLOT_TIME = re.compile(r"^\d\d:\d\d$")
 JUST_TAKEN = "That time was just taken. Choose another one."
@@ -62,15 +61,6 @@ def demo(clinic_day) -> BookingDemo:
     load_demo_patients(receptionist=receptionist, nurse=User.objects.get(username="nurse"))
     clinic = Clinic.objects.get(code="KTM")
     return BookingDemo(clinic, receptionist, timezone.localdate(timezone=clinic.zone))
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    form = page.get_by_test_id("login-form")
-    form.locator("[name=username]").fill(username)
-    form.locator("[name=password]").fill(DEMO_PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(DASHBOARD_URL)
 
 
 def wait_for_query(page: Page, name: str, value: str) -> None:

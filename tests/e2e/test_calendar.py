@@ -18,7 +18,6 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, Response, WebSocketRoute, expect
 
 from clinicflow.accounts.actors import actor_for
-from clinicflow.accounts.demo import DEMO_PASSWORD
 from clinicflow.accounts.models import User
 from clinicflow.core.models import Clinic
 from clinicflow.patients.demo import load_demo_patients
@@ -27,12 +26,12 @@ from clinicflow.scheduling.demo import load_demo_schedules
 from clinicflow.scheduling.models import Appointment, AppointmentChange, Practitioner
 from clinicflow.scheduling.services import book_appointment
 from clinicflow.scheduling.slots import free_slots
+from tests.e2e.steps import sign_in
 
 pytestmark = pytest.mark.e2e
 
 CLINIC_ZONE = "Asia/Kathmandu"
 ACTION_TIMEOUT_MS = 10_000
-DASHBOARD_URL = re.compile(r"/dashboard/$")
 REFUSED = re.compile(
     r"That time was just taken\. Choose another one\."
     r"|The patient already has an appointment at that time\."
@@ -117,15 +116,6 @@ class Problems:
         )
         page.on("pageerror", lambda e: problems.messages.append(f"pageerror: {e}"))
         return problems
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    form = page.get_by_test_id("login-form")
-    form.locator("[name=username]").fill(username)
-    form.locator("[name=password]").fill(DEMO_PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(DASHBOARD_URL)
 
 
 def sunday_before(day: date) -> date:

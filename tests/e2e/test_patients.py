@@ -15,28 +15,18 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from clinicflow.accounts.actors import actor_for
-from clinicflow.accounts.demo import DEMO_PASSWORD
 from clinicflow.accounts.models import User
 from clinicflow.patients.models import Patient
 from clinicflow.patients.services import register_patient
+from tests.e2e.steps import sign_in
 
 pytestmark = pytest.mark.e2e
 
-DASHBOARD_URL = re.compile(r"/dashboard/$")
 CHART_URL = re.compile(r"/patients/[0-9a-f-]{36}/$")
 MRN = re.compile(r"\bKTM-\d{6}\b")
 MOBILE = "9841234567"
 
 RegisterPatient = Callable[..., Patient]
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    form = page.get_by_test_id("login-form")
-    form.locator("[name=username]").fill(username)
-    form.locator("[name=password]").fill(DEMO_PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(DASHBOARD_URL)
 
 
 def open_patients(page: Page) -> None:

