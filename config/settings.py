@@ -216,7 +216,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the very time
+                # channels_redis blocks on BZPOPMIN for a channel's next message: a screen
+                # quiet (or a server busy) for 5 s lost its consumer to a TimeoutError.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": env("CHANNELS_PREFIX", "clinicflow"),
             },
         }

@@ -30,9 +30,9 @@ def database_url() -> str:
 
 
 def environment(**extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DJANGO_ENV", "CELERY_TASK_ALWAYS_EAGER")
-    }
+    # Not the browser tests' lifted async guard either: a server keeps Django's own.
+    dropped = ("DJANGO_ENV", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["DATABASE_URL"] = database_url()
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL

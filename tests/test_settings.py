@@ -94,3 +94,17 @@ def test_production_collects_static_files_with_hashed_names(tmp_path):
     result = manage("collectstatic", "--no-input", env=PRODUCTION, tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "staticfiles" / "staticfiles.json").exists()
+
+
+def test_the_redis_channel_layer_reads_longer_than_it_blocks_for_a_message():
+    """channels_redis waits up to ``brpop_timeout`` for a channel's next message; a socket
+    timeout no longer than that (redis-py 8's default is 5 s) ends a quiet screen's consumer
+    with a TimeoutError."""
+    from channels_redis.core import RedisChannelLayer
+
+    from config import settings as project
+
+    if not project.REDIS_URL:
+        pytest.skip("the in-memory layer has no socket")
+    (host,) = project.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
+    assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout

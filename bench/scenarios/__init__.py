@@ -9,6 +9,7 @@ from bench.scenarios.free_slots import FreeSlots
 from bench.scenarios.login_page import LoginPage
 from bench.scenarios.login_post import LoginPost
 from bench.scenarios.patient_search import PatientSearch
+from bench.scenarios.queue_fanout import QueueFanout
 
 SCENARIOS: dict[str, Scenario] = {
     scenario.name: scenario
@@ -19,6 +20,7 @@ SCENARIOS: dict[str, Scenario] = {
         PatientSearch(),
         FreeSlots(),
         BookingRace(),
+        QueueFanout(),
     )
 }
 

@@ -375,6 +375,16 @@ def _object_rules(actor: Actor, action: str) -> list[ObjectRule]:
     return [rule.grants[role] for role in actor.roles if role in rule.grants]
 
 
+def reaches_whole_clinic(actor: Actor, action: str) -> bool:
+    """May the actor take this action on *every* object of their clinic (no object rule narrows
+    it)? Lets a live channel already scoped to the clinic skip a per-message check."""
+    if not allows(actor, action):
+        return False
+    if rule_for(action).audience is not Audience.ROLES:
+        return True
+    return any(isinstance(r, AnyObject) for r in _object_rules(actor, action))
+
+
 def clinic_path(model: type[Model]) -> str | None:
     """The lookup from ``model`` to the clinic it belongs to, or None for clinic-less models."""
     declared = getattr(model, "clinic_path", None)

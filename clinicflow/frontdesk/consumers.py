@@ -11,6 +11,7 @@ from clinicflow.core.access import PolicyConsumer
 from clinicflow.core.actor import Actor
 from clinicflow.frontdesk import live
 from clinicflow.frontdesk.models import BoardLink, QueueEntry
+from clinicflow.scheduling.models import Practitioner
 
 
 class QueueConsumer(PolicyConsumer):
@@ -22,6 +23,12 @@ class QueueConsumer(PolicyConsumer):
 
     async def joined(self) -> None:
         assert self.actor.clinic is not None
+        # The group is the clinic's; roles that see every visit of it need no check per
+        # message (one query per message per screen was the fan-out's bottleneck).
+        self._whole_clinic = policy.reaches_whole_clinic(self.actor, self.policy_action)
+        self._own: int | None = None
+        if not self._whole_clinic:
+            self._own = await database_sync_to_async(self._own_practitioner)()
         self._group = live.staff_group(self.actor.clinic.pk)
         await self.channel_layer.group_add(self._group, self.channel_name)
         await self.send_json({"type": "hello"})
@@ -33,12 +40,18 @@ class QueueConsumer(PolicyConsumer):
         await super().disconnect(code)
 
     async def queue_changed(self, event: dict[str, Any]) -> None:
-        if await database_sync_to_async(self._may_see)(event):
+        if self._whole_clinic or await database_sync_to_async(self._may_see)(event):
             await self.send_json(
                 {k: v for k, v in event.items() if k != "type"} | {"type": "queue"}
             )
 
+    def _own_practitioner(self) -> int | None:
+        own = Practitioner.objects.for_clinic(self.actor.clinic).filter(user=self.actor.user)
+        return own.values_list("pk", flat=True).first()
+
     def _may_see(self, event: dict[str, Any]) -> bool:
+        if "previous_practitioner" in event and event["previous_practitioner"] in (None, self._own):
+            return True  # it was on this screen (unassigned, or this doctor's) and left it
         entry = QueueEntry.objects.filter(pk=event["entry"])
         return policy.restrict(self.actor, self.policy_action, entry).exists()
 

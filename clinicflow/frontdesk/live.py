@@ -47,13 +47,18 @@ def _send(group: str, message: dict[str, Any]) -> None:
 
 
 def staff_message(entry: QueueEntry, change: QueueChange) -> dict[str, Any]:
-    return {
+    """What staff screens hear; ``previous_practitioner`` only when the visit changed doctor
+    (None: it was unassigned), so the screens it leaves reload too."""
+    message = {
         "type": "queue.changed",
         "seq": change.pk,
         "entry": str(entry.pk),
         "status": entry.status,
         "practitioner": entry.practitioner_id,
     }
+    if entry.handed_over:
+        message["previous_practitioner"] = entry.previous_practitioner_id
+    return message
 
 
 def board_message(entry: QueueEntry, change: QueueChange) -> dict[str, Any]:

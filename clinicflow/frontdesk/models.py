@@ -4,7 +4,7 @@ vitals taken on the way; and the private links of the waiting-room screens."""
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -146,6 +146,18 @@ class QueueEntry(Audited, ClinicOwned):
     )
 
     audit_exclude: ClassVar[tuple[str, ...]] = ("queue_time",)
+
+    #: Not stored: set by a service that hands the visit to another doctor, so the live
+    #: screens it leaves (the previous doctor's, or every doctor's when it was unassigned)
+    #: hear of it too.
+    handed_over: bool = False
+    previous_practitioner_id: int | None = None
+
+    def hand_over(self, practitioner: Any) -> None:
+        """Give the visit to ``practitioner`` (saved by the caller), remembering the previous
+        doctor for the live screens."""
+        self.handed_over, self.previous_practitioner_id = True, self.practitioner_id
+        self.practitioner = practitioner
 
     class Meta:
         ordering = ["priority", "queue_time", "token"]

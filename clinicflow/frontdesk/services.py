@@ -68,6 +68,7 @@ def _log(entry: QueueEntry, actor: Actor, from_status: str, note: str = "") -> N
         changed_by=actor.user if actor.is_authenticated else None,
     )
     live.announce(entry, change)
+    entry.handed_over = False  # told: later changes of this visit are ordinary ones
 
 
 def _enqueue(clinic: Clinic, actor: Actor, **fields: Any) -> QueueEntry:
@@ -327,7 +328,7 @@ def _calling_doctor(actor: Actor, entry: QueueEntry) -> Practitioner:
 
 def _give(entry: QueueEntry, practitioner: Practitioner) -> None:
     if entry.practitioner_id != practitioner.pk:
-        entry.practitioner = practitioner
+        entry.hand_over(practitioner)
         entry.save(update_fields=["practitioner"])
 
 
@@ -408,7 +409,7 @@ def assign(
         raise DomainError(_("Choose a doctor."), field="practitioner")
     if entry.practitioner_id == doctor.pk:
         return entry
-    entry.practitioner = doctor
+    entry.hand_over(doctor)
     entry.save(update_fields=["practitioner"])
     _log(entry, actor, entry.status, _("Given to %(doctor)s") % {"doctor": doctor})
     return entry

@@ -29,14 +29,16 @@
   };
   var connect = function (delay, reconnecting) {
     var socket = new WebSocket(url);
-    socket.onopen = function () { delay = 1000; body.setAttribute("data-board-live", "on"); };
     socket.onmessage = function (message) {
       var data = JSON.parse(message.data);
       if (data.type === "board") {
         if (data.called) { say(data); }
         body.dispatchEvent(new CustomEvent("board-changed"));
-      } else if (data.type === "hello" && reconnecting) {
-        body.dispatchEvent(new CustomEvent("board-changed"));
+      } else if (data.type === "hello") {
+        // "on" once the server has joined this socket to the board's groups.
+        delay = 1000;
+        body.setAttribute("data-board-live", "on");
+        if (reconnecting) { body.dispatchEvent(new CustomEvent("board-changed")); }
       }
     };
     socket.onclose = function (event) {

@@ -18,9 +18,14 @@
     var socket = new WebSocket(url);
     socket.onmessage = function (message) {
       var data = JSON.parse(message.data);
-      if (data.type === "queue" || (data.type === "hello" && reconnecting)) { reload(); }
+      if (data.type === "hello") {
+        // "on" once the server has joined this socket to the queue: from now on nothing is
+        // missed (the socket opens a moment before that).
+        delay = 1000;
+        document.body.setAttribute("data-queue-live", "on");
+        if (reconnecting) { reload(); }
+      } else if (data.type === "queue") { reload(); }
     };
-    socket.onopen = function () { delay = 1000; document.body.setAttribute("data-queue-live", "on"); };
     socket.onclose = function (event) {
       document.body.setAttribute("data-queue-live", "off");
       if (event.code === 4401) { window.location.reload(); return; }

@@ -105,3 +105,49 @@ def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Pa
         folder.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^\w.\[\]-]+", "_", request.node.name)
         page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+
+@pytest.fixture
+def asgi_server(transactional_db, settings) -> Iterator[str]:
+    """uvicorn serving pages *and* WebSockets on the test database (pytest-django's live server
+    speaks WSGI only), with the demo clinic loaded: its people, doctors, rooms and token board.
+    One uvicorn process, so the in-memory channel layer works; with ``REDIS_URL`` set the
+    server uses the Redis layer. Yields the server's base URL."""
+    from clinicflow.accounts.models import User
+    from clinicflow.frontdesk.demo import load_demo_desks
+    from clinicflow.scheduling.demo import load_demo_schedules
+    from tests.servers import uvicorn
+
+    # The server checks passwords with the configured hashers, not the suite's fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    load_demo()
+    manager = User.objects.get(username="manager")
+    load_demo_schedules(manager=manager)
+    load_demo_desks(manager=manager)
+    with uvicorn() as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def asgi_page(browser: Browser, asgi_server: str, request: pytest.FixtureRequest):
+    """Open a page in a fresh browser context (its own cookies: one person each) against the
+    ASGI server; every context is closed after the test, with a screenshot of each page when
+    the test failed."""
+    contexts: list[BrowserContext] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(base_url=asgi_server, locale="en-GB")
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    report = request.node.stash.get(_call_report, None)
+    for number, context in enumerate(contexts):
+        if report is not None and report.failed:
+            folder = Path(request.config.rootpath) / "test-results" / "e2e"
+            folder.mkdir(parents=True, exist_ok=True)
+            name = re.sub(r"[^\w.\[\]-]+", "_", request.node.name)
+            for page in context.pages:
+                page.screenshot(path=folder / f"{name}-{number}.png", full_page=True)
+        context.close()

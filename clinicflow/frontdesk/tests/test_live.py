@@ -111,3 +111,56 @@ def test_the_board_socket_needs_a_live_link(manager):
     assert async_to_sync(attempt)("wrong") is False
     services.revoke_board_link(actor=actor_for(manager), link=link)
     assert async_to_sync(attempt)(link.token) is False
+
+
+@pytest.mark.parametrize(
+    ("who", "whole"),
+    [("receptionist", True), ("nurse", True), ("manager", True), ("doctor", False)],
+)
+def test_only_roles_that_see_every_visit_skip_the_check_per_message(who, whole, request):
+    """Reception, nurses and managers hear every change of their clinic without a query per
+    message; a doctor's screen is still checked visit by visit (own and unassigned)."""
+    from clinicflow.core import policy
+
+    actor = actor_for(request.getfixturevalue(who))
+    assert policy.reaches_whole_clinic(actor, "frontdesk.queue") is whole
+    assert policy.reaches_whole_clinic(actor, "frontdesk.setup") is (who == "manager")
+
+
+def test_a_doctor_hears_when_a_patient_on_their_screen_goes_to_another_doctor(
+    receptionist, doctor, sign_in, clinic, manager, cardiologist
+):
+    """An unassigned walk-in is on every doctor's screen; when another doctor calls them in (or
+    the desk gives them to another doctor), the first doctor's screen must hear of it, or it
+    keeps showing a patient who is no longer theirs to call."""
+    from clinicflow.core.roles import Role
+    from clinicflow.scheduling.services import create_practitioner
+    from tests.factories import member
+
+    gp_user = member(Role.DOCTOR, clinic, username="gp")
+    gp = create_practitioner(
+        actor=actor_for(manager), user=gp_user, specialization="GP", details={}
+    )
+    headers = cookie_header(sign_in(doctor))
+    desk, gp_actor = actor_for(receptionist), actor_for(gp_user)
+
+    async def scenario() -> list[dict]:
+        socket, ok = await connect(headers, "/ws/queue/")
+        assert ok
+        await socket.receive_json_from()
+        add = sync_to_async(services.add_walk_in)
+        first = await add(actor=desk, name="Unassigned One")
+        second = await add(actor=desk, name="Unassigned Two")
+        heard = [await socket.receive_json_from(), await socket.receive_json_from()]
+        await sync_to_async(services.call_next)(actor=gp_actor, practitioner=gp)
+        heard.append(await socket.receive_json_from())
+        await sync_to_async(services.assign)(actor=desk, entry=second, practitioner=gp)
+        heard.append(await socket.receive_json_from())
+        await socket.disconnect()
+        assert [h["entry"] for h in heard] == [str(first.pk), str(second.pk)] * 2
+        return heard
+
+    heard = async_to_sync(scenario)()
+    assert heard[2]["status"] == "with_doctor"
+    assert heard[2]["practitioner"] == gp.pk
+    assert heard[3]["status"] == "waiting"

@@ -1,0 +1,95 @@
+"""The live front desk in a real browser, on a real ASGI server (pages and WebSockets): the
+receptionist adds a walk-in and the doctor's queue page, open on another screen, shows them
+without reloading; the doctor calls them in and the waiting-room board shows and announces the
+token.
+
+Each screen is its own browser context (its own sign-in). A page counts as "not reloaded" when a
+marker put on its ``window`` before the change is still there after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from clinicflow.accounts.demo import DEMO_PASSWORD
+from clinicflow.frontdesk.models import BoardLink, QueueEntry, QueueStatus
+from clinicflow.scheduling.models import Practitioner
+
+pytestmark = pytest.mark.e2e
+
+QUEUE_URL = "/frontdesk/"
+DASHBOARD_URL = re.compile(r"/dashboard/$")
+#: How long a live update may take to show: a WebSocket message, then an HTMX reload.
+LIVE_MS = 10_000
+
+
+def sign_in(page: Page, username: str) -> None:
+    page.goto("/accounts/login/")
+    form = page.get_by_test_id("login-form")
+    form.locator("[name=username]").fill(username)
+    form.locator("[name=password]").fill(DEMO_PASSWORD)
+    form.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(DASHBOARD_URL)
+
+
+def open_queue(page: Page) -> None:
+    page.goto(QUEUE_URL)
+    # "on" once the socket has joined the clinic's queue: changes from now on are heard.
+    expect(page.locator("body")).to_have_attribute("data-queue-live", "on", timeout=LIVE_MS)
+
+
+def test_a_walk_in_reaches_the_doctor_live_and_their_call_reaches_the_board(
+    asgi_page: Callable[[], Page],
+) -> None:
+    doctor = Practitioner.objects.select_related("user").get(user__username="doc002")
+    link = BoardLink.objects.get(clinic=doctor.clinic, revoked_at__isnull=True)
+
+    board = asgi_page()
+    board.goto(f"/frontdesk/board/{link.token}/")
+    expect(board.locator("body")).to_have_attribute("data-board-live", "on", timeout=LIVE_MS)
+    expect(board.get_by_test_id("board").locator(".board-called")).to_have_count(0)
+
+    doctors_screen = asgi_page()
+    sign_in(doctors_screen, "doc002")
+    open_queue(doctors_screen)
+    doctors_queue = doctors_screen.get_by_test_id("queue")
+    expect(doctors_queue).to_contain_text("Nobody is waiting.")
+    doctors_screen.evaluate("window.__notReloaded = 'still here'")
+
+    reception = asgi_page()
+    sign_in(reception, "reception")
+    open_queue(reception)
+    walk_in = reception.get_by_test_id("walk-in-form")
+    walk_in.get_by_label("Name (not registered)").fill("Maya Tamang")
+    walk_in.get_by_label("Phone").fill("9841000001")
+    walk_in.get_by_label("Doctor").select_option(str(doctor.pk))
+    walk_in.get_by_label("Reason").fill("Palpitations")
+    walk_in.get_by_test_id("add-walk-in").click()
+    expect(reception.get_by_text("The walk-in is in the queue.")).to_be_visible()
+
+    # The doctor's page shows the walk-in by itself, on the same page (no navigation).
+    row = doctors_queue.locator("tr.queue-row", has_text="Maya Tamang")
+    expect(row).to_have_count(1, timeout=LIVE_MS)
+    expect(row).to_have_attribute("data-token", "C-1")
+    expect(row).to_contain_text("Waiting")
+    assert doctors_screen.evaluate("window.__notReloaded") == "still here"
+    # The board lists the token as next, never the name.
+    expect(board.locator(".board-next [data-token='C-1']")).to_have_count(1, timeout=LIVE_MS)
+    expect(board.locator("body")).not_to_contain_text("Maya")
+
+    doctors_screen.get_by_test_id("call-next").click()
+    expect(doctors_screen.get_by_test_id("current-patient")).to_contain_text("C-1 Maya Tamang")
+
+    called = board.get_by_test_id("board").locator(".board-called.board-latest")
+    expect(called).to_have_attribute("data-token", "C-1", timeout=LIVE_MS)
+    expect(called).to_contain_text("Room 2")
+    expect(board.locator("body")).to_have_attribute(
+        "data-last-announcement", re.compile(r"^Token C-1, room 2$")
+    )
+    entry = QueueEntry.objects.get(walk_in_name="Maya Tamang")
+    assert entry.status == QueueStatus.WITH_DOCTOR
+    assert entry.practitioner == doctor
