@@ -15,25 +15,15 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from clinicflow.accounts.demo import DEMO_PASSWORD
 from clinicflow.frontdesk.models import BoardLink, QueueEntry, QueueStatus
 from clinicflow.scheduling.models import Practitioner
+from tests.e2e.steps import sign_in
 
 pytestmark = pytest.mark.e2e
 
 QUEUE_URL = "/frontdesk/"
-DASHBOARD_URL = re.compile(r"/dashboard/$")
 #: How long a live update may take to show: a WebSocket message, then an HTMX reload.
 LIVE_MS = 10_000
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    form = page.get_by_test_id("login-form")
-    form.locator("[name=username]").fill(username)
-    form.locator("[name=password]").fill(DEMO_PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(DASHBOARD_URL)
 
 
 def open_queue(page: Page) -> None:
