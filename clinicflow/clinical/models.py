@@ -182,3 +182,154 @@ class NoteTemplate(Audited, ClinicOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PrescriptionStatus(models.TextChoices):
+    DRAFT = "draft", _("Being written")
+    ISSUED = "issued", _("Issued")
+    PARTIALLY_DISPENSED = "partially_dispensed", _("Partly dispensed")
+    DISPENSED = "dispensed", _("Dispensed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Prescription(Audited, ClinicOwned):
+    """The medicines of one encounter (FHIR MedicationRequest group): written while the note is,
+    issued when it is signed, then the pharmacy's to dispense."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    encounter = models.OneToOneField(
+        Encounter, on_delete=models.PROTECT, related_name="prescription"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    prescriber = models.ForeignKey(
+        "scheduling.Practitioner", on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    status = models.CharField(
+        max_length=20, choices=PrescriptionStatus.choices, default=PrescriptionStatus.DRAFT
+    )
+    issued_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(issued_at__isnull=False),
+                name="prescription_issued_has_time",
+            )
+        ]
+        indexes = [models.Index(fields=["clinic", "status"], name="prescription_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Prescription for {self.patient}"
+
+
+class Frequency(models.TextChoices):
+    OD = "OD", _("once a day")
+    BD = "BD", _("twice a day")
+    TDS = "TDS", _("three times a day")
+    QID = "QID", _("four times a day")
+    HS = "HS", _("at bedtime")
+    PRN = "PRN", _("when needed")
+    EVERY_HOURS = "QH", _("every N hours")
+    TIMES = "TIMES", _("at set times of day")
+
+
+class Route(models.TextChoices):
+    ORAL = "oral", _("by mouth")
+    TOPICAL = "topical", _("on the skin")
+    INHALED = "inhaled", _("inhaled")
+    INJECTION_IM = "im", _("injection into a muscle")
+    INJECTION_IV = "iv", _("injection into a vein")
+    SUBCUTANEOUS = "sc", _("injection under the skin")
+    EYE = "eye", _("in the eye")
+    EAR = "ear", _("in the ear")
+    NASAL = "nasal", _("in the nose")
+    RECTAL = "rectal", _("rectal")
+    SUBLINGUAL = "sublingual", _("under the tongue")
+
+
+class ItemStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    STOPPED = "stopped", _("Stopped")
+    COMPLETED = "completed", _("Completed")
+
+
+class PrescriptionItem(Audited, ClinicOwned):
+    """One medicine of a prescription. ``free_text`` marks a medicine not (yet) picked from the
+    pharmacy's catalogue."""
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, related_name="items")
+    medicine_name = models.CharField(_("medicine"), max_length=120)
+    free_text = models.BooleanField(default=True)
+    strength = models.CharField(_("strength"), max_length=40, blank=True)
+    form = models.CharField(_("form"), max_length=40, blank=True)
+    dose = models.DecimalField(_("dose"), max_digits=8, decimal_places=2)
+    dose_unit = models.CharField(_("dose unit"), max_length=20, default="tablet")
+    route = models.CharField(max_length=12, choices=Route.choices, default=Route.ORAL)
+    frequency = models.CharField(max_length=6, choices=Frequency.choices)
+    every_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    times_of_day = models.CharField(_("times of day"), max_length=60, blank=True)
+    duration_days = models.PositiveSmallIntegerField(_("days"))
+    quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2)
+    instructions = models.CharField(_("instructions"), max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=ItemStatus.choices, default="active")
+    stop_reason = models.CharField(max_length=200, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dose__gt=0, quantity__gt=0, duration_days__gt=0),
+                name="item_positive_amounts",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="stopped") | ~Q(stop_reason=""), name="item_stop_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.medicine_name} {self.strength}".strip()
+
+
+class AlertKind(models.TextChoices):
+    ALLERGY = "allergy", _("Allergy")
+    DUPLICATE = "duplicate", _("Duplicate therapy")
+    MAX_DOSE = "max_dose", _("Above the maximum daily dose")
+    PREGNANCY = "pregnancy", _("Pregnancy caution")
+    PAEDIATRIC = "paediatric", _("Children's caution")
+
+
+class SafetyAlert(Audited, ClinicOwned):
+    """A safety check that fired for an item. Signing waits until each one is overridden with a
+    reason (who and when are kept)."""
+
+    item = models.ForeignKey(PrescriptionItem, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=12, choices=AlertKind.choices)
+    message = models.CharField(max_length=300)
+    override_reason = models.CharField(max_length=200, blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    overridden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(overridden_by__isnull=True, override_reason="")
+                | Q(overridden_by__isnull=False, overridden_at__isnull=False)
+                & ~Q(override_reason=""),
+                name="alert_override_has_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def is_overridden(self) -> bool:
+        return self.overridden_by_id is not None

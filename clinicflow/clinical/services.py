@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinicflow.clinical import prescribing
 from clinicflow.clinical.models import (
     SOAP_FIELDS,
     Amendment,
@@ -192,15 +193,19 @@ def remove_diagnosis(*, actor: Actor, diagnosis: Diagnosis) -> Diagnosis:
 
 @transaction.atomic
 def sign(*, actor: Actor, encounter: Encounter) -> Encounter:
-    """Sign the note: it is never edited again. Confirmed coded diagnoses join the patient's
-    problem list; the visit ends (and its appointment completes)."""
+    """Sign the note: it is never edited again. Its prescription is issued (refused while a
+    safety warning is not overridden); confirmed coded diagnoses join the patient's problem
+    list; the visit ends (and its appointment completes)."""
     encounter = _writable(actor, encounter)
     if not any(getattr(encounter, part).strip() for part in SOAP_FIELDS):
         raise DomainError(_("Write the note before signing it."))
+    if prescribing.unresolved(encounter):
+        raise DomainError(_("Override each safety warning, with a reason, before signing."))
     encounter.status = EncounterStatus.SIGNED
     encounter.signed_at = timezone.now()
     encounter.signed_by = actor.user
     encounter.save(update_fields=["status", "signed_at", "signed_by"])
+    prescribing.issue(encounter)
     _to_problem_list(actor, encounter)
     entry = encounter.entry
     if entry is not None and entry.status == QueueStatus.WITH_DOCTOR:

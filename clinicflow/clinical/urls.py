@@ -14,5 +14,9 @@ urlpatterns = [
     path("encounters/<uuid:pk>/sign/", views.sign, name="sign"),
     path("encounters/<uuid:pk>/amend/", views.amend, name="amend"),
     path("diagnoses/<int:pk>/remove/", views.remove_diagnosis, name="remove_diagnosis"),
+    path("encounters/<uuid:pk>/medicines/", views.add_item, name="add_item"),
+    path("encounters/<uuid:pk>/repeat/", views.repeat_last, name="repeat_last"),
+    path("medicines/<int:pk>/stop/", views.stop_item, name="stop_item"),
+    path("alerts/<int:pk>/override/", views.override_alert, name="override_alert"),
     path("icd10/", views.icd10, name="icd10"),
 ]

@@ -8,12 +8,21 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinicflow.clinical import selectors, services
-from clinicflow.clinical.models import Diagnosis, Encounter, NoteTemplate
+from clinicflow.clinical import dosing, prescribing, selectors, services
+from clinicflow.clinical.models import (
+    Diagnosis,
+    Encounter,
+    Frequency,
+    NoteTemplate,
+    PrescriptionItem,
+    Route,
+    SafetyAlert,
+)
 from clinicflow.clinical.services import NOTE_FIELDS
 from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
@@ -68,6 +77,10 @@ def encounter(request: HttpRequest, pk: Any) -> HttpResponse:
             "vitals": latest_vitals(patient),
             "past": selectors.past_encounters(patient, exclude=item),
             "diagnoses": item.diagnoses.filter(entered_in_error=False).select_related("code"),
+            "items": _items(item),
+            "medicines_now": prescribing.active_items(patient),
+            "frequencies": Frequency.choices,
+            "routes": Route.choices,
             "amendments": item.amendments.select_related("author"),
             "templates": NoteTemplate.objects.for_clinic(item.clinic).filter(owner=actor.user)
             if may_write
@@ -77,6 +90,18 @@ def encounter(request: HttpRequest, pk: Any) -> HttpResponse:
             "today": timezone.localdate(),
         },
     )
+
+
+def _items(encounter: Encounter) -> list[PrescriptionItem]:
+    """The encounter's prescription items with their alerts and wording (two queries)."""
+    rows = list(
+        PrescriptionItem.objects.for_clinic(encounter.clinic)
+        .filter(prescription__encounter=encounter)
+        .prefetch_related("alerts")
+    )
+    for row in rows:
+        row.words = dosing.in_words(row)
+    return rows
 
 
 @requires("clinical.write")
@@ -195,6 +220,75 @@ def amend(request: HttpRequest, pk: Any) -> HttpResponse:
         _("The correction was added."),
     )
     return redirect("clinical:encounter", pk=item.pk)
+
+
+@requires("clinical.write")
+@require_POST
+def add_item(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _encounter(request, "clinical.write", pk)
+    fields = [*prescribing.ITEM_COPY]
+    run_and_report(
+        request,
+        lambda: prescribing.add_item(
+            actor=actor_of(request),
+            encounter=item,
+            details={name: request.POST.get(name, "") for name in fields},
+        ),
+        _("The medicine was added."),
+    )
+    return redirect(f"{reverse('clinical:encounter', args=[item.pk])}#prescription")
+
+
+@requires("clinical.write")
+@require_POST
+def override_alert(request: HttpRequest, pk: Any) -> HttpResponse:
+    alert = access_object(
+        actor_of(request),
+        "clinical.write",
+        SafetyAlert.objects.select_related("item__prescription__encounter"),
+        pk=pk,
+    )
+    run_and_report(
+        request,
+        lambda: prescribing.override(
+            actor=actor_of(request), alert=alert, reason=request.POST.get("reason", "")
+        ),
+        _("The warning was overridden; the reason is kept."),
+    )
+    encounter = alert.item.prescription.encounter_id
+    return redirect(f"{reverse('clinical:encounter', args=[encounter])}#prescription")
+
+
+@requires("clinical.write")
+@require_POST
+def stop_item(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = access_object(
+        actor_of(request),
+        "clinical.write",
+        PrescriptionItem.objects.select_related("prescription__encounter"),
+        pk=pk,
+    )
+    run_and_report(
+        request,
+        lambda: prescribing.stop_item(
+            actor=actor_of(request), item=item, reason=request.POST.get("reason", "")
+        ),
+        _("The medicine was stopped."),
+    )
+    encounter = item.prescription.encounter_id
+    return redirect(f"{reverse('clinical:encounter', args=[encounter])}#prescription")
+
+
+@requires("clinical.write")
+@require_POST
+def repeat_last(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _encounter(request, "clinical.write", pk)
+    run_and_report(
+        request,
+        lambda: prescribing.repeat_last(actor=actor_of(request), encounter=item),
+        _("The last prescription was copied; check each medicine."),
+    )
+    return redirect(f"{reverse('clinical:encounter', args=[item.pk])}#prescription")
 
 
 @requires("clinical.view")

@@ -327,7 +327,15 @@ POLICY: dict[str, Rule] = {
     "clinical.write": grant(
         {Role.DOCTOR},
         "Write, sign and amend one's own consultations; diagnoses; note templates.",
-        only={Role.DOCTOR: OwnedBy("practitioner__user", "encounter__practitioner__user", "owner")},
+        only={
+            Role.DOCTOR: OwnedBy(
+                "practitioner__user",
+                "encounter__practitioner__user",
+                "prescription__encounter__practitioner__user",
+                "item__prescription__encounter__practitioner__user",
+                "owner",
+            )
+        },
     ),
     # The platform.
     "platform.admin": grant(

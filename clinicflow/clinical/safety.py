@@ -1,0 +1,148 @@
+"""Safety checks at prescribing (and again at dispensing): local, data-driven rules over the
+patient's allergies and medicines and what the catalogue knows of a medicine. The pharmacy's
+catalogue registers a *facts* provider; until then a medicine is known only by its name.
+
+Each rule returns findings; a finding blocks signing until overridden with a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from clinicflow.clinical.models import AlertKind
+
+
+@dataclass(frozen=True)
+class MedicineFacts:
+    """What a rule may know of a medicine (all lower case)."""
+
+    ingredients: frozenset[str]
+    classes: frozenset[str] = frozenset()
+    max_daily_mg: Decimal | None = None
+    mg_per_unit: Decimal | None = None
+    pregnancy_caution: bool = False
+    paediatric_caution: bool = False
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """The item being checked, before or after it is saved."""
+
+    name: str
+    dose: Decimal
+    doses_a_day: int
+    facts: MedicineFacts
+    exclude_item: Any = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    message: str
+
+
+@dataclass
+class Context:
+    patient: Any
+    allergies: list[str]  # active allergy substances, lower case
+    active: list[tuple[str, MedicineFacts]] = field(default_factory=list)  # other medicines
+    today: date = field(default_factory=date.today)
+
+
+FactsProvider = Callable[[str], MedicineFacts | None]
+_PROVIDERS: list[FactsProvider] = []
+
+
+def register_facts(provider: FactsProvider) -> None:
+    _PROVIDERS.append(provider)
+
+
+def facts_for(name: str) -> MedicineFacts:
+    for provider in _PROVIDERS:
+        found = provider(name)
+        if found is not None:
+            return found
+    return MedicineFacts(ingredients=frozenset({" ".join(name.lower().split())}))
+
+
+def _mentions(substance: str, words: Iterable[str]) -> bool:
+    """An allergy to "penicillin" matches "penicillin", "penicillins" or "amoxicillin
+    (penicillin)"; very short words never match on their own."""
+    substance = substance.strip()
+    if len(substance) < 4:
+        return False
+    return any(substance in word or (len(word) >= 4 and word in substance) for word in words)
+
+
+def allergy(item: Proposed, ctx: Context) -> list[Finding]:
+    known = item.facts.ingredients | item.facts.classes | {item.name.lower()}
+    return [
+        Finding(
+            AlertKind.ALLERGY,
+            _("Allergy: the patient is allergic to %(substance)s.") % {"substance": substance},
+        )
+        for substance in ctx.allergies
+        if _mentions(substance, known)
+    ]
+
+
+def duplicate(item: Proposed, ctx: Context) -> list[Finding]:
+    return [
+        Finding(
+            AlertKind.DUPLICATE,
+            _("Duplicate therapy: %(other)s has the same ingredient (%(shared)s).")
+            % {"other": other, "shared": ", ".join(sorted(shared))},
+        )
+        for other, facts in ctx.active
+        if (shared := item.facts.ingredients & facts.ingredients)
+    ]
+
+
+def max_dose(item: Proposed, ctx: Context) -> list[Finding]:
+    facts = item.facts
+    if facts.max_daily_mg is None or facts.mg_per_unit is None:
+        return []
+    daily = item.dose * item.doses_a_day * facts.mg_per_unit
+    if daily <= facts.max_daily_mg:
+        return []
+    return [
+        Finding(
+            AlertKind.MAX_DOSE,
+            _("%(daily)s mg a day is above the maximum of %(max)s mg.")
+            % {"daily": daily.normalize(), "max": facts.max_daily_mg.normalize()},
+        )
+    ]
+
+
+def _age(patient: Any, today: date) -> int | None:
+    born = getattr(patient, "birth_date", None)
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def cautions(item: Proposed, ctx: Context) -> list[Finding]:
+    found = []
+    age = _age(ctx.patient, ctx.today)
+    if item.facts.paediatric_caution and age is not None and age < 12:
+        found.append(Finding(AlertKind.PAEDIATRIC, _("Caution in children under 12.")))
+    if (
+        item.facts.pregnancy_caution
+        and getattr(ctx.patient, "sex", "") == "female"
+        and (age is None or 12 <= age <= 55)
+    ):
+        found.append(Finding(AlertKind.PREGNANCY, _("Caution in pregnancy: ask first.")))
+    return found
+
+
+#: The rules, in the order their findings are shown.
+RULES: list[Callable[[Proposed, Context], list[Finding]]] = [allergy, duplicate, max_dose, cautions]
+
+
+def check(item: Proposed, ctx: Context) -> list[Finding]:
+    return [finding for rule in RULES for finding in rule(item, ctx)]
