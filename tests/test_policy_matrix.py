@@ -212,6 +212,7 @@ GRANTS = {
     "frontdesk.setup": {M, A},
     "clinical.view": {Role.DOCTOR, Role.NURSE},
     "clinical.write": {Role.DOCTOR},
+    "prescriptions.view": {Role.DOCTOR, Role.NURSE, Role.PHARMACIST},
 }
 
 

@@ -18,5 +18,7 @@ urlpatterns = [
     path("encounters/<uuid:pk>/repeat/", views.repeat_last, name="repeat_last"),
     path("medicines/<int:pk>/stop/", views.stop_item, name="stop_item"),
     path("alerts/<int:pk>/override/", views.override_alert, name="override_alert"),
+    path("prescriptions/<uuid:pk>/", views.prescription, name="prescription"),
+    path("prescriptions/<uuid:pk>/pdf/", views.prescription_pdf, name="prescription_pdf"),
     path("icd10/", views.icd10, name="icd10"),
 ]

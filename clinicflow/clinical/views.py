@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinicflow.clinical import dosing, prescribing, selectors, services
+from clinicflow.clinical import dosing, prescribing, printing, selectors, services
 from clinicflow.clinical.models import (
     Diagnosis,
     Encounter,
     Frequency,
     NoteTemplate,
+    Prescription,
     PrescriptionItem,
     Route,
     SafetyAlert,
@@ -289,6 +290,40 @@ def repeat_last(request: HttpRequest, pk: Any) -> HttpResponse:
         _("The last prescription was copied; check each medicine."),
     )
     return redirect(f"{reverse('clinical:encounter', args=[item.pk])}#prescription")
+
+
+def _prescription(request: HttpRequest, pk: Any) -> Prescription:
+    return access_object(
+        actor_of(request),
+        "prescriptions.view",
+        Prescription.objects.select_related("clinic", "patient", "prescriber__user", "encounter"),
+        pk=pk,
+    )
+
+
+@requires("prescriptions.view")
+def prescription(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The prescription as issued (the page its printed QR code opens, to verify a paper one)."""
+    item = _prescription(request, pk)
+    record(AuditAction.VIEW, obj=item, changes={"part": "prescription"})
+    items = list(item.items.all())
+    for row in items:
+        row.words = dosing.in_words(row)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "clinical/prescription.html",
+        {"item": item, "patient": item.patient, "items": items, "today": timezone.localdate()},
+    )
+
+
+@requires("prescriptions.view")
+def prescription_pdf(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _prescription(request, pk)
+    record(AuditAction.VIEW, obj=item, changes={"part": "prescription", "format": "pdf"})
+    verify = request.build_absolute_uri(reverse("clinical:prescription", args=[item.pk]))
+    response = HttpResponse(printing.prescription_pdf(item, verify), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="prescription-{item.patient.mrn}.pdf"'
+    return response
 
 
 @requires("clinical.view")

@@ -337,6 +337,10 @@ POLICY: dict[str, Rule] = {
             )
         },
     ),
+    "prescriptions.view": grant(
+        {Role.DOCTOR, Role.NURSE, Role.PHARMACIST},
+        "Open, print and verify an issued prescription (the page its QR code opens).",
+    ),
     # The platform.
     "platform.admin": grant(
         {Role.ADMIN}, "The platform admin site: clinics, limits, managers.", needs_clinic=False

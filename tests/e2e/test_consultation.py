@@ -9,7 +9,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.accounts.models import User
-from clinicflow.clinical.models import Encounter
+from clinicflow.clinical.icd10 import load_codes
+from clinicflow.clinical.models import Encounter, Icd10Code
 from clinicflow.frontdesk import services as frontdesk
 from clinicflow.patients.demo import load_demo_patients
 from clinicflow.patients.models import Patient
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def called_in(clinic_day) -> Patient:
-    """A demo patient in doc001's room."""
+    """A demo patient in doc001's room (and the ICD-10 list, which an earlier test's flush of
+    the database may have emptied)."""
+    load_codes(Icd10Code)
     load_demo_schedules(manager=User.objects.get(username="manager"))
     reception = User.objects.get(username="reception")
     load_demo_patients(receptionist=reception, nurse=User.objects.get(username="nurse"))

@@ -209,3 +209,31 @@ def test_another_doctor_cannot_override_or_stop(
     assert client.post(f"/clinical/medicines/{item.pk}/stop/", {"reason": "x"}).status_code == 404
     alert.refresh_from_db()
     assert not alert.is_overridden
+
+
+def test_the_printed_prescription_has_the_items_in_words_and_a_verification_page(
+    doctor, encounter, patient, sign_in, pharmacist, receptionist
+):
+    import io
+
+    from pypdf import PdfReader
+
+    add(doctor, encounter)
+    write_and_sign(doctor, encounter)
+    prescription = Prescription.objects.get()
+    response = sign_in(doctor).get(f"/clinical/prescriptions/{prescription.pk}/pdf/")
+    assert response["Content-Type"] == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    for expected in (
+        "Amoxicillin 500 mg capsule",
+        "1 capsule three times a day for 5 days, after food",
+        patient.mrn,
+        patient.full_name,
+        "quantity 15",
+    ):
+        assert expected in " ".join(text.split()), expected
+    page = sign_in(pharmacist).get(f"/clinical/prescriptions/{prescription.pk}/").content.decode()
+    assert "1 capsule three times a day for 5 days, after food" in page
+    assert (
+        sign_in(receptionist).get(f"/clinical/prescriptions/{prescription.pk}/").status_code == 403
+    )
