@@ -12,6 +12,7 @@ urlpatterns = [
     path("encounters/<uuid:pk>/template/", views.use_template, name="use_template"),
     path("encounters/<uuid:pk>/save-template/", views.save_template, name="save_template"),
     path("encounters/<uuid:pk>/sign/", views.sign, name="sign"),
+    path("encounters/<uuid:pk>/follow-up/", views.follow_up, name="follow_up"),
     path("encounters/<uuid:pk>/amend/", views.amend, name="amend"),
     path("diagnoses/<int:pk>/remove/", views.remove_diagnosis, name="remove_diagnosis"),
     path("encounters/<uuid:pk>/medicines/", views.add_item, name="add_item"),

@@ -3,7 +3,9 @@ diagnoses found by ICD-10 search, signing, amendments; and the ICD-10 search its
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -324,6 +326,24 @@ def prescription_pdf(request: HttpRequest, pk: Any) -> HttpResponse:
     response = HttpResponse(printing.prescription_pdf(item, verify), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="prescription-{item.patient.mrn}.pdf"'
     return response
+
+
+@requires("clinical.write")
+def follow_up(request: HttpRequest, pk: Any) -> HttpResponse:
+    """ "See again in N days": the booking page with this doctor's free slots from that day."""
+    item = _encounter(request, "clinical.write", pk)
+    try:
+        days = int(request.GET.get("days", ""))
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 365:
+        messages.error(request, _("See again in 1 to 365 days."))
+        return redirect("clinical:encounter", pk=item.pk)
+    day = timezone.localdate() + timedelta(days=days)
+    query = urlencode(
+        {"patient": item.patient_id, "practitioner": item.practitioner_id, "day": day}
+    )
+    return redirect(f"{reverse('scheduling:book')}?{query}")
 
 
 @requires("clinical.view")

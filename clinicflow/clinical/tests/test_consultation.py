@@ -211,3 +211,19 @@ def test_the_workspace_shows_vitals_allergies_and_the_note_form(
     assert "Penicillin" in page
     assert 'data-testid="encounter-vitals"' in page
     assert 'data-testid="note-form"' in page
+
+
+def test_see_again_in_n_days_opens_the_doctors_slots_from_that_day(encounter, doctor, sign_in):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = sign_in(doctor)
+    response = client.get(f"/clinical/encounters/{encounter.pk}/follow-up/", {"days": "7"})
+    day = timezone.localdate() + timedelta(days=7)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/scheduling/book/?")
+    assert f"day={day}" in response["Location"]
+    assert f"patient={encounter.patient_id}" in response["Location"]
+    refused = client.get(f"/clinical/encounters/{encounter.pk}/follow-up/", {"days": "x"})
+    assert refused["Location"] == f"/clinical/encounters/{encounter.pk}/"
