@@ -27,7 +27,7 @@
     utterance.lang = body.getAttribute("data-language") || "en";
     window.speechSynthesis.speak(utterance);
   };
-  var connect = function (delay, reconnecting) {
+  var connect = function (delay) {
     var socket = new WebSocket(url);
     socket.onmessage = function (message) {
       var data = JSON.parse(message.data);
@@ -38,14 +38,15 @@
         // "on" once the server has joined this socket to the board's groups.
         delay = 1000;
         body.setAttribute("data-board-live", "on");
-        if (reconnecting) { body.dispatchEvent(new CustomEvent("board-changed")); }
+        // whatever changed between the page's rendering (or a drop) and now
+        body.dispatchEvent(new CustomEvent("board-changed"));
       }
     };
     socket.onclose = function (event) {
       body.setAttribute("data-board-live", "off");
       if (event.code === 4403) { window.location.reload(); return; } // revoked: the page 404s
-      setTimeout(function () { connect(Math.min(delay * 2, 30000), true); }, delay);
+      setTimeout(function () { connect(Math.min(delay * 2, 30000)); }, delay);
     };
   };
-  connect(1000, false);
+  connect(1000);
 })();

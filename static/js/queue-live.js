@@ -1,5 +1,6 @@
 /* The live queue: a WebSocket says "something changed" and the list reloads itself (HTMX).
-   After a reconnect it reloads too, so a dropped connection never leaves a stale list. */
+   Each time the socket (re)joins, it reloads too: nothing changed before or while it was away
+   is missed. */
 (function () {
   "use strict";
   var list = document.querySelector("[data-queue-socket]");
@@ -14,7 +15,7 @@
       document.body.dispatchEvent(new CustomEvent("queue-changed"));
     }, 150);
   };
-  var connect = function (delay, reconnecting) {
+  var connect = function (delay) {
     var socket = new WebSocket(url);
     socket.onmessage = function (message) {
       var data = JSON.parse(message.data);
@@ -23,15 +24,15 @@
         // missed (the socket opens a moment before that).
         delay = 1000;
         document.body.setAttribute("data-queue-live", "on");
-        if (reconnecting) { reload(); }
+        reload();  // whatever changed between the page's rendering (or a drop) and now
       } else if (data.type === "queue") { reload(); }
     };
     socket.onclose = function (event) {
       document.body.setAttribute("data-queue-live", "off");
       if (event.code === 4401) { window.location.reload(); return; }
       if (event.code === 4403) { return; }
-      setTimeout(function () { connect(Math.min(delay * 2, 30000), true); }, delay);
+      setTimeout(function () { connect(Math.min(delay * 2, 30000)); }, delay);
     };
   };
-  connect(1000, false);
+  connect(1000);
 })();
