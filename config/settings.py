@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "clinicflow.scheduling",
     "clinicflow.frontdesk",
     "clinicflow.clinical",
+    "clinicflow.pharmacy",
 ]
 
 MIDDLEWARE = [

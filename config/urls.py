@@ -17,6 +17,7 @@ urlpatterns = [
     path("scheduling/", include("clinicflow.scheduling.urls")),
     path("frontdesk/", include("clinicflow.frontdesk.urls")),
     path("clinical/", include("clinicflow.clinical.urls")),
+    path("pharmacy/", include("clinicflow.pharmacy.urls")),
     path("api/", include("clinicflow.core.api_urls")),
     # The admin site's own password form would skip ending other sessions and the audit.
     path("platform/password_change/", password_change, name="admin_password_change"),

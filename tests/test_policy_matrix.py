@@ -213,6 +213,9 @@ GRANTS = {
     "clinical.view": {Role.DOCTOR, Role.NURSE},
     "clinical.write": {Role.DOCTOR},
     "prescriptions.view": {Role.DOCTOR, Role.NURSE, Role.PHARMACIST},
+    "pharmacy.queue": {Role.PHARMACIST, M, A},
+    "pharmacy.catalogue.view": {Role.PHARMACIST, Role.DOCTOR, Role.NURSE, M, A},
+    "pharmacy.catalogue.manage": {Role.PHARMACIST, M, A},
 }
 
 

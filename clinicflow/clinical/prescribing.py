@@ -165,7 +165,7 @@ def context_for(
     return safety.Context(
         patient=patient,
         allergies=[a.lower() for a in allergies],
-        active=[(str(o), safety.facts_for(o.medicine_name)) for o in others],
+        active=[(str(o), safety.facts_for(patient.clinic, o.medicine_name)) for o in others],
     )
 
 
@@ -185,14 +185,15 @@ def add_item(*, actor: Actor, encounter: Encounter, details: Mapping[str, Any]) 
     encounter = _writable(actor, encounter)
     checked = read_item(details)
     prescription = _draft(encounter)
+    facts = safety.facts_for(encounter.clinic, checked.fields["medicine_name"])
     item = PrescriptionItem.objects.create(
-        clinic=encounter.clinic, prescription=prescription, **checked.fields
+        clinic=encounter.clinic,
+        prescription=prescription,
+        free_text=not facts.from_catalogue,
+        **checked.fields,
     )
     proposed = safety.Proposed(
-        name=item.medicine_name,
-        dose=item.dose,
-        doses_a_day=checked.doses_a_day,
-        facts=safety.facts_for(item.medicine_name),
+        name=item.medicine_name, dose=item.dose, doses_a_day=checked.doses_a_day, facts=facts
     )
     ctx = context_for(encounter.patient, draft=prescription, skip=item)
     _alerts(item, safety.check(proposed, ctx))

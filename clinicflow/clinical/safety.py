@@ -27,6 +27,8 @@ class MedicineFacts:
     mg_per_unit: Decimal | None = None
     pregnancy_caution: bool = False
     paediatric_caution: bool = False
+    #: Known from the pharmacy's catalogue (else only the typed name is known).
+    from_catalogue: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,17 +56,18 @@ class Context:
     today: date = field(default_factory=date.today)
 
 
-FactsProvider = Callable[[str], MedicineFacts | None]
-_PROVIDERS: list[FactsProvider] = []
+#: ``provider(clinic, name)``: what a clinic's catalogue knows of the medicine so named.
+FactsProvider = Callable[[Any, str], MedicineFacts | None]
+_PROVIDERS: dict[str, FactsProvider] = {}
 
 
-def register_facts(provider: FactsProvider) -> None:
-    _PROVIDERS.append(provider)
+def register_facts(name: str, provider: FactsProvider) -> None:
+    _PROVIDERS[name] = provider
 
 
-def facts_for(name: str) -> MedicineFacts:
-    for provider in _PROVIDERS:
-        found = provider(name)
+def facts_for(clinic: Any, name: str) -> MedicineFacts:
+    for provider in _PROVIDERS.values():
+        found = provider(clinic, name)
         if found is not None:
             return found
     return MedicineFacts(ingredients=frozenset({" ".join(name.lower().split())}))

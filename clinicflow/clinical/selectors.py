@@ -38,7 +38,9 @@ def past_encounters(patient: Any, *, exclude: Any = None, limit: int = 5) -> Que
         .prefetch_related(
             Prefetch(
                 "diagnoses",
-                queryset=Diagnosis.objects.filter(entered_in_error=False),
+                queryset=Diagnosis.objects.for_clinic(patient.clinic).filter(
+                    entered_in_error=False
+                ),
                 to_attr="live_diagnoses",
             )
         )

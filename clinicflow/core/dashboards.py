@@ -88,7 +88,9 @@ _PLACEHOLDERS: dict[Role, list[Card]] = {
         ),
     ],
     Role.PHARMACIST: [
-        _coming(_("Prescriptions to dispense"), _("pharmacy"), "bi-capsule"),
+        _coming(
+            _("Prescriptions to dispense"), _("pharmacy"), "bi-capsule", "pharmacy.to_dispense"
+        ),
         _coming(_("Low stock"), _("pharmacy"), "bi-box-seam"),
         _coming(_("Expiring soon"), _("pharmacy"), "bi-hourglass-split"),
     ],

@@ -31,6 +31,7 @@ NAVIGATION = [
     NavItem(_("Queue"), "frontdesk:queue", "frontdesk.queue", "bi-list-ol"),
     NavItem(_("Appointments"), "scheduling:appointments", "scheduling.view", "bi-calendar-week"),
     NavItem(_("Today"), "scheduling:doctor_day", "scheduling.view", "bi-clock-history"),
+    NavItem(_("Pharmacy"), "pharmacy:queue", "pharmacy.queue", "bi-capsule"),
     NavItem(_("Doctors"), "scheduling:practitioners", "scheduling.manage", "bi-heart-pulse"),
     NavItem(_("Staff"), "accounts:staff_list", "staff.view", "bi-people"),
     NavItem(_("Audit trail"), "core:audit_list", "audit.view", "bi-journal-text"),

@@ -341,6 +341,17 @@ POLICY: dict[str, Rule] = {
         {Role.DOCTOR, Role.NURSE, Role.PHARMACIST},
         "Open, print and verify an issued prescription (the page its QR code opens).",
     ),
+    # The pharmacy.
+    "pharmacy.queue": grant(
+        {Role.PHARMACIST} | MANAGEMENT, "See the prescriptions waiting to be dispensed."
+    ),
+    "pharmacy.catalogue.view": grant(
+        {Role.PHARMACIST, Role.DOCTOR, Role.NURSE} | MANAGEMENT,
+        "Look up the clinic's medicines (prescribers pick from them); export the catalogue.",
+    ),
+    "pharmacy.catalogue.manage": grant(
+        {Role.PHARMACIST} | MANAGEMENT, "Import and edit the clinic's medicines."
+    ),
     # The platform.
     "platform.admin": grant(
         {Role.ADMIN}, "The platform admin site: clinics, limits, managers.", needs_clinic=False

@@ -54,6 +54,16 @@
       if (dirty || saving) { event.preventDefault(); event.returnValue = ""; }
     });
   }
+  // A catalogue medicine picked from the prescriber's list fills the item's name and form.
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest && event.target.closest("[data-medicine-name]");
+    if (!pick) { return; }
+    document.getElementById("rx-name").value = pick.getAttribute("data-medicine-name");
+    document.getElementById("rx-strength").value = pick.getAttribute("data-medicine-strength");
+    document.getElementById("rx-form").value = pick.getAttribute("data-medicine-form");
+    document.getElementById("rx-unit").value = pick.getAttribute("data-medicine-unit");
+    document.getElementById("medicine-options").innerHTML = "";
+  });
   document.addEventListener("click", function (event) {
     var pick = event.target.closest && event.target.closest("[data-icd-code]");
     if (!pick) { return; }

@@ -172,7 +172,7 @@ def test_the_timeline_shows_the_consultation_without_its_note(
 
 
 def test_a_second_visit_within_the_validity_is_a_follow_up(
-    doctor, encounter, receptionist, practitioner
+    doctor, encounter, receptionist, practitioner, sign_in
 ):
     from clinicflow.frontdesk import services as frontdesk
 
@@ -184,6 +184,9 @@ def test_a_second_visit_within_the_validity_is_a_follow_up(
     again = frontdesk.call_next(actor=actor_for(doctor), practitioner=practitioner)
     second = services.open_encounter(actor=actor_for(doctor), entry=again)
     assert second.follow_up_of == encounter
+    page = sign_in(doctor).get(f"/clinical/encounters/{second.pk}/").content.decode()
+    assert "follow-up" in page
+    assert "Earlier consultations" in page
 
 
 def test_templates_are_saved_and_inserted(doctor, encounter):

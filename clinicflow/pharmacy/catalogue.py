@@ -1,0 +1,167 @@
+"""The catalogue's CSV: an import that checks every row first and changes nothing unless all are
+good (the report names row, field and error), and the same columns for export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from clinicflow.core import policy
+from clinicflow.core.actor import Actor
+from clinicflow.core.errors import DomainError
+from clinicflow.pharmacy.models import Medicine
+
+COLUMNS = (
+    "generic_name", "brand", "form", "strength", "unit", "ingredients", "drug_class",
+    "max_daily_mg", "mg_per_unit", "pregnancy_caution", "paediatric_caution",
+    "reorder_level", "sale_price",
+)  # fmt: skip
+REQUIRED = ("generic_name", "form", "ingredients")
+DECIMALS = ("max_daily_mg", "mg_per_unit", "sale_price")
+FLAGS = ("pregnancy_caution", "paediatric_caution")
+YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0", ""}
+MAX_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    field: str
+    error: str
+
+
+class ImportRefused(DomainError):
+    """The file has errors; nothing was imported."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(
+            _("Nothing was imported: %(n)d error(s) in the file.") % {"n": len(errors)},
+            code="import_refused",
+        )
+        self.errors = errors
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return {"errors": [e.__dict__ for e in self.errors]}
+
+
+def _value(name: str, raw: str) -> Any:
+    text = (raw or "").strip()
+    if name in DECIMALS:
+        if not text:
+            return None if name != "sale_price" else Decimal("0")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(_("not a number")) from None
+        if not number.is_finite() or number < 0:
+            raise ValueError(_("must be zero or more"))
+        return number
+    if name in FLAGS:
+        if text.lower() in YES:
+            return True
+        if text.lower() in NO:
+            return False
+        raise ValueError(_("write yes or no"))
+    if name == "reorder_level":
+        if not text:
+            return 0
+        if not text.isdigit():
+            raise ValueError(_("a whole number"))
+        return int(text)
+    if name == "ingredients":
+        return ";".join(i.strip().lower() for i in text.split(";") if i.strip())
+    return " ".join(text.split())
+
+
+def _rows(content: bytes) -> list[dict[str, str]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError(
+            _("The file is not UTF-8 text (save it as CSV UTF-8)."), field="file"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise DomainError(_("Missing columns: %s") % ", ".join(missing), field="file")
+    rows = list(reader)
+    if len(rows) > MAX_ROWS:
+        raise DomainError(_("At most %d rows per file.") % MAX_ROWS, field="file")
+    return rows
+
+
+IDENTITY = ("generic_name", "brand", "form", "strength")
+
+
+def _key(values: Any) -> tuple[str, ...]:
+    """What makes a product one (case aside): from a parsed row or a medicine."""
+    get = values.get if isinstance(values, dict) else lambda n, d="": getattr(values, n, d)
+    return tuple(str(get(n, "")).lower() for n in IDENTITY)
+
+
+@transaction.atomic
+def import_csv(*, actor: Actor, content: bytes) -> tuple[int, int]:
+    """Add or update (same name, brand, form and strength) every row of the file, or nothing.
+    Returns (added, updated). Errors: ``ImportRefused`` with the report; ``DomainError``."""
+    clinic = policy.require(actor, "pharmacy.catalogue.manage")
+    errors: list[RowError] = []
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[tuple[str, ...], int] = {}
+    for number, row in enumerate(_rows(content), start=2):
+        fields: dict[str, Any] = {}
+        for name in COLUMNS:
+            try:
+                fields[name] = _value(name, row.get(name) or "")
+            except ValueError as exc:
+                errors.append(RowError(number, name, str(exc)))
+        for name in REQUIRED:
+            if name in fields and not fields[name]:
+                errors.append(RowError(number, name, _("required")))
+        key = _key(fields)
+        if key in seen:
+            errors.append(RowError(number, "generic_name", _("repeats row %d") % seen[key]))
+        seen.setdefault(key, number)
+        parsed.append((number, fields))
+    existing = {_key(m): m for m in Medicine.objects.for_clinic(clinic)}
+    to_save: list[tuple[Medicine, bool]] = []
+    for number, fields in parsed:
+        if any(e.row == number for e in errors):
+            continue
+        key = _key(fields)
+        medicine = existing.get(key) or Medicine(clinic=clinic)
+        for name, value in fields.items():
+            setattr(medicine, name, value)
+        try:
+            medicine.full_clean(exclude=["clinic"], validate_unique=False)
+        except ValidationError as exc:
+            errors += [
+                RowError(number, field, " ".join(messages))
+                for field, messages in exc.message_dict.items()
+            ]
+            continue
+        to_save.append((medicine, medicine.pk is None))
+    if errors:
+        raise ImportRefused(sorted(errors, key=lambda e: (e.row, e.field)))
+    for medicine, _new in to_save:
+        medicine.save()
+    added = sum(1 for _m, new in to_save if new)
+    return added, len(to_save) - added
+
+
+def row_of(medicine: Medicine) -> list[Any]:
+    """A medicine as the CSV writes it (the import reads it back)."""
+    values = []
+    for name in COLUMNS:
+        value = getattr(medicine, name)
+        if name in FLAGS:
+            value = "yes" if value else "no"
+        values.append("" if value is None else value)
+    return values
