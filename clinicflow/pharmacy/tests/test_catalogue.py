@@ -172,3 +172,16 @@ def test_a_signed_prescription_waits_in_the_pharmacys_list(
     assert patient.mrn in listed
     assert "1 sachet three times a day for 2 days" in listed
     assert sign_in(nurse).get("/pharmacy/").status_code == 403
+
+
+def test_the_demo_catalogue_imports_whole_and_once(clinic):
+    from clinicflow.accounts.demo import load_demo
+    from clinicflow.accounts.models import User
+    from clinicflow.pharmacy.demo import load_demo_catalogue
+
+    load_demo()
+    pharmacist = User.objects.get(username="pharmacist")
+    added = load_demo_catalogue(pharmacist=pharmacist)
+    assert added > 200
+    assert load_demo_catalogue(pharmacist=pharmacist) == 0
+    assert Medicine.objects.filter(drug_class="penicillin").exists()
