@@ -3,6 +3,9 @@
 /api/v1/encounters/                 list (``?patient=``), open one for a visit called in
 /api/v1/encounters/{id}/            one consultation; ``note/`` (autosave, with ``version``),
                                     ``diagnoses/``, ``sign/``, ``amendments/``
+                                    ``medicines/`` (answers the safety alerts), ``override/``,
+                                    ``stop-medicine/``
+/api/v1/prescriptions/              issued prescriptions with their items (``?patient=``)
 /api/v1/icd10/?q=                   ICD-10 codes by code or words
 """
 
@@ -18,16 +21,22 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 from rest_framework.views import APIView
 
-from clinicflow.clinical import selectors, services
+from clinicflow.clinical import dosing, prescribing, selectors, services
 from clinicflow.clinical.models import (
     Amendment,
     Diagnosis,
     DiagnosisCertainty,
     DiagnosisRank,
     Encounter,
+    Frequency,
     Icd10Code,
+    Prescription,
+    PrescriptionItem,
+    Route,
+    SafetyAlert,
 )
 from clinicflow.core.access import ScopedViewSetMixin, actor_of
+from clinicflow.core.errors import DomainError
 from clinicflow.frontdesk.models import QueueEntry
 from clinicflow.scheduling.api import _owned
 
@@ -93,6 +102,63 @@ class Icd10Serializer(serializers.ModelSerializer[Icd10Code]):
         fields = ["code", "title"]
 
 
+class AlertSerializer(serializers.ModelSerializer[SafetyAlert]):
+    class Meta:
+        model = SafetyAlert
+        fields = ["id", "kind", "message", "override_reason", "overridden_by", "overridden_at"]
+        read_only_fields = fields
+
+
+class ItemSerializer(serializers.ModelSerializer[PrescriptionItem]):
+    alerts = AlertSerializer(many=True, read_only=True)
+    in_words = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PrescriptionItem
+        fields = [
+            "id", "medicine_name", "free_text", "strength", "form", "dose", "dose_unit", "route",
+            "frequency", "every_hours", "times_of_day", "duration_days", "quantity",
+            "instructions", "status", "stop_reason", "in_words", "alerts",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_in_words(self, item: PrescriptionItem) -> str:
+        return dosing.in_words(item)
+
+
+class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
+    items = ItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Prescription
+        fields = ["id", "encounter", "patient", "prescriber", "status", "issued_at", "items"]
+        read_only_fields = fields
+
+
+class NewItemSerializer(serializers.Serializer[Any]):
+    medicine_name = serializers.CharField(max_length=120)
+    strength = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    form = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    dose = serializers.CharField(max_length=12)
+    dose_unit = serializers.CharField(max_length=20, required=False, default="tablet")
+    route = serializers.ChoiceField(choices=Route.choices, default=Route.ORAL)
+    frequency = serializers.ChoiceField(choices=Frequency.choices)
+    every_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
+    times_of_day = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, default=""
+    )
+    duration_days = serializers.IntegerField()
+    quantity = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
+    instructions = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+
+
+class ReasonSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    reason = serializers.CharField(max_length=200)
+
+
 class EncounterViewSet(
     ScopedViewSetMixin,
     mixins.ListModelMixin,
@@ -112,6 +178,9 @@ class EncounterViewSet(
         "diagnoses": "clinical.write",
         "sign": "clinical.write",
         "amendments": "clinical.write",
+        "medicines": "clinical.write",
+        "override": "clinical.write",
+        "stop_medicine": "clinical.write",
     }
 
     def _answer(self, encounter: Encounter, code: int = status.HTTP_200_OK) -> Response:
@@ -163,6 +232,68 @@ class EncounterViewSet(
         )
         return Response(AmendmentSerializer(amendment).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=NewItemSerializer, responses={201: ItemSerializer})
+    @action(detail=True, methods=["post"])
+    def medicines(self, request: Request, pk: Any = None) -> Response:
+        """Add a medicine; the answer carries the safety alerts it raised."""
+        data = NewItemSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = prescribing.add_item(
+            actor=actor_of(request), encounter=self.get_object(), details=data.validated_data
+        )
+        return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReasonSerializer, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def override(self, request: Request, pk: Any = None) -> Response:
+        """Override one of this encounter's safety alerts, with a reason."""
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        encounter = self.get_object()
+        alert = _of_encounter(SafetyAlert, encounter, data.validated_data["id"], "item__")
+        done = prescribing.override(
+            actor=actor_of(request), alert=alert, reason=data.validated_data["reason"]
+        )
+        return Response(AlertSerializer(done).data)
+
+    @extend_schema(request=ReasonSerializer, responses=ItemSerializer)
+    @action(detail=True, methods=["post"], url_path="stop-medicine")
+    def stop_medicine(self, request: Request, pk: Any = None) -> Response:
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        encounter = self.get_object()
+        item = _of_encounter(PrescriptionItem, encounter, data.validated_data["id"], "")
+        stopped = prescribing.stop_item(
+            actor=actor_of(request), item=item, reason=data.validated_data["reason"]
+        )
+        return Response(ItemSerializer(stopped).data)
+
+
+def _of_encounter(model: Any, encounter: Encounter, pk: int, prefix: str) -> Any:
+    """A row of this encounter's prescription, or a field error naming ``id``."""
+    lookup = {f"{prefix}prescription__encounter": encounter, "pk": pk}
+    found = model.objects.for_clinic(encounter.clinic).filter(**lookup).first()
+    if found is None:
+        raise DomainError("No such record.", field="id")
+    return found
+
+
+class PrescriptionViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Prescription],
+):
+    """Issued prescriptions and their items (``?patient=&status=``)."""
+
+    queryset = Prescription.objects.select_related("clinic").prefetch_related("items__alerts")
+    serializer_class = PrescriptionSerializer
+    filterset_fields = ["patient", "status"]
+    policy_actions: ClassVar[dict[str, str]] = {
+        "list": "prescriptions.view",
+        "retrieve": "prescriptions.view",
+    }
+
 
 class Icd10View(APIView):
     policy_action: ClassVar[str] = "clinical.view"
@@ -178,3 +309,4 @@ class Icd10View(APIView):
 
 def register(router: BaseRouter) -> None:
     router.register("encounters", EncounterViewSet, basename="encounter")
+    router.register("prescriptions", PrescriptionViewSet, basename="prescription")

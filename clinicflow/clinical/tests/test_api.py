@@ -70,3 +70,44 @@ def test_a_doctor_cannot_open_another_doctors_visit(
     visit = frontdesk.call_next(actor=actor_for(users[0]), practitioner=doctors[0])
     opened = post(sign_in(users[1]), "/api/v1/encounters/", {"entry": str(visit.pk)})
     assert opened.status_code == 400
+
+
+def test_prescribing_over_the_api_with_an_alert_and_its_override(
+    doctor, visit, nurse, patient, pharmacist, receptionist, sign_in
+):
+    from clinicflow.clinical.services import open_encounter
+    from clinicflow.patients.services import record_allergy
+
+    record_allergy(
+        actor=actor_for(nurse), patient=patient, substance="Cotrimoxazole", severity="mild"
+    )
+    encounter = open_encounter(actor=actor_for(doctor), entry=visit)
+    api = sign_in(doctor)
+    url = f"/api/v1/encounters/{encounter.pk}/"
+    item = post(
+        api,
+        f"{url}medicines/",
+        {"medicine_name": "Cotrimoxazole", "dose": "2", "frequency": "BD", "duration_days": 3},
+    )
+    assert item.status_code == 201
+    assert item.json()["quantity"] == "12.00"
+    assert item.json()["in_words"] == "2 tablet twice a day for 3 days"
+    alert = item.json()["alerts"][0]
+    assert alert["kind"] == "allergy"
+    refused = post(api, f"{url}sign/")
+    assert refused.status_code == 400  # the note is empty, and the alert still stands
+    bad = post(
+        api,
+        f"{url}medicines/",
+        {"medicine_name": "X", "dose": "0", "frequency": "BD", "duration_days": 3},
+    )
+    assert bad.status_code == 400
+    assert bad.json()["field"] == "dose"
+    assert post(api, f"{url}override/", {"id": alert["id"], "reason": ""}).status_code == 400
+    done = post(api, f"{url}override/", {"id": alert["id"], "reason": "tolerated before"})
+    assert done.json()["override_reason"] == "tolerated before"
+    post(api, f"{url}note/", {"version": 0, "plan": "Antibiotic"})
+    assert post(api, f"{url}sign/").json()["status"] == "signed"
+    listed = sign_in(pharmacist).get("/api/v1/prescriptions/", {"status": "issued"}).json()
+    assert listed["results"][0]["items"][0]["medicine_name"] == "Cotrimoxazole"
+    assert sign_in(receptionist).get("/api/v1/prescriptions/").status_code == 403
