@@ -154,7 +154,7 @@ class NewItemSerializer(serializers.Serializer[Any]):
     )
 
 
-class ReasonSerializer(serializers.Serializer[Any]):
+class RowReasonSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     reason = serializers.CharField(max_length=200)
 
@@ -243,11 +243,11 @@ class EncounterViewSet(
         )
         return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReasonSerializer, responses=AlertSerializer)
+    @extend_schema(request=RowReasonSerializer, responses=AlertSerializer)
     @action(detail=True, methods=["post"])
     def override(self, request: Request, pk: Any = None) -> Response:
         """Override one of this encounter's safety alerts, with a reason."""
-        data = ReasonSerializer(data=request.data)
+        data = RowReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         encounter = self.get_object()
         alert = _of_encounter(SafetyAlert, encounter, data.validated_data["id"], "item__")
@@ -256,10 +256,10 @@ class EncounterViewSet(
         )
         return Response(AlertSerializer(done).data)
 
-    @extend_schema(request=ReasonSerializer, responses=ItemSerializer)
+    @extend_schema(request=RowReasonSerializer, responses=ItemSerializer)
     @action(detail=True, methods=["post"], url_path="stop-medicine")
     def stop_medicine(self, request: Request, pk: Any = None) -> Response:
-        data = ReasonSerializer(data=request.data)
+        data = RowReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         encounter = self.get_object()
         item = _of_encounter(PrescriptionItem, encounter, data.validated_data["id"], "")
