@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run     - install everything, migrate, load the demo and serve http://$(HOST):$(PORT)"
 	@echo "make test    - the whole test suite (PostgreSQL when DATABASE_URL points at one)"
-	@echo "make lint    - ruff check, ruff format --check, mypy, migrations up to date"
+	@echo "make lint    - ruff check, ruff format --check, mypy, migrations up to date, OpenAPI schema valid"
 	@echo "make bench   - benchmarks, printed as JSON"
 	@echo "make worker / make beat - Celery worker and scheduler (need REDIS_URL)"
 
@@ -73,6 +73,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy clinicflow
 	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 
 format: install
 	$(BIN)/ruff check --fix .
