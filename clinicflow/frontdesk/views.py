@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -336,6 +337,7 @@ def entry(request: HttpRequest, pk: Any) -> HttpResponse:
             "form": form,
             "may_vitals": may_vitals,
             "may_register": item.patient is None and policy.allows(actor, "frontdesk.check_in"),
+            "today": timezone.localdate(),
         },
     )
 

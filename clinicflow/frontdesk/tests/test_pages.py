@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 
@@ -79,8 +80,9 @@ def test_a_doctor_sees_their_own_and_unassigned_patients_only(
 
 
 def test_the_visit_page_records_vitals_and_shows_errors_at_the_field(
-    receptionist, nurse, sign_in, patient
+    receptionist, nurse, sign_in, register
 ):
+    patient = register(birth_date=date(1990, 5, 1))  # the header shows the age
     entry = services.add_walk_in(actor=actor_for(receptionist), patient=patient)
     client = sign_in(nurse)
     response = client.post(f"/frontdesk/visits/{entry.pk}/", {"spo2": "140", "pulse": "80"})

@@ -1,0 +1,111 @@
+"""Seed 004's walk-in scenario end to end in real browsers on the ASGI server: reception checks
+in a walk-in, the nurse records vitals, the doctor calls them in, writes the note, codes the
+diagnosis by searching, prescribes a medicine the patient is allergic to, sees the warning,
+overrides it with a reason and signs; the prescription is then in the pharmacy's list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from clinicflow.accounts.actors import actor_for
+from clinicflow.accounts.models import User
+from clinicflow.clinical.icd10 import load_codes
+from clinicflow.clinical.models import Icd10Code, SafetyAlert
+from clinicflow.patients.demo import load_demo_patients
+from clinicflow.patients.models import Patient
+from clinicflow.patients.services import record_allergy
+from clinicflow.pharmacy.demo import load_demo_catalogue
+from clinicflow.scheduling.models import Practitioner
+from tests.e2e.steps import sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def allergic_patient(asgi_server: str) -> Patient:
+    nurse = User.objects.get(username="nurse")
+    load_demo_patients(receptionist=User.objects.get(username="reception"), nurse=nurse)
+    load_demo_catalogue(pharmacist=User.objects.get(username="pharmacist"))
+    load_codes(Icd10Code)
+    patient = (
+        Patient.objects.filter(clinic__code="KTM", allergy__isnull=True).order_by("mrn").first()
+    )
+    record_allergy(
+        actor=actor_for(nurse), patient=patient, substance="Penicillin", severity="severe"
+    )
+    return patient
+
+
+def test_a_walk_in_from_the_front_desk_to_the_pharmacy(
+    asgi_page: Callable[[], Page], allergic_patient: Patient
+) -> None:
+    patient = allergic_patient
+    reception = asgi_page()
+    sign_in(reception, "reception")
+    reception.goto("/frontdesk/")
+    walk_in = reception.get_by_test_id("walk-in-form")
+    walk_in.get_by_label("MRN (registered patient)").fill(patient.mrn)
+    gp = Practitioner.objects.get(user__username="doc001")
+    walk_in.get_by_label("Doctor").select_option(str(gp.pk))
+    walk_in.get_by_label("Reason").fill("Sore throat")
+    walk_in.get_by_test_id("add-walk-in").click()
+    expect(reception.get_by_text("The walk-in is in the queue.")).to_be_visible()
+
+    nurse = asgi_page()
+    sign_in(nurse, "nurse")
+    nurse.goto("/frontdesk/")
+    nurse.get_by_test_id("queue").locator("tr.queue-row", has_text=patient.full_name).get_by_role(
+        "link", name="Vitals"
+    ).click()
+    form = nurse.get_by_test_id("vitals-form")
+    form.get_by_label("Temperature (°C)").fill("38.4")
+    form.get_by_label("Pulse (bpm)").fill("96")
+    form.get_by_label("SpO₂ (%)").fill("98")
+    form.get_by_test_id("save-vitals").click()
+    expect(nurse.get_by_text("The vitals were recorded.")).to_be_visible()
+    expect(nurse.get_by_test_id("vitals").locator("[data-flag=high]")).to_have_count(1)
+
+    doctor = asgi_page()
+    sign_in(doctor, "doc001")
+    doctor.goto("/frontdesk/")
+    doctor.get_by_test_id("call-next").click()
+    expect(doctor.get_by_test_id("current-patient")).to_contain_text(patient.full_name)
+    doctor.get_by_test_id("open-consultation").click()
+    expect(doctor.get_by_test_id("encounter-vitals")).to_contain_text("Temperature")
+    doctor.locator("#n-subjective").fill("Sore throat for two days, fever.")
+    doctor.locator("#n-plan").fill("Antibiotic, fluids, rest.")
+    expect(doctor.get_by_test_id("save-state")).to_contain_text("Saved")
+
+    doctor.locator("#dx-text").fill("streptococcal pharyngitis")
+    doctor.get_by_test_id("icd10-results").get_by_role("button").filter(has_text="J02.0").click()
+    doctor.get_by_test_id("add-diagnosis").click()
+    expect(doctor.get_by_test_id("diagnoses")).to_contain_text("J02.0")
+
+    medicine = doctor.get_by_test_id("medicine-form")
+    medicine.locator("#rx-name").fill("Amoxicillin")
+    doctor.get_by_test_id("medicine-options").get_by_role("button").first.click()
+    expect(medicine.locator("#rx-strength")).not_to_have_value("")
+    medicine.locator("#rx-frequency").select_option("TDS")
+    medicine.locator("#rx-days").fill("5")
+    medicine.get_by_test_id("add-medicine").click()
+    warning = doctor.get_by_test_id("safety-alert")
+    expect(warning).to_contain_text("allergic to penicillin")
+    warning.get_by_label("Reason").fill("Tolerated amoxicillin last year; patient consents")
+    warning.get_by_test_id("override").click()
+    expect(doctor.get_by_text("The warning was overridden")).to_be_visible()
+
+    doctor.once("dialog", lambda dialog: dialog.accept())
+    doctor.get_by_test_id("sign").click()
+    expect(doctor.get_by_text("The consultation is signed.")).to_be_visible()
+    assert SafetyAlert.objects.get().override_reason.startswith("Tolerated")
+
+    pharmacy = asgi_page()
+    sign_in(pharmacy, "pharmacist")
+    pharmacy.goto("/pharmacy/")
+    pending = pharmacy.get_by_test_id("pending-prescriptions")
+    expect(pending).to_contain_text(patient.full_name)
+    expect(pending).to_contain_text("Amoxicillin")
+    expect(pending).to_contain_text("three times a day for 5 days")
