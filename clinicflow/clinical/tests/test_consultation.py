@@ -214,6 +214,7 @@ def test_the_workspace_shows_vitals_allergies_and_the_note_form(
     assert "Penicillin" in page
     assert 'data-testid="encounter-vitals"' in page
     assert 'data-testid="note-form"' in page
+    assert 'data-testid="encounter-documents"' in page
 
 
 def test_see_again_in_n_days_opens_the_doctors_slots_from_that_day(encounter, doctor, sign_in):
