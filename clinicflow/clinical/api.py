@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 from rest_framework.views import APIView
 
-from clinicflow.clinical import dosing, prescribing, selectors, services
+from clinicflow.clinical import prescribing, selectors, services
 from clinicflow.clinical.models import (
     Amendment,
     Diagnosis,
@@ -35,10 +35,9 @@ from clinicflow.clinical.models import (
     Route,
     SafetyAlert,
 )
-from clinicflow.core.access import ScopedViewSetMixin, actor_of
+from clinicflow.core.access import ScopedViewSetMixin, actor_of, referenced_object
 from clinicflow.core.errors import DomainError
 from clinicflow.frontdesk.models import QueueEntry
-from clinicflow.scheduling.api import _owned
 
 
 class DiagnosisSerializer(serializers.ModelSerializer[Diagnosis]):
@@ -111,7 +110,7 @@ class AlertSerializer(serializers.ModelSerializer[SafetyAlert]):
 
 class ItemSerializer(serializers.ModelSerializer[PrescriptionItem]):
     alerts = AlertSerializer(many=True, read_only=True)
-    in_words = serializers.SerializerMethodField()
+    in_words = serializers.CharField(read_only=True)
 
     class Meta:
         model = PrescriptionItem
@@ -121,9 +120,6 @@ class ItemSerializer(serializers.ModelSerializer[PrescriptionItem]):
             "instructions", "status", "stop_reason", "in_words", "alerts",
         ]  # fmt: skip
         read_only_fields = fields
-
-    def get_in_words(self, item: PrescriptionItem) -> str:
-        return dosing.in_words(item)
 
 
 class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
@@ -191,7 +187,9 @@ class EncounterViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = OpenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = _owned(request, "frontdesk.see_patients", QueueEntry, data.validated_data["entry"])
+        entry = referenced_object(
+            request, "frontdesk.see_patients", QueueEntry, data.validated_data["entry"]
+        )
         encounter = services.open_encounter(actor=actor_of(request), entry=entry)
         return self._answer(encounter, status.HTTP_201_CREATED)
 

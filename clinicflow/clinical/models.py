@@ -294,6 +294,13 @@ class PrescriptionItem(Audited, ClinicOwned):
     def __str__(self) -> str:
         return f"{self.medicine_name} {self.strength}".strip()
 
+    @property
+    def in_words(self) -> str:
+        """How the pages, the label and the print say it ("1 tablet twice a day for 5 days")."""
+        from clinicflow.clinical.dosing import in_words
+
+        return in_words(self)
+
 
 class AlertKind(models.TextChoices):
     ALLERGY = "allergy", _("Allergy")

@@ -12,7 +12,6 @@ import segno
 from django.utils import timezone
 from fpdf import FPDF
 
-from clinicflow.clinical import dosing
 from clinicflow.clinical.models import ItemStatus, Prescription
 
 #: A Unicode font when the system has one (names in any script); else the PDF core font.
@@ -70,7 +69,7 @@ def prescription_pdf(prescription: Prescription, verify_url: str) -> bytes:
     for number, item in enumerate(active, start=1):
         name = " ".join(v for v in (item.medicine_name, item.strength, item.form) if v)
         line(f"{number}. {name}", 10, "B")
-        line(f"    {dosing.in_words(item)} — quantity {item.quantity.normalize():f}", 9)
+        line(f"    {item.in_words} — quantity {item.quantity.normalize():f}", 9)
     pdf.ln(10)
     line("_______________________________", 10)
     line(f"Signature: {doctor}", 9)

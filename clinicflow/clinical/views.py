@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinicflow.clinical import dosing, prescribing, printing, selectors, services
+from clinicflow.clinical import prescribing, printing, selectors, services
 from clinicflow.clinical.models import (
     Diagnosis,
     Encounter,
@@ -77,7 +77,7 @@ def encounter(request: HttpRequest, pk: Any) -> HttpResponse:
             "patient": patient,
             "allergies": summary.active_allergies,
             "summary": summary,
-            "vitals": latest_vitals(patient),
+            "vitals_panel": {"vitals": latest_vitals(patient)},
             "past": selectors.past_encounters(patient, exclude=item),
             "diagnoses": item.diagnoses.filter(entered_in_error=False).select_related("code"),
             "items": _items(item),
@@ -96,15 +96,12 @@ def encounter(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 def _items(encounter: Encounter) -> list[PrescriptionItem]:
-    """The encounter's prescription items with their alerts and wording (two queries)."""
-    rows = list(
+    """The encounter's prescription items with their alerts (two queries)."""
+    return list(
         PrescriptionItem.objects.for_clinic(encounter.clinic)
         .filter(prescription__encounter=encounter)
         .prefetch_related("alerts")
     )
-    for row in rows:
-        row.words = dosing.in_words(row)
-    return rows
 
 
 @requires("clinical.write")
@@ -309,8 +306,6 @@ def prescription(request: HttpRequest, pk: Any) -> HttpResponse:
     item = _prescription(request, pk)
     record(AuditAction.VIEW, obj=item, changes={"part": "prescription"})
     items = list(item.items.all())
-    for row in items:
-        row.words = dosing.in_words(row)  # type: ignore[attr-defined]
     return render(
         request,
         "clinical/prescription.html",

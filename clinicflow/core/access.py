@@ -25,6 +25,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import ResolverMatch, reverse
+from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 from rest_framework.permissions import BasePermission
 
@@ -34,6 +35,7 @@ from clinicflow.accounts.services.sessions import expiry_reason, live_session, s
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.audit.recorder import record
+from clinicflow.core.errors import DomainError
 from clinicflow.core.models import AuditAction
 from clinicflow.core.scoping import scope_guard
 
@@ -192,6 +194,19 @@ class PolicyPermission(BasePermission):
 def access_object(actor: Actor, action: str, queryset: QuerySet[Any], **lookup: Any) -> Any:
     """One object the actor may take ``action`` on, or 404 (missing and "not yours" alike)."""
     return get_object_or_404(policy.restrict(actor, action, queryset), **lookup)
+
+
+def referenced_object(
+    request: Any, action: str, model: type[Model], pk: Any, *, optional: bool = False
+) -> Any:
+    """The record an API body names by id, if the caller may take ``action`` on it; otherwise a
+    field error (missing and "not yours" read alike). ``optional``: no id, no record."""
+    if optional and pk in (None, ""):
+        return None
+    try:
+        return access_object(actor_of(request), action, model._default_manager.all(), pk=pk)
+    except Http404:
+        raise DomainError(_("No such record."), field=model._meta.model_name) from None
 
 
 class ScopedViewSetMixin:

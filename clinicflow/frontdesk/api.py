@@ -19,12 +19,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from clinicflow.core.access import ScopedViewSetMixin, actor_of
+from clinicflow.core.access import ScopedViewSetMixin, actor_of, referenced_object
 from clinicflow.core.rest import DefaultPagination
 from clinicflow.frontdesk import services, vitals
 from clinicflow.frontdesk.models import Observation, Priority, QueueEntry, QueueStatus
 from clinicflow.patients.models import Patient
-from clinicflow.scheduling.api import _owned
 from clinicflow.scheduling.models import Appointment, Practitioner, Specialization
 
 
@@ -97,10 +96,6 @@ class QueueFilter(django_filters.FilterSet):
         fields = ["day", "status", "practitioner", "patient"]
 
 
-def _optional(request: Request, action_name: str, model: Any, pk: Any) -> Any:
-    return None if pk in (None, "") else _owned(request, action_name, model, pk)
-
-
 class QueueOrder(DefaultPagination):
     """The queue's own order: priority, then booked time or arrival, then token."""
 
@@ -146,10 +141,14 @@ class QueueEntryViewSet(
         given = data.validated_data
         entry = services.add_walk_in(
             actor=actor_of(request),
-            patient=_optional(request, "patients.chart", Patient, given["patient"]),
+            patient=referenced_object(
+                request, "patients.chart", Patient, given["patient"], optional=True
+            ),
             name=given["name"],
             phone=given["phone"],
-            practitioner=_optional(request, "scheduling.view", Practitioner, given["practitioner"]),
+            practitioner=referenced_object(
+                request, "scheduling.view", Practitioner, given["practitioner"], optional=True
+            ),
             priority=given["priority"],
             reason=given["reason"],
         )
@@ -162,7 +161,7 @@ class QueueEntryViewSet(
         data.is_valid(raise_exception=True)
         entry = services.check_in(
             actor=actor_of(request),
-            appointment=_owned(
+            appointment=referenced_object(
                 request, "appointments.manage", Appointment, data.validated_data["appointment"]
             ),
             priority=data.validated_data.get("priority"),
@@ -174,7 +173,7 @@ class QueueEntryViewSet(
     def call_next(self, request: Request) -> Response:
         data = CallNextSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        doctor = _owned(
+        doctor = referenced_object(
             request, "frontdesk.see_patients", Practitioner, data.validated_data["practitioner"]
         )
         entry = services.call_next(actor=actor_of(request), practitioner=doctor)
@@ -206,13 +205,16 @@ class QueueEntryViewSet(
         data = AssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
+        specialization = referenced_object(
+            request, "scheduling.view", Specialization, given["specialization"], optional=True
+        )
         entry = services.assign(
             actor=actor_of(request),
             entry=self.get_object(),
-            practitioner=_optional(request, "scheduling.view", Practitioner, given["practitioner"]),
-            specialization_id=_optional(
-                request, "scheduling.view", Specialization, given["specialization"]
+            practitioner=referenced_object(
+                request, "scheduling.view", Practitioner, given["practitioner"], optional=True
             ),
+            specialization_id=getattr(specialization, "pk", None),
         )
         return self._answer(entry)
 

@@ -300,7 +300,7 @@ def _check_move(entry: QueueEntry, to_status: str, reason: str) -> None:
 def move(*, actor: Actor, entry: QueueEntry, to_status: str, reason: str = "") -> QueueEntry:
     """Move the entry along the queue (see ``states``); cancelling or "left" needs a reason.
     Calling in takes the doctor's room, one patient at a time. Errors: ``DomainError``."""
-    clinic = policy.require(actor, _action_for(to_status), entry)
+    clinic = policy.require(actor, action_for(to_status), entry)
     entry = _locked(clinic, entry)
     _check_move(entry, to_status, reason)
     if to_status == QueueStatus.WITH_DOCTOR:
@@ -309,7 +309,9 @@ def move(*, actor: Actor, entry: QueueEntry, to_status: str, reason: str = "") -
     return entry
 
 
-def _action_for(to_status: str) -> str:
+def action_for(to_status: str) -> str:
+    """The policy action a move takes: the doctor's for calling in and finishing, the front
+    desk's for the rest."""
     if to_status in (QueueStatus.WITH_DOCTOR, QueueStatus.DONE):
         return "frontdesk.see_patients"
     return "frontdesk.manage"

@@ -233,7 +233,7 @@ def walk_in(request: HttpRequest) -> HttpResponse:
 def move(request: HttpRequest, pk: Any) -> HttpResponse:
     actor = actor_of(request)
     form = MoveForm(request.POST)
-    action = services._action_for(request.POST.get("to_status", ""))
+    action = services.action_for(request.POST.get("to_status", ""))
     entry = _entry(request, action, pk)
     submit_and_report(
         request,

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinicflow.clinical import dosing
 from clinicflow.core.access import actor_of, requires
 from clinicflow.core.errors import DomainError
 from clinicflow.core.lists import Column, ExportView, FilteredListView
@@ -29,9 +28,6 @@ def pending(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     assert actor.clinic is not None
     rows = list(queue.pending(actor.clinic))
-    for prescription in rows:
-        for item in prescription.active_items:  # type: ignore[attr-defined]
-            item.words = dosing.in_words(item)
     return render(request, "pharmacy/queue.html", {"rows": rows, "now": timezone.now()})
 
 

@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 
 import django_filters
 from django.db.models import Prefetch
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -27,7 +26,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from clinicflow.core.access import ScopedViewSetMixin, access_object, actor_of
+from clinicflow.core.access import (
+    ScopedViewSetMixin,
+    actor_of,
+    referenced_object,
+)
 from clinicflow.core.errors import DomainError
 from clinicflow.core.serializers import ClinicScopedSerializer
 from clinicflow.patients.models import DocumentStatus, Patient, PatientDocument
@@ -166,14 +169,6 @@ class AppointmentFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
-def _owned(request: Request, action_name: str, model: Any, pk: Any) -> Any:
-    """The related object of the request body, reachable for this action, or a field error."""
-    try:
-        return access_object(actor_of(request), action_name, model.objects.all(), pk=pk)
-    except Http404:  # missing and "not yours" alike: no such record, at its field
-        raise DomainError("No such record.", field=model._meta.model_name) from None
-
-
 class PractitionerViewSet(
     ScopedViewSetMixin,
     mixins.ListModelMixin,
@@ -221,7 +216,7 @@ class RuleViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
-        doctor = _owned(
+        doctor = referenced_object(
             self.request, "scheduling.availability", Practitioner, data.pop("practitioner").pk
         )
         serializer.instance = services.add_rule(
@@ -261,7 +256,7 @@ class TimeOffViewSet(
         data = dict(serializer.validated_data)
         doctor = data.pop("practitioner", None)
         if doctor is not None:
-            doctor = _owned(request, "scheduling.availability", Practitioner, doctor.pk)
+            doctor = referenced_object(request, "scheduling.availability", Practitioner, doctor.pk)
         off, covered = services.add_time_off(actor=actor_of(request), practitioner=doctor, **data)
         return Response(
             {
@@ -309,8 +304,8 @@ class AppointmentViewSet(
         data = serializer.validated_data
         serializer.instance = services.book_appointment(
             actor=actor_of(self.request),
-            patient=_owned(self.request, "patients.chart", Patient, data["patient"].pk),
-            practitioner=_owned(
+            patient=referenced_object(self.request, "patients.chart", Patient, data["patient"].pk),
+            practitioner=referenced_object(
                 self.request, "appointments.book", Practitioner, data["practitioner"].pk
             ),
             starts_at=data["starts_at"],

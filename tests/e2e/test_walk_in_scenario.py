@@ -74,7 +74,7 @@ def test_a_walk_in_from_the_front_desk_to_the_pharmacy(
     doctor.get_by_test_id("call-next").click()
     expect(doctor.get_by_test_id("current-patient")).to_contain_text(patient.full_name)
     doctor.get_by_test_id("open-consultation").click()
-    expect(doctor.get_by_test_id("encounter-vitals")).to_contain_text("Temperature")
+    expect(doctor.get_by_test_id("latest-vitals")).to_contain_text("Temperature")
     doctor.locator("#n-subjective").fill("Sore throat for two days, fever.")
     doctor.locator("#n-plan").fill("Antibiotic, fluids, rest.")
     expect(doctor.get_by_test_id("save-state")).to_contain_text("Saved")

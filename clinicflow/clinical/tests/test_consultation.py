@@ -212,7 +212,7 @@ def test_the_workspace_shows_vitals_allergies_and_the_note_form(
     frontdesk.record_vitals(actor=actor_for(nurse), entry=encounter.entry, values={"spo2": "88"})
     page = sign_in(doctor).get(f"/clinical/encounters/{encounter.pk}/").content.decode()
     assert "Penicillin" in page
-    assert 'data-testid="encounter-vitals"' in page
+    assert 'data-testid="latest-vitals"' in page
     assert 'data-testid="note-form"' in page
     assert 'data-testid="encounter-documents"' in page
 

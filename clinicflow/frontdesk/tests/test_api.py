@@ -61,3 +61,17 @@ def test_another_clinic_sees_no_visit_and_cannot_move_it(
 def test_call_next_with_nobody_waiting_is_a_204(doctor, cardiologist, sign_in):
     response = post(sign_in(doctor), "/api/v1/queue/call-next/", {"practitioner": cardiologist.pk})
     assert response.status_code == 204
+
+
+def test_a_visit_is_given_to_a_specialization_over_the_api(
+    receptionist, cardiologist, sign_in, other_clinic_manager
+):
+    entry = services.add_walk_in(actor=actor_for(receptionist), name="Ram")
+    url = f"/api/v1/queue/{entry.pk}/assign/"
+    client = sign_in(receptionist)
+    given = post(client, url, {"specialization": cardiologist.specialization_id})
+    assert given.status_code == 200
+    assert given.json()["practitioner"] == cardiologist.pk
+    unknown = post(client, url, {"specialization": 99999})
+    assert unknown.status_code == 400
+    assert unknown.json()["field"] == "specialization"
