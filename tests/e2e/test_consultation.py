@@ -54,6 +54,7 @@ def test_the_doctor_writes_codes_and_signs_without_losing_text(
     context.set_offline(False)
     expect(state).to_contain_text("Saved", timeout=10_000)
 
+    page.wait_for_load_state("load")  # the type-ahead listens once HTMX has started
     page.locator("#dx-text").fill("allergic asthma")
     page.get_by_test_id("icd10-results").get_by_role("button").filter(has_text="J45.0").click()
     expect(page.locator("#dx-code")).to_have_value("J45.0")

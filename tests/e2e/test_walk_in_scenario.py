@@ -79,12 +79,14 @@ def test_a_walk_in_from_the_front_desk_to_the_pharmacy(
     doctor.locator("#n-plan").fill("Antibiotic, fluids, rest.")
     expect(doctor.get_by_test_id("save-state")).to_contain_text("Saved")
 
+    doctor.wait_for_load_state("load")
     doctor.locator("#dx-text").fill("streptococcal pharyngitis")
     doctor.get_by_test_id("icd10-results").get_by_role("button").filter(has_text="J02.0").click()
     doctor.get_by_test_id("add-diagnosis").click()
     expect(doctor.get_by_test_id("diagnoses")).to_contain_text("J02.0")
 
     medicine = doctor.get_by_test_id("medicine-form")
+    doctor.wait_for_load_state("load")  # the type-ahead listens once HTMX has started
     medicine.locator("#rx-name").fill("Amoxicillin")
     doctor.get_by_test_id("medicine-options").get_by_role("button").first.click()
     expect(medicine.locator("#rx-strength")).not_to_have_value("")
