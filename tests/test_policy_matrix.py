@@ -216,6 +216,11 @@ GRANTS = {
     "pharmacy.queue": {Role.PHARMACIST, M, A},
     "pharmacy.catalogue.view": {Role.PHARMACIST, Role.DOCTOR, Role.NURSE, M, A},
     "pharmacy.catalogue.manage": {Role.PHARMACIST, M, A},
+    "pharmacy.stock.view": {Role.PHARMACIST, M, A},
+    "pharmacy.stock.manage": {Role.PHARMACIST, M, A},
+    "pharmacy.dispense": {Role.PHARMACIST},
+    "pharmacy.history": {Role.PHARMACIST, M, A},
+    "pharmacy.reports": {Role.PHARMACIST, M, A},
 }
 
 

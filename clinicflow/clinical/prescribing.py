@@ -158,7 +158,7 @@ def context_for(
         .filter(patient=patient, status=ClinicalStatus.ACTIVE)
         .values_list("substance", flat=True)
     )
-    others = active_items(patient)
+    others = [o for o in active_items(patient) if skip is None or o.pk != skip.pk]
     if draft is not None:
         mine = draft.items.filter(status=ItemStatus.ACTIVE)
         others += list(mine.exclude(pk=skip.pk) if skip is not None else mine)
@@ -167,6 +167,23 @@ def context_for(
         allergies=[a.lower() for a in allergies],
         active=[(str(o), safety.facts_for(patient.clinic, o.medicine_name)) for o in others],
     )
+
+
+def recheck(prescription: Prescription) -> list[tuple[PrescriptionItem, safety.Finding]]:
+    """The safety checks again, for each active item of an issued prescription, against the
+    patient's allergies and medicines of today (the pharmacy's review before dispensing)."""
+    found = []
+    for item in prescription.items.filter(status=ItemStatus.ACTIVE):
+        times = dosing.times_of_day(item.frequency, item.every_hours, item.times_of_day)
+        proposed = safety.Proposed(
+            name=item.medicine_name,
+            dose=item.dose,
+            doses_a_day=len(times) or 1,
+            facts=safety.facts_for(prescription.clinic, item.medicine_name),
+        )
+        ctx = context_for(prescription.patient, skip=item)
+        found += [(item, finding) for finding in safety.check(proposed, ctx)]
+    return found
 
 
 def _alerts(item: PrescriptionItem, findings: list[safety.Finding]) -> list[SafetyAlert]:

@@ -352,6 +352,25 @@ POLICY: dict[str, Rule] = {
     "pharmacy.catalogue.manage": grant(
         {Role.PHARMACIST} | MANAGEMENT, "Import and edit the clinic's medicines."
     ),
+    "pharmacy.stock.view": grant(
+        {Role.PHARMACIST} | MANAGEMENT,
+        "See stock by batch, the stock ledger, goods receipts and the stock alerts.",
+    ),
+    "pharmacy.stock.manage": grant(
+        {Role.PHARMACIST} | MANAGEMENT,
+        "Receive goods, count and adjust stock with a reason, write off expired batches.",
+    ),
+    "pharmacy.dispense": grant(
+        {Role.PHARMACIST},
+        "Review a prescription, dispense it from stock, print labels, take returns, cancel.",
+    ),
+    "pharmacy.history": grant(
+        {Role.PHARMACIST} | MANAGEMENT, "Search and export what was dispensed, to whom."
+    ),
+    "pharmacy.reports": grant(
+        {Role.PHARMACIST} | MANAGEMENT,
+        "Stock valuation, movements by period and dispensed quantities, with exports.",
+    ),
     # The platform.
     "platform.admin": grant(
         {Role.ADMIN}, "The platform admin site: clinics, limits, managers.", needs_clinic=False

@@ -1,0 +1,111 @@
+"""Fixtures for the pharmacy: a small catalogue, stock received through the goods-receipt
+service, and a prescription issued by a doctor's signed consultation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from clinicflow.accounts.actors import actor_for
+from clinicflow.clinical import prescribing, services
+from clinicflow.clinical.tests.conftest import (  # noqa: F401  (fixtures shared with clinical)
+    encounter,
+    icd10,
+    patient,
+    practitioner,
+    visit,
+)
+from clinicflow.pharmacy import catalogue, stock
+from clinicflow.pharmacy.models import Medicine, StockBatch
+
+HEADER = ",".join(catalogue.COLUMNS)
+CATALOGUE = [
+    "Amoxicillin,,capsule,500 mg,capsule,amoxicillin,penicillin,,,no,no,20,1.00",
+    "Amoxicillin,Amoxy,capsule,500 mg,capsule,amoxicillin,penicillin,,,no,no,20,1.50",
+    "Amoxicillin,,capsule,250 mg,capsule,amoxicillin,penicillin,,,no,no,20,0.80",
+    "Paracetamol,,tablet,500 mg,tablet,paracetamol,analgesic,4000,500,no,no,50,0.20",
+]
+PRESCRIBED = {
+    "medicine_name": "Amoxicillin",
+    "strength": "500 mg",
+    "form": "capsule",
+    "dose": "1",
+    "dose_unit": "capsule",
+    "frequency": "TDS",
+    "duration_days": "5",
+}
+
+
+def in_days(days: int):
+    return timezone.localdate() + timedelta(days=days)
+
+
+@pytest.fixture
+def medicines(pharmacist, clinic):
+    content = ("\n".join([HEADER, *CATALOGUE]) + "\n").encode()
+    catalogue.import_csv(actor=actor_for(pharmacist), content=content)
+    return {
+        (m.generic_name, m.brand, m.strength): m for m in Medicine.objects.filter(clinic=clinic)
+    }
+
+
+@pytest.fixture
+def amoxicillin(medicines) -> Medicine:
+    return medicines[("Amoxicillin", "", "500 mg")]
+
+
+@pytest.fixture
+def receive(pharmacist):
+    """Receive lines (medicine, batch number, expiry in days, quantity) on one invoice."""
+    counter = iter(range(1, 10_000))
+
+    def _receive(*lines, actor_user=None):
+        return stock.receive(
+            actor=actor_for(actor_user or pharmacist),
+            supplier="MedSupply",
+            invoice_number=f"INV-{next(counter)}",
+            lines=[
+                {
+                    "medicine": medicine,
+                    "batch_number": number,
+                    "expiry_date": in_days(days),
+                    "quantity": str(quantity),
+                    "cost_price": "0.50",
+                }
+                for medicine, number, days, quantity in lines
+            ],
+        )
+
+    return _receive
+
+
+def batch(medicine: Medicine, number: str) -> StockBatch:
+    return StockBatch.objects.get(medicine=medicine, batch_number=number)
+
+
+@pytest.fixture
+def issue(doctor, encounter):
+    """Sign the encounter with the given items (default: amoxicillin 500 mg TDS × 5 = 15)."""
+
+    def _issue(*items):
+        actor = actor_for(doctor)
+        for details in items or (PRESCRIBED,):
+            prescribing.add_item(actor=actor, encounter=encounter, details=details)
+        encounter.refresh_from_db()
+        signed = services.save_note(
+            actor=actor, encounter=encounter, fields={"plan": "Antibiotic"},
+            version=encounter.version,
+        )  # fmt: skip
+        services.sign(actor=actor, encounter=signed)
+        return signed.prescription
+
+    return _issue
+
+
+def on_hand_matches_ledger() -> None:
+    for row in StockBatch.objects.all():
+        total = sum((m.quantity for m in row.movements.all()), Decimal("0"))
+        assert row.on_hand == total >= 0, row
