@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.clinical import prescribing, services
+from clinicflow.clinical.models import Prescription
+from clinicflow.clinical.services import open_encounter
 from clinicflow.clinical.tests.conftest import (  # noqa: F401  (fixtures shared with clinical)
     encounter,
     icd10,
@@ -18,6 +20,7 @@ from clinicflow.clinical.tests.conftest import (  # noqa: F401  (fixtures shared
     practitioner,
     visit,
 )
+from clinicflow.frontdesk import services as frontdesk
 from clinicflow.pharmacy import catalogue, stock
 from clinicflow.pharmacy.models import Medicine, StockBatch
 
@@ -86,23 +89,33 @@ def batch(medicine: Medicine, number: str) -> StockBatch:
     return StockBatch.objects.get(medicine=medicine, batch_number=number)
 
 
+def sign_with(doctor, consultation, *items):
+    """Prescribe the items (default: amoxicillin 500 mg TDS × 5 = 15) and sign: issued."""
+    actor = actor_for(doctor)
+    for details in items or (PRESCRIBED,):
+        prescribing.add_item(actor=actor, encounter=consultation, details=details)
+    consultation.refresh_from_db()
+    signed = services.save_note(
+        actor=actor,
+        encounter=consultation,
+        fields={"plan": "Antibiotic"},
+        version=consultation.version,
+    )
+    services.sign(actor=actor, encounter=signed)
+    return Prescription.objects.get(encounter=consultation)
+
+
+def prescription_for(doctor, receptionist, profile, person, *items):
+    """A whole visit: the patient walks in, the doctor calls them, prescribes and signs."""
+    frontdesk.add_walk_in(actor=actor_for(receptionist), patient=person, practitioner=profile)
+    entry = frontdesk.call_next(actor=actor_for(doctor), practitioner=profile)
+    return sign_with(doctor, open_encounter(actor=actor_for(doctor), entry=entry), *items)
+
+
 @pytest.fixture
-def issue(doctor, encounter):
-    """Sign the encounter with the given items (default: amoxicillin 500 mg TDS × 5 = 15)."""
-
-    def _issue(*items):
-        actor = actor_for(doctor)
-        for details in items or (PRESCRIBED,):
-            prescribing.add_item(actor=actor, encounter=encounter, details=details)
-        encounter.refresh_from_db()
-        signed = services.save_note(
-            actor=actor, encounter=encounter, fields={"plan": "Antibiotic"},
-            version=encounter.version,
-        )  # fmt: skip
-        services.sign(actor=actor, encounter=signed)
-        return signed.prescription
-
-    return _issue
+def issue(doctor, encounter):  # noqa: F811  (the shared fixture)
+    """Sign the fixture's encounter with the given items."""
+    return lambda *items: sign_with(doctor, encounter, *items)
 
 
 def on_hand_matches_ledger() -> None:

@@ -101,7 +101,8 @@ def test_another_batch_than_the_first_expiring_needs_a_reason(
     [row] = dispensing.dispense(
         actor=actor_for(pharmacist), item=item, batch=late, batch_reason="patient travels"
     )
-    assert row.batch == late and row.batch_reason == "patient travels"
+    assert row.batch == late
+    assert row.batch_reason == "patient travels"
     assert batch(amoxicillin, "SOON").on_hand == 50
 
 
@@ -129,7 +130,8 @@ def test_another_brand_is_not_a_substitution_another_strength_is(
     item = prescription.items.get()
     assert weaker in dispensing.alternatives(item)
     [row] = dispensing.dispense(actor=actor_for(pharmacist), item=item, quantity="5")
-    assert row.medicine == brand and not row.is_substitution
+    assert row.medicine == brand
+    assert not row.is_substitution
     with pytest.raises(DomainError) as refused:
         dispensing.dispense(actor=actor_for(pharmacist), item=item, medicine=weaker, quantity="5")
     assert refused.value.field == "substitution_reason"
@@ -137,7 +139,8 @@ def test_another_brand_is_not_a_substitution_another_strength_is(
         actor=actor_for(pharmacist), item=item, medicine=weaker, quantity="10",
         substitution_reason="500 mg out of stock: two 250 mg",
     )  # fmt: skip
-    assert row.medicine == weaker and row.is_substitution
+    assert row.medicine == weaker
+    assert row.is_substitution
 
 
 def test_the_review_shows_the_doctors_override_and_asks_for_a_note_on_a_new_warning(
@@ -149,7 +152,8 @@ def test_the_review_shows_the_doctors_override_and_asks_for_a_note_on_a_new_warn
         actor=actor_for(nurse), patient=patient, substance="penicillin", severity="severe"
     )  # fmt: skip
     [finding] = dispensing.findings(prescription)
-    assert finding.kind == "allergy" and finding.is_new
+    assert finding.kind == "allergy"
+    assert finding.is_new
     with pytest.raises(DomainError) as refused:
         dispensing.review(actor=actor_for(pharmacist), prescription=prescription)
     assert refused.value.field == "note"
