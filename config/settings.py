@@ -402,6 +402,7 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "clinicflow.scheduling.models.AppointmentStatus",
         "QueueStatusEnum": "clinicflow.frontdesk.models.QueueStatus",
         "PriorityEnum": "clinicflow.frontdesk.models.Priority",
+        "PrescriptionStatusEnum": "clinicflow.clinical.models.PrescriptionStatus",
     },
 }
 

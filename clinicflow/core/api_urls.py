@@ -15,6 +15,7 @@ from clinicflow.clinical import api as clinical_api
 from clinicflow.core.api import MeView
 from clinicflow.frontdesk import api as frontdesk_api
 from clinicflow.patients import api as patients_api
+from clinicflow.pharmacy import api as pharmacy_api
 from clinicflow.scheduling import api as scheduling_api
 
 
@@ -40,6 +41,7 @@ patients_api.register(router)
 scheduling_api.register(router)
 frontdesk_api.register(router)
 clinical_api.register(router)
+pharmacy_api.register(router)
 
 app_name = "api"
 urlpatterns = [

@@ -1,21 +1,23 @@
 """The catalogue's CSV: an import that checks every row first and changes nothing unless all are
-good (the report names row, field and error), and the same columns for export."""
+good (the report names row, field and error), and the same columns for export; and adding or
+changing one medicine (``save_medicine``) with the same tidying."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
-from clinicflow.core.errors import DomainError
+from clinicflow.core.errors import Conflict, DomainError, field_errors
 from clinicflow.pharmacy.models import Medicine
 
 COLUMNS = (
@@ -165,3 +167,43 @@ def row_of(medicine: Medicine) -> list[Any]:
             value = "yes" if value else "no"
         values.append("" if value is None else value)
     return values
+
+
+# ---------------------------------------------------------------- one medicine at a time
+
+#: What a person may set on a medicine (the CSV's columns and the active flag).
+EDITABLE = (*COLUMNS, "is_active")
+
+
+@transaction.atomic
+def save_medicine(
+    *, actor: Actor, fields: Mapping[str, Any], medicine: Medicine | None = None
+) -> Medicine:
+    """Add a medicine to the catalogue, or change ``medicine``: text is tidied as the import
+    tidies it; the same product twice (name, brand, form and strength, case aside) is refused.
+    A medicine is never deleted, only made inactive. Errors: ``DomainError`` naming the field."""
+    clinic = policy.require(actor, "pharmacy.catalogue.manage", medicine)
+    target = medicine or Medicine(clinic=clinic)
+    for name, value in fields.items():
+        if name not in EDITABLE:
+            raise DomainError(_("This cannot be changed here."), field=name)
+        try:
+            setattr(target, name, _value(name, value) if isinstance(value, str) else value)
+        except ValueError as exc:
+            raise DomainError(str(exc), field=name) from None
+    for name in REQUIRED:
+        if not getattr(target, name):
+            raise DomainError(_("This is required."), field=name)
+    twins = Medicine.objects.for_clinic(clinic).filter(
+        **{f"{name}__iexact": getattr(target, name) for name in IDENTITY}
+    )
+    if twins.exclude(pk=target.pk).exists():
+        raise DomainError(_("This medicine is already in the catalogue."), field="generic_name")
+    with field_errors():
+        target.full_clean(exclude=["clinic"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            target.save()
+    except IntegrityError:
+        raise Conflict(_("Someone else has just saved this medicine.")) from None
+    return target
