@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,8 +21,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import django_filters
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -80,18 +78,6 @@ class MedicineSerializer(serializers.ModelSerializer[Medicine]):
         }
 
 
-def with_available(rows: QuerySet[Medicine]) -> QuerySet[Medicine]:
-    """``stock.available`` for a whole page in the page's own query: the sum over the batches
-    ``stock.usable`` would offer (in stock, not expired)."""
-    usable = Q(batches__on_hand__gt=0, batches__expiry_date__gt=stock.today())
-    amount = DecimalField(max_digits=12, decimal_places=2)
-    return rows.annotate(
-        available_now=Coalesce(
-            Sum("batches__on_hand", filter=usable), Value(Decimal("0")), output_field=amount
-        )
-    )
-
-
 class CataloguePagination(DefaultPagination):
     ordering = ("generic_name", "pk")  # type: ignore[assignment]  # DRF takes a tuple too
 
@@ -121,7 +107,7 @@ class MedicineViewSet(
 
     def get_queryset(self) -> QuerySet[Medicine]:
         rows = super().get_queryset()
-        return with_available(rows) if self.action == "list" else rows
+        return stock.with_available(rows) if self.action == "list" else rows
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = catalogue.save_medicine(
@@ -436,32 +422,12 @@ class Standing:
     review: Review | None = None
 
 
-def progress_of(clinic: Any, prescriptions: Sequence[Prescription]) -> list[Standing]:
-    """``dispensing.progress`` for a page of the queue in one query: the items come prefetched
-    by ``queue.pending`` (``active_items``), the dispenses summed here."""
-    given: dict[Any, Decimal] = defaultdict(Decimal)
-    closed: set[Any] = set()
-    rows = Dispense.objects.for_clinic(clinic).filter(
-        prescription__in=[p.pk for p in prescriptions]
-    )
-    for item_id, quantity, completes in rows.values_list("item_id", "quantity", "completes_item"):
-        given[item_id] += quantity
-        if completes:
-            closed.add(item_id)
-    return [
-        Standing(
-            prescription=p,
-            items=[
-                ItemProgress(
-                    item=item,
-                    dispensed=given[item.pk],
-                    completed=item.pk in closed or given[item.pk] >= item.quantity,
-                )
-                for item in sorted(p.active_items, key=lambda i: i.pk)  # type: ignore[attr-defined]
-            ],
-        )
-        for p in prescriptions
-    ]
+def standings(clinic: Any, prescriptions: Sequence[Prescription]) -> list[Standing]:
+    """Where each prescription of a queue page stands, in one query (their active items come
+    prefetched by ``queue.pending``)."""
+    items_of = {p.pk: p.active_items for p in prescriptions}  # type: ignore[attr-defined]
+    progress = dispensing.progress_of(clinic, items_of)
+    return [Standing(prescription=p, items=progress[p.pk]) for p in prescriptions]
 
 
 class ItemProgressSerializer(serializers.Serializer[Any]):
@@ -623,7 +589,7 @@ class PharmacyQueueViewSet(viewsets.GenericViewSet[Prescription]):
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset()) or []
-        rows = progress_of(actor_of(request).clinic, page)
+        rows = standings(actor_of(request).clinic, page)
         return self.get_paginated_response(QueueRowSerializer(rows, many=True).data)
 
 

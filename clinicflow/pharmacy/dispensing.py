@@ -9,7 +9,7 @@ both take them (the loser is told how much is left)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -84,21 +84,33 @@ class ItemProgress:
 
 def progress(prescription: Prescription) -> list[ItemProgress]:
     """Each active item with what was given so far (two queries)."""
-    items = list(prescription.items.filter(status=ItemStatus.ACTIVE).order_by("pk"))
+    items = list(prescription.items.filter(status=ItemStatus.ACTIVE))
+    return progress_of(prescription.clinic, {prescription.pk: items})[prescription.pk]
+
+
+def progress_of(
+    clinic: Any, items_of: Mapping[Any, Sequence[PrescriptionItem]]
+) -> dict[Any, list[ItemProgress]]:
+    """``progress`` for many prescriptions at once (a page of the queue) in one query: their
+    active items are given, keyed by prescription."""
     given: dict[Any, Decimal] = defaultdict(Decimal)
     closed: set[Any] = set()
-    for row in Dispense.objects.for_clinic(prescription.clinic).filter(prescription=prescription):
-        given[row.item_id] += row.quantity
-        if row.completes_item:
-            closed.add(row.item_id)
-    return [
-        ItemProgress(
-            item=item,
-            dispensed=given[item.pk],
-            completed=item.pk in closed or given[item.pk] >= item.quantity,
-        )
-        for item in items
-    ]
+    rows = Dispense.objects.for_clinic(clinic).filter(prescription__in=list(items_of))
+    for item_id, quantity, completes in rows.values_list("item_id", "quantity", "completes_item"):
+        given[item_id] += quantity
+        if completes:
+            closed.add(item_id)
+    return {
+        key: [
+            ItemProgress(
+                item=item,
+                dispensed=given[item.pk],
+                completed=item.pk in closed or given[item.pk] >= item.quantity,
+            )
+            for item in sorted(items, key=lambda i: i.pk)
+        ]
+        for key, items in items_of.items()
+    }
 
 
 def _settle(prescription: Prescription) -> None:
