@@ -83,11 +83,17 @@ class DispenseForm(forms.Form):
     quantity = forms.CharField(label=gettext_lazy("Quantity"), max_length=20, required=False)
     medicine = forms.ChoiceField(label=gettext_lazy("Medicine"), required=False)
     substitution_reason = forms.CharField(
-        label=gettext_lazy("Why another medicine"), max_length=200, required=False
+        label=gettext_lazy("Why another medicine"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Needed when what is given is not the product prescribed."),
     )
     batch = forms.ChoiceField(label=gettext_lazy("Batch"), required=False)
     batch_reason = forms.CharField(
-        label=gettext_lazy("Why this batch"), max_length=200, required=False
+        label=gettext_lazy("Why this batch"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Needed for a batch other than the first expiring."),
     )
     complete = forms.BooleanField(
         label=gettext_lazy("This completes the item (no more will be given)"), required=False

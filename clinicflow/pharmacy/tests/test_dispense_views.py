@@ -132,7 +132,9 @@ def test_a_new_warning_needs_the_pharmacists_note_shown_at_the_field(
     pharmacist, sign_in, patient, prescribe, nurse, amoxicillin
 ):
     prescription = prescribe(patient)
-    record_allergy(actor=actor_for(nurse), patient=patient, substance="Penicillin", severity="severe")
+    record_allergy(
+        actor=actor_for(nurse), patient=patient, substance="Penicillin", severity="severe"
+    )
     page = sign_in(pharmacist).post(
         reverse("pharmacy:review", args=[prescription.pk]), {"note": ""}
     )
