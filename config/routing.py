@@ -4,9 +4,11 @@ from django.urls import path
 
 from clinicflow.frontdesk.consumers import BoardConsumer, QueueConsumer
 from clinicflow.notifications.consumers import NotificationConsumer
+from clinicflow.pharmacy.consumers import PendingConsumer
 
 websocket_urlpatterns = [
     path("ws/notifications/", NotificationConsumer.as_asgi(), name="ws_notifications"),
     path("ws/queue/", QueueConsumer.as_asgi(), name="ws_queue"),
     path("ws/board/<str:token>/", BoardConsumer.as_asgi(), name="ws_board"),
+    path("ws/pharmacy/", PendingConsumer.as_asgi(), name="ws_pharmacy"),
 ]

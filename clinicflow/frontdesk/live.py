@@ -5,15 +5,12 @@ so a screen can tell order and delay; a screen that reconnects reloads its list.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
+from clinicflow.core.live import send_to_group as _send
 from clinicflow.frontdesk.models import BoardLink, QueueChange, QueueEntry, QueueStatus
 
 
@@ -27,23 +24,6 @@ def board_group(clinic_id: Any) -> str:
 
 def link_group(link_id: Any) -> str:
     return f"boardlink.{link_id}"
-
-
-def _send(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    send = async_to_sync(layer.group_send)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # the usual case: a service called from a sync view, task or command
-        send(group, message)
-        return
-    # Called where an event loop already runs in this thread (a sync caller inside async
-    # code): async_to_sync cannot run here, so the message goes from a helper thread.
-    helper = threading.Thread(target=send, args=(group, message))
-    helper.start()
-    helper.join()
 
 
 def staff_message(entry: QueueEntry, change: QueueChange) -> dict[str, Any]:

@@ -1,17 +1,26 @@
 """What the pharmacy adds elsewhere: what its catalogue knows of a prescribed medicine (for the
-safety checks), and the pharmacist's "to dispense" card."""
+safety checks), the pharmacist's "to dispense" card, dispenses on the chart's timeline (and
+moved in a merge), and the live pending list hearing of prescriptions being saved."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.db.models.signals import post_save
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinicflow.clinical import safety
+from clinicflow.clinical.models import Prescription
 from clinicflow.core import dashboards
 from clinicflow.core.actor import Actor
-from clinicflow.pharmacy import queue, selectors
+from clinicflow.patients import merging, timeline
+from clinicflow.patients.models import Patient
+from clinicflow.patients.timeline import TimelineEntry
+from clinicflow.pharmacy import live, queue, selectors
+from clinicflow.pharmacy.models import Dispense
 
 
 def catalogue_facts(clinic: Any, name: str) -> safety.MedicineFacts | None:
@@ -40,6 +49,39 @@ def to_dispense(actor: Actor) -> dashboards.Card:
     )
 
 
+# ---------------------------------------------------------------- dispensing
+
+
+def dispense_entries(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
+    """Each dispense on the chart: what was given, how much, by whom (one query)."""
+    rows = (
+        Dispense.objects.for_clinic(patient.clinic)
+        .filter(patient=patient)
+        .select_related("medicine", "batch", "dispensed_by")
+        .order_by("-dispensed_at", "-pk")[:limit]
+    )
+    for row in rows:
+        yield TimelineEntry(
+            row.dispensed_at,
+            "dispense",
+            _("Dispensed %(medicine)s × %(quantity)s")
+            % {"medicine": row.medicine, "quantity": f"{row.quantity.normalize():f}"},
+            _("by %(pharmacist)s · batch %(batch)s")
+            % {"pharmacist": row.dispensed_by, "batch": row.batch.batch_number},
+            "bi-capsule",
+            reverse("clinical:prescription", args=[row.prescription_id]),
+        )
+
+
+def register_dispensing() -> None:
+    timeline.register_source("pharmacy.dispenses", dispense_entries)
+    merging.register_mover("dispenses", merging.move_rows(Dispense))
+    post_save.connect(
+        live.prescription_saved, sender=Prescription, dispatch_uid="pharmacy.pending_live"
+    )
+
+
 def register() -> None:
     safety.register_facts("pharmacy.catalogue", catalogue_facts)
     dashboards.register_card("pharmacy.to_dispense", to_dispense)
+    register_dispensing()

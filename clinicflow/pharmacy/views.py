@@ -22,13 +22,22 @@ from clinicflow.patients.uploads import read_upload
 from clinicflow.pharmacy import catalogue, queue, selectors
 from clinicflow.pharmacy.models import Medicine
 
+#: The pending list shows the oldest this many (a pharmacy working through more has a backlog
+#: the list cannot fix).
+PENDING_SHOWN = 200
+
 
 @requires("pharmacy.queue")
 def pending(request: HttpRequest) -> HttpResponse:
+    """The prescriptions waiting, oldest first. The list reloads itself (HTMX) when the
+    pharmacy's WebSocket says one was issued, dispensed or cancelled."""
     actor = actor_of(request)
     assert actor.clinic is not None
-    rows = list(queue.pending(actor.clinic))
-    return render(request, "pharmacy/queue.html", {"rows": rows, "now": timezone.now()})
+    rows = list(queue.pending(actor.clinic)[:PENDING_SHOWN])
+    context = {"rows": rows, "now": timezone.now(), "more": len(rows) == PENDING_SHOWN}
+    if getattr(request, "htmx", False):
+        return render(request, "pharmacy/queue.html#live", context)
+    return render(request, "pharmacy/queue.html", context)
 
 
 class CatalogueFilter(django_filters.FilterSet):

@@ -1,13 +1,19 @@
 """Seed 004's walk-in scenario end to end in real browsers on the ASGI server: reception checks
 in a walk-in, the nurse records vitals, the doctor calls them in, writes the note, codes the
 diagnosis by searching, prescribes a medicine the patient is allergic to, sees the warning,
-overrides it with a reason and signs; the prescription is then in the pharmacy's list."""
+overrides it with a reason and signs; the prescription appears at once in the pharmacy's live
+list; the pharmacist reviews it (seeing the doctor's reason), dispenses it from stock, prints
+the label, and the patient's chart shows the dispense."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from clinicflow.accounts.actors import actor_for
@@ -17,18 +23,39 @@ from clinicflow.clinical.models import Icd10Code, SafetyAlert
 from clinicflow.patients.demo import load_demo_patients
 from clinicflow.patients.models import Patient
 from clinicflow.patients.services import record_allergy
+from clinicflow.pharmacy import stock
 from clinicflow.pharmacy.demo import load_demo_catalogue
+from clinicflow.pharmacy.models import Dispense, Medicine, StockBatch
 from clinicflow.scheduling.models import Practitioner
 from tests.e2e.steps import sign_in
 
 pytestmark = pytest.mark.e2e
+
+RECEIVED = Decimal("100")
 
 
 @pytest.fixture
 def allergic_patient(asgi_server: str) -> Patient:
     nurse = User.objects.get(username="nurse")
     load_demo_patients(receptionist=User.objects.get(username="reception"), nurse=nurse)
-    load_demo_catalogue(pharmacist=User.objects.get(username="pharmacist"))
+    pharmacist = User.objects.get(username="pharmacist")
+    load_demo_catalogue(pharmacist=pharmacist)
+    # A delivery of every amoxicillin product, whichever the doctor picks.
+    stock.receive(
+        actor=actor_for(pharmacist),
+        supplier="MedSupply",
+        invoice_number="E2E-1",
+        lines=[
+            {
+                "medicine": medicine,
+                "batch_number": f"AMX-{medicine.pk}",
+                "expiry_date": timezone.localdate() + timedelta(days=365),
+                "quantity": str(RECEIVED),
+                "cost_price": "1.00",
+            }
+            for medicine in Medicine.objects.filter(clinic__code="KTM", generic_name="Amoxicillin")
+        ],
+    )
     load_codes(Icd10Code)
     patient = (
         Patient.objects.filter(clinic__code="KTM", allergy__isnull=True).order_by("mrn").first()
@@ -99,15 +126,52 @@ def test_a_walk_in_from_the_front_desk_to_the_pharmacy(
     warning.get_by_test_id("override").click()
     expect(doctor.get_by_text("The warning was overridden")).to_be_visible()
 
+    pharmacy = asgi_page()
+    sign_in(pharmacy, "pharmacist")
+    pharmacy.goto("/pharmacy/")
+    expect(pharmacy.locator("body")).to_have_attribute("data-queue-live", "on")
+    pending = pharmacy.get_by_test_id("pending-prescriptions")
+    expect(pending).to_contain_text("Nothing waiting.")
+
     doctor.once("dialog", lambda dialog: dialog.accept())
     doctor.get_by_test_id("sign").click()
     expect(doctor.get_by_text("The consultation is signed.")).to_be_visible()
     assert SafetyAlert.objects.get().override_reason.startswith("Tolerated")
 
-    pharmacy = asgi_page()
-    sign_in(pharmacy, "pharmacist")
-    pharmacy.goto("/pharmacy/")
-    pending = pharmacy.get_by_test_id("pending-prescriptions")
+    # The pharmacist's open list hears of the signed prescription, without a reload.
     expect(pending).to_contain_text(patient.full_name)
     expect(pending).to_contain_text("Amoxicillin")
     expect(pending).to_contain_text("three times a day for 5 days")
+    pending.get_by_test_id("pending-row").filter(has_text=patient.full_name).get_by_test_id(
+        "open-prescription"
+    ).click()
+    expect(pharmacy.get_by_test_id("allergy-banner")).to_contain_text("Penicillin")
+    finding = pharmacy.get_by_test_id("finding")
+    expect(finding).to_contain_text("allergic to penicillin")
+    expect(finding.get_by_test_id("override-reason")).to_contain_text(
+        "Tolerated amoxicillin last year"
+    )
+    pharmacy.get_by_test_id("reviewed-button").click()
+    expect(pharmacy.get_by_text("The prescription is reviewed.")).to_be_visible()
+    pharmacy.get_by_test_id("dispense-form").get_by_test_id("dispense-button").click()
+    expect(pharmacy.get_by_text("Dispensed.")).to_be_visible()
+    expect(pharmacy.get_by_test_id("prescription-status")).to_have_text("Dispensed")
+
+    [given] = Dispense.objects.filter(patient=patient)
+    left = StockBatch.objects.get(pk=given.batch_id).on_hand
+    assert given.quantity > 0
+    assert left == RECEIVED - given.quantity
+    history = pharmacy.get_by_test_id("dispense-row")
+    expect(history).to_contain_text(f"{left.normalize():f} left in batch")
+
+    pharmacy.get_by_test_id("label-link").click()
+    label = pharmacy.get_by_test_id("label")
+    expect(label).to_contain_text(patient.full_name)
+    expect(label).to_contain_text(patient.mrn)
+    expect(label).to_contain_text(str(given.medicine))
+    expect(label).to_contain_text("three times a day for 5 days")
+    expect(label).to_contain_text(given.batch.batch_number)
+
+    doctor.goto(reverse("patients:chart", args=[patient.pk]))
+    timeline = doctor.get_by_test_id("timeline")
+    expect(timeline).to_contain_text(f"Dispensed {given.medicine}")
