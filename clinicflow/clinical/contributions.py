@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinicflow.clinical.models import Encounter, EncounterStatus
+from clinicflow.clinical.models import Encounter, EncounterStatus, Prescription
 from clinicflow.core import dashboards
 from clinicflow.core.actor import Actor
 from clinicflow.patients import merging, timeline
@@ -55,4 +55,5 @@ def notes_to_sign(actor: Actor) -> dashboards.Card:
 def register() -> None:
     timeline.register_source("clinical.encounters", encounters)
     merging.register_mover("encounters", merging.move_rows(Encounter))
+    merging.register_mover("prescriptions", merging.move_rows(Prescription))
     dashboards.register_card("clinical.notes_to_sign", notes_to_sign)

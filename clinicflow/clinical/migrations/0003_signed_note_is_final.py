@@ -10,16 +10,20 @@ TABLE = "clinical_encounter"
 FINAL = ("subjective", "objective", "assessment", "plan", "quick_note", "status", "signed_at",
          "signed_by_id", "patient_id", "practitioner_id")  # fmt: skip
 MESSAGE = "encounter_signed_is_final: a signed note is corrected by an amendment"
-CHANGED_PG = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in FINAL)
-CHANGED_SQLITE = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in FINAL)
 
-POSTGRES = f"""
+
+def statements(final: tuple[str, ...]) -> dict[str, tuple[list[str], list[str]]]:
+    """Per database: the statements creating the trigger over ``final`` columns, and dropping
+    it (a later migration re-creates it over other columns)."""
+    changed_pg = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in final)
+    changed_sqlite = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in final)
+    postgres = f"""
 CREATE FUNCTION encounter_signed_is_final() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'check_violation';
     END IF;
-    IF OLD.status = 'signed' AND ({CHANGED_PG}) THEN
+    IF OLD.status = 'signed' AND ({changed_pg}) THEN
         RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'check_violation';
     END IF;
     RETURN NEW;
@@ -28,30 +32,29 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER encounter_signed_is_final BEFORE UPDATE OR DELETE ON {TABLE}
     FOR EACH ROW EXECUTE FUNCTION encounter_signed_is_final();
 """
-POSTGRES_DROP = f"""
+    postgres_drop = f"""
 DROP TRIGGER IF EXISTS encounter_signed_is_final ON {TABLE};
 DROP FUNCTION IF EXISTS encounter_signed_is_final();
 """
-SQLITE = [
-    f"""CREATE TRIGGER encounter_signed_is_final BEFORE UPDATE ON {TABLE}
-    WHEN OLD.status = 'signed' AND ({CHANGED_SQLITE})
-    BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;""",
-]
-SQLITE_DROP = ["DROP TRIGGER IF EXISTS encounter_signed_is_final"]
+    sqlite = f"""CREATE TRIGGER encounter_signed_is_final BEFORE UPDATE ON {TABLE}
+    WHEN OLD.status = 'signed' AND ({changed_sqlite})
+    BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;"""
+    sqlite_drop = "DROP TRIGGER IF EXISTS encounter_signed_is_final"
+    return {"postgresql": ([postgres], [postgres_drop]), "sqlite": ([sqlite], [sqlite_drop])}
+
+
+def run(schema_editor, final: tuple[str, ...], *, create: bool) -> None:
+    create_sql, drop_sql = statements(final).get(schema_editor.connection.vendor, ([], []))
+    for statement in create_sql if create else drop_sql:
+        schema_editor.execute(statement, params=None)
 
 
 def create(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": [POSTGRES], "sqlite": SQLITE}.get(vendor, [])
-    for statement in statements:
-        schema_editor.execute(statement, params=None)
+    run(schema_editor, FINAL, create=True)
 
 
 def drop(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": [POSTGRES_DROP], "sqlite": SQLITE_DROP}.get(vendor, [])
-    for statement in statements:
-        schema_editor.execute(statement, params=None)
+    run(schema_editor, FINAL, create=False)
 
 
 class Migration(migrations.Migration):

@@ -305,13 +305,19 @@ def test_the_timeline_source_is_one_query(dispensed, patient, django_assert_num_
     assert [e.kind for e in entries] == ["dispense"]
 
 
-def test_a_merge_moves_the_dispenses(dispensed, patient, register):
-    from clinicflow.patients import merging
+def test_a_merge_moves_the_signed_consultation_its_prescription_and_dispenses(
+    dispensed, patient, register, manager
+):
+    from clinicflow.patients.services import merge_patients
 
     survivor = register(given_name="Priya", family_name="Sharma-Rai", phone="9800000001")
-    merging.movers()["dispenses"](patient, survivor)
+    merge_patients(
+        actor=actor_for(manager), duplicate=patient, survivor=survivor, reason="same person"
+    )
     dispensed.refresh_from_db()
     assert dispensed.patient == survivor
+    assert dispensed.prescription.patient == survivor
+    assert dispensed.prescription.encounter.patient == survivor
 
 
 # ---------------------------------------------------------------- the pending list
