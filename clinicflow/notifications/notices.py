@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -83,6 +84,7 @@ def raise_notices(*, clinic: Any, recipients: Sequence[Any], drafts: Sequence[Dr
     # Another run may insert the same notices between the read and the insert: the unique
     # constraint keeps one, and this insert skips it.
     Notice.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+    _forget_unread(clinic, user_ids)
     per_person = Counter(n.recipient_id for n in new)
     latest = {n.recipient_id: n for n in new}
     transaction.on_commit(
@@ -141,14 +143,46 @@ def unread_count(actor: Actor) -> int:
     return inbox(actor).filter(read_at__isnull=True).count()
 
 
+#: The navbar's figure is kept this long in the cache, so a page costs no query for it; every
+#: raise and read forgets it at once, and a count read during a raise lives at most this long.
+UNREAD_CACHE_SECONDS = 60
+
+
+def _unread_key(clinic_id: Any, user_id: Any) -> str:
+    return f"notices:unread:{clinic_id}:{user_id}"
+
+
+def _forget_unread(clinic: Any, user_ids: Iterable[Any]) -> None:
+    keys = [_unread_key(clinic.pk, user_id) for user_id in user_ids]
+    cache.delete_many(keys)
+    # Again once committed: a page that counted before the commit may have cached the old count.
+    transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
+
+
+def unread_badge(actor: Actor) -> int:
+    """The navbar's unread figure: ``unread_count``, cached."""
+    if actor.clinic is None or not actor.is_authenticated:
+        return 0
+    key = _unread_key(actor.clinic.pk, actor.user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = unread_count(actor)
+        cache.set(key, count, UNREAD_CACHE_SECONDS)
+    return int(count)
+
+
 def mark_read(*, actor: Actor, notice_id: Any) -> Notice | None:
     """Mark one of the actor's own notices read (someone else's, or a missing one, is None)."""
     notice = inbox(actor).filter(pk=notice_id).first()
     if notice is not None and notice.read_at is None:
         notice.read_at = timezone.now()
         notice.save(update_fields=["read_at"])
+        _forget_unread(actor.clinic, [actor.user.pk])
     return notice
 
 
 def mark_all_read(*, actor: Actor, now: datetime | None = None) -> int:
-    return inbox(actor).filter(read_at__isnull=True).update(read_at=now or timezone.now())
+    marked = inbox(actor).filter(read_at__isnull=True).update(read_at=now or timezone.now())
+    if marked:
+        _forget_unread(actor.clinic, [actor.user.pk])
+    return marked

@@ -1,5 +1,5 @@
-"""The navbar's bell: how many of one's notices are unread (one COUNT, only where the bell is
-drawn)."""
+"""The navbar's bell: how many of one's notices are unread (one COUNT when the cached figure
+has gone, none otherwise)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from clinicflow.core.actor import Actor
-from clinicflow.notifications.notices import unread_count
+from clinicflow.notifications.notices import unread_badge
 
 register = template.Library()
 
@@ -16,4 +16,4 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def unread_notices(context: Any) -> int:
     actor = context.get("actor")
-    return unread_count(actor) if isinstance(actor, Actor) else 0
+    return unread_badge(actor) if isinstance(actor, Actor) else 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -13,7 +12,6 @@ from clinicflow.accounts.actors import actor_for
 from clinicflow.accounts.models import Membership
 from clinicflow.core.roles import Role
 from clinicflow.notifications import notices
-from clinicflow.notifications.consumers import user_group
 from clinicflow.notifications.models import Notice
 from tests.factories import member
 
@@ -79,21 +77,20 @@ def test_raising_for_many_costs_the_same_queries(
         assert notices.raise_notices(clinic=clinic, recipients=people, drafts=drafts("b", 10)) == 70
 
 
-def test_new_notices_are_told_live_after_commit(
-    clinic, pharmacist, manager, django_capture_on_commit_callbacks
+def test_new_notices_are_told_live_after_commit_once_per_person(
+    clinic, pharmacist, manager, django_capture_on_commit_callbacks, monkeypatch
 ):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(user_group(pharmacist.pk), channel)
+    told: list[dict] = []
+    monkeypatch.setattr(notices.live, "tell_each", told.append)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notices.notify_roles(clinic=clinic, roles=[Role.PHARMACIST], drafts=[LOW, EXPIRED])
-    assert len(callbacks) == 1  # nothing sent before the commit
-    callbacks[0]()
-    message = async_to_sync(layer.receive)(channel)
-    assert message["type"] == "notify"
-    assert message["payload"]["count"] == 2
-    assert message["payload"]["title"] in {LOW.title, EXPIRED.title}
-    async_to_sync(layer.group_discard)(user_group(pharmacist.pk), channel)
+    assert told == []  # nothing is sent before the commit
+    for callback in callbacks:
+        callback()
+    [payloads] = told
+    assert set(payloads) == {pharmacist.pk}
+    assert payloads[pharmacist.pk]["count"] == 2
+    assert payloads[pharmacist.pk]["title"] in {LOW.title, EXPIRED.title}
     # A second raise of the same notices has nothing to tell.
     with django_capture_on_commit_callbacks() as callbacks:
         notices.notify_roles(clinic=clinic, roles=[Role.PHARMACIST], drafts=[LOW, EXPIRED])
@@ -185,8 +182,8 @@ def test_the_list_and_the_badge_cost_the_same_queries_with_more_notices(
     clinic, pharmacist, sign_in, django_assert_max_num_queries
 ):
     client = sign_in(pharmacist)
-    notices.raise_notices(clinic=clinic, recipients=[pharmacist], drafts=[LOW])
     client.get(reverse("notifications:list"))
+    notices.raise_notices(clinic=clinic, recipients=[pharmacist], drafts=[LOW])  # badge recounted
     with django_assert_max_num_queries(20) as few:
         client.get(reverse("notifications:list"))
     drafts = [notices.Draft(kind="k", key=f"k{n}", title=f"T{n}") for n in range(80)]
@@ -197,11 +194,21 @@ def test_the_list_and_the_badge_cost_the_same_queries_with_more_notices(
     assert "data-notification-count>81</span>" in page.content.decode()
 
 
-def test_unread_count_is_one_query(clinic, pharmacist, django_assert_num_queries):
+def test_the_badge_counts_once_then_from_the_cache_until_a_change(
+    clinic, pharmacist, django_assert_num_queries
+):
     notices.raise_notices(clinic=clinic, recipients=[pharmacist], drafts=[LOW, EXPIRED])
     actor = actor_for(pharmacist)
     with django_assert_num_queries(1):
-        assert notices.unread_count(actor) == 2
+        assert notices.unread_badge(actor) == 2
+    with django_assert_num_queries(0):
+        assert notices.unread_badge(actor) == 2
+    notices.mark_read(actor=actor, notice_id=Notice.objects.get(key=LOW.key).pk)
+    assert notices.unread_badge(actor) == 1
+    notices.raise_notice(clinic=clinic, recipient=pharmacist, kind="k", key="n", title="N")
+    assert notices.unread_badge(actor) == 2
+    notices.mark_all_read(actor=actor)
+    assert notices.unread_badge(actor) == 0
 
 
 @pytest.mark.django_db(transaction=True)
