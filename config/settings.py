@@ -436,6 +436,8 @@ CLINICFLOW_DEFAULT_CURRENCY = "NPR"
 CLINICFLOW_DEFAULT_COUNTRY = "NP"
 # A booked appointment not checked in this long after its start becomes a no-show.
 CLINICFLOW_NO_SHOW_GRACE_MINUTES = env_int("NO_SHOW_GRACE_MINUTES", 60)
+# A batch expiring within this many days is "near expiry" (stock alerts, daily notices).
+CLINICFLOW_PHARMACY_NEAR_EXPIRY_DAYS = env_int("PHARMACY_NEAR_EXPIRY_DAYS", 90)
 CLINICFLOW_LIST_PAGE_SIZE = 50
 # Largest patient document accepted, in MB.
 CLINICFLOW_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 10)

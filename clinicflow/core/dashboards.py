@@ -58,6 +58,15 @@ def _filled(actor: Actor, cards: list[Card]) -> list[Card]:
     return [_PROVIDERS[c.key](actor) if c.key in _PROVIDERS else c for c in cards]
 
 
+#: The pharmacy's stock alerts, on the pharmacist's dashboard and the manager's overview.
+_STOCK_ALERTS = [
+    (_("Low stock"), "bi-box-seam", "pharmacy.low_stock"),
+    (_("Expiring soon"), "bi-hourglass-split", "pharmacy.expiring_soon"),
+    (_("Expired to write off"), "bi-trash", "pharmacy.expired"),
+]
+#: Cards the domains add to the manager's overview, shown once their provider is registered.
+_MANAGEMENT_CONTRIBUTIONS = [key for _title, _icon, key in _STOCK_ALERTS]
+
 _PLACEHOLDERS: dict[Role, list[Card]] = {
     Role.DOCTOR: [
         _coming(
@@ -91,8 +100,7 @@ _PLACEHOLDERS: dict[Role, list[Card]] = {
         _coming(
             _("Prescriptions to dispense"), _("pharmacy"), "bi-capsule", "pharmacy.to_dispense"
         ),
-        _coming(_("Low stock"), _("pharmacy"), "bi-box-seam"),
-        _coming(_("Expiring soon"), _("pharmacy"), "bi-hourglass-split"),
+        *(_coming(title, _("pharmacy"), icon, key) for title, icon, key in _STOCK_ALERTS),
     ],
     Role.LAB_TECHNICIAN: [
         _coming(_("Samples to collect"), _("laboratory"), "bi-droplet"),
@@ -150,7 +158,8 @@ def _management_cards(actor: Actor) -> list[Card]:
             icon="bi-journal-text",
         ),
     ]
-    return [*cards, _coming(_("Revenue today"), _("billing"), "bi-cash-stack")]
+    contributed = [_PROVIDERS[k](actor) for k in _MANAGEMENT_CONTRIBUTIONS if k in _PROVIDERS]
+    return [*cards, *contributed, _coming(_("Revenue today"), _("billing"), "bi-cash-stack")]
 
 
 def dashboard_for(actor: Actor) -> Dashboard:

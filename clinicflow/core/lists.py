@@ -167,7 +167,10 @@ def stream_csv(
 
 
 def _csv_safe(value: Any) -> str:
-    """Text that a spreadsheet will not run as a formula (CSV injection)."""
+    """Text that a spreadsheet will not run as a formula (CSV injection). A number is data
+    as it is: a negative quantity stays ``-15``, not ``'-15``."""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     if text and text[0] in "=+-@\t\r":
         return "'" + text

@@ -1,9 +1,12 @@
-"""The live notification channel of a signed-in person. The notifications module will send
-on it; today it carries the "your session ended" signal that closes stale screens."""
+"""The live notification channel of a signed-in person: it greets with the number of unread
+notices, tells of new ones (``notices.raise_notices``) and carries the "your session ended"
+signal that closes stale screens."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from channels.db import database_sync_to_async
 
 from clinicflow.core.access import PolicyConsumer
 
@@ -18,7 +21,13 @@ class NotificationConsumer(PolicyConsumer):
     async def joined(self) -> None:
         self._user_group = user_group(self.actor.user.pk)
         await self.channel_layer.group_add(self._user_group, self.channel_name)
-        await self.send_json({"type": "hello", "unread": 0})
+        await self.send_json({"type": "hello", "unread": await self._unread()})
+
+    @database_sync_to_async
+    def _unread(self) -> int:
+        from clinicflow.notifications.notices import unread_count
+
+        return unread_count(self.actor)
 
     async def disconnect(self, code: int) -> None:
         group = getattr(self, "_user_group", None)

@@ -19,7 +19,7 @@ from clinicflow.core.actor import Actor
 from clinicflow.patients import merging, timeline
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
-from clinicflow.pharmacy import live, queue, selectors
+from clinicflow.pharmacy import alerts, live, queue, selectors
 from clinicflow.pharmacy.models import Dispense
 
 
@@ -81,7 +81,37 @@ def register_dispensing() -> None:
     )
 
 
+# Stock alert cards (pharmacists and managers): each figure is one COUNT query.
+def _alert_card(key: str, title: Any, icon: str, value: int, note: Any = "") -> dashboards.Card:
+    url = reverse("pharmacy:alerts")
+    return dashboards.Card(title=title, value=value, note=note, url=url, icon=icon, key=key)
+
+
+def low_stock_card(actor: Actor) -> dashboards.Card:
+    assert actor.clinic is not None
+    count = alerts.low_stock(actor.clinic).count()
+    return _alert_card("pharmacy.low_stock", gettext_lazy("Low stock"), "bi-box-seam", count)
+
+
+def expiring_card(actor: Actor) -> dashboards.Card:
+    assert actor.clinic is not None
+    count = alerts.near_expiry(actor.clinic).count()
+    note = _("Batches expiring within %(days)d days.") % {"days": alerts.near_expiry_days()}
+    title = gettext_lazy("Expiring soon")
+    return _alert_card("pharmacy.expiring_soon", title, "bi-hourglass-split", count, note)
+
+
+def expired_card(actor: Actor) -> dashboards.Card:
+    assert actor.clinic is not None
+    count = alerts.expired(actor.clinic).count()
+    title = gettext_lazy("Expired to write off")
+    return _alert_card("pharmacy.expired", title, "bi-trash", count)
+
+
 def register() -> None:
     safety.register_facts("pharmacy.catalogue", catalogue_facts)
     dashboards.register_card("pharmacy.to_dispense", to_dispense)
     register_dispensing()
+    dashboards.register_card("pharmacy.low_stock", low_stock_card)
+    dashboards.register_card("pharmacy.expiring_soon", expiring_card)
+    dashboards.register_card("pharmacy.expired", expired_card)

@@ -50,6 +50,11 @@ def usable_q(on: date | None = None, prefix: str = "") -> Q:
     return Q(**{f"{prefix}on_hand__gt": 0, f"{prefix}expiry_date__gt": on or today()})
 
 
+def expired_q(on: date | None = None, prefix: str = "") -> Q:
+    """A batch with stock left that has expired (quarantined until written off)."""
+    return Q(**{f"{prefix}on_hand__gt": 0, f"{prefix}expiry_date__lte": on or today()})
+
+
 def usable(medicine: Medicine, on: date | None = None) -> QuerySet[StockBatch]:
     """The medicine's batches that may be dispensed, first expiring first (FEFO)."""
     return (

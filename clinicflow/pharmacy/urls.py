@@ -1,7 +1,7 @@
 from django.urls import path
 
 from clinicflow.core.lists import export_urls
-from clinicflow.pharmacy import dispense_views, views
+from clinicflow.pharmacy import dispense_views, report_views, views
 
 app_name = "pharmacy"
 
@@ -24,4 +24,14 @@ urlpatterns = [
     path("prescriptions/<uuid:pk>/receipt/", dispense_views.receipt, name="receipt"),
     path("dispenses/<int:pk>/label/", dispense_views.label, name="label"),
     path("dispenses/<int:pk>/return/", dispense_views.return_to_stock, name="return"),
+    # Stock alerts and reports (report_views).
+    path("stock/alerts/", report_views.stock_alerts, name="alerts"),
+    path("reports/", report_views.reports_index, name="reports"),
+    *report_views.report_urls(report_views.stock_report, "reports/stock", "report_stock"),
+    *report_views.report_urls(
+        report_views.movements_report, "reports/movements", "report_movements"
+    ),
+    *report_views.report_urls(
+        report_views.dispensed_report, "reports/dispensed", "report_dispensed"
+    ),
 ]

@@ -33,8 +33,13 @@
       var socket = new WebSocket(scheme + window.location.host + url);
       socket.onmessage = function (message) {
         var data = JSON.parse(message.data);
-        if (data.type === "notification" && badge) {
-          badge.textContent = String(parseInt(badge.textContent || "0", 10) + 1);
+        if (!badge) { return; }
+        if (data.type === "hello") { // the server's count, fresh at each (re)connection
+          badge.textContent = String(data.unread || 0);
+          badge.classList.toggle("d-none", !data.unread);
+        } else if (data.type === "notification") {
+          var added = (data.payload && data.payload.count) || 1;
+          badge.textContent = String(parseInt(badge.textContent || "0", 10) + added);
           badge.classList.remove("d-none");
         }
       };

@@ -1,0 +1,19 @@
+"""The navbar's bell: how many of one's notices are unread (one COUNT when the cached figure
+has gone, none otherwise)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from clinicflow.core.actor import Actor
+from clinicflow.notifications.notices import unread_badge
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def unread_notices(context: Any) -> int:
+    actor = context.get("actor")
+    return unread_badge(actor) if isinstance(actor, Actor) else 0
