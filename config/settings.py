@@ -439,3 +439,5 @@ CLINICFLOW_NO_SHOW_GRACE_MINUTES = env_int("NO_SHOW_GRACE_MINUTES", 60)
 CLINICFLOW_LIST_PAGE_SIZE = 50
 # Largest patient document accepted, in MB.
 CLINICFLOW_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 10)
+# A batch expiring within this many days is flagged "near expiry" in the pharmacy.
+PHARMACY_NEAR_EXPIRY_DAYS = env_int("PHARMACY_NEAR_EXPIRY_DAYS", 90)
