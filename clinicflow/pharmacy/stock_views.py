@@ -210,9 +210,20 @@ def _place_error(exc: DomainError, header: ReceiptForm, filled: list[ReceiptLine
         number = int(parts[1])
         if 1 <= number <= len(filled):
             line = filled[number - 1]
-            line.add_error(parts[2] if parts[2] in line.fields else None, exc.message)
+            message = _at_line(exc.message, number)
+            line.add_error(parts[2] if parts[2] in line.fields else None, message)
             return
     header.add_error(exc.field if exc.field in header.fields else None, exc.message)
+
+
+def _at_line(message: str, number: int) -> str:
+    """The message without the service's "Line <n>: ": shown at the line's own field, and
+    counted without the blank lines, that number would name the wrong line."""
+    prefix = _("Line %(n)d: %(message)s") % {"n": number, "message": ""}
+    if not message.startswith(prefix):
+        return message
+    rest = message[len(prefix) :]
+    return rest[:1].upper() + rest[1:]
 
 
 @requires(MANAGE)

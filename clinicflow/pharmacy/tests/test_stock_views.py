@@ -353,13 +353,15 @@ def test_a_refused_line_shows_at_its_field_and_nothing_is_received(
     paracetamol = medicines[("Paracetamol", "", "500 mg")]
     response = sign_in(pharmacist).post(
         "/pharmacy/stock/receipts/new/",
-        receipt_post(typed_line(amoxicillin), typed_line(paracetamol, "P-9", days=-5)),
+        receipt_post({}, typed_line(amoxicillin), typed_line(paracetamol, "P-9", days=-5)),
     )
     assert response.status_code == 200
     page = response.content.decode()
-    errors = page.split('id="id_lines-1-expiry_date_errors"')[1].split("</div>")[0]
-    assert "Line 2: this batch has already expired." in errors
-    assert 'id="id_lines-0-expiry_date_errors"' not in page
+    # The blank first line was not sent: the service's line 2 is the page's third line.
+    errors = page.split('id="id_lines-2-expiry_date_errors"')[1].split("</div>")[0]
+    assert "This batch has already expired." in errors
+    assert "Line 2" not in errors
+    assert 'id="id_lines-1-expiry_date_errors"' not in page
     assert 'value="P-9"' in page  # what was typed is kept
     assert not GoodsReceipt.objects.exists()
     assert not StockBatch.objects.exists()
