@@ -41,23 +41,26 @@ def near_expiry_limit(on: date | None = None) -> date:
 
 
 def with_levels(medicines: QuerySet[Medicine], on: date | None = None) -> QuerySet[Medicine]:
-    """The medicines with ``available`` (on hand in unexpired batches, what ``stock.available``
-    counts), ``expired`` (on hand in expired batches, awaiting write-off) and ``is_low``
-    (available at or under the reorder level), in the same one query."""
+    """The medicines with ``available_now`` (``stock.with_available``: what may be dispensed),
+    ``expired`` (on hand in expired batches, awaiting write-off) and ``is_low`` (available at or
+    under the reorder level), in the same one query."""
     on = on or stock.today()
-    zero = Value(Decimal("0"), output_field=QUANTITY)
-    return medicines.annotate(
-        available=Coalesce(
-            Sum("batches__on_hand", filter=Q(batches__expiry_date__gt=on)), zero,
-            output_field=QUANTITY,
-        ),
-        expired=Coalesce(
-            Sum("batches__on_hand", filter=Q(batches__expiry_date__lte=on)), zero,
-            output_field=QUANTITY,
-        ),
-    ).annotate(
-        is_low=ExpressionWrapper(Q(available__lte=F("reorder_level")), output_field=BooleanField())
-    )  # fmt: skip
+    expired = Q(batches__on_hand__gt=0, batches__expiry_date__lte=on)
+    return (
+        stock.with_available(medicines, on)
+        .annotate(
+            expired=Coalesce(
+                Sum("batches__on_hand", filter=expired),
+                Value(Decimal("0")),
+                output_field=QUANTITY,
+            )
+        )
+        .annotate(
+            is_low=ExpressionWrapper(
+                Q(available_now__lte=F("reorder_level")), output_field=BooleanField()
+            )
+        )
+    )
 
 
 def recent_movements(
