@@ -32,6 +32,7 @@ NAVIGATION = [
     NavItem(_("Appointments"), "scheduling:appointments", "scheduling.view", "bi-calendar-week"),
     NavItem(_("Today"), "scheduling:doctor_day", "scheduling.view", "bi-clock-history"),
     NavItem(_("Pharmacy"), "pharmacy:queue", "pharmacy.queue", "bi-capsule"),
+    NavItem(_("Stock"), "pharmacy:stock", "pharmacy.stock.view", "bi-box-seam"),
     NavItem(_("Reports"), "pharmacy:reports", "pharmacy.reports", "bi-graph-up"),
     NavItem(_("Doctors"), "scheduling:practitioners", "scheduling.manage", "bi-heart-pulse"),
     NavItem(_("Staff"), "accounts:staff_list", "staff.view", "bi-people"),

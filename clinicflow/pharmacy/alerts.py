@@ -22,7 +22,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     DecimalField,
     Exists,
@@ -52,10 +51,6 @@ ZERO = Value(Decimal("0"), output_field=QUANTITY)
 ALERTED_ROLES = (Role.PHARMACIST, Role.MANAGER)
 #: Above this many alerts of one kind, a person gets one summary notice instead of one each.
 SUMMARY_ABOVE = 20
-
-
-def near_expiry_days() -> int:
-    return int(settings.CLINICFLOW_PHARMACY_NEAR_EXPIRY_DAYS)
 
 
 def clinic_today(clinic: Any) -> date:
@@ -100,7 +95,7 @@ def near_expiry(
     """Batches with stock expiring after ``on`` and at most ``days`` days later, first
     expiring first, with their medicine and ``value_at_cost``."""
     on = on or clinic_today(clinic)
-    last = on + timedelta(days=near_expiry_days() if days is None else days)
+    last = on + timedelta(days=stock.near_expiry_days() if days is None else days)
     batches = (
         StockBatch.objects.for_clinic(clinic)
         .filter(stock.usable_q(on), expiry_date__lte=last)

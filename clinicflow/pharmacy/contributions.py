@@ -19,7 +19,7 @@ from clinicflow.core.actor import Actor
 from clinicflow.patients import merging, timeline
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
-from clinicflow.pharmacy import alerts, live, queue, selectors
+from clinicflow.pharmacy import alerts, live, queue, selectors, stock
 from clinicflow.pharmacy.models import Dispense
 
 
@@ -96,7 +96,7 @@ def low_stock_card(actor: Actor) -> dashboards.Card:
 def expiring_card(actor: Actor) -> dashboards.Card:
     assert actor.clinic is not None
     count = alerts.near_expiry(actor.clinic).count()
-    note = _("Batches expiring within %(days)d days.") % {"days": alerts.near_expiry_days()}
+    note = _("Batches expiring within %(days)d days.") % {"days": stock.near_expiry_days()}
     title = gettext_lazy("Expiring soon")
     return _alert_card("pharmacy.expiring_soon", title, "bi-hourglass-split", count, note)
 

@@ -26,7 +26,7 @@ from clinicflow.core.access import actor_of, requires
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.lists import Column, excel_file, stream_csv
 from clinicflow.core.models import AuditAction
-from clinicflow.pharmacy import alerts, reports
+from clinicflow.pharmacy import alerts, reports, stock
 from clinicflow.pharmacy.models import MovementKind
 
 #: Rows shown per alert list on the page (the counts above them are exact).
@@ -52,7 +52,7 @@ def stock_alerts(request: HttpRequest) -> HttpResponse:
     on = alerts.clinic_today(clinic)
     context = {
         "on": on,
-        "days": alerts.near_expiry_days(),
+        "days": stock.near_expiry_days(),
         "counts": alerts.counts(clinic, on),
         "low_stock": alerts.low_stock(clinic, on)[:ALERT_ROWS],
         "near_expiry": alerts.near_expiry(clinic, on)[:ALERT_ROWS],

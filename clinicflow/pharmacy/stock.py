@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -38,6 +39,11 @@ MANAGE = "pharmacy.stock.manage"
 
 def today() -> date:
     return timezone.localdate()
+
+
+def near_expiry_days() -> int:
+    """How far ahead a batch counts as "near expiry" (``PHARMACY_NEAR_EXPIRY_DAYS``, 90)."""
+    return int(settings.CLINICFLOW_PHARMACY_NEAR_EXPIRY_DAYS)
 
 
 def is_expired(batch: StockBatch, on: date | None = None) -> bool:

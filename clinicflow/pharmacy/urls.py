@@ -1,7 +1,7 @@
 from django.urls import path
 
 from clinicflow.core.lists import export_urls
-from clinicflow.pharmacy import dispense_views, report_views, views
+from clinicflow.pharmacy import dispense_views, report_views, stock_views, views
 
 app_name = "pharmacy"
 
@@ -24,6 +24,27 @@ urlpatterns = [
     path("prescriptions/<uuid:pk>/receipt/", dispense_views.receipt, name="receipt"),
     path("dispenses/<int:pk>/label/", dispense_views.label, name="label"),
     path("dispenses/<int:pk>/return/", dispense_views.return_to_stock, name="return"),
+    # Stock, goods receipts, the ledger and the dispensing history (stock_views).
+    path("stock/", stock_views.StockListView.as_view(), name="stock"),
+    path("stock/<int:pk>/", stock_views.medicine_stock, name="stock_medicine"),
+    path("stock/batches/<int:pk>/", stock_views.batch_page, name="stock_batch"),
+    *[
+        path(
+            f"stock/batches/<int:pk>/{action.replace('_', '-')}/",
+            stock_views.batch_action,
+            {"action": action},
+            name=f"stock_{action}",
+        )
+        for action in stock_views.BATCH_ACTIONS
+    ],
+    path("stock/receipts/", stock_views.ReceiptListView.as_view(), name="goods_receipts"),
+    path("stock/receipts/new/", stock_views.receive_goods, name="receive"),
+    path("stock/receipts/new/line/", stock_views.receipt_line, name="goods_receipt_line"),
+    path("stock/receipts/<int:pk>/", stock_views.receipt, name="goods_receipt"),
+    path("stock/ledger/", stock_views.LedgerView.as_view(), name="ledger"),
+    *export_urls(stock_views.LedgerExportView, "stock/ledger/export", "ledger_export"),
+    path("history/", stock_views.HistoryView.as_view(), name="history"),
+    *export_urls(stock_views.HistoryExportView, "history/export", "history_export"),
     # Stock alerts and reports (report_views).
     path("stock/alerts/", report_views.stock_alerts, name="alerts"),
     path("reports/", report_views.reports_index, name="reports"),

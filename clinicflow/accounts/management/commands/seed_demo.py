@@ -12,7 +12,7 @@ from clinicflow.accounts.models import User
 from clinicflow.core.audit.context import audit_context
 from clinicflow.frontdesk.demo import load_demo_desks
 from clinicflow.patients.demo import load_demo_patients
-from clinicflow.pharmacy.demo import load_demo_catalogue
+from clinicflow.pharmacy.demo import load_demo_catalogue, load_demo_stock
 from clinicflow.scheduling.demo import load_demo_schedules
 
 
@@ -47,6 +47,7 @@ class Command(BaseCommand):
             load_demo_schedules(manager=User.objects.get(username="manager"))
             board = load_demo_desks(manager=User.objects.get(username="manager"))
             load_demo_catalogue(pharmacist=User.objects.get(username="pharmacist"))
+            load_demo_stock(pharmacist=User.objects.get(username="pharmacist"))
         self.stdout.write(self.style.SUCCESS("Demo clinics and staff are ready."))
         if options["quiet_logins"]:
             return
