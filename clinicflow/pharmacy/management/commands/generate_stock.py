@@ -12,8 +12,9 @@
   dispensed. Every batch has its one ``receive`` row in the ledger, so each batch's quantity
   is the sum of its ledger from the start.
 - The ``--hot`` medicines (tablets and capsules) carry most of the prescriptions and little
-  stock (a few hundred to 3,000 units each): under a dispensing load some run short, and
-  pharmacists dispensing them wait for each other's batch locks. The others hold plenty.
+  stock (40 to 3,000 units each, spread evenly on a log scale): under a dispensing load some
+  run short however fast it goes, and pharmacists dispensing them wait for each other's batch
+  locks. The others hold plenty.
 - **Prescriptions**, issued at signed consultations of the clinic's doctors for its active
   patients (e.g. from ``generate_patients``), one or two items of 5 to 30 tablets or capsules
   named as the doctor writes them (generic name, strength, form), each already reviewed by a
@@ -177,7 +178,8 @@ OLD_RECEIPT_DAYS = 200
 EXPIRED_SHARE = 0.05
 #: Share of the prescribed items that name a hot medicine.
 HOT_SHARE = 0.8
-HOT_STOCK = (300, 3000)
+#: A hot medicine's usable units, drawn evenly on a log scale (about as many under 350 as over).
+HOT_STOCK = (40, 3000)
 #: Prescriptions wait in the queue for up to this long.
 PENDING_MINUTES = 7 * 24 * 60
 ITEM_QUANTITY = (5, 30)
@@ -345,9 +347,10 @@ class PharmacyFaker:
         rng = self.rng
         valid = expired.count(False)
         if is_hot:
-            # Little stock for much demand: a few hundred to 3,000 units over its batches.
+            # Little stock for much demand, spread over its batches.
             weights = [rng.uniform(0.5, 1.5) for _ in range(valid)]
-            target = rng.randint(*HOT_STOCK)
+            low, high = HOT_STOCK
+            target = round(low * (high / low) ** rng.random())
             shares = iter([max(1, round(target * w / sum(weights))) for w in weights])
         else:
             shares = iter([rng.randrange(20, 101) * 5 for _ in range(valid)])
