@@ -6,6 +6,7 @@ import json
 import random
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -131,7 +132,8 @@ def generate_patients(bench: BenchEnvironment, deadline: Deadline, count: int) -
     }
 
 
-#: Patients generated for the scheduling scenarios when patient_search does not run.
+#: Patients generated for the scheduling and dispensing scenarios when patient_search does
+#: not run.
 SCHEDULING_PATIENTS = 100_000
 #: The doctor whose next days the booking race competes for, and the race's own patients.
 RACE_DOCTOR = "doc002"
@@ -175,7 +177,7 @@ def generate_appointments(
         ).fetchone()
         assert sizes is not None
         rows, active_rows, first, last, total, heap, indexes = sizes
-        by_status = dict(
+        by_status: dict[str, int] = dict(
             conn.execute(
                 "SELECT status, count(*) FROM scheduling_appointment GROUP BY status ORDER BY 1"
             ).fetchall()
@@ -227,12 +229,103 @@ def generate_appointments(
     }
 
 
+@dataclass(frozen=True)
+class StockSizes:
+    """What ``generate_stock`` makes for the dispensing scenario."""
+
+    medicines: int
+    batches: int
+    prescriptions: int
+    pharmacists: int = 20
+    hot: int = 50
+
+
+_STOCK_COUNTS = """
+SELECT
+    (SELECT count(*) FROM pharmacy_medicine WHERE clinic_id = c.id),
+    (SELECT count(*) FROM pharmacy_stockbatch WHERE clinic_id = c.id),
+    (SELECT count(*) FROM pharmacy_stockbatch WHERE clinic_id = c.id
+        AND expiry_date <= (now() AT TIME ZONE c.timezone)::date),
+    (SELECT coalesce(sum(on_hand), 0) FROM pharmacy_stockbatch WHERE clinic_id = c.id
+        AND expiry_date > (now() AT TIME ZONE c.timezone)::date),
+    (SELECT count(*) FROM pharmacy_stockmovement WHERE clinic_id = c.id),
+    (SELECT count(*) FROM pharmacy_goodsreceipt WHERE clinic_id = c.id),
+    (SELECT count(*) FROM clinical_prescriptionitem WHERE clinic_id = c.id),
+    pg_total_relation_size('pharmacy_stockbatch') + pg_total_relation_size('pharmacy_stockmovement')
+FROM core_clinic c WHERE c.code = %s
+"""
+#: The reviewed prescriptions waiting, oldest first, with their items: what the pharmacists do.
+_WORK = """
+SELECT p.id::text, array_agg(i.id ORDER BY i.id)
+FROM clinical_prescription p
+JOIN core_clinic c ON c.id = p.clinic_id
+JOIN clinical_prescriptionitem i ON i.prescription_id = p.id AND i.status = 'active'
+WHERE c.code = %s AND p.status = 'issued'
+    AND EXISTS (SELECT 1 FROM pharmacy_review r WHERE r.prescription_id = p.id)
+GROUP BY p.id, p.issued_at
+ORDER BY p.issued_at, p.id
+"""
+
+
+def generate_stock(
+    bench: BenchEnvironment, deadline: Deadline, sizes: StockSizes
+) -> dict[str, Any]:
+    """``manage.py generate_stock`` into the demo clinic, timed; then what it made, counted,
+    and the prescriptions to dispense (for ``dispensing``)."""
+    log(
+        f"generating {sizes.medicines} medicines, {sizes.batches} batches and "
+        f"{sizes.prescriptions} prescriptions in {PATIENT_CLINIC}"
+    )
+    started = time.monotonic()
+    output = bench.manage(
+        "generate_stock", "--clinic", PATIENT_CLINIC, "--medicines", str(sizes.medicines),
+        "--batches", str(sizes.batches), "--prescriptions", str(sizes.prescriptions),
+        "--pharmacists", str(sizes.pharmacists), "--hot", str(sizes.hot),
+        "--seed", str(PATIENT_SEED), "--force",
+        deadline=deadline, capture=True,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    log(f"  {summary}")
+    rate = _RATE.search(summary)
+    with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
+        counts = conn.execute(_STOCK_COUNTS, (PATIENT_CLINIC,)).fetchone()
+        work = [(pid, list(items)) for pid, items in conn.execute(_WORK, (PATIENT_CLINIC,))]
+    assert counts is not None
+    medicines, batches, expired, usable, movements, receipts, items, size = counts
+    return {
+        "work": work,
+        "data": {
+            "clinic": PATIENT_CLINIC,
+            "medicines": medicines,
+            "hot_medicines": sizes.hot,
+            "batches": batches,
+            "expired_batches": expired,
+            "usable_units": float(usable),
+            "ledger_rows": movements,
+            "goods_receipts": receipts,
+            "prescriptions_to_dispense": len(work),
+            "prescription_items": items,
+            "pharmacists": sizes.pharmacists,
+            "generate_s": round(seconds, 1),
+            "written_s": float(rate.group(1)) if rate else None,
+            "vacuum_analyze_s": float(rate.group(2)) if rate and rate.group(2) else None,
+            "stock_tables_mb": round(size / (1024 * 1024), 1),
+        },
+    }
+
+
 def prepare(
-    bench: BenchEnvironment, deadline: Deadline, patients: int = 0, appointments: int = 0
+    bench: BenchEnvironment,
+    deadline: Deadline,
+    patients: int = 0,
+    appointments: int = 0,
+    stock: StockSizes | None = None,
 ) -> dict[str, Any]:
     """Everything the server needs before it starts; returns versions and data counts (and,
     with ``patients``, generates that many patients and samples them; with ``appointments``,
-    that many appointments, over :data:`SCHEDULING_PATIENTS` patients when no ``patients``)."""
+    that many appointments; with ``stock``, a pharmacy's stock and prescriptions; the last two
+    over :data:`SCHEDULING_PATIENTS` patients when no ``patients``)."""
     log(f"recreating database {bench.database}")
     postgres = recreate_database(bench)
     redis_version = flush_redis(bench)
@@ -250,22 +343,26 @@ def prepare(
         data["patients"] = generated["data"]["patients_in_table"]
         data["patient_generation"] = generated["data"]
     scheduling = None
+    if (appointments or stock) and not generated:
+        log(f"generating {SCHEDULING_PATIENTS} patients in {PATIENT_CLINIC}")
+        bench.manage(
+            "generate_patients", "--clinic", PATIENT_CLINIC, "--count",
+            str(SCHEDULING_PATIENTS), "--seed", str(PATIENT_SEED), "--force",
+            deadline=deadline, capture=True,
+        )  # fmt: skip
+        data["patients"] = SCHEDULING_PATIENTS
     if appointments:
-        if not generated:
-            log(f"generating {SCHEDULING_PATIENTS} patients in {PATIENT_CLINIC}")
-            bench.manage(
-                "generate_patients", "--clinic", PATIENT_CLINIC, "--count",
-                str(SCHEDULING_PATIENTS), "--seed", str(PATIENT_SEED), "--force",
-                deadline=deadline, capture=True,
-            )  # fmt: skip
-            data["patients"] = SCHEDULING_PATIENTS
         scheduling = generate_appointments(bench, deadline, appointments)
         data["appointments"] = scheduling["data"]["appointments_in_table"]
         data["appointment_generation"] = scheduling["data"]
+    pharmacy = generate_stock(bench, deadline, stock) if stock else None
+    if pharmacy:
+        data["stock_generation"] = pharmacy["data"]
     return {
         "postgres": postgres,
         "redis": redis_version,
         "data": data,
         "patients": generated,
         "scheduling": scheduling,
+        "pharmacy": pharmacy,
     }

@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -27,10 +28,11 @@ if __package__ in (None, ""):
     # directory off the path, so that no module here shadows a library).
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.database import prepare
+from bench.database import StockSizes, prepare
 from bench.environment import ROOT, BenchEnvironment, BenchError, Deadline, log
 from bench.scenarios import SCENARIOS, Context
 from bench.scenarios.booking_race import BookingRace
+from bench.scenarios.dispensing import PHARMACISTS, Dispensing
 from bench.scenarios.free_slots import FreeSlots
 from bench.scenarios.patient_search import PatientSearch
 from bench.scenarios.queue_fanout import CHANGES, QueueFanout
@@ -108,12 +110,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="appointments generated into KTM for free_slots and booking_race",
     )
     parser.add_argument(
+        "--medicines", type=positive, default=5_000, help="medicines generated for dispensing"
+    )
+    parser.add_argument(
+        "--batches", type=positive, default=50_000, help="stock batches over those medicines"
+    )
+    parser.add_argument(
+        "--prescriptions",
+        type=positive,
+        default=30_000,
+        help="issued, reviewed prescriptions waiting to be dispensed",
+    )
+    parser.add_argument(
         "--queue-changes",
         type=positive,
         default=CHANGES,
         help="queue changes the queue_fanout scenario makes while its clients listen",
     )
-    parser.add_argument("--timeout", type=positive, default=600, help="overall limit in seconds")
+    parser.add_argument("--timeout", type=positive, default=900, help="overall limit in seconds")
     parser.add_argument(
         "--settings",
         default="config.settings",
@@ -155,11 +169,18 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     environment = BenchEnvironment(var_dir=var_dir, settings_module=args.settings)
     search = next((SCENARIOS[n] for n in args.scenarios if n == PatientSearch.name), None)
     scheduling = [SCENARIOS[n] for n in args.scenarios if n in (FreeSlots.name, BookingRace.name)]
+    dispensing = SCENARIOS[Dispensing.name] if Dispensing.name in args.scenarios else None
+    stock = (
+        StockSizes(args.medicines, args.batches, args.prescriptions, pharmacists=PHARMACISTS)
+        if dispensing
+        else None
+    )
     prepared = prepare(
         environment,
         deadline,
         patients=args.patients if search else 0,
         appointments=args.appointments if scheduling else 0,
+        stock=stock,
     )
     if prepared["scheduling"]:
         generated = prepared["scheduling"]
@@ -172,6 +193,8 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
                     generated["race_patients"],
                     environment.database_url,
                 )
+    if isinstance(dispensing, Dispensing) and prepared["pharmacy"]:
+        dispensing.use(prepared["pharmacy"]["work"], environment.database_url)
     if isinstance(search, PatientSearch) and prepared["patients"]:
         search.use(prepared["patients"]["samples"], prepared["patients"]["data"])
     fanout = SCENARIOS[QueueFanout.name]
@@ -209,6 +232,7 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             "logins": args.logins,
             "patients": args.patients if search else 0,
             "appointments": args.appointments if scheduling else 0,
+            "stock": asdict(stock) if stock else None,
             "queue_changes": args.queue_changes if QueueFanout.name in args.scenarios else 0,
             "django_settings": args.settings,
         },

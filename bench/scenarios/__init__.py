@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench.scenarios.base import Context, Scenario
 from bench.scenarios.booking_race import BookingRace
 from bench.scenarios.dashboard import Dashboard
+from bench.scenarios.dispensing import Dispensing
 from bench.scenarios.free_slots import FreeSlots
 from bench.scenarios.login_page import LoginPage
 from bench.scenarios.login_post import LoginPost
@@ -20,6 +21,7 @@ SCENARIOS: dict[str, Scenario] = {
         PatientSearch(),
         FreeSlots(),
         BookingRace(),
+        Dispensing(),
         QueueFanout(),
     )
 }

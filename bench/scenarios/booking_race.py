@@ -6,7 +6,6 @@ with 409 ``slot_taken``; afterwards SQL checks that no two active appointments o
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from datetime import date, timedelta
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.client import CSRF_COOKIE, BenchClient, RequestFailed, expect_status
+from bench.client import BenchClient, RequestFailed, expect_status
 from bench.load import describe
 from bench.scenarios.base import Context, Scenario
 from bench.stats import Recorder
@@ -40,17 +39,6 @@ SELECT
         AND a.patient_id = b.patient_id AND a.span && b.span),
     (SELECT count(*) FROM active)
 """
-
-
-async def post_json(client: BenchClient, path: str, payload: dict[str, Any]) -> httpx.Response:
-    """A JSON POST with the session and the CSRF token, as the SPA-style API client sends it."""
-    headers = {
-        "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items()),
-        "X-CSRFToken": client.cookies.get(CSRF_COOKIE, ""),
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-    }
-    return await client._http.post(path, content=json.dumps(payload), headers=headers)
 
 
 class BookingRace(Scenario):
@@ -138,7 +126,7 @@ class BookingRace(Scenario):
                     turn += 1
                     started = time.perf_counter()
                     try:
-                        response = await post_json(client, "/api/v1/appointments/", payload)
+                        response = await client.post_json("/api/v1/appointments/", payload)
                         seconds = time.perf_counter() - started
                         if response.status_code == 201:
                             wins += 1
