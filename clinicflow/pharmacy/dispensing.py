@@ -42,7 +42,7 @@ ACTION = "pharmacy.dispense"
 def prescribed(item: PrescriptionItem) -> QuerySet[Medicine]:
     """The catalogue products that *are* the prescribed medicine (any brand of the same
     medicine, strength and form); anything else given is a substitution."""
-    rows = Medicine.objects.for_clinic(item.clinic).filter(is_active=True)
+    rows = Medicine.objects.for_clinic(item.clinic_id).filter(is_active=True)
     name = item.medicine_name
     rows = rows.filter(Q(generic_name__iexact=name) | Q(brand__iexact=name))
     if item.strength:
@@ -60,7 +60,7 @@ def alternatives(item: PrescriptionItem) -> list[Medicine]:
     if not ingredients:
         ingredients = {frozenset({item.medicine_name.lower()})}
     first = sorted(next(iter(ingredients)))[0]
-    rows = Medicine.objects.for_clinic(item.clinic).filter(
+    rows = Medicine.objects.for_clinic(item.clinic_id).filter(
         is_active=True, ingredients__icontains=first
     )
     return [m for m in rows if m.ingredient_set in ingredients and m not in matches]
@@ -113,9 +113,9 @@ def progress_of(
     }
 
 
-def _settle(prescription: Prescription) -> None:
-    """The prescription's status from its items: all given → dispensed, some → partly."""
-    states = progress(prescription)
+def _settle(prescription: Prescription, states: list[ItemProgress]) -> None:
+    """The prescription's status from its items' progress: all given → dispensed, some →
+    partly."""
     done = all(s.completed for s in states)
     started = any(s.dispensed for s in states)
     status = (
@@ -132,7 +132,12 @@ def _settle(prescription: Prescription) -> None:
 
 def _locked(actor: Actor, prescription: Prescription) -> Prescription:
     clinic = policy.require(actor, ACTION, prescription)
-    locked = Prescription.objects.for_clinic(clinic).select_for_update().get(pk=prescription.pk)
+    locked = (
+        Prescription.objects.for_clinic(clinic)
+        .select_related("clinic", "patient")  # named in the audit trail: read once, not locked
+        .select_for_update(of=("self",))
+        .get(pk=prescription.pk)
+    )
     if locked.status not in PENDING:
         raise Conflict(
             _("This prescription is %(status)s: nothing more can be dispensed.")
@@ -233,10 +238,11 @@ def fefo(batches: Sequence[StockBatch], quantity: Decimal) -> list[Portion]:
     return portions
 
 
-def _medicine_for(item: PrescriptionItem, medicine: Medicine | None, reason: str) -> Medicine:
+def _medicine_for(
+    item: PrescriptionItem, matches: list[Medicine], medicine: Medicine | None, reason: str
+) -> Medicine:
     """The medicine to give: the one picked (another product needs a reason) or the prescribed
-    product with the most usable stock."""
-    matches = list(prescribed(item))
+    product (``matches``, with ``available_now``) with the most usable stock."""
     if medicine is None:
         if not matches:
             raise DomainError(
@@ -244,7 +250,7 @@ def _medicine_for(item: PrescriptionItem, medicine: Medicine | None, reason: str
                 % {"name": item.medicine_name},
                 field="medicine",
             )
-        return max(matches, key=lambda m: (stock.available(m) > 0, -m.pk))
+        return max(matches, key=lambda m: (m.available_now > 0, -m.pk))  # type: ignore[attr-defined]
     if medicine.clinic_id != item.clinic_id or not medicine.is_active:
         raise DomainError(_("Choose an active medicine of the catalogue."), field="medicine")
     if medicine not in matches and not reason:
@@ -274,7 +280,8 @@ def dispense(
     prescription = _locked(actor, item.prescription)
     if latest_review(prescription) is None:
         raise DomainError(_("Review the prescription before dispensing."))
-    state = next((s for s in progress(prescription) if s.item.pk == item.pk), None)
+    states = progress(prescription)
+    state = next((s for s in states if s.item.pk == item.pk), None)
     if state is None:
         raise DomainError(_("This medicine is not on the prescription any more."))
     if state.completed:
@@ -286,11 +293,12 @@ def dispense(
             field="quantity",
         )
     substitution_reason = " ".join(substitution_reason.split())[:200]
-    product = _medicine_for(state.item, medicine, substitution_reason)
-    if product in prescribed(state.item):
+    matches = list(stock.with_available(prescribed(state.item)))
+    product = _medicine_for(state.item, matches, medicine, substitution_reason)
+    if product in matches:
         substitution_reason = ""
     if batch is not None:
-        batch = StockBatch.objects.for_clinic(prescription.clinic).filter(pk=batch.pk).first()
+        batch = StockBatch.objects.for_clinic(prescription.clinic_id).filter(pk=batch.pk).first()
         if batch is None or batch.medicine_id != product.pk:
             raise DomainError(_("Choose a batch of the medicine given."), field="batch")
     usable = stock.lock(stock.usable(product))
@@ -298,7 +306,7 @@ def dispense(
     given = []
     for n, portion in enumerate(portions, start=1):
         row = Dispense.objects.create(
-            clinic=prescription.clinic,
+            clinic_id=prescription.clinic_id,
             prescription=prescription,
             item=state.item,
             patient_id=prescription.patient_id,
@@ -316,7 +324,9 @@ def dispense(
             quantity=-portion.quantity, dispense=row,
         )  # fmt: skip
         given.append(row)
-    _settle(prescription)
+    handed = sum((r.quantity for r in given), Decimal("0"))
+    now = ItemProgress(state.item, state.dispensed + handed, complete or handed >= state.remaining)
+    _settle(prescription, [now if s is state else s for s in states])
     return given
 
 

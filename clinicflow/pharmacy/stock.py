@@ -64,7 +64,7 @@ def expired_q(on: date | None = None, prefix: str = "") -> Q:
 def usable(medicine: Medicine, on: date | None = None) -> QuerySet[StockBatch]:
     """The medicine's batches that may be dispensed, first expiring first (FEFO)."""
     return (
-        StockBatch.objects.for_clinic(medicine.clinic)
+        StockBatch.objects.for_clinic(medicine.clinic_id)
         .filter(usable_q(on), medicine=medicine)
         .order_by("expiry_date", "pk")
     )
@@ -90,7 +90,9 @@ def available(medicine: Medicine, on: date | None = None) -> Decimal:
 def lock(batches: QuerySet[StockBatch]) -> list[StockBatch]:
     """Row locks on the batches, always taken in key order (two services locking overlapping
     batches never deadlock); returned first expiring first."""
-    rows = list(batches.select_for_update().order_by("pk"))
+    rows = list(
+        batches.select_related("clinic", "medicine").select_for_update(of=("self",)).order_by("pk")
+    )
     return sorted(rows, key=lambda b: (b.expiry_date, b.pk))
 
 
@@ -119,7 +121,7 @@ def move(
     batch.on_hand = balance
     batch.save(update_fields=["on_hand"])
     return StockMovement.objects.create(
-        clinic=batch.clinic,
+        clinic_id=batch.clinic_id,
         batch=batch,
         kind=kind,
         quantity=quantity,

@@ -81,9 +81,14 @@ def append(
 ) -> AuditEvent:
     """Append one event to its clinic's chain (in the caller's transaction, if any)."""
     key = chain_key(clinic_id)
-    with transaction.atomic():
-        AuditChain.objects.get_or_create(key=key, defaults={"clinic_id": clinic_id})
-        chain = AuditChain.objects.select_for_update().get(key=key)
+    # No savepoint of its own: an event that cannot be written fails the caller's whole
+    # transaction (the write it records must not land without it), and each write is spared
+    # two round trips. The chain row exists after a clinic's first event: lock it straight away.
+    with transaction.atomic(savepoint=False):
+        chain = AuditChain.objects.select_for_update().filter(key=key).first()
+        if chain is None:
+            AuditChain.objects.get_or_create(key=key, defaults={"clinic_id": clinic_id})
+            chain = AuditChain.objects.select_for_update().get(key=key)
         event = AuditEvent(
             chain=chain,
             seq=chain.last_seq + 1,
