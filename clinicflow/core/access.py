@@ -235,8 +235,7 @@ class PolicyConsumer(AsyncJsonWebsocketConsumer):
             return
         self.actor, session_id = authorised
         if session_id is not None:  # a signed-in screen closes when its session ends
-            self._session_group = session_group(session_id)
-            await self.channel_layer.group_add(self._session_group, self.channel_name)
+            await self.join(session_group(session_id))
         await self.accept()
         await self.joined()
 
@@ -258,9 +257,14 @@ class PolicyConsumer(AsyncJsonWebsocketConsumer):
     async def joined(self) -> None:
         """Called once the socket is accepted: join the consumer's own groups here."""
 
+    async def join(self, *groups: str) -> None:
+        """Listen to these groups until the socket closes."""
+        self._joined = [*getattr(self, "_joined", []), *groups]
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
     async def disconnect(self, code: int) -> None:
-        group = getattr(self, "_session_group", None)
-        if group:
+        for group in getattr(self, "_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def session_ended(self, event: dict[str, Any]) -> None:

@@ -29,15 +29,8 @@ class QueueConsumer(PolicyConsumer):
         self._own: int | None = None
         if not self._whole_clinic:
             self._own = await database_sync_to_async(self._own_practitioner)()
-        self._group = live.staff_group(self.actor.clinic.pk)
-        await self.channel_layer.group_add(self._group, self.channel_name)
+        await self.join(live.staff_group(self.actor.clinic.pk))
         await self.send_json({"type": "hello"})
-
-    async def disconnect(self, code: int) -> None:
-        group = getattr(self, "_group", None)
-        if group:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        await super().disconnect(code)
 
     async def queue_changed(self, event: dict[str, Any]) -> None:
         if self._whole_clinic or await database_sync_to_async(self._may_see)(event):
@@ -73,15 +66,8 @@ class BoardConsumer(PolicyConsumer):
         return Actor.anonymous(), None
 
     async def joined(self) -> None:
-        self._groups = [live.board_group(self.link.clinic_id), live.link_group(self.link.pk)]
-        for group in self._groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.join(live.board_group(self.link.clinic_id), live.link_group(self.link.pk))
         await self.send_json({"type": "hello"})
-
-    async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "_groups", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
-        await super().disconnect(code)
 
     async def board_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({k: v for k, v in event.items() if k != "type"} | {"type": "board"})

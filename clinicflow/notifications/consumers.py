@@ -19,8 +19,7 @@ class NotificationConsumer(PolicyConsumer):
     policy_action = "notifications.receive"
 
     async def joined(self) -> None:
-        self._user_group = user_group(self.actor.user.pk)
-        await self.channel_layer.group_add(self._user_group, self.channel_name)
+        await self.join(user_group(self.actor.user.pk))
         await self.send_json({"type": "hello", "unread": await self._unread()})
 
     @database_sync_to_async
@@ -28,12 +27,6 @@ class NotificationConsumer(PolicyConsumer):
         from clinicflow.notifications.notices import unread_count
 
         return unread_count(self.actor)
-
-    async def disconnect(self, code: int) -> None:
-        group = getattr(self, "_user_group", None)
-        if group:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        await super().disconnect(code)
 
     async def notify(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "notification", "payload": event.get("payload", {})})
