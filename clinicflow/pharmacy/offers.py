@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.clinical.models import PrescriptionItem
@@ -51,17 +50,13 @@ def _with_batches(medicines: Iterable[Medicine], group: str) -> list[Offer]:
 
 
 def others_in_stock(clinic: Any) -> list[Offer]:
-    """Active medicines with stock that may be dispensed (the rule of ``stock.usable``: on hand,
-    not expired), with how much — one query for the whole page."""
-    usable = Q(batches__on_hand__gt=0, batches__expiry_date__gt=stock.today())
+    """Active medicines with stock that may be dispensed, with how much (one query)."""
     rows = (
-        Medicine.objects.for_clinic(clinic)
-        .filter(is_active=True)
-        .annotate(in_stock=Sum("batches__on_hand", filter=usable))
-        .filter(in_stock__gt=0)
+        stock.with_available(Medicine.objects.for_clinic(clinic).filter(is_active=True))
+        .filter(available_now__gt=0)  # type: ignore[misc]  # annotated by with_available
         .order_by("generic_name", "strength", "brand", "pk")[:OTHERS_SHOWN]
     )
-    return [Offer(m, OTHER, m.in_stock) for m in rows]
+    return [Offer(m, OTHER, m.available_now) for m in rows]  # type: ignore[attr-defined]
 
 
 def offers_for(item: PrescriptionItem, others: list[Offer]) -> list[Offer]:
