@@ -24,16 +24,11 @@ from typing import Any
 
 from django.db.models import (
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
-    OuterRef,
-    Q,
     QuerySet,
-    Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,21 +58,15 @@ def low_stock(clinic: Any, on: date | None = None) -> QuerySet[Medicine]:
     level, with ``available`` (the sum of its usable batches, 0 when none) and ``shortfall``
     (reorder level − available), emptiest first."""
     on = on or clinic_today(clinic)
-    ever_stocked = Exists(StockBatch.objects.filter(medicine=OuterRef("pk")))
-    kept = Medicine.objects.for_clinic(clinic).filter(
-        Q(reorder_level__gt=0) | Q(ever_stocked), is_active=True
-    )
+    active = Medicine.objects.for_clinic(clinic).filter(is_active=True)
     return (
-        kept.annotate(
-            available=Coalesce(
-                Sum("batches__on_hand", filter=stock.usable_q(on, "batches__")),
-                ZERO,
-                output_field=QUANTITY,
-            )
-        )
-        .filter(available__lte=F("reorder_level"))
+        stock.with_available(active, on)
+        .filter(stock.low_q())
         .annotate(
-            shortfall=ExpressionWrapper(F("reorder_level") - F("available"), output_field=QUANTITY)
+            available=F("available_now"),
+            shortfall=ExpressionWrapper(
+                F("reorder_level") - F("available_now"), output_field=QUANTITY
+            ),
         )
         .order_by("available", "generic_name", "strength", "pk")
     )

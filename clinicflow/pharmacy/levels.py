@@ -15,7 +15,6 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    Q,
     QuerySet,
     Sum,
     Value,
@@ -36,8 +35,8 @@ def near_expiry_limit(on: date | None = None) -> date:
 
 def with_levels(medicines: QuerySet[Medicine], on: date | None = None) -> QuerySet[Medicine]:
     """The medicines with ``available_now`` (``stock.with_available``: what may be dispensed),
-    ``expired`` (on hand in expired batches, awaiting write-off) and ``is_low`` (available at or
-    under the reorder level), in the same one query."""
+    ``expired`` (on hand in expired batches, awaiting write-off) and ``is_low``
+    (``stock.low_q``), in the same one query."""
     on = on or stock.today()
     return (
         stock.with_available(medicines, on)
@@ -48,11 +47,7 @@ def with_levels(medicines: QuerySet[Medicine], on: date | None = None) -> QueryS
                 output_field=QUANTITY,
             )
         )
-        .annotate(
-            is_low=ExpressionWrapper(
-                Q(available_now__lte=F("reorder_level")), output_field=BooleanField()
-            )
-        )
+        .annotate(is_low=ExpressionWrapper(stock.low_q(), output_field=BooleanField()))
     )
 
 

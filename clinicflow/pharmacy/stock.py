@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -59,6 +59,14 @@ def usable_q(on: date | None = None, prefix: str = "") -> Q:
 def expired_q(on: date | None = None, prefix: str = "") -> Q:
     """A batch with stock left that has expired (quarantined until written off)."""
     return Q(**{f"{prefix}on_hand__gt": 0, f"{prefix}expiry_date__lte": on or today()})
+
+
+def low_q() -> Q:
+    """Low stock, on medicines annotated by ``with_available``: one the clinic keeps (it has a
+    reorder level, or was stocked at least once) with no more available than its reorder
+    level."""
+    kept = Q(reorder_level__gt=0) | Q(Exists(StockBatch.objects.filter(medicine=OuterRef("pk"))))
+    return kept & Q(available_now__lte=F("reorder_level"))
 
 
 def usable(medicine: Medicine, on: date | None = None) -> QuerySet[StockBatch]:
