@@ -280,8 +280,8 @@ def receive(
 
 def _batch_for(clinic: Any, number: int, line: Line) -> StockBatch:
     """The line's batch, locked: created at its first delivery; a later delivery of the same
-    batch must carry the same expiry date."""
-    batch, _created = StockBatch.objects.for_clinic(clinic).get_or_create(
+    batch must carry the same expiry date, and reprices it."""
+    batch, created = StockBatch.objects.for_clinic(clinic).get_or_create(
         medicine=line.medicine,
         batch_number=line.batch_number,
         defaults={
@@ -298,7 +298,19 @@ def _batch_for(clinic: Any, number: int, line: Line) -> StockBatch:
             % {"n": number, "batch": batch.batch_number, "expiry": batch.expiry_date},
             field=f"lines.{number}.expiry_date",
         )
+    if not created:
+        _reprice(batch, line)
     return batch
+
+
+def _reprice(batch: StockBatch, line: Line) -> None:
+    """A later delivery of a batch: its cost becomes the average of what is on the shelf and
+    what arrives (weighted by quantity), and it sells at the newest sale price."""
+    total = batch.on_hand + line.quantity
+    cost = (batch.on_hand * batch.cost_price + line.quantity * line.cost_price) / total
+    batch.cost_price = cost.quantize(Decimal("0.01"))
+    batch.sale_price = line.sale_price
+    batch.save(update_fields=["cost_price", "sale_price"])
 
 
 def _locked(actor: Actor, batch: StockBatch) -> StockBatch:

@@ -127,6 +127,20 @@ def test_a_second_delivery_of_a_batch_adds_to_it(pharmacist, amoxicillin):
     on_hand_matches_ledger()
 
 
+def test_a_second_delivery_at_another_price_averages_the_cost_and_takes_the_new_sale_price(
+    pharmacist, amoxicillin
+):
+    receive(pharmacist, line(amoxicillin, quantity="30", sale_price="1.00"))  # cost 0.50
+    receive(
+        pharmacist,
+        line(amoxicillin, quantity="10", cost_price="0.90", sale_price="1.40"),
+        invoice="INV-2",
+    )
+    again = batch(amoxicillin, "B1")
+    assert again.cost_price == Decimal("0.60")  # (30 × 0.50 + 10 × 0.90) / 40
+    assert again.sale_price == Decimal("1.40")
+
+
 def test_a_second_delivery_with_another_expiry_is_refused(pharmacist, amoxicillin, medicines):
     paracetamol = medicines[("Paracetamol", "", "500 mg")]
     receive(pharmacist, line(amoxicillin, days=200))
