@@ -50,4 +50,10 @@ async def connect(
     socket = Socket(headers, path)
     await socket.send_input({"type": "websocket.connect"})
     answer = await socket.receive_output(timeout=5)
-    return socket, answer["type"] == "websocket.accept"
+    accepted = answer["type"] == "websocket.accept"
+    if not accepted:
+        # What a server does once it has sent the close: tell the application, so that it
+        # ends now instead of listening on the channel layer until the test's loop is torn
+        # down (with Redis, cancelling it there could hang).
+        await socket.disconnect()
+    return socket, accepted

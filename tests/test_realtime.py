@@ -47,6 +47,8 @@ def test_ending_the_session_closes_its_sockets(nurse, sign_in):
         assert connected
         await communicator.receive_json_from()
         await sync_to_async(end_user_sessions)(nurse, reason=EndReason.DEACTIVATED)
-        return await communicator.receive_output(timeout=5)
+        closed = await communicator.receive_output(timeout=5)
+        await communicator.disconnect()
+        return closed
 
     assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4401}
