@@ -5,11 +5,10 @@ outside the queue."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -64,15 +63,16 @@ def latest_vitals_panel(patient: Patient, actor: Actor) -> panels.Panel | None:
     return panels.Panel("frontdesk/_latest_vitals.html", {"vitals": rows}) if rows else None
 
 
-def last_visits(patients: Sequence[Patient]) -> dict[Any, datetime]:
-    rows = (
-        QueueEntry.objects.for_clinic(patients[0].clinic)
-        .filter(patient__in=patients)
+def last_visits(clinic_id: Any, patient_ids: list[Any]) -> QuerySet[QueueEntry]:
+    """When each of these patients last came to the front desk (a visit not cancelled)."""
+    return (
+        QueueEntry.objects.filter(clinic_id=clinic_id, patient_id__in=patient_ids)
         .exclude(status__in=[QueueStatus.CANCELLED, QueueStatus.LEFT])
         .values("patient")
         .annotate(last=Max("arrived_at"))
+        .values_list("patient", "last")
+        .order_by()
     )
-    return {row["patient"]: row["last"] for row in rows}
 
 
 def move_visits(duplicate: Patient, survivor: Patient) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Value
 from django.db.models.functions import Greatest
 
 from clinicflow.core.models import Clinic
@@ -39,29 +39,41 @@ def in_clinic(clinic: Clinic) -> QuerySet[Patient]:
 #: How many close words of each typed word are tried.
 CLOSE_WORDS = 8
 
-
-def _close_words(clinic: Clinic, word: str) -> list[str]:
-    """Name words of the clinic like ``word``: itself, words it begins, and the most similar
-    by trigrams — searched in the small word list, not the patients (two queries)."""
-    words = NameWord.objects.for_clinic(clinic)
-    found = list(
-        words.filter(Q(word=word) | Q(word__startswith=word))
-        .order_by("word")
-        .values_list("word", flat=True)[:CLOSE_WORDS]
-    )
-    similar = (
-        words.filter(word__trigram_similar=word)
-        .annotate(rank=TrigramSimilarity("word", word))
-        .order_by("-rank")
-        .values_list("word", flat=True)[:CLOSE_WORDS]
-    )
-    return list(dict.fromkeys([*found, *similar]))
+#: What a candidate is ranked by, before the chosen few are loaded whole.
+Candidate = tuple[Any, str, int]  # (pk, search_name, mrn_seq)
+_CANDIDATE_FIELDS = ("pk", "search_name", "mrn_seq")
 
 
-def _by_close_words(qs: QuerySet[Patient], clinic: Clinic, words: list[str]) -> list[Patient]:
+def _close_words(clinic: Clinic, words: list[str]) -> list[list[str]]:
+    """For each typed word, name words of the clinic like it: itself, words it begins, and the
+    most similar by trigrams, searched in the small word list, not the patients (one query for
+    all the words)."""
+    known = NameWord.objects.for_clinic(clinic)
+    parts = []
+    for index, word in enumerate(words):
+        typed = Value(index, output_field=IntegerField())
+        parts.append(
+            known.filter(Q(word=word) | Q(word__startswith=word))
+            .annotate(typed=typed)
+            .order_by("word")
+            .values_list("typed", "word")[:CLOSE_WORDS]
+        )
+        parts.append(
+            known.filter(word__trigram_similar=word)
+            .annotate(typed=typed, rank=TrigramSimilarity("word", word))
+            .order_by("-rank")
+            .values_list("typed", "word")[:CLOSE_WORDS]
+        )
+    close: list[dict[str, None]] = [{} for _ in words]
+    for index, word in parts[0].union(*parts[1:], all=True):
+        close[index][word] = None
+    return [list(found) for found in close]
+
+
+def _by_close_words(qs: QuerySet[Patient], clinic: Clinic, words: list[str]) -> list[Candidate]:
     """Candidates for one or two typed words, by B-tree lookups of the names the close words
     make: "a b" and "b a" for two words; given name or family name for one."""
-    close = [_close_words(clinic, word) for word in words]
+    close = _close_words(clinic, words)
     if len(words) == 2:
         names = {f"{x} {y}" for x in close[0] for y in close[1]}
         names |= {f"{y} {x}" for x in close[0] for y in close[1]}
@@ -72,12 +84,13 @@ def _by_close_words(qs: QuerySet[Patient], clinic: Clinic, words: list[str]) -> 
             match |= Q(search_name__startswith=f"{word} ") | Q(family_name__iexact=word)
     if not match:
         return []
-    return list(qs.filter(match).order_by()[:CANDIDATES])
+    return list(qs.filter(match).order_by().values_list(*_CANDIDATE_FIELDS)[:CANDIDATES])
 
 
 def _name_matches(clinic: Clinic, qs: QuerySet[Patient], text: str, limit: int) -> list[Patient]:
     """Patients whose name is like ``text``, best first: typos, word order and partial names
-    ("Priya", "Sarma Priya", "Prya Sharma") forgiven."""
+    ("Priya", "Sarma Priya", "Prya Sharma") forgiven. Candidates are ranked by their names
+    alone; only the best ``limit`` are loaded whole."""
     text = " ".join(text.lower().split())
     words = text.split()
     if connection.vendor == "postgresql":
@@ -94,25 +107,29 @@ def _name_matches(clinic: Clinic, qs: QuerySet[Patient], text: str, limit: int) 
                         TrigramWordSimilarity(text, "search_name"),
                     )
                 )
-                .order_by("-rank", "family_name", "mrn_seq")[:limit]
+                .order_by("-rank", "family_name", "mrn_seq")
+                .values_list(*_CANDIDATE_FIELDS)[:limit]
             )
-        return _ranked(words, candidates, limit)
-    # SQLite: a candidate shares a two-letter piece with the words typed; each typed word is
-    # scored against the candidate's closest word. Fine for an embedded, small clinic.
-    words = text.split()
-    pieces = {w[i : i + 2] for w in words for i in range(max(len(w) - 1, 1))}
-    loose = Q()
-    for piece in pieces:
-        loose |= Q(search_name__contains=piece)
-    candidates = list(qs.filter(loose)[:500])
-    return [
-        p
-        for p in _ranked(words, candidates, limit)
-        if _word_score(words, p.search_name.split()) >= SQLITE_THRESHOLD
-    ]
+        best = _ranked(words, candidates, limit)
+    else:
+        # SQLite: a candidate shares a two-letter piece with the words typed; each typed word
+        # is scored against the candidate's closest word. Fine for an embedded, small clinic.
+        pieces = {w[i : i + 2] for w in words for i in range(max(len(w) - 1, 1))}
+        loose = Q()
+        for piece in pieces:
+            loose |= Q(search_name__contains=piece)
+        best = [
+            candidate
+            for candidate in _ranked(
+                words, list(qs.filter(loose).values_list(*_CANDIDATE_FIELDS)[:500]), limit
+            )
+            if _word_score(words, candidate[1].split()) >= SQLITE_THRESHOLD
+        ]
+    loaded = qs.in_bulk([pk for pk, _, _ in best])
+    return [loaded[pk] for pk, _, _ in best]
 
 
-def _ranked(words: list[str], candidates: list[Patient], limit: int) -> list[Patient]:
+def _ranked(words: list[str], candidates: list[Candidate], limit: int) -> list[Candidate]:
     """Best first: how well the typed words match the name's words, then by name. Candidates
     share few distinct names (they are made from a handful of close words), so each name is
     scored once."""
@@ -123,9 +140,7 @@ def _ranked(words: list[str], candidates: list[Patient], limit: int) -> list[Pat
             scores[name] = _word_score(words, name.split())
         return scores[name]
 
-    return sorted(candidates, key=lambda p: (-score(p.search_name), p.search_name, p.mrn_seq))[
-        :limit
-    ]
+    return sorted(candidates, key=lambda c: (-score(c[1]), c[1], c[2]))[:limit]
 
 
 def _word_score(typed: list[str], name: list[str]) -> float:

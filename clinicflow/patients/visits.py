@@ -1,18 +1,22 @@
 """When each patient was last seen. The patients app does not know where visits are kept; the
-domain that records them (scheduling now, the front desk later) registers a provider that
-answers for a whole page of patients in one query."""
+domain that records them (scheduling, the front desk) registers a provider: a query of
+``(patient key, when last seen)`` rows for a page of patients. The providers' queries are sent
+together, as one UNION ALL: one round trip, whatever the page and however many domains."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
 
 if TYPE_CHECKING:
     from clinicflow.patients.models import Patient
 
-#: Takes the patients of a page; returns {patient pk: when last seen} for those seen.
-LastVisitProvider = Callable[[Sequence["Patient"]], dict[Any, datetime]]
+#: Takes the clinic's key and the patients' keys; returns an unevaluated query of
+#: ``(patient key, when last seen)`` rows (``values_list``), one row per patient seen.
+LastVisitProvider = Callable[[Any, list[Any]], QuerySet[Any]]
 _PROVIDERS: dict[str, LastVisitProvider] = {}
 
 
@@ -21,13 +25,14 @@ def register_provider(name: str, provider: LastVisitProvider) -> None:
 
 
 def with_last_visit(patients: list[Patient]) -> list[Patient]:
-    """Set ``last_visit`` (or None) on each patient: one query per provider, whatever the page."""
+    """Set ``last_visit`` (or None) on each patient: one query, whatever the page."""
     seen: dict[Any, datetime] = {}
-    if patients:
-        for provider in _PROVIDERS.values():
-            for pk, when in provider(patients).items():
-                if pk not in seen or when > seen[pk]:
-                    seen[pk] = when
+    if patients and _PROVIDERS:
+        keys = [patient.pk for patient in patients]
+        first, *others = (provider(patients[0].clinic_id, keys) for provider in _PROVIDERS.values())
+        for pk, when in first.union(*others, all=True) if others else first:
+            if pk not in seen or when > seen[pk]:
+                seen[pk] = when
     for patient in patients:
         patient.last_visit = seen.get(patient.pk)  # type: ignore[attr-defined]
     return patients

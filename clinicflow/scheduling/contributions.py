@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -42,16 +41,16 @@ SEEN = (
 )
 
 
-def last_seen(patients: Sequence[Patient]) -> dict[Any, datetime]:
-    """When each of these patients last came to an appointment (one query)."""
-    # By the clinic's id: loading the clinic row just to scope the query would cost a query.
-    rows = (
-        Appointment.objects.filter(clinic_id=patients[0].clinic_id)
-        .filter(patient__in=patients, status__in=SEEN)
+def last_seen(clinic_id: Any, patient_ids: list[Any]) -> QuerySet[Appointment]:
+    """When each of these patients last came to an appointment."""
+    return (
+        Appointment.objects.filter(clinic_id=clinic_id, patient_id__in=patient_ids)
+        .filter(status__in=SEEN)
         .values("patient")
         .annotate(last=Max("starts_at"))
+        .values_list("patient", "last")
+        .order_by()
     )
-    return {row["patient"]: row["last"] for row in rows}
 
 
 def register() -> None:

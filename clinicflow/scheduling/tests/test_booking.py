@@ -418,6 +418,27 @@ def test_patient_search_shows_when_each_patient_last_came(
     assert page.context["results"][0].last_visit == appointment.starts_at
 
 
+def test_last_visit_is_the_later_of_an_appointment_and_a_front_desk_visit_in_one_query(
+    next_monday, at, book, receptionist, patient, register, sign_in, django_assert_num_queries
+):
+    from clinicflow.frontdesk import services as frontdesk
+    from clinicflow.patients.visits import with_last_visit
+
+    seen = book(at(next_monday, 10))
+    _at_status(seen, S.COMPLETED)
+    walked_in = register(given_name="Walked")
+    only_booked = register(given_name="Booked")
+    book(at(next_monday, 11), for_patient=only_booked)
+    visit = frontdesk.add_walk_in(actor=actor_for(receptionist), patient=walked_in)
+    # The patient who came to the desk today and had an appointment later in the week counts
+    # the appointment; the one who only came to the desk counts the visit.
+    frontdesk.add_walk_in(actor=actor_for(receptionist), patient=patient)
+    patients = [patient, walked_in, only_booked]
+    with django_assert_num_queries(1):
+        with_last_visit(patients)
+    assert [p.last_visit for p in patients] == [seen.starts_at, visit.arrived_at, None]
+
+
 def test_the_calendar_feeds_events_and_marks_which_may_be_dragged(
     cardiologist, clinic, next_monday, at, book, receptionist, register, sign_in
 ):
