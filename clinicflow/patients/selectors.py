@@ -38,6 +38,8 @@ def in_clinic(clinic: Clinic) -> QuerySet[Patient]:
 
 #: How many close words of each typed word are tried.
 CLOSE_WORDS = 8
+#: How alike (edit similarity) a word must read to stand in for a typed word the trigrams miss.
+ALIKE_THRESHOLD = 0.7
 
 #: What a candidate is ranked by, before the chosen few are loaded whole.
 Candidate = tuple[Any, str, int]  # (pk, search_name, mrn_seq)
@@ -70,11 +72,39 @@ def _close_words(clinic: Clinic, words: list[str]) -> list[list[str]]:
     return [list(found) for found in close]
 
 
+def _alike(clinic: Clinic, words: list[str]) -> list[list[str]]:
+    """For each typed word, name words of the clinic with its first letter that read alike
+    (edit similarity): the slips trigrams miss, such as two letters swapped in a short word
+    ("Tkia" for "Tika" shares one trigram of nine). One query for all the words."""
+    starts = Q()
+    for word in words:
+        starts |= Q(word__startswith=word[0])
+    known = list(NameWord.objects.for_clinic(clinic).filter(starts).values_list("word", flat=True))
+    alike = []
+    for word in words:
+        scored = [(_similar(word, other), other) for other in known if other[0] == word[0]]
+        best = sorted((pair for pair in scored if pair[0] >= ALIKE_THRESHOLD), reverse=True)
+        alike.append([other for _, other in best[:CLOSE_WORDS]])
+    return alike
+
+
 def _by_close_words(qs: QuerySet[Patient], clinic: Clinic, words: list[str]) -> list[Candidate]:
     """Candidates for one or two typed words, by B-tree lookups of the names the close words
-    make: "a b" and "b a" for two words; given name or family name for one."""
+    make: "a b" and "b a" for two words; given name or family name for one. When those names
+    find nobody, words that read alike are added and the lookup is tried once more."""
     close = _close_words(clinic, words)
-    if len(words) == 2:
+    candidates = _named(qs, close)
+    if not candidates:
+        more = _alike(clinic, words)
+        close = [
+            list(dict.fromkeys([*found, *extra])) for found, extra in zip(close, more, strict=True)
+        ]
+        candidates = _named(qs, close)
+    return candidates
+
+
+def _named(qs: QuerySet[Patient], close: list[list[str]]) -> list[Candidate]:
+    if len(close) == 2:
         names = {f"{x} {y}" for x in close[0] for y in close[1]}
         names |= {f"{y} {x}" for x in close[0] for y in close[1]}
         match = Q(search_name__in=names)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinicflow.accounts.actors import actor_for
@@ -46,6 +48,18 @@ def priya(register):
 )
 def test_the_search_box_finds_priya_however_she_is_typed(priya, clinic, typed):
     assert priya in search_patients(clinic, typed)[:3]
+
+
+def test_letters_swapped_in_a_short_name_are_found_without_scanning_every_name(register, clinic):
+    tika = register(given_name="Tika", family_name="Shrestha")
+    register(given_name="Tara", family_name="Shrestha")
+    register(given_name="Ram", family_name="Thapa")
+    with CaptureQueriesContext(connection) as queries:
+        found = search_patients(clinic, "Tkia Shrestha")  # "tkia" shares 1 trigram of 9
+    assert found[0] == tika
+    assert search_patients(clinic, "Ram Thpaa")[0].family_name == "Thapa"
+    if connection.vendor == "postgresql":  # the fallback compares trigrams of every name
+        assert not [q for q in queries.captured_queries if '"search_name" %' in q["sql"]]
 
 
 def test_search_by_email_and_nothing_for_nonsense(priya, clinic):
