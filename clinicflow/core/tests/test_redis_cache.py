@@ -21,6 +21,14 @@ def test_cache_objects_of_different_requests_share_one_client():
     assert other._cache.get_client() is not first._cache.get_client()
 
 
+def test_a_cache_with_other_connection_options_gets_its_own_client():
+    plain = SharedPoolRedisCache(URL, {})
+    patient = SharedPoolRedisCache(URL, {"OPTIONS": {"socket_timeout": 30}})
+    assert patient._cache.get_client() is not plain._cache.get_client()
+    pool = patient._cache.get_client().connection_pool
+    assert pool.connection_kwargs["socket_timeout"] == 30
+
+
 @pytest.mark.skipif(not settings.REDIS_URL, reason="the embedded default has no Redis")
 def test_every_request_context_reads_through_the_same_client():
     async def client_in_a_new_context() -> object:
