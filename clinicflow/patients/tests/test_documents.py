@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
-from pypdf import PdfWriter
 
 from clinicflow.core.models import AuditAction, AuditEvent
 from clinicflow.patients.models import DocumentStatus, PatientDocument
+from clinicflow.patients.tests.files import (
+    pdf_bytes,
+    pdf_file,
+    pdf_objects,
+    png_bytes,
+    png_claiming,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def png_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (600, 400), (200, 30, 30)).save(out, format="PNG")
-    return out.getvalue()
-
-
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -87,6 +76,15 @@ def test_a_real_pdf_is_kept(receptionist, patient, sign_in):
             "scripts",
         ),
         (b"%PDF-1.4 not really a pdf", "r.pdf", "cannot be read"),
+        (  # an opening script hidden in a compressed object stream
+            pdf_file(
+                pdf_objects(b"/OpenAction 4 0 R", rb"<< /S /JavaScript /JS (app.alert\(1\)) >>"),
+                packed=[4],
+            ),
+            "r.pdf",
+            "This PDF contains scripts",
+        ),
+        (png_claiming(13000, 13000), "scan.png", "The image is larger than 40 megapixels"),
         (b"", "empty.pdf", "empty"),
     ],
 )
