@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from clinicflow.core.models import AuditAction, AuditEvent
+from clinicflow.patients.file_responses import SANDBOX_POLICY
 from clinicflow.patients.models import DocumentStatus, PatientDocument
 from clinicflow.patients.tests.files import (
     pdf_bytes,
@@ -116,13 +117,15 @@ def test_a_file_over_the_limit_is_refused(receptionist, patient, sign_in, settin
 
 
 def test_opening_a_document_is_audited_and_served_safely(doctor, receptionist, patient, sign_in):
+    """A PDF is a download: a browser's PDF viewer cannot run sandboxed (``file_responses``)."""
     upload(sign_in(receptionist), patient, pdf_bytes(), "report.pdf")
     doc = documents(patient).get()
     response = sign_in(doctor).get(reverse("patients:document", args=[doc.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Content-Disposition"].startswith("inline")
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Security-Policy"] == SANDBOX_POLICY
     assert response["Cache-Control"] == "private, no-store"
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
     assert (
@@ -130,6 +133,24 @@ def test_opening_a_document_is_audited_and_served_safely(doctor, receptionist, p
         .filter(action=AuditAction.VIEW, object_id=str(doc.pk), actor=doctor)
         .exists()
     )
+
+
+def test_an_image_opens_in_the_browser_sandboxed_and_downloads_on_request(
+    doctor, receptionist, patient, sign_in
+):
+    upload(sign_in(receptionist), patient, png_bytes(), "scan.png")
+    doc = documents(patient).get()
+    client = sign_in(doctor)
+    shown = client.get(reverse("patients:document", args=[doc.pk]))
+    assert shown["Content-Disposition"].startswith("inline")
+    thumbnail = client.get(reverse("patients:document_thumbnail", args=[doc.pk]))
+    saved = client.get(reverse("patients:document", args=[doc.pk]), {"download": "1"})
+    assert saved["Content-Disposition"].startswith("attachment")
+    for response in (shown, thumbnail, saved):
+        policy = response["Content-Security-Policy"]
+        assert policy == SANDBOX_POLICY
+        assert policy.startswith("sandbox;")  # no allow-scripts, no allow-same-origin
+        assert "script-src" not in policy
 
 
 def test_documents_are_refused_to_other_clinics_roles_without_access_and_strangers(

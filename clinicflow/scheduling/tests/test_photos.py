@@ -12,6 +12,7 @@ from PIL import Image
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.core.errors import DomainError
+from clinicflow.patients.file_responses import SANDBOX_POLICY
 from clinicflow.patients.tests.files import pdf_bytes, png_claiming
 from clinicflow.scheduling.models import Practitioner
 from clinicflow.scheduling.services import (
@@ -62,6 +63,9 @@ def test_the_directory_shows_the_photo_to_anyone(cardiologist, manager, client):
     assert thumb.status_code == 200
     assert thumb["Content-Type"] == "image/jpeg"
     full = client.get(url, {"full": "1"})
+    for shown in (thumb, full):  # in the browser, in a sandbox where nothing runs
+        assert shown["Content-Disposition"].startswith("inline")
+        assert shown["Content-Security-Policy"] == SANDBOX_POLICY
     with Image.open(io.BytesIO(b"".join(full.streaming_content))) as image:
         assert image.size == (800, 600)
 
