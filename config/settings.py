@@ -441,3 +441,6 @@ CLINICFLOW_PHARMACY_NEAR_EXPIRY_DAYS = env_int("PHARMACY_NEAR_EXPIRY_DAYS", 90)
 CLINICFLOW_LIST_PAGE_SIZE = 50
 # Largest patient document accepted, in MB.
 CLINICFLOW_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 10)
+# Largest image accepted, in millions of pixels, read from its header before any decoding (a
+# small file can claim a huge picture: 40 MP decode to 160 MB); also Pillow's own limit.
+CLINICFLOW_MAX_IMAGE_MEGAPIXELS = env_int("MAX_IMAGE_MEGAPIXELS", 40)

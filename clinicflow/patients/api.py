@@ -26,6 +26,7 @@ from clinicflow.core.models import AuditAction
 from clinicflow.core.rest import DefaultPagination
 from clinicflow.core.serializers import ClinicScopedSerializer
 from clinicflow.patients import selectors, services
+from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.models import (
     Allergy,
     ClinicalStatus,
@@ -321,7 +322,7 @@ class DocumentViewSet(_PatientRowViewSet):
         """The file itself; each download is audited."""
         doc = self.get_object()
         record(AuditAction.VIEW, obj=doc, changes={"part": "document", "via": "api"})
-        return FileResponse(doc.file.open("rb"), content_type=doc.content_type, as_attachment=True)
+        return uploaded_file_response(doc.file, content_type=doc.content_type, download=True)
 
     @extend_schema(request=ReasonSerializer)
     @action(detail=True, methods=["post"])

@@ -7,6 +7,7 @@ class PatientsConfig(AppConfig):
     verbose_name = "Patients"
 
     def ready(self) -> None:
-        from clinicflow.patients import contributions
+        from clinicflow.patients import contributions, uploads
 
         contributions.register()
+        uploads.bound_image_decoding()

@@ -21,6 +21,7 @@ from clinicflow.core.forms import ReasonForm
 from clinicflow.core.lists import Column, ExportView, keyset_page
 from clinicflow.core.models import AuditAction
 from clinicflow.patients import selectors, services
+from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.forms import (
     AllergyForm,
     ConditionForm,
@@ -328,18 +329,17 @@ def _document(request: HttpRequest, action: str, pk: Any) -> PatientDocument:
 
 @requires("patients.documents.view")
 def document(request: HttpRequest, pk: Any) -> FileResponse:
-    """The file itself, to authorised staff only; each opening is audited. PDFs and images
-    open in the browser (the only types kept); ``?download=1`` saves it instead."""
+    """The file itself, to authorised staff only; each opening is audited. Images open in the
+    browser, sandboxed; PDFs are downloads (``file_responses`` says why); ``?download=1`` saves
+    an image too."""
     doc = _document(request, "patients.documents.view", pk)
     record(AuditAction.VIEW, obj=doc, changes={"part": "document", "patient": str(doc.patient_id)})
-    download = request.GET.get("download") == "1"
     extension = (doc.file.name or "").rsplit(".", 1)[-1]
-    filename = f"{doc.patient.mrn}-{doc.pk.hex[:8]}.{extension}"
-    response = FileResponse(
-        doc.file.open("rb"),
+    response = uploaded_file_response(
+        doc.file,
         content_type=doc.content_type,
-        as_attachment=download,
-        filename=filename,
+        filename=f"{doc.patient.mrn}-{doc.pk.hex[:8]}.{extension}",
+        download=request.GET.get("download") == "1",
     )
     response["Cache-Control"] = "private, no-store"
     return response
@@ -350,7 +350,7 @@ def document_thumbnail(request: HttpRequest, pk: Any) -> FileResponse:
     doc = _document(request, "patients.documents.view", pk)
     if not doc.thumbnail:
         raise Http404
-    response = FileResponse(doc.thumbnail.open("rb"), content_type="image/jpeg")
+    response = uploaded_file_response(doc.thumbnail, content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=300"
     return response
 

@@ -28,6 +28,7 @@ from clinicflow.core.feedback import report_form_errors, run_and_report, submit_
 from clinicflow.core.lists import Column, ExportView, FilteredListView
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.core.roles import Role
+from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.models import DocumentStatus, Patient
 from clinicflow.patients.selectors import active_allergies
 from clinicflow.patients.uploads import read_upload
@@ -568,7 +569,7 @@ def practitioner_photo(request: HttpRequest, pk: int) -> FileResponse:
     stored = doctor.photo if full else doctor.photo_thumbnail
     extension = (stored.name or "").rsplit(".", 1)[-1].lower()
     content_type = "image/png" if extension == "png" else "image/jpeg"
-    response = FileResponse(stored.open("rb"), content_type=content_type)
+    response = uploaded_file_response(stored, content_type=content_type)
     response["Cache-Control"] = "public, max-age=300"
     return response
 

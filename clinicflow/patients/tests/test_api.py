@@ -9,7 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from clinicflow.core.models import AuditAction, AuditEvent
-from clinicflow.patients.models import Patient
+from clinicflow.patients.file_responses import SANDBOX_POLICY
+from clinicflow.patients.models import Patient, PatientDocument
+from clinicflow.patients.tests.files import pdf_file, pdf_objects, png_bytes, png_claiming
 
 pytestmark = pytest.mark.django_db
 NEW = {"given_name": "Priya", "family_name": "Sharma", "sex": "female", "phone": "9841234567"}
@@ -136,6 +138,48 @@ def test_documents_upload_and_download_over_the_api(receptionist, register, sign
     )
     assert refused.status_code == 400
     assert refused.json()["field"] == "file"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (png_claiming(13000, 13000), "The image is larger than 40 megapixels"),
+        (
+            pdf_file(pdf_objects(b"/OpenAction << /S /L#61unch /F (calc.exe) >>"), packed=[1]),
+            "This PDF contains a command that starts a program",
+        ),
+    ],
+    ids=["decompression-bomb", "launch-in-object-stream"],
+)
+def test_a_hostile_upload_over_the_api_is_a_400_and_keeps_nothing(
+    receptionist, register, sign_in, content, message
+):
+    patient = register()
+    refused = sign_in(receptionist).post(
+        "/api/v1/documents/",
+        {"patient": str(patient.pk), "category": "other", "file": SimpleUploadedFile("f", content)},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "file"
+    assert message in refused.json()["detail"]
+    assert not PatientDocument.objects.for_clinic(patient.clinic).exists()
+
+
+def test_document_content_over_the_api_is_a_sandboxed_download(receptionist, register, sign_in):
+    patient = register()
+    api = sign_in(receptionist)
+    created = api.post(
+        "/api/v1/documents/",
+        {
+            "patient": str(patient.pk),
+            "category": "imaging",
+            "title": "X-ray",
+            "file": SimpleUploadedFile("x.png", png_bytes((20, 20))),
+        },
+    )
+    content = api.get(f"/api/v1/documents/{created.json()['id']}/content/")
+    assert content["Content-Disposition"].startswith("attachment")
+    assert content["Content-Security-Policy"] == SANDBOX_POLICY
 
 
 def test_the_api_list_costs_the_same_queries_for_few_and_many(

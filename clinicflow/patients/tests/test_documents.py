@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
-from pypdf import PdfWriter
 
 from clinicflow.core.models import AuditAction, AuditEvent
+from clinicflow.patients.file_responses import SANDBOX_POLICY
 from clinicflow.patients.models import DocumentStatus, PatientDocument
+from clinicflow.patients.tests.files import (
+    pdf_bytes,
+    pdf_file,
+    pdf_objects,
+    png_bytes,
+    png_claiming,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def png_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (600, 400), (200, 30, 30)).save(out, format="PNG")
-    return out.getvalue()
-
-
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -87,6 +77,15 @@ def test_a_real_pdf_is_kept(receptionist, patient, sign_in):
             "scripts",
         ),
         (b"%PDF-1.4 not really a pdf", "r.pdf", "cannot be read"),
+        (  # an opening script hidden in a compressed object stream
+            pdf_file(
+                pdf_objects(b"/OpenAction 4 0 R", rb"<< /S /JavaScript /JS (app.alert\(1\)) >>"),
+                packed=[4],
+            ),
+            "r.pdf",
+            "This PDF contains scripts",
+        ),
+        (png_claiming(13000, 13000), "scan.png", "The image is larger than 40 megapixels"),
         (b"", "empty.pdf", "empty"),
     ],
 )
@@ -118,13 +117,15 @@ def test_a_file_over_the_limit_is_refused(receptionist, patient, sign_in, settin
 
 
 def test_opening_a_document_is_audited_and_served_safely(doctor, receptionist, patient, sign_in):
+    """A PDF is a download: a browser's PDF viewer cannot run sandboxed (``file_responses``)."""
     upload(sign_in(receptionist), patient, pdf_bytes(), "report.pdf")
     doc = documents(patient).get()
     response = sign_in(doctor).get(reverse("patients:document", args=[doc.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Content-Disposition"].startswith("inline")
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Security-Policy"] == SANDBOX_POLICY
     assert response["Cache-Control"] == "private, no-store"
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
     assert (
@@ -132,6 +133,24 @@ def test_opening_a_document_is_audited_and_served_safely(doctor, receptionist, p
         .filter(action=AuditAction.VIEW, object_id=str(doc.pk), actor=doctor)
         .exists()
     )
+
+
+def test_an_image_opens_in_the_browser_sandboxed_and_downloads_on_request(
+    doctor, receptionist, patient, sign_in
+):
+    upload(sign_in(receptionist), patient, png_bytes(), "scan.png")
+    doc = documents(patient).get()
+    client = sign_in(doctor)
+    shown = client.get(reverse("patients:document", args=[doc.pk]))
+    assert shown["Content-Disposition"].startswith("inline")
+    thumbnail = client.get(reverse("patients:document_thumbnail", args=[doc.pk]))
+    saved = client.get(reverse("patients:document", args=[doc.pk]), {"download": "1"})
+    assert saved["Content-Disposition"].startswith("attachment")
+    for response in (shown, thumbnail, saved):
+        policy = response["Content-Security-Policy"]
+        assert policy == SANDBOX_POLICY
+        assert policy.startswith("sandbox;")  # no allow-scripts, no allow-same-origin
+        assert "script-src" not in policy
 
 
 def test_documents_are_refused_to_other_clinics_roles_without_access_and_strangers(

@@ -10,7 +10,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from PIL import Image
-from pypdf import PdfWriter
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.core.errors import DomainError
@@ -22,6 +21,7 @@ from clinicflow.patients.services import (
     merge_patients,
     upload_document,
 )
+from clinicflow.patients.tests.files import pdf_bytes, png_bytes, png_claiming
 from clinicflow.scheduling.models import Appointment, AppointmentDocument
 from clinicflow.scheduling.services import (
     NewDocument,
@@ -33,20 +33,6 @@ from tests.factories import member
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
-
-
-def png_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (300, 200), (20, 90, 200)).save(out, format="PNG")
-    return out.getvalue()
-
-
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -134,6 +120,26 @@ def test_a_bad_file_refuses_the_booking_and_keeps_no_file(
             uploads=[
                 NewDocument(png_bytes(), "ok.png"),
                 NewDocument(b"<html><script>alert(1)</script>", "evil.pdf"),
+            ],
+        )
+    assert refused.value.field == "file"
+    assert not Appointment.objects.for_clinic(patient.clinic).exists()
+    assert not PatientDocument.objects.for_clinic(patient.clinic).exists()
+    assert _stored_files(settings) == []
+
+
+def test_an_image_too_large_to_decode_refuses_the_booking_and_keeps_no_file(
+    cardiologist, patient, receptionist, next_monday, at, settings
+):
+    with pytest.raises(DomainError, match="larger than 40 megapixels") as refused:
+        book_appointment(
+            actor=actor_for(receptionist),
+            patient=patient,
+            practitioner=cardiologist,
+            starts_at=at(next_monday, 10),
+            uploads=[
+                NewDocument(png_bytes(), "ok.png"),
+                NewDocument(png_claiming(13000, 13000), "scan.png"),
             ],
         )
     assert refused.value.field == "file"
@@ -258,6 +264,12 @@ def test_a_bad_upload_on_the_page_is_shown_and_attaches_nothing(
         follow=True,
     )
     assert "Only PDF documents and PNG or JPEG images" in page.content.decode()
+    bomb = sign_in(receptionist).post(
+        reverse("scheduling:appointment_documents", args=[appointment.pk]),
+        {"file": SimpleUploadedFile("scan.png", png_claiming(13000, 13000)), "category": "other"},
+        follow=True,
+    )
+    assert "The image is larger than 40 megapixels" in bomb.content.decode()
     assert _documents_of(appointment) == []
     assert not PatientDocument.objects.for_clinic(patient.clinic).exists()
 

@@ -12,13 +12,14 @@ from PIL import Image
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.core.errors import DomainError
+from clinicflow.patients.file_responses import SANDBOX_POLICY
+from clinicflow.patients.tests.files import pdf_bytes, png_claiming
 from clinicflow.scheduling.models import Practitioner
 from clinicflow.scheduling.services import (
     PHOTO_MAX_MB,
     remove_practitioner_photo,
     set_practitioner_photo,
 )
-from clinicflow.scheduling.tests.test_documents import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,9 @@ def test_the_directory_shows_the_photo_to_anyone(cardiologist, manager, client):
     assert thumb.status_code == 200
     assert thumb["Content-Type"] == "image/jpeg"
     full = client.get(url, {"full": "1"})
+    for shown in (thumb, full):  # in the browser, in a sandbox where nothing runs
+        assert shown["Content-Disposition"].startswith("inline")
+        assert shown["Content-Security-Policy"] == SANDBOX_POLICY
     with Image.open(io.BytesIO(b"".join(full.streaming_content))) as image:
         assert image.size == (800, 600)
 
@@ -88,8 +92,9 @@ def test_a_doctor_without_a_photo_has_none_to_serve(cardiologist, client):
         (pdf_bytes(), "must be a JPEG or PNG"),
         (b"GIF89a" + b"\x00" * 50, "Only PDF documents and PNG or JPEG"),
         (jpeg_bytes() + b"<script>x</script>", "web content"),
+        (png_claiming(13000, 13000), "The image is larger than 40 megapixels"),
     ],
-    ids=["pdf", "gif", "polyglot"],
+    ids=["pdf", "gif", "polyglot", "decompression-bomb"],
 )
 def test_anything_but_a_clean_image_is_refused_and_nothing_changes(
     cardiologist, manager, content, message
@@ -97,6 +102,16 @@ def test_anything_but_a_clean_image_is_refused_and_nothing_changes(
     with pytest.raises(DomainError, match=message) as refused:
         set_practitioner_photo(actor=actor_for(manager), practitioner=cardiologist, content=content)
     assert refused.value.field == "photo"
+    assert not _fresh(cardiologist).photo
+
+
+def test_a_photo_too_large_to_decode_is_refused_on_the_page(cardiologist, manager, sign_in):
+    page = sign_in(manager).post(
+        reverse("scheduling:practitioner_photo_change", args=[cardiologist.pk]),
+        {"photo": SimpleUploadedFile("me.png", png_claiming(13000, 13000))},
+        follow=True,
+    )
+    assert "The image is larger than 40 megapixels" in page.content.decode()
     assert not _fresh(cardiologist).photo
 
 
