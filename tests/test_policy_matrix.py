@@ -204,6 +204,7 @@ GRANTS = {
     "scheduling.manage": {M, A},
     "frontdesk.queue": {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR, M, A},
     "frontdesk.check_in": {Role.RECEPTIONIST, Role.NURSE, M, A},
+    "frontdesk.register_walk_in": {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR, M, A},
     "frontdesk.manage": {Role.RECEPTIONIST, Role.NURSE, M, A},
     "frontdesk.see_patients": {Role.DOCTOR, M, A},
     "frontdesk.vitals": {Role.NURSE, Role.DOCTOR, M, A},

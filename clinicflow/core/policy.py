@@ -296,6 +296,12 @@ POLICY: dict[str, Rule] = {
         {Role.RECEPTIONIST, Role.NURSE} | MANAGEMENT,
         "Check in today's appointments, add walk-ins, register a walk-in later.",
     ),
+    "frontdesk.register_walk_in": grant(
+        {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR} | MANAGEMENT,
+        "Register an unregistered walk-in from their visit, or link the visit to their record, "
+        "so that vitals and the consultation can follow (doctors: their own and unassigned).",
+        only={Role.DOCTOR: OWN_OR_UNASSIGNED},
+    ),
     "frontdesk.manage": grant(
         {Role.RECEPTIONIST, Role.NURSE} | MANAGEMENT,
         "Move a patient along the queue, change priority, give them to a doctor, cancel.",

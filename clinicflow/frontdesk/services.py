@@ -31,6 +31,7 @@ from clinicflow.frontdesk.models import (
     QueueStatus,
     TokenCounter,
 )
+from clinicflow.patients import services as patients
 from clinicflow.patients.models import Patient
 from clinicflow.patients.phones import normalise_phone
 from clinicflow.scheduling import services as scheduling
@@ -178,8 +179,8 @@ def add_walk_in(
     reason: str = "",
 ) -> QueueEntry:
     """A walk-in: a registered patient, or someone known only by name and phone (registered
-    later with ``register_walk_in``). Errors: ``DomainError``; ``Conflict`` when the patient is
-    already in today's queue."""
+    later with ``register_walk_in`` or ``link_walk_in``). Errors: ``DomainError``;
+    ``Conflict`` when the patient is already in today's queue."""
     clinic = policy.require(actor, "frontdesk.check_in")
     fields: dict[str, Any] = {}
     if patient is not None:
@@ -433,16 +434,37 @@ def least_busy(clinic: Clinic, specialization_id: Any) -> Practitioner | None:
     )
 
 
-@transaction.atomic
-def register_walk_in(*, actor: Actor, entry: QueueEntry, patient: Patient) -> QueueEntry:
-    """Link an anonymous walk-in's visit to their (new or found) patient record; the visit, its
-    token and its vitals stay."""
-    clinic = policy.require(actor, "frontdesk.check_in", entry)
+class AlreadyRegistered(Conflict):
+    """The walk-in's visit has a patient already (someone registered them meanwhile)."""
+
+    default_code = "already_registered"
+
+    def __init__(self, patient: Patient):
+        super().__init__(
+            _(
+                "This visit already belongs to %(patient)s (%(mrn)s): someone registered them "
+                "a moment ago."
+            )
+            % {"patient": patient.full_name, "mrn": patient.mrn}
+        )
+        self.patient = patient
+
+
+def _unregistered(clinic: Clinic, actor: Actor, entry: QueueEntry) -> QueueEntry:
+    """The walk-in's visit, locked until commit and still without a patient. Locking first
+    makes two people registering the same walk-in take turns: the second finds the visit
+    linked and is told by whom, before a second record is made."""
+    policy.require(actor, "frontdesk.register_walk_in", entry)
     entry = _locked(clinic, entry)
     if entry.patient_id is not None:
-        raise DomainError(_("This visit already belongs to a patient."))
-    if patient.clinic_id != clinic.pk:
-        raise DomainError(_("You may not do this."), code="forbidden")
+        # Read the patient afresh: after waiting for the lock, PostgreSQL hands back the
+        # visit's new row but joins it to the patients as they were when the query began, so
+        # the record made meanwhile is not in ``entry.patient``.
+        raise AlreadyRegistered(Patient.objects.for_clinic(clinic).get(pk=entry.patient_id))
+    return entry
+
+
+def _link(entry: QueueEntry, patient: Patient, actor: Actor) -> QueueEntry:
     entry.patient = patient
     try:
         with transaction.atomic():
@@ -451,6 +473,37 @@ def register_walk_in(*, actor: Actor, entry: QueueEntry, patient: Patient) -> Qu
         raise Conflict(_("This patient is already in today's queue."), field="patient") from None
     _log(entry, actor, entry.status, _("Registered as %(mrn)s") % {"mrn": patient.mrn})
     return entry
+
+
+@transaction.atomic
+def link_walk_in(*, actor: Actor, entry: QueueEntry, patient: Patient) -> QueueEntry:
+    """Link an anonymous walk-in's visit to their existing patient record (found by MRN, or
+    the likely duplicate the registration offered); the visit, its token and history stay.
+    Errors: ``DomainError``; ``AlreadyRegistered`` when the visit has a patient already;
+    ``Conflict`` when the patient is already in today's queue."""
+    clinic = policy.require(actor, "frontdesk.register_walk_in")
+    if patient.clinic_id != clinic.pk:
+        raise DomainError(_("You may not do this."), code="forbidden")
+    entry = _unregistered(clinic, actor, entry)
+    return _link(entry, patient, actor)
+
+
+@transaction.atomic
+def register_walk_in(
+    *, actor: Actor, entry: QueueEntry, details: Mapping[str, Any], confirm_new: bool = False
+) -> QueueEntry:
+    """Register an anonymous walk-in as a new patient and link the visit to the record, in one
+    transaction: vitals and the consultation, which need a patient, can follow at once.
+
+    The registration is ``patients.services.register_patient``'s, with its rules and its
+    duplicate check (``confirm_new`` once the person registering has said the candidates are
+    someone else). Errors: ``DomainError`` naming the field, ``PossibleDuplicates``, and
+    ``AlreadyRegistered`` when someone else registered the walk-in first; on any of them
+    neither the patient nor the link is saved."""
+    clinic = policy.require(actor, "frontdesk.register_walk_in")
+    entry = _unregistered(clinic, actor, entry)
+    patient = patients.register_patient(actor=actor, details=details, confirm_new=confirm_new)
+    return _link(entry, patient, actor)
 
 
 # ---------------------------------------------------------------- vitals
@@ -519,6 +572,11 @@ def record_vitals(
         if not entry.is_open:
             raise DomainError(_("This visit is over."))
         if entry.patient is None:
+            # Vitals are kept on a patient's record, where the chart, the consultation and the
+            # FHIR facade read them; measurements of nobody would be lost or misfiled if the
+            # walk-in left or was registered as someone else. So an unregistered walk-in is
+            # registered first, in one step from this visit (``register_walk_in``, offered on
+            # the vitals form's place), and the vitals follow at once.
             raise DomainError(_("Register the walk-in as a patient before recording vitals."))
         patient = entry.patient
     if patient is None or patient.clinic_id != clinic.pk:

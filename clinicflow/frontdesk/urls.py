@@ -1,7 +1,7 @@
 from django.urls import path
 
 from clinicflow.core.lists import export_urls
-from clinicflow.frontdesk import views
+from clinicflow.frontdesk import views, walk_in_views
 
 app_name = "frontdesk"
 
@@ -14,7 +14,8 @@ urlpatterns = [
     path("visits/<uuid:pk>/move/", views.move, name="move"),
     path("visits/<uuid:pk>/priority/", views.set_priority, name="priority"),
     path("visits/<uuid:pk>/assign/", views.assign, name="assign"),
-    path("visits/<uuid:pk>/link/", views.link_patient, name="link_patient"),
+    path("visits/<uuid:pk>/register/", walk_in_views.register_walk_in, name="register_walk_in"),
+    path("visits/<uuid:pk>/link/", walk_in_views.link_patient, name="link_patient"),
     path("visits/<uuid:pk>/slip/", views.slip, name="slip"),
     path("board/<str:token>/", views.board, name="board"),
     path("waits/", views.waits, name="waits"),

@@ -307,7 +307,8 @@ def assign(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @requires("frontdesk.queue")
 def entry(request: HttpRequest, pk: Any) -> HttpResponse:
-    """One visit: who, token, where they are, its history and its vitals (recorded here)."""
+    """One visit: who, token, where they are, its history and its vitals (recorded here). An
+    unregistered walk-in is registered from here in one step, then the vitals follow."""
     actor = actor_of(request)
     item = _entry(request, "frontdesk.queue", pk)
     may_vitals = item.is_open and policy.allows_object(actor, "frontdesk.vitals", item)
@@ -336,33 +337,11 @@ def entry(request: HttpRequest, pk: Any) -> HttpResponse:
             "observations": Observation.objects.for_clinic(item.clinic).filter(entry=item),
             "form": form,
             "may_vitals": may_vitals,
-            "may_register": item.patient is None and policy.allows(actor, "frontdesk.check_in"),
+            "may_register": item.patient is None
+            and policy.allows_object(actor, "frontdesk.register_walk_in", item),
             "today": timezone.localdate(),
         },
     )
-
-
-@requires("frontdesk.check_in")
-@require_POST
-def link_patient(request: HttpRequest, pk: Any) -> HttpResponse:
-    """An anonymous walk-in's visit joins their patient record (found by MRN)."""
-    actor = actor_of(request)
-    item = _entry(request, "frontdesk.check_in", pk)
-    mrn = request.POST.get("mrn", "").strip().upper()
-    patient = (
-        policy.restrict(actor, "patients.chart", Patient.objects.all()).filter(mrn=mrn).first()
-    )
-    if patient is None:
-        messages.error(
-            request, _("No patient has the record number %(mrn)s.") % {"mrn": mrn or "—"}
-        )
-    else:
-        run_and_report(
-            request,
-            lambda: services.register_walk_in(actor=actor, entry=item, patient=patient),
-            _("The visit now belongs to %(patient)s.") % {"patient": patient},
-        )
-    return redirect("frontdesk:entry", pk=item.pk)
 
 
 @requires("frontdesk.queue")

@@ -41,12 +41,14 @@ class PatientForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         for name in ("phone", "emergency_contact_phone"):
-            self.fields[name].help_text = _("With or without the country code.")
+            if name in self.fields:  # a shorter form (a walk-in's) may leave one out
+                self.fields[name].help_text = _("With or without the country code.")
 
     def details(self) -> dict[str, Any]:
-        """What the services take: the detail fields, and the age when no birth date is known."""
-        data = {name: self.cleaned_data[name] for name in DETAIL_FIELDS}
-        if self.cleaned_data.get("age_years") is not None and not data["birth_date"]:
+        """What the services take: the detail fields of this form, and the age when no birth
+        date is known."""
+        data = {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+        if self.cleaned_data.get("age_years") is not None and not data.get("birth_date"):
             data["age_years"] = self.cleaned_data["age_years"]
         return data
 

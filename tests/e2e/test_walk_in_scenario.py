@@ -3,7 +3,11 @@ in a walk-in, the nurse records vitals, the doctor calls them in, writes the not
 diagnosis by searching, prescribes a medicine the patient is allergic to, sees the warning,
 overrides it with a reason and signs; the prescription appears at once in the pharmacy's live
 list; the pharmacist reviews it (seeing the doctor's reason), dispenses it from stock, prints
-the label, and the patient's chart shows the dispense."""
+the label, and the patient's chart shows the dispense.
+
+And the emergency nobody has registered: reception adds them by name and phone as an
+emergency, the doctor calls them in first, registers them from the visit in one step and is in
+the consultation at once, and prescribes."""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from playwright.sync_api import Page, expect
 from clinicflow.accounts.actors import actor_for
 from clinicflow.accounts.models import User
 from clinicflow.clinical.icd10 import load_codes
-from clinicflow.clinical.models import Icd10Code, SafetyAlert
+from clinicflow.clinical.models import Icd10Code, Prescription, SafetyAlert
+from clinicflow.frontdesk.models import QueueEntry
 from clinicflow.patients.demo import load_demo_patients
 from clinicflow.patients.models import Patient
 from clinicflow.patients.services import record_allergy
@@ -175,3 +180,72 @@ def test_a_walk_in_from_the_front_desk_to_the_pharmacy(
     doctor.goto(reverse("patients:chart", args=[patient.pk]))
     timeline = doctor.get_by_test_id("timeline")
     expect(timeline).to_contain_text(f"Dispensed {given.medicine}")
+
+
+@pytest.fixture
+def catalogue(asgi_server: str) -> None:
+    load_demo_catalogue(pharmacist=User.objects.get(username="pharmacist"))
+
+
+def test_an_unregistered_emergency_is_registered_from_the_visit_and_treated_at_once(
+    asgi_page: Callable[[], Page], catalogue: None
+) -> None:
+    reception = asgi_page()
+    sign_in(reception, "reception")
+    reception.goto("/frontdesk/")
+    walk_in = reception.get_by_test_id("walk-in-form")
+    walk_in.get_by_label("Name (not registered)").fill("Came First")
+    walk_in.get_by_test_id("add-walk-in").click()
+    expect(reception.get_by_text("The walk-in is in the queue.")).to_be_visible()
+    walk_in.get_by_label("Name (not registered)").fill("Ram Bahadur Thapa")
+    walk_in.get_by_label("Phone").fill("9841234567")
+    walk_in.get_by_label("Priority").select_option(label="Emergency")
+    walk_in.get_by_label("Reason").fill("Crushing chest pain")
+    walk_in.get_by_test_id("add-walk-in").click()
+    expect(reception.get_by_text("The walk-in is in the queue.")).to_be_visible()
+
+    doctor = asgi_page()
+    sign_in(doctor, "doc001")
+    doctor.goto("/frontdesk/")
+    doctor.get_by_test_id("call-next").click()
+    current = doctor.get_by_test_id("current-patient")
+    expect(current).to_contain_text("Ram Bahadur Thapa")  # the emergency, though they came last
+    expect(current).to_contain_text("walk-in, not registered")
+    current.get_by_test_id("register-walk-in").click()
+
+    form = doctor.get_by_test_id("register-walk-in-form")
+    expect(form.get_by_label("Given name")).to_have_value("Ram Bahadur")
+    expect(form.get_by_label("Family name")).to_have_value("Thapa")
+    expect(form.get_by_label("Phone")).to_have_value("+9779841234567")
+    form.get_by_label("Sex").select_option(label="Male")
+    form.get_by_label("Age in years (an estimate will do)").fill("58")
+    form.get_by_role("button", name="Register and open the consultation").click()
+
+    expect(doctor.get_by_text("Ram Bahadur Thapa is registered as KTM-")).to_be_visible()
+    expect(doctor.get_by_test_id("encounter-status")).to_have_text("Being written")
+    patient = Patient.objects.get(given_name="Ram Bahadur", family_name="Thapa")
+    assert QueueEntry.objects.get(walk_in_name="Ram Bahadur Thapa").patient == patient
+
+    doctor.locator("#n-subjective").fill("Crushing chest pain for an hour.")
+    doctor.locator("#n-plan").fill("Pain relief; ECG and troponin now.")
+    expect(doctor.get_by_test_id("save-state")).to_contain_text("Saved")
+    medicine = doctor.get_by_test_id("medicine-form")
+    doctor.wait_for_load_state("load")  # the type-ahead listens once HTMX has started
+    medicine.locator("#rx-name").fill("Paracetamol")
+    doctor.get_by_test_id("medicine-options").get_by_role("button").first.click()
+    expect(medicine.locator("#rx-strength")).not_to_have_value("")
+    medicine.locator("#rx-frequency").select_option("TDS")
+    medicine.locator("#rx-days").fill("3")
+    medicine.get_by_test_id("add-medicine").click()
+    expect(doctor.get_by_test_id("prescription-items")).to_contain_text("Paracetamol")
+
+    doctor.once("dialog", lambda dialog: dialog.accept())
+    doctor.get_by_test_id("sign").click()
+    expect(doctor.get_by_text("The consultation is signed.")).to_be_visible()
+    prescription = Prescription.objects.get(patient=patient)
+    assert prescription.issued_at is not None
+    doctor.goto(reverse("clinical:prescription", args=[prescription.pk]))
+    issued = doctor.get_by_test_id("prescription")
+    expect(issued).to_contain_text("Ram Bahadur Thapa")
+    expect(issued).to_contain_text(patient.mrn)
+    expect(issued).to_contain_text("Paracetamol")

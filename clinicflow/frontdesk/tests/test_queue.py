@@ -248,12 +248,12 @@ def test_an_anonymous_walk_in_registered_later_keeps_the_visit(receptionist, reg
     entry = walk_in(receptionist, name="Unknown Man", phone="9841234567")
     services.move(actor=actor_for(receptionist), entry=entry, to_status="vitals")
     patient = register(given_name="Hari", family_name="Thapa")
-    services.register_walk_in(actor=actor_for(receptionist), entry=entry, patient=patient)
+    services.link_walk_in(actor=actor_for(receptionist), entry=entry, patient=patient)
     entry.refresh_from_db()
     assert (entry.patient, entry.token, entry.status) == (patient, 1, "vitals")
     assert entry.walk_in_name == "Unknown Man"
     with pytest.raises(DomainError, match="already belongs"):
-        services.register_walk_in(actor=actor_for(receptionist), entry=entry, patient=patient)
+        services.link_walk_in(actor=actor_for(receptionist), entry=entry, patient=patient)
 
 
 def test_the_visit_is_on_the_patients_timeline(receptionist, patient):
