@@ -294,7 +294,7 @@ POLICY: dict[str, Rule] = {
     ),
     "frontdesk.check_in": grant(
         {Role.RECEPTIONIST, Role.NURSE} | MANAGEMENT,
-        "Check in today's appointments, add walk-ins, register a walk-in later.",
+        "Check in today's appointments and add walk-ins.",
     ),
     "frontdesk.register_walk_in": grant(
         {Role.RECEPTIONIST, Role.NURSE, Role.DOCTOR} | MANAGEMENT,
