@@ -165,6 +165,7 @@ class EncounterViewSet(
         "diagnoses", "amendments"
     )
     serializer_class = EncounterSerializer
+    patient_key = "patient_id"
     filterset_fields = ["patient", "status"]
     policy_actions: ClassVar[dict[str, str]] = {
         "list": "clinical.view",
@@ -286,6 +287,7 @@ class PrescriptionViewSet(
 
     queryset = Prescription.objects.select_related("clinic").prefetch_related("items__alerts")
     serializer_class = PrescriptionSerializer
+    patient_key = "patient_id"
     filterset_fields = ["patient", "status"]
     policy_actions: ClassVar[dict[str, str]] = {
         "list": "prescriptions.view",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -34,6 +34,7 @@ from clinicflow.accounts.readiness import PendingStep, pending_step
 from clinicflow.accounts.services.sessions import expiry_reason, live_session, session_group
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
+from clinicflow.core.audit.reads import record_row_read, record_rows_read
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
 from clinicflow.core.models import AuditAction
@@ -210,16 +211,65 @@ def referenced_object(
 
 
 class ScopedViewSetMixin:
-    """For DRF viewsets: the queryset is what the actor may take the current action on."""
+    """For DRF viewsets: the queryset is what the actor may take the current action on; each
+    row handed out carries only the fields the policy gives the actor's roles for the action;
+    and a viewset whose rows are patients' data says where each row's patient is
+    (``patient_key``), so that every read of them is audited."""
 
     queryset: Any
     request: Any
+    basename: str
+    #: ``pk`` when the rows are patients, ``patient_id`` when they are about one; None when
+    #: they are about no patient.
+    patient_key: ClassVar[str | None] = None
 
     def get_queryset(self) -> QuerySet[Any]:
         action = PolicyPermission.action_of(self)
         if action is None:
             return self.queryset.none()
         return policy.restrict(self.request.actor, action, self.queryset.all())
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        """Every row the viewset hands out passes here (DRF's lists, reads and custom actions
+        all serialise through it): narrowed to the policy's fields, and a read of patients'
+        data is audited, one event per request."""
+        serializer = super().get_serializer(*args, **kwargs)  # type: ignore[misc]
+        action = PolicyPermission.action_of(self)
+        actor = getattr(self.request, "actor", None)
+        if action is not None and actor is not None:
+            narrow_to_policy(serializer, actor, action)
+        if args and self.patient_key and self.request.method == "GET":
+            self.record_read(args[0], many=bool(kwargs.get("many")))
+        return serializer
+
+    def record_read(self, shown: Any, *, many: bool) -> None:
+        part = self.basename.replace("-", " ")
+        if many:
+            record_rows_read(
+                self.queryset.model,
+                shown,
+                patient_key=self.patient_key or "pk",
+                part=part,
+                via="api",
+                filters={k: v for k, v in self.request.query_params.items() if k != "cursor"},
+            )
+        elif shown is not None:
+            record_row_read(shown, patient_key=self.patient_key or "pk", part=part, via="api")
+
+
+def narrow_to_policy(serializer: Any, actor: Actor, action: str) -> None:
+    """Drop the output fields of a model serializer's rows that the policy does not give the
+    actor for this action (nothing, where it declares no field set for that kind of record).
+    Input-only fields stay: they hand nothing out."""
+    rows = getattr(serializer, "child", serializer)
+    model = getattr(getattr(rows, "Meta", None), "model", None)
+    if model is None:
+        return
+    shown = policy.fields_for(actor, action, model._meta.label_lower)
+    if shown is None:
+        return
+    for name in [n for n, f in rows.fields.items() if not f.write_only and n not in shown]:
+        del rows.fields[name]
 
 
 class PolicyConsumer(AsyncJsonWebsocketConsumer):

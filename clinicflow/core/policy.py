@@ -168,6 +168,10 @@ class Rule:
     #: Role actions act in the actor's clinic; without one (a platform admin before the first
     #: clinic exists) they are refused, except those that say otherwise.
     needs_clinic: bool = True
+    #: What the action hands out, per role and kind of record (``app_label.model``): the names
+    #: of the fields a role receives, the least its task needs. A kind not named here is its
+    #: serializer's to shape (``tests/test_policy_matrix.py`` still pins what each role gets).
+    fields: Mapping[Role, Mapping[str, frozenset[str]]] = field(default_factory=dict)
 
 
 def public(description: str) -> Rule:
@@ -184,15 +188,22 @@ def grant(
     *,
     only: Mapping[Role, ObjectRule] | None = None,
     needs_clinic: bool = True,
+    fields: Mapping[str, frozenset[str]] | None = None,
+    fields_only: Mapping[Role, Mapping[str, frozenset[str]]] | None = None,
 ) -> Rule:
     """The roles may take the action on any object of their clinic, except where ``only``
-    narrows a role to some objects."""
+    narrows a role to some objects. ``fields``: what every role receives of each kind of
+    record (``{"patients.patient": PATIENT_IDENTITY}``); ``fields_only`` narrows some roles."""
     narrowed = dict(only or {})
+    shown = dict(fields_only or {})
+    if fields is not None:
+        shown = {role: shown.get(role, fields) for role in roles}
     return Rule(
         Audience.ROLES,
         description,
         grants={role: narrowed.get(role, ANY) for role in roles},
         needs_clinic=needs_clinic,
+        fields=shown,
     )
 
 
@@ -203,6 +214,33 @@ FRONT_AND_CLINIC = CLINICAL_ROLES | {Role.RECEPTIONIST} | MANAGEMENT
 
 #: A doctor's own patients in the queue (or their own profile), and those nobody has yet.
 OWN_OR_UNASSIGNED = AnyOf(OwnedBy("practitioner__user", "user"), Unassigned("practitioner"))
+
+# ---------------------------------------------------------------- what a role receives
+
+PATIENT = "patients.patient"
+#: Finding a patient: enough to tell namesakes apart and to match a caller (name, MRN, age,
+#: sex, phone), nothing of the chart. Every staff role may find a patient; few may read one.
+PATIENT_IDENTITY = frozenset(
+    {"id", "mrn", "given_name", "family_name", "sex", "age_years", "phone", "is_active"}
+)
+#: Reading the record: identity with birth date, contact, emergency contact, and the clinical
+#: details kept on the record itself (measurements, medicines, notes, allergy statement).
+PATIENT_RECORD = PATIENT_IDENTITY | {
+    "birth_date",
+    "birth_date_estimated",
+    "email",
+    "address",
+    "blood_group",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relation",
+    "height_cm",
+    "weight_kg",
+    "current_medications",
+    "notes",
+    "allergy_statement",
+    "created_at",
+}
 
 # ---------------------------------------------------------------- the table
 
@@ -237,11 +275,17 @@ POLICY: dict[str, Rule] = {
     "audit.view": grant(MANAGEMENT, "Read the clinic's audit trail."),
     "audit.export": grant(MANAGEMENT, "Export the clinic's audit trail to CSV."),
     # Patients.
-    "patients.search": grant(WORKFORCE, "Find patients by name, phone, e-mail or MRN."),
+    "patients.search": grant(
+        WORKFORCE,
+        "Find patients by name, phone, e-mail or MRN: who they are, not their chart.",
+        fields={PATIENT: PATIENT_IDENTITY},
+    ),
     "patients.register": grant(FRONT_AND_CLINIC, "Register a patient."),
     "patients.edit": grant(FRONT_AND_CLINIC, "Edit a patient's details."),
     "patients.chart": grant(
-        FRONT_AND_CLINIC, "Open a patient's chart: details, allergies, problems, timeline."
+        FRONT_AND_CLINIC,
+        "Open a patient's chart: details, allergies, problems, timeline.",
+        fields={PATIENT: PATIENT_RECORD},
     ),
     "patients.clinical_edit": grant(
         CLINICAL_ROLES, "Record allergies and conditions; resolve or correct them."
@@ -513,6 +557,19 @@ def require(actor: Actor, action: str, obj: Model | None = None) -> Any:
     return actor.clinic
 
 
+def fields_for(actor: Actor, action: str, kind: str) -> frozenset[str] | None:
+    """The fields of a ``kind`` of record (``app_label.model``) the actor receives from this
+    action: those of each of their roles granted it, together; None when the action declares
+    none for that kind (its serializer decides)."""
+    rule = rule_for(action)
+    if not any(kind in per_kind for per_kind in rule.fields.values()):
+        return None
+    shown: frozenset[str] = frozenset()
+    for role in actor.roles:
+        shown |= rule.fields.get(role, {}).get(kind, frozenset())
+    return shown
+
+
 def actions_for_roles(roles: frozenset[Role]) -> set[str]:
     """Every role-granted action open to these roles (navigation, docs)."""
     return {
@@ -525,6 +582,8 @@ __all__ = [
     "ANY",
     "MANAGEMENT",
     "NAMESPACE_ACTIONS",
+    "PATIENT_IDENTITY",
+    "PATIENT_RECORD",
     "POLICY",
     "AnyOf",
     "Audience",
@@ -535,6 +594,7 @@ __all__ = [
     "UnknownAction",
     "allows",
     "allows_object",
+    "fields_for",
     "require",
     "restrict",
     "rule_for",

@@ -110,6 +110,7 @@ class QueueEntryViewSet(
 ):
     queryset = QueueEntry.objects.select_related("clinic", "practitioner", "appointment")
     serializer_class = QueueEntrySerializer
+    patient_key = "patient_id"
     filterset_class = QueueFilter
     pagination_class = QueueOrder
     policy_actions: ClassVar[dict[str, str]] = {
@@ -234,6 +235,7 @@ class ObservationViewSet(
 ):
     queryset = Observation.objects.filter(status="final")
     serializer_class = ObservationSerializer
+    patient_key = "patient_id"
     filterset_fields = ["patient", "entry", "code"]
     policy_actions: ClassVar[dict[str, str]] = {"list": "patients.chart"}
 

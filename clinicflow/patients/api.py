@@ -1,7 +1,9 @@
 """The patients API: the same policy, services and audit as the pages.
 
-/api/v1/patients/            list (``?q=`` searches like the search box), create
-/api/v1/patients/{id}/       retrieve (audited as a chart view), update — never delete
+/api/v1/patients/            list: who the patients are, not their charts (``?q=`` searches like
+                             the search box, narrowed by ``sex``, ``age`` — an age or a birth
+                             year — and ``phone`` digits; paged); create
+/api/v1/patients/{id}/       retrieve (the record: audited as a chart read), update — never delete
 /api/v1/allergies/, /api/v1/conditions/    list (``?patient=``), create, retrieve, ``status``
 /api/v1/documents/           list (``?patient=``), upload, retrieve, ``content``,
                              ``entered_in_error``
@@ -12,21 +14,26 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.http import FileResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
+from rest_framework.utils.urls import replace_query_param
 
+from clinicflow.core import policy
 from clinicflow.core.access import ScopedViewSetMixin, access_object, actor_of
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction
 from clinicflow.core.rest import DefaultPagination
 from clinicflow.core.serializers import ClinicScopedSerializer
-from clinicflow.patients import selectors, services
+from clinicflow.patients import services
 from clinicflow.patients.file_responses import uploaded_file_response
+from clinicflow.patients.forms import FindForm
 from clinicflow.patients.models import (
     Allergy,
     ClinicalStatus,
@@ -35,8 +42,13 @@ from clinicflow.patients.models import (
     DocumentStatus,
     Patient,
     PatientDocument,
+    Sex,
 )
+from clinicflow.patients.search import search_page
 from clinicflow.patients.uploads import read_upload
+
+#: A search's page size over the API unless ``page_size`` asks for another.
+SEARCH_PAGE = 50
 
 # ---------------------------------------------------------------- serializers
 
@@ -73,6 +85,20 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
         data = dict(self.validated_data)
         data.pop("confirm_new", None)
         return data
+
+
+class PatientIdentitySerializer(serializers.ModelSerializer[Patient]):
+    """Who a patient is, to find them (every staff role): name, MRN, age, sex, phone."""
+
+    age_years = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = sorted(policy.PATIENT_IDENTITY)
+        read_only_fields = fields
+
+    def get_age_years(self, patient: Patient) -> int | None:
+        return patient.age_on(timezone.localdate())
 
 
 class _ChartEntrySerializer(ClinicScopedSerializer):
@@ -153,6 +179,11 @@ class DocumentSerializer(_ChartEntrySerializer):
         extra_kwargs: ClassVar[dict[str, Any]] = {"title": {"required": False, "allow_blank": True}}
 
 
+class PatientSearchPageSerializer(serializers.Serializer[Any]):
+    next = serializers.URLField(allow_null=True)
+    results = PatientIdentitySerializer(many=True)
+
+
 class ReasonSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=200)
 
@@ -175,6 +206,7 @@ class PatientViewSet(
     queryset = Patient.objects.all()
     serializer_class = PatientSerializer
     pagination_class = PatientPagination
+    patient_key = "pk"
     policy_actions: ClassVar[dict[str, str]] = {
         "list": "patients.search",
         "retrieve": "patients.chart",
@@ -183,22 +215,47 @@ class PatientViewSet(
         "partial_update": "patients.edit",
     }
 
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Patient]]:
+        if self.action == "list":
+            return PatientIdentitySerializer
+        return PatientSerializer
+
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, description="Name, phone, e-mail or MRN")]
+        parameters=[
+            OpenApiParameter("q", str, description="Name, phone, e-mail or MRN"),
+            OpenApiParameter("sex", str, enum=[value for value, _ in Sex.choices]),
+            OpenApiParameter("age", int, description="An age in years, or a year of birth"),
+            OpenApiParameter("phone", str, description="Digits the phone number contains"),
+            OpenApiParameter("after", str, description="The next page of a search (``next``)"),
+        ],
+        responses=PatientSearchPageSerializer,
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        text = request.query_params.get("q", "").strip()
-        if not text:
+        """Without a search, the newest registrations (``cursor`` paging); with one, the best
+        matches first (``after`` paging)."""
+        form = FindForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(
+                {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+            )
+        text = form.cleaned_data["q"].strip()
+        narrowing = form.narrowing()
+        if not (text or narrowing):
             return super().list(request, *args, **kwargs)
         clinic = actor_of(request).clinic
         assert clinic is not None  # the policy refuses clinic-less actors
-        found = selectors.search_patients(clinic, text, limit=50)
-        return Response({"results": self.get_serializer(found, many=True).data})
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        patient = self.get_object()
-        record(AuditAction.VIEW, obj=patient, changes={"part": "chart", "via": "api"})
-        return Response(self.get_serializer(patient).data)
+        page = search_page(
+            clinic,
+            text,
+            narrowing=narrowing,
+            after=form.cleaned_data["after"] or None,
+            size=PatientPagination().get_page_size(request) or SEARCH_PAGE,
+        )
+        following = None
+        if page.next_cursor:
+            following = replace_query_param(request.build_absolute_uri(), "after", page.next_cursor)
+        results = self.get_serializer(page.items, many=True).data
+        return Response({"next": following, "results": results})
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = services.register_patient(
@@ -223,6 +280,8 @@ class _PatientRowViewSet(
     viewsets.GenericViewSet[Any],
 ):
     """Rows of a patient's chart: listed per patient, created and corrected through services."""
+
+    patient_key = "patient_id"
 
     def get_queryset(self) -> Any:
         rows = super().get_queryset().select_related("patient")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.patients.models import (
@@ -14,8 +15,55 @@ from clinicflow.patients.models import (
     Condition,
     DocumentCategory,
     Patient,
+    Sex,
 )
+from clinicflow.patients.search import FIRST_BIRTH_YEAR, Narrowing, age_or_year
 from clinicflow.patients.services import DETAIL_FIELDS
+
+OLDEST_AGE = 130
+
+
+class FindForm(forms.Form):
+    """The search box and what tells namesakes apart; all optional. The page and the API read
+    their query parameters through it."""
+
+    q = forms.CharField(label=_("Name, phone, e-mail or MRN"), required=False, max_length=200)
+    sex = forms.ChoiceField(
+        label=_("Sex"), choices=[("", _("Any sex")), *Sex.choices], required=False
+    )
+    age = forms.IntegerField(
+        label=_("Age or birth year"),
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    phone = forms.RegexField(
+        label=_("Phone digits"),
+        regex=r"^[\d\s()+-]*$",
+        required=False,
+        max_length=20,
+        error_messages={"invalid": _("Only the digits of the phone number.")},
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    after = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
+
+    def clean_age(self) -> int | None:
+        value: int | None = self.cleaned_data["age"]
+        this_year = timezone.localdate().year
+        if value is not None and value > OLDEST_AGE and not FIRST_BIRTH_YEAR <= value <= this_year:
+            raise forms.ValidationError(
+                _("Enter an age (0–%(oldest)s) or a year of birth (%(first)s–%(year)s).")
+                % {"oldest": OLDEST_AGE, "first": FIRST_BIRTH_YEAR, "year": this_year}
+            )
+        return value
+
+    def clean_phone(self) -> str:
+        return "".join(ch for ch in self.cleaned_data["phone"] if ch.isdigit())
+
+    def narrowing(self) -> Narrowing:
+        data = self.cleaned_data
+        age = age_or_year(data["age"]) if data.get("age") is not None else {}
+        return Narrowing(sex=data.get("sex") or "", phone_digits=data.get("phone") or "", **age)
 
 
 class PatientForm(forms.ModelForm):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
+from clinicflow.core.audit.reads import record_rows_read
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
 from clinicflow.core.feedback import run_and_report, submit_and_report
@@ -26,12 +27,14 @@ from clinicflow.patients.forms import (
     AllergyForm,
     ConditionForm,
     DocumentForm,
+    FindForm,
     MergeForm,
     PatientForm,
     StatusForm,
 )
 from clinicflow.patients.models import Allergy, Condition, Patient, PatientDocument
 from clinicflow.patients.panels import panels_for
+from clinicflow.patients.search import search_page
 from clinicflow.patients.timeline import timeline_for
 from clinicflow.patients.uploads import read_upload
 from clinicflow.patients.visits import with_last_visit
@@ -59,23 +62,42 @@ def _show_error(form: Any, exc: DomainError) -> None:
 
 @requires("patients.search")
 def search(request: HttpRequest) -> HttpResponse:
-    """The search page and its HTMX type-ahead: by name, phone, e-mail or MRN; without a query,
-    the newest registrations, keyset-paged."""
+    """The search page and its HTMX type-ahead: by name, phone, e-mail or MRN, narrowed by sex,
+    age or birth year and phone digits, a page at a time; without a query, the newest
+    registrations. Only who the patients are is shown (the chart is another action), and the
+    patients shown are audited."""
     actor = actor_of(request)
     assert actor.clinic is not None
-    text = request.GET.get("q", "").strip()
-    if text:
-        results = selectors.search_patients(actor.clinic, text, limit=SEARCH_LIMIT)
-        page = None
-    else:
-        page = keyset_page(
-            selectors.in_clinic(actor.clinic).filter(is_active=True),
-            cursor=request.GET.get("after") or None,
-            size=SEARCH_LIMIT,
-            key="mrn_seq",
-        )
-        results = page.items
-    results = with_last_visit(results)
+    form = FindForm(request.GET)
+    page, text = None, ""
+    if form.is_valid():
+        text = form.cleaned_data["q"].strip()
+        after = form.cleaned_data["after"] or None
+        narrowing = form.narrowing()
+        try:
+            if text or narrowing:
+                page = search_page(
+                    actor.clinic, text, narrowing=narrowing, after=after, size=SEARCH_LIMIT
+                )
+            else:
+                page = keyset_page(
+                    selectors.in_clinic(actor.clinic).filter(is_active=True),
+                    cursor=after,
+                    size=SEARCH_LIMIT,
+                    key="mrn_seq",
+                )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    results = with_last_visit(page.items) if page else []
+    record_rows_read(
+        Patient,
+        results,
+        patient_key="pk",
+        part="patient search",
+        filters={k: v for k, v in request.GET.items() if k != "after"},
+    )
+    params = request.GET.copy()
+    params.pop("after", None)
     template = "patients/search.html"
     if getattr(request, "htmx", False):
         template += "#results"
@@ -83,10 +105,12 @@ def search(request: HttpRequest) -> HttpResponse:
         request,
         template,
         {
+            "form": form,
             "q": text,
+            "searched": bool(text or (form.is_valid() and form.narrowing())),
             "results": results,
             "page": page,
-            "query_string": "",
+            "query_string": params.urlencode(),
             "today": timezone.localdate(),
             "may_open_chart": policy.allows(actor, "patients.chart"),
             "may_register": policy.allows(actor, "patients.register"),

@@ -32,9 +32,8 @@ from rest_framework.routers import BaseRouter
 from clinicflow.clinical.models import Prescription, PrescriptionItem, PrescriptionStatus
 from clinicflow.core import policy
 from clinicflow.core.access import ScopedViewSetMixin, actor_of, referenced_object
-from clinicflow.core.audit.recorder import record
+from clinicflow.core.audit.reads import record_row_read, record_rows_read
 from clinicflow.core.errors import DomainError
-from clinicflow.core.models import AuditAction
 from clinicflow.core.rest import DefaultPagination
 from clinicflow.pharmacy import catalogue, dispensing, queue, stock
 from clinicflow.pharmacy.dispensing import ItemProgress
@@ -589,6 +588,9 @@ class PharmacyQueueViewSet(viewsets.GenericViewSet[Prescription]):
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset()) or []
+        record_rows_read(
+            Prescription, page, patient_key="patient_id", part="pharmacy queue", via="api"
+        )
         rows = standings(actor_of(request).clinic, page)
         return self.get_paginated_response(QueueRowSerializer(rows, many=True).data)
 
@@ -613,6 +615,7 @@ class DispensingViewSet(
     )
     serializer_class = StandingSerializer
     pagination_class = None  # one prescription: its findings and dispenses are short lists
+    patient_key = "patient_id"
     policy_actions: ClassVar[dict[str, str]] = {
         "retrieve": "pharmacy.queue",
         "findings": "pharmacy.dispense",
@@ -632,7 +635,7 @@ class DispensingViewSet(
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         prescription = self.get_object()
-        record(AuditAction.VIEW, obj=prescription, changes={"part": "dispensing", "via": "api"})
+        record_row_read(prescription, patient_key="patient_id", part="dispensing", via="api")
         return self._standing(prescription)
 
     @extend_schema(responses=FindingSerializer(many=True))
@@ -640,7 +643,7 @@ class DispensingViewSet(
     def findings(self, request: Request, pk: Any = None) -> Response:
         """What the safety checks say today, with the doctor's override where there was one."""
         prescription = self.get_object()
-        record(AuditAction.VIEW, obj=prescription, changes={"part": "findings", "via": "api"})
+        record_row_read(prescription, patient_key="patient_id", part="findings", via="api")
         found = dispensing.findings(prescription)
         return Response(FindingSerializer(found, many=True).data)
 
@@ -730,34 +733,11 @@ class DispenseViewSet(
     queryset = DISPENSES
     serializer_class = DispenseSerializer
     filterset_class = DispenseFilter
+    patient_key = "patient_id"
     policy_actions: ClassVar[dict[str, str]] = {
         "list": "pharmacy.history",
         "retrieve": "pharmacy.history",
     }
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
-        record(
-            AuditAction.VIEW,
-            object_type=Dispense._meta.label_lower,
-            object_repr="Dispensing history",
-            changes={
-                "part": "dispenses",
-                "via": "api",
-                "filters": {k: v for k, v in request.query_params.items() if v},
-                "patients": sorted({str(row.patient_id) for row in page}),
-            },
-        )
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        row = self.get_object()
-        record(
-            AuditAction.VIEW,
-            obj=row,
-            changes={"part": "dispense", "via": "api", "patient": str(row.patient_id)},
-        )
-        return Response(self.get_serializer(row).data)
 
 
 def register(router: BaseRouter) -> None:

@@ -20,10 +20,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from clinicflow.core.access import access_object, actor_of, requires
-from clinicflow.core.audit.recorder import record
+from clinicflow.core.audit.reads import record_rows_read
 from clinicflow.core.errors import DomainError
 from clinicflow.core.lists import Column, ExportView, FilteredListView, keyset_page
-from clinicflow.core.models import AuditAction
 from clinicflow.pharmacy import levels, stock
 from clinicflow.pharmacy.models import (
     Dispense,
@@ -361,16 +360,12 @@ class HistoryView(FilteredListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        shown = context["page"].items
-        record(
-            AuditAction.VIEW,
-            object_type=Dispense._meta.label_lower,
-            object_repr="dispensing history",
-            changes={
-                "part": "dispensing history",
-                "filters": {k: v for k, v in self.request.GET.items() if v},
-                "patients": sorted({str(d.patient_id) for d in shown}),
-            },
+        record_rows_read(
+            Dispense,
+            context["page"].items,
+            patient_key="patient_id",
+            part="dispensing history",
+            filters=self.request.GET,
         )
         return context
 

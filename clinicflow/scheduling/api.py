@@ -286,6 +286,7 @@ class AppointmentViewSet(
         )
     )
     serializer_class = AppointmentSerializer
+    patient_key = "patient_id"
     filterset_class = AppointmentFilter
     policy_actions: ClassVar[dict[str, str]] = {
         "list": "scheduling.view",

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from clinicflow.core.models import AuditAction, AuditEvent
 from clinicflow.patients.management.commands.generate_patients import PatientFaker
 from clinicflow.patients.models import MrnCounter, Patient
-from clinicflow.patients.selectors import search_patients
+from clinicflow.patients.search import search_patients
 
 pytestmark = pytest.mark.django_db
 

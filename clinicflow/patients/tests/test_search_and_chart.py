@@ -11,7 +11,7 @@ from clinicflow.accounts.actors import actor_for
 from clinicflow.core.errors import DomainError
 from clinicflow.core.models import AuditAction, AuditEvent
 from clinicflow.patients.models import Allergy, Patient
-from clinicflow.patients.selectors import search_patients
+from clinicflow.patients.search import search_patients
 from clinicflow.patients.services import (
     deactivate_patient,
     merge_patients,

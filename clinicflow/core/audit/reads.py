@@ -1,0 +1,61 @@
+"""Reads of patients' data are audited like writes. A chart or a document opened is one event
+about that record; a page of rows that name patients (a search's results, a list over the API,
+the dispensing history) is one event for the request, naming every patient shown, so that "who
+has seen this patient's data" is answered by the trail alone, lists included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from operator import attrgetter
+from typing import Any
+
+from django.db.models import Model
+
+from clinicflow.core.audit.recorder import record
+from clinicflow.core.models import AuditAction, AuditEvent
+
+
+def patients_named(rows: Iterable[Any], patient_key: str) -> list[str]:
+    """The keys of the patients the rows are about (``patient_key``: ``pk`` for patients
+    themselves, ``patient_id`` for their records; rows without a patient are skipped)."""
+    read = attrgetter(patient_key)
+    return sorted({str(key) for key in map(read, rows) if key is not None})
+
+
+def record_rows_read(
+    model: type[Model],
+    rows: Iterable[Any],
+    *,
+    patient_key: str,
+    part: str,
+    via: str = "",
+    filters: Mapping[str, Any] | None = None,
+) -> AuditEvent | None:
+    """One event for a page of rows shown: which patients, and with which filters (the search
+    typed is part of what was done). An empty page showed nobody's data: nothing is written."""
+    patients = patients_named(rows, patient_key)
+    if not patients:
+        return None
+    changes: dict[str, Any] = {"part": part, "patients": patients}
+    if via:
+        changes["via"] = via
+    shown_filters = {key: value for key, value in (filters or {}).items() if value}
+    if shown_filters:
+        changes["filters"] = shown_filters
+    return record(
+        AuditAction.VIEW,
+        object_type=model._meta.label_lower,
+        object_repr=f"{part} ({len(patients)} patients)"[:200],
+        changes=changes,
+    )
+
+
+def record_row_read(row: Model, *, patient_key: str, part: str, via: str = "") -> AuditEvent:
+    """One event for one record read (a chart, a document, a dispense)."""
+    changes: dict[str, Any] = {"part": part}
+    if via:
+        changes["via"] = via
+    patient = attrgetter(patient_key)(row)
+    if patient_key != "pk" and patient is not None:
+        changes["patient"] = str(patient)
+    return record(AuditAction.VIEW, obj=row, changes=changes)
