@@ -119,14 +119,14 @@ def load_demo_appointments(*, receptionist: User, clinic: Clinic | None = None) 
                 days.append(local.date())
             grid[(len(days) - 1, local.time())] = slot
         for item in APPOINTMENTS.get(clinic.code, []):
-            slot = grid.get((item.working_day, item.at))
-            if item.doctor != username or slot is None:
+            chosen = grid.get((item.working_day, item.at))
+            if item.doctor != username or chosen is None:
                 continue
             book_appointment(
                 actor=actor,
                 patient=patients[item.patient],
                 practitioner=doctor,
-                starts_at=slot.starts_at,
+                starts_at=chosen.starts_at,
                 reason=item.reason,
             )
             booked += 1
