@@ -43,14 +43,16 @@ demo: migrate
 	$(MANAGE) seed_demo --quiet-logins
 
 demo-reset: migrate
-	$(MANAGE) seed_demo --reset
+	$(MANAGE) seed_demo --reset --base-url http://$(HOST):$(PORT)
 
 # ---------------------------------------------------------------- running
-run: demo
-	@$(MANAGE) seed_demo
+# One seed_demo: it loads the demo (or finds it loaded) and prints the sign-ins and the board
+# links with the address served here (make run HOST=0.0.0.0 PORT=8080).
+run: migrate
+	@$(MANAGE) seed_demo --base-url http://$(HOST):$(PORT)
 	@echo ""
 	@echo "ClinicFlow is starting on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --log-level warning
+	@$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --log-level warning
 
 serve: install
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers 2 --log-level warning

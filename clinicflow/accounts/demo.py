@@ -1,6 +1,8 @@
 """The demo: two clinics and a person for every role, with documented sign-ins.
 
-For demonstrations only — every account shares one published password.
+For demonstrations only — every account shares one published password. Each domain's own
+``demo.py`` fills a clinic through that domain's services, acting as the clinic's people named
+here (``DemoClinic``), so every demo row has the audit events and history a real one has.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from clinicflow.accounts.models import StaffLimit
+from clinicflow.accounts.actors import SESSION_CLINIC_KEY, actor_for
+from clinicflow.accounts.models import StaffLimit, User
 from clinicflow.accounts.services.provisioning import Person, provision_role, provision_user
+from clinicflow.core.actor import Actor
 from clinicflow.core.models import Clinic
 from clinicflow.core.roles import Role
 from clinicflow.core.services import create_clinic
@@ -25,6 +29,13 @@ class DemoClinic:
     address: str
     phone: str
     limits: dict[Role, int]
+    #: Who sets up each part of the clinic's demo, as they would at work (usernames): the
+    #: manager (doctors' hours, rooms, the board), the front desk (patients, appointments),
+    #: the nurse (allergies and problems), the pharmacist (catalogue and stock).
+    manager: str
+    receptionist: str
+    nurse: str
+    pharmacist: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,10 @@ CLINICS = [
         address="Putalisadak, Kathmandu 44600, Nepal",
         phone="+977 1-4412345",
         limits={Role.DOCTOR: 8, Role.RECEPTIONIST: 4, Role.NURSE: 6, Role.MANAGER: 2},
+        manager="manager",
+        receptionist="reception",
+        nurse="nurse",
+        pharmacist="pharmacist",
     ),
     DemoClinic(
         code="PKR",
@@ -47,6 +62,10 @@ CLINICS = [
         address="Lakeside Road, Pokhara 33700, Nepal",
         phone="+977 61-465432",
         limits={Role.DOCTOR: 4, Role.RECEPTIONIST: 2},
+        manager="manager2",
+        receptionist="reception2",
+        nurse="nurse2",
+        pharmacist="pharmacist2",
     ),
 ]
 
@@ -75,7 +94,20 @@ ACCOUNTS = [
     _staff("patient", "Priya", "Sharma", "", (Role.PATIENT, "KTM")),
     _staff("manager2", "Rajesh", "Poudel", "Clinic manager", (Role.MANAGER, "PKR")),
     _staff("reception2", "Laxmi", "Bhandari", "Receptionist", (Role.RECEPTIONIST, "PKR")),
+    _staff("nurse2", "Sabina", "Pun", "Staff nurse", (Role.NURSE, "PKR")),
+    _staff("pharmacist2", "Bimal", "Subedi", "Pharmacist", (Role.PHARMACIST, "PKR")),
 ]
+
+
+def demo_actor(user: User, clinic: Clinic | None = None) -> Actor:
+    """``user`` at work in ``clinic``, as if they had switched to it (their first clinic when
+    none is named): the demo loaders act as a clinic's own people."""
+    actor = actor_for(user, {SESSION_CLINIC_KEY: str(clinic.pk)} if clinic else None)
+    if actor.clinic is None or (clinic is not None and actor.clinic != clinic):
+        raise ValueError(
+            f"{user.username} does not work at {clinic.code if clinic else 'a clinic'}"
+        )
+    return actor
 
 
 @transaction.atomic

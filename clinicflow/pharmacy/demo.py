@@ -1,28 +1,55 @@
-"""The demo pharmacy: its catalogue, a few hundred common medicines (``data/medicines.csv``),
-imported through the same all-or-nothing import a pharmacist uses; and its stock, received on
-supplier invoices through the same goods-receipt service."""
+"""The demo pharmacies: their catalogue, common medicines from ``data/medicines.csv`` (all of
+them in Kathmandu, a quarter in the smaller Pokhara centre), imported through the same
+all-or-nothing import a pharmacist uses; and their stock, received on supplier invoices through
+the same goods-receipt service."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from clinicflow.accounts.actors import actor_for
+from clinicflow.accounts.demo import demo_actor
 from clinicflow.accounts.models import User
+from clinicflow.core.models import Clinic
 from clinicflow.pharmacy import catalogue, stock
 from clinicflow.pharmacy.models import Medicine, StockBatch
 
 CATALOGUE = Path(__file__).resolve().parent / "data" / "medicines.csv"
 
-SUPPLIERS = (
-    ("HPD", "Himalayan Pharma Distributors"),
-    ("KMS", "Kathmandu Medical Suppliers"),
-    ("EDH", "Everest Drug House"),
-)
+
+@dataclass(frozen=True)
+class DemoPharmacy:
+    #: Every this-many-th medicine of the catalogue file is kept (1: all of them).
+    keeps_every: int
+    #: Seed of the stock's quantities, expiry dates and prices (the same demo everywhere).
+    seed: int
+    suppliers: tuple[tuple[str, str], ...]  # (invoice prefix, name)
+
+
+#: Per clinic code.
+PHARMACIES = {
+    "KTM": DemoPharmacy(
+        keeps_every=1,
+        seed=8,
+        suppliers=(
+            ("HPD", "Himalayan Pharma Distributors"),
+            ("KMS", "Kathmandu Medical Suppliers"),
+            ("EDH", "Everest Drug House"),
+        ),
+    ),
+    "PKR": DemoPharmacy(
+        keeps_every=4,
+        seed=61,
+        suppliers=(("PPT", "Pokhara Pharma Traders"), ("GMD", "Gandaki Medical Distributors")),
+    ),
+}
 LINES_PER_INVOICE = 40
 #: Every this-many-th medicine is left under its reorder level (the "low" list is not empty).
 LOW_EVERY = 19
@@ -30,30 +57,45 @@ LOW_EVERY = 19
 COUNTED_FORMS = {"tablet", "capsule"}
 
 
-def load_demo_catalogue(*, pharmacist: User) -> int:
-    """The demo medicines in the pharmacist's clinic (once); how many were added."""
-    actor = actor_for(pharmacist)
+def load_demo_catalogue(*, pharmacist: User, clinic: Clinic | None = None) -> int:
+    """The demo medicines of ``clinic`` (the pharmacist's first clinic when none is named).
+    Once: nothing happens when the clinic has any medicine. Returns how many were added."""
+    actor = demo_actor(pharmacist, clinic)
     assert actor.clinic is not None
-    if Medicine.objects.for_clinic(actor.clinic).exists():
+    pharmacy = PHARMACIES.get(actor.clinic.code)
+    if pharmacy is None or Medicine.objects.for_clinic(actor.clinic).exists():
         return 0
-    added, _updated = catalogue.import_csv(actor=actor, content=CATALOGUE.read_bytes())
+    content = _every(CATALOGUE.read_bytes(), pharmacy.keeps_every)
+    added, _updated = catalogue.import_csv(actor=actor, content=content)
     return added
 
 
-def load_demo_stock(*, pharmacist: User) -> int:
-    """One to three batches of every active demo medicine, expiring 2 to 24 months ahead,
-    received on supplier invoices (once: nothing happens when the clinic has any batch). A few
-    medicines are left under their reorder level, one batch expires within 60 days and one has
-    expired. Returns how many batches were made."""
-    actor = actor_for(pharmacist)
+def _every(content: bytes, step: int) -> bytes:
+    """The CSV file with its header and every ``step``-th row."""
+    if step == 1:
+        return content
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *rows[::step]])
+    return out.getvalue().encode("utf-8")
+
+
+def load_demo_stock(*, pharmacist: User, clinic: Clinic | None = None) -> int:
+    """One to three batches of every active medicine of ``clinic`` (the pharmacist's first
+    clinic when none is named), expiring 2 to 24 months ahead, received on supplier invoices
+    (once: nothing happens when the clinic has any batch). A few medicines are left under their
+    reorder level, one batch expires within 60 days and one has expired. Returns how many
+    batches were made."""
+    actor = demo_actor(pharmacist, clinic)
     clinic = actor.clinic
     assert clinic is not None
-    if StockBatch.objects.for_clinic(clinic).exists():
+    pharmacy = PHARMACIES.get(clinic.code)
+    if pharmacy is None or StockBatch.objects.for_clinic(clinic).exists():
         return 0
     medicines = list(Medicine.objects.for_clinic(clinic).filter(is_active=True).order_by("pk"))
     if not medicines:
         return 0
-    rng = random.Random(8)  # noqa: S311  (the same demo stock on every installation; no secrets)
+    rng = random.Random(pharmacy.seed)  # noqa: S311  (the same demo stock on every installation; no secrets)
     today = stock.today()
     lines: list[dict[str, Any]] = []
     for index, medicine in enumerate(medicines):
@@ -69,7 +111,7 @@ def load_demo_stock(*, pharmacist: User) -> int:
     expired = _line(rng, expiring, today + timedelta(days=30), "X", _plenty(rng, expiring) // 4)
     lines.append(expired)
     for number, start in enumerate(range(0, len(lines), LINES_PER_INVOICE), start=1):
-        code, supplier = SUPPLIERS[number % len(SUPPLIERS)]
+        code, supplier = pharmacy.suppliers[number % len(pharmacy.suppliers)]
         stock.receive(
             actor=actor,
             supplier=supplier,

@@ -1,4 +1,4 @@
-"""Load the demo clinics and people (idempotent), and print how to sign in."""
+"""Load the demo clinics, their people and their day (idempotent), and print how to sign in."""
 
 from __future__ import annotations
 
@@ -6,14 +6,37 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import reverse
 
-from clinicflow.accounts.demo import DEMO_PASSWORD, load_demo
+from clinicflow.accounts.demo import CLINICS, DEMO_PASSWORD, DemoClinic, load_demo
 from clinicflow.accounts.models import User
 from clinicflow.core.audit.context import audit_context
+from clinicflow.core.models import Clinic
 from clinicflow.frontdesk.demo import load_demo_desks
+from clinicflow.frontdesk.models import BoardLink
 from clinicflow.patients.demo import load_demo_patients
 from clinicflow.pharmacy.demo import load_demo_catalogue, load_demo_stock
-from clinicflow.scheduling.demo import load_demo_schedules
+from clinicflow.scheduling.demo import load_demo_appointments, load_demo_schedules
+
+#: Where ``make run`` serves by default (and ``manage.py runserver`` too).
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def load_clinic_day(spec: DemoClinic) -> BoardLink:
+    """One demo clinic's patients, doctors, rooms, pharmacy and appointments, each set up by
+    the clinic's own people through the domain's services; its waiting-room board link."""
+    clinic = Clinic.objects.get(code=spec.code)
+    manager, receptionist, nurse, pharmacist = (
+        User.objects.get(username=name)
+        for name in (spec.manager, spec.receptionist, spec.nurse, spec.pharmacist)
+    )
+    load_demo_patients(receptionist=receptionist, nurse=nurse, clinic=clinic)
+    load_demo_schedules(manager=manager, clinic=clinic)
+    board = load_demo_desks(manager=manager, clinic=clinic)
+    load_demo_catalogue(pharmacist=pharmacist, clinic=clinic)
+    load_demo_stock(pharmacist=pharmacist, clinic=clinic)
+    load_demo_appointments(receptionist=receptionist, clinic=clinic)
+    return board
 
 
 class Command(BaseCommand):
@@ -31,6 +54,11 @@ class Command(BaseCommand):
             help="Put demo accounts back as documented: password, roles, lockouts, 2FA.",
         )
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the logins.")
+        parser.add_argument(
+            "--base-url",
+            default=DEFAULT_BASE_URL,
+            help=f"Where the server answers, for the printed links (default {DEFAULT_BASE_URL}).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
@@ -40,14 +68,7 @@ class Command(BaseCommand):
             )
         with audit_context(source="command:seed_demo"):
             accounts = load_demo(restore=options["reset"])
-            load_demo_patients(
-                receptionist=User.objects.get(username="reception"),
-                nurse=User.objects.get(username="nurse"),
-            )
-            load_demo_schedules(manager=User.objects.get(username="manager"))
-            board = load_demo_desks(manager=User.objects.get(username="manager"))
-            load_demo_catalogue(pharmacist=User.objects.get(username="pharmacist"))
-            load_demo_stock(pharmacist=User.objects.get(username="pharmacist"))
+            boards = [(spec, load_clinic_day(spec)) for spec in CLINICS]
         self.stdout.write(self.style.SUCCESS("Demo clinics and staff are ready."))
         if options["quiet_logins"]:
             return
@@ -62,4 +83,8 @@ class Command(BaseCommand):
             )
             title = f" ({account.person.job_title})" if account.person.job_title else ""
             self.stdout.write(f"  {account.person.username:<12} {where}{title}")
-        self.stdout.write(f"Waiting-room token board: /frontdesk/board/{board.token}/")
+        self.stdout.write("")
+        base_url = options["base_url"].rstrip("/")
+        for spec, board in boards:
+            link = base_url + reverse("frontdesk:board", args=[board.token])
+            self.stdout.write(f"Waiting-room token board of {spec.name} ({spec.code}): {link}")
