@@ -17,6 +17,7 @@ from clinicflow.accounts.lockout import report_failed_password
 from clinicflow.accounts.models import Membership, User
 from clinicflow.accounts.selectors import search_staff
 from clinicflow.accounts.services.credentials import confirmed_device
+from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.core.roles import ROLE_PRECEDENCE, STAFF_ROLES, Role
 
 LOCKED_MESSAGE = _(
@@ -178,7 +179,7 @@ class TemporaryPasswordForm(forms.Form):
     )
 
 
-class StaffFilter(django_filters.FilterSet):
+class StaffFilter(ClinicFilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
     role = django_filters.ChoiceFilter(
         choices=[(r.value, r.label) for r in ROLE_PRECEDENCE if r in STAFF_ROLES],

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from clinicflow.core.policy import clinic_path, in_clinic
+from clinicflow.core.access import in_callers_clinic
 
 
 class ClinicScopedSerializer(serializers.ModelSerializer[Any]):
@@ -17,13 +17,9 @@ class ClinicScopedSerializer(serializers.ModelSerializer[Any]):
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         request = self.context.get("request")
-        clinic = getattr(getattr(request, "actor", None), "clinic", None)
         for declared in fields.values():
             field = getattr(declared, "child_relation", declared)  # many=True: each id
             related = getattr(field, "queryset", None)
             if isinstance(field, serializers.PrimaryKeyRelatedField) and related is not None:
-                path = clinic_path(related.model)
-                if path is not None:
-                    # Without a clinic (the schema generator), nothing is reachable.
-                    field.queryset = in_clinic(related, path, clinic) if clinic else related.none()  # type: ignore[arg-type]
+                field.queryset = in_callers_clinic(related, request)  # type: ignore[arg-type]
         return fields

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -20,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from clinicflow.core.access import ScopedViewSetMixin, actor_of, referenced_object
+from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.core.rest import DefaultPagination
 from clinicflow.frontdesk import services, vitals
 from clinicflow.frontdesk.models import Observation, Priority, QueueEntry, QueueStatus
@@ -90,7 +90,7 @@ class ObservationSerializer(serializers.ModelSerializer[Observation]):
         read_only_fields = fields
 
 
-class QueueFilter(django_filters.FilterSet):
+class QueueFilter(ClinicFilterSet):
     class Meta:
         model = QueueEntry
         fields = ["day", "status", "practitioner", "patient"]

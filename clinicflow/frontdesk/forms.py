@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.frontdesk.models import Priority, QueueEntry, QueueStatus
 from clinicflow.frontdesk.vitals import VITALS
 
@@ -64,7 +65,7 @@ class DeskForm(forms.Form):
     token_prefix = forms.CharField(label=_("Token prefix"), max_length=4, required=False)
 
 
-class QueueFilter(django_filters.FilterSet):
+class QueueFilter(ClinicFilterSet):
     day = django_filters.DateFilter(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=QueueStatus.choices)
     practitioner = django_filters.NumberFilter(label=_("Doctor"), widget=forms.HiddenInput)

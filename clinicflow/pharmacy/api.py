@@ -34,6 +34,7 @@ from clinicflow.core import policy
 from clinicflow.core.access import ScopedViewSetMixin, actor_of, referenced_object
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
+from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.core.models import AuditAction
 from clinicflow.core.rest import DefaultPagination
 from clinicflow.pharmacy import catalogue, dispensing, queue, stock
@@ -179,7 +180,7 @@ class WriteOffSerializer(serializers.Serializer[Any]):
     )
 
 
-class BatchFilter(django_filters.FilterSet):
+class BatchFilter(ClinicFilterSet):
     medicine = django_filters.NumberFilter(field_name="medicine_id")
     expired = django_filters.BooleanFilter(method="by_expiry")
     near_expiry = django_filters.NumberFilter(
@@ -332,7 +333,7 @@ class NewReceiptSerializer(serializers.Serializer[Any]):
     lines = NewLineSerializer(many=True)
 
 
-class ReceiptFilter(django_filters.FilterSet):
+class ReceiptFilter(ClinicFilterSet):
     supplier = django_filters.CharFilter(lookup_expr="icontains")
     since = django_filters.DateFilter(field_name="received_at", lookup_expr="date__gte")
     until = django_filters.DateFilter(field_name="received_at", lookup_expr="date__lte")
@@ -379,7 +380,7 @@ class GoodsReceiptViewSet(
         return Response(GoodsReceiptSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
-class MovementFilter(django_filters.FilterSet):
+class MovementFilter(ClinicFilterSet):
     batch = django_filters.NumberFilter(field_name="batch_id")
     medicine = django_filters.NumberFilter(field_name="batch__medicine_id")
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
@@ -701,7 +702,7 @@ class DispensingViewSet(
         return self._standing(done)
 
 
-class DispenseFilter(django_filters.FilterSet):
+class DispenseFilter(ClinicFilterSet):
     since = django_filters.DateFilter(field_name="dispensed_at", lookup_expr="date__gte")
     until = django_filters.DateFilter(field_name="dispensed_at", lookup_expr="date__lte")
     patient = django_filters.UUIDFilter(field_name="patient_id")

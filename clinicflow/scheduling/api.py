@@ -32,6 +32,7 @@ from clinicflow.core.access import (
     referenced_object,
 )
 from clinicflow.core.errors import DomainError
+from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.core.serializers import ClinicScopedSerializer
 from clinicflow.patients.models import DocumentStatus, Patient, PatientDocument
 from clinicflow.scheduling import services, slots
@@ -148,25 +149,13 @@ class RescheduleSerializer(serializers.Serializer[Any]):
     starts_at = serializers.DateTimeField()
 
 
-def _of_callers_clinic(model: Any) -> Any:
-    """A filter's choices: the model's rows in the caller's clinic only."""
-
-    def rows(request: Any) -> Any:
-        clinic = actor_of(request).clinic if request is not None else None
-        return model.objects.for_clinic(clinic) if clinic else model.objects.none()
-
-    return rows
-
-
-class AppointmentFilter(django_filters.FilterSet):
-    practitioner = django_filters.ModelChoiceFilter(queryset=_of_callers_clinic(Practitioner))
-    patient = django_filters.ModelChoiceFilter(queryset=_of_callers_clinic(Patient))
+class AppointmentFilter(ClinicFilterSet):
     starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
     starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Appointment
-        fields = ["status"]
+        fields = ["practitioner", "patient", "status"]
 
 
 class PractitionerViewSet(

@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.patients.models import DocumentCategory, DocumentStatus, Patient, PatientDocument
 from clinicflow.patients.uploads import read_upload
 from clinicflow.scheduling.models import (
@@ -135,7 +136,7 @@ class PractitionerForm(forms.ModelForm):
         widgets = {"bio": forms.Textarea(attrs={"rows": 3})}
 
 
-class AppointmentFilter(django_filters.FilterSet):
+class AppointmentFilter(ClinicFilterSet):
     day = django_filters.DateFilter(
         field_name="starts_at",
         lookup_expr="date",
@@ -143,7 +144,9 @@ class AppointmentFilter(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     practitioner = django_filters.ModelChoiceFilter(
-        queryset=Practitioner.objects.none(), label=_("Doctor"), empty_label=_("Any doctor")
+        queryset=Practitioner.objects.select_related("user"),
+        label=_("Doctor"),
+        empty_label=_("Any doctor"),
     )
     status = django_filters.ChoiceFilter(
         choices=AppointmentStatus.choices, label=_("Status"), empty_label=_("Any status")
@@ -152,10 +155,3 @@ class AppointmentFilter(django_filters.FilterSet):
     class Meta:
         model = Appointment
         fields: list[str] = []
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        clinic = self.request.actor.clinic
-        self.filters["practitioner"].queryset = Practitioner.objects.for_clinic(
-            clinic
-        ).select_related("user")
