@@ -18,6 +18,7 @@ from clinicflow.accounts.models import Membership, User
 from clinicflow.accounts.selectors import search_staff
 from clinicflow.accounts.services.credentials import confirmed_device
 from clinicflow.core.filters import ClinicFilterSet
+from clinicflow.core.forms import ClinicFlowForm, ClinicFlowModelForm, PlainTextFields
 from clinicflow.core.roles import ROLE_PRECEDENCE, STAFF_ROLES, Role
 
 LOCKED_MESSAGE = _(
@@ -26,7 +27,7 @@ LOCKED_MESSAGE = _(
 )
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(PlainTextFields, AuthenticationForm):
     """Username or e-mail, password, and — for people who enrolled one — a code from their
     authenticator app."""
 
@@ -78,7 +79,7 @@ class SignInForm(AuthenticationForm):
             otp_login(request, device)
 
 
-class PasswordChangeForm(forms.Form):
+class PasswordChangeForm(ClinicFlowForm):
     old_password = forms.CharField(
         label=_("Current password"),
         strip=False,
@@ -103,7 +104,7 @@ class PasswordChangeForm(forms.Form):
         return cleaned
 
 
-class TokenForm(forms.Form):
+class TokenForm(ClinicFlowForm):
     token = forms.CharField(
         label=_("Code from the app"),
         max_length=8,
@@ -111,7 +112,7 @@ class TokenForm(forms.Form):
     )
 
 
-class ConfirmPasswordForm(forms.Form):
+class ConfirmPasswordForm(ClinicFlowForm):
     password = forms.CharField(
         label=_("Your password"),
         strip=False,
@@ -119,7 +120,7 @@ class ConfirmPasswordForm(forms.Form):
     )
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(ClinicFlowModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email", "phone"]
@@ -133,7 +134,7 @@ def _role_choices(*, may_grant_manager: bool) -> list[tuple[str, Any]]:
     ]
 
 
-class StaffForm(forms.Form):
+class StaffForm(ClinicFlowForm):
     """A person's details and roles. ``creating`` adds the username and a temporary password."""
 
     username = forms.CharField(label=_("Username"), max_length=150)
@@ -171,7 +172,7 @@ class StaffForm(forms.Form):
             del self.fields["password"]
 
 
-class TemporaryPasswordForm(forms.Form):
+class TemporaryPasswordForm(ClinicFlowForm):
     password = forms.CharField(
         label=_("Temporary password"),
         strip=False,
@@ -217,7 +218,7 @@ class StaffFilter(ClinicFilterSet):
         return queryset.exclude(pk__in=active)
 
 
-class AccountPasswordResetForm(PasswordResetForm):
+class AccountPasswordResetForm(PlainTextFields, PasswordResetForm):
     """Django's reset form, also for people who were created without a password and are
     choosing their first one through the e-mailed link."""
 

@@ -14,6 +14,7 @@ from django_filters.filters import QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
 
 from clinicflow.core.access import in_callers_clinic
+from clinicflow.core.forms import PlainTextFields
 from clinicflow.core.models import AuditAction, AuditEvent
 
 
@@ -22,7 +23,7 @@ class ClinicFilterSet(django_filters.FilterSet):
     ``?patient=…``) chooses among the request's clinic's records only. Declared with any
     queryset (or none: the model's own rows), it is scoped here, so the scope guard never meets
     an unscoped choice, and another clinic's id is "not one of the available choices", exactly
-    like a missing one."""
+    like a missing one. Its text filters refuse control characters, like every form's."""
 
     def __init__(self, data: Any = None, queryset: Any = None, **kwargs: Any):
         super().__init__(data, queryset, **kwargs)
@@ -31,6 +32,10 @@ class ClinicFilterSet(django_filters.FilterSet):
                 rows = choice.get_queryset(self.request)
                 if rows is not None:
                     choice.queryset = in_callers_clinic(rows, self.request)
+
+    def get_form_class(self) -> type[forms.Form]:
+        form: type[forms.Form] = super().get_form_class()
+        return type(form.__name__, (PlainTextFields, form), {})
 
 
 class ClinicFilterBackend(DjangoFilterBackend):

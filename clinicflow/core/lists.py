@@ -34,6 +34,7 @@ from openpyxl import Workbook
 from clinicflow.core import policy
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction
+from clinicflow.core.text import without_control_characters
 
 
 @dataclass(frozen=True)
@@ -168,10 +169,12 @@ def stream_csv(
 
 def _csv_safe(value: Any) -> str:
     """Text that a spreadsheet will not run as a formula (CSV injection). A number is data
-    as it is: a negative quantity stays ``-15``, not ``'-15``."""
+    as it is: a negative quantity stays ``-15``, not ``'-15``. Control characters are left
+    out: refused at input now, they may still be stored from before, and an Excel file cannot
+    hold them at all (one would break the export for everyone)."""
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
-    text = "" if value is None else str(value)
+    text = "" if value is None else without_control_characters(str(value))
     if text and text[0] in "=+-@\t\r":
         return "'" + text
     return text

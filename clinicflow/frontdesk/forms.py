@@ -7,11 +7,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core.filters import ClinicFilterSet
+from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.frontdesk.models import Priority, QueueEntry, QueueStatus
 from clinicflow.frontdesk.vitals import VITALS
 
 
-class WalkInForm(forms.Form):
+class WalkInForm(ClinicFlowForm):
     patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
     mrn = forms.CharField(label=_("MRN (registered patient)"), max_length=20, required=False)
     name = forms.CharField(label=_("Name (not registered)"), max_length=120, required=False)
@@ -23,29 +24,29 @@ class WalkInForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(ClinicFlowForm):
     appointment = forms.UUIDField(widget=forms.HiddenInput)
     priority = forms.TypedChoiceField(
         choices=Priority.choices, coerce=int, initial=Priority.ROUTINE, required=False
     )
 
 
-class MoveForm(forms.Form):
+class MoveForm(ClinicFlowForm):
     to_status = forms.ChoiceField(choices=QueueStatus.choices)
     reason = forms.CharField(max_length=200, required=False)
 
 
-class PriorityForm(forms.Form):
+class PriorityForm(ClinicFlowForm):
     priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
     reason = forms.CharField(label=_("Why"), max_length=200, required=False)
 
 
-class AssignForm(forms.Form):
+class AssignForm(ClinicFlowForm):
     practitioner = forms.IntegerField(required=False)
     specialization = forms.IntegerField(required=False)
 
 
-class VitalsForm(forms.Form):
+class VitalsForm(ClinicFlowForm):
     """One optional field per vital sign (the service checks the values)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -59,7 +60,7 @@ class VitalsForm(forms.Form):
             )
 
 
-class DeskForm(forms.Form):
+class DeskForm(ClinicFlowForm):
     practitioner = forms.IntegerField(widget=forms.HiddenInput)
     room = forms.CharField(label=_("Room"), max_length=20, required=False)
     token_prefix = forms.CharField(label=_("Token prefix"), max_length=4, required=False)

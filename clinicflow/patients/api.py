@@ -24,7 +24,11 @@ from clinicflow.core.access import ScopedViewSetMixin, access_object, actor_of
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction
 from clinicflow.core.rest import DefaultPagination
-from clinicflow.core.serializers import ClinicScopedSerializer
+from clinicflow.core.serializers import (
+    ClinicFlowModelSerializer,
+    ClinicFlowSerializer,
+    ClinicScopedSerializer,
+)
 from clinicflow.patients import selectors, services
 from clinicflow.patients.models import (
     Allergy,
@@ -40,7 +44,7 @@ from clinicflow.patients.uploads import read_upload
 # ---------------------------------------------------------------- serializers
 
 
-class PatientSerializer(serializers.ModelSerializer[Patient]):
+class PatientSerializer(ClinicFlowModelSerializer[Patient]):
     age_years = serializers.IntegerField(
         write_only=True, required=False, min_value=0, max_value=130
     )
@@ -113,7 +117,7 @@ class ConditionSerializer(_ChartEntrySerializer):
         read_only_fields = ["status", "status_reason", "recorded_by", "recorded_at"]
 
 
-class StatusSerializer(serializers.Serializer[Any]):
+class StatusSerializer(ClinicFlowSerializer):
     status = serializers.ChoiceField(choices=ClinicalStatus.choices)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -152,7 +156,7 @@ class DocumentSerializer(_ChartEntrySerializer):
         extra_kwargs: ClassVar[dict[str, Any]] = {"title": {"required": False, "allow_blank": True}}
 
 
-class ReasonSerializer(serializers.Serializer[Any]):
+class ReasonSerializer(ClinicFlowSerializer):
     reason = serializers.CharField(max_length=200)
 
 

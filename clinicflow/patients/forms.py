@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.core.forms import ClinicFlowForm, ClinicFlowModelForm
 from clinicflow.patients.models import (
     Allergy,
     AllergySeverity,
@@ -18,7 +19,7 @@ from clinicflow.patients.models import (
 from clinicflow.patients.services import DETAIL_FIELDS
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(ClinicFlowModelForm):
     age_years = forms.IntegerField(
         label=_("Age in years (if the birth date is not known)"),
         required=False,
@@ -51,7 +52,7 @@ class PatientForm(forms.ModelForm):
         return data
 
 
-class AllergyForm(forms.ModelForm):
+class AllergyForm(ClinicFlowModelForm):
     class Meta:
         model = Allergy
         fields = ["substance", "reaction", "severity"]
@@ -59,25 +60,25 @@ class AllergyForm(forms.ModelForm):
     severity = forms.ChoiceField(choices=AllergySeverity.choices, initial=AllergySeverity.MODERATE)
 
 
-class ConditionForm(forms.ModelForm):
+class ConditionForm(ClinicFlowModelForm):
     class Meta:
         model = Condition
         fields = ["description", "icd10_code", "onset"]
 
 
-class StatusForm(forms.Form):
+class StatusForm(ClinicFlowForm):
     status = forms.ChoiceField(choices=ClinicalStatus.choices)
     reason = forms.CharField(max_length=200, required=False)
 
 
-class MergeForm(forms.Form):
+class MergeForm(ClinicFlowForm):
     survivor = forms.CharField(
         label=_("MRN of the record to keep"), max_length=20, help_text=_("e.g. KTM-000123")
     )
     reason = forms.CharField(label=_("Why these are the same person"), max_length=200)
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(ClinicFlowForm):
     file = forms.FileField(label=_("File (PDF, PNG or JPEG)"))
     category = forms.ChoiceField(label=_("Category"), choices=DocumentCategory.choices)
     title = forms.CharField(label=_("Title"), max_length=150, required=False)

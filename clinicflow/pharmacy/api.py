@@ -37,6 +37,7 @@ from clinicflow.core.errors import DomainError
 from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.core.models import AuditAction
 from clinicflow.core.rest import DefaultPagination
+from clinicflow.core.serializers import ClinicFlowModelSerializer, ClinicFlowSerializer
 from clinicflow.pharmacy import catalogue, dispensing, queue, stock
 from clinicflow.pharmacy.dispensing import ItemProgress
 from clinicflow.pharmacy.models import (
@@ -65,7 +66,7 @@ class AvailableField(serializers.DecimalField):
         return super().to_representation(stock.available(value) if summed is None else summed)
 
 
-class MedicineSerializer(serializers.ModelSerializer[Medicine]):
+class MedicineSerializer(ClinicFlowModelSerializer[Medicine]):
     available = AvailableField()
 
     class Meta:
@@ -126,7 +127,7 @@ class MedicineViewSet(
 # ---------------------------------------------------------------- stock
 
 
-class BatchSerializer(serializers.ModelSerializer[StockBatch]):
+class BatchSerializer(ClinicFlowModelSerializer[StockBatch]):
     medicine_name = serializers.CharField(source="medicine", read_only=True)
     expired = serializers.SerializerMethodField()
 
@@ -143,7 +144,7 @@ class BatchSerializer(serializers.ModelSerializer[StockBatch]):
         return stock.is_expired(batch)
 
 
-class MovementSerializer(serializers.ModelSerializer[StockMovement]):
+class MovementSerializer(ClinicFlowModelSerializer[StockMovement]):
     medicine = serializers.IntegerField(source="batch.medicine_id", read_only=True)
     medicine_name = serializers.CharField(source="batch.medicine", read_only=True)
     batch_number = serializers.CharField(source="batch.batch_number", read_only=True)
@@ -158,19 +159,19 @@ class MovementSerializer(serializers.ModelSerializer[StockMovement]):
         read_only_fields = fields
 
 
-class AdjustSerializer(serializers.Serializer[Any]):
+class AdjustSerializer(ClinicFlowSerializer):
     quantity = serializers.CharField(
         max_length=20, help_text="Signed: -3 takes three away (damage), 5 adds five."
     )
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class CountSerializer(serializers.Serializer[Any]):
+class CountSerializer(ClinicFlowSerializer):
     counted = serializers.CharField(max_length=20, help_text="What is on the shelf.")
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class WriteOffSerializer(serializers.Serializer[Any]):
+class WriteOffSerializer(ClinicFlowSerializer):
     reason = serializers.CharField(
         max_length=200,
         required=False,
@@ -272,7 +273,7 @@ class BatchViewSet(
         )
 
 
-class ReceiptLineSerializer(serializers.ModelSerializer[StockMovement]):
+class ReceiptLineSerializer(ClinicFlowModelSerializer[StockMovement]):
     """A line as received: its ``receive`` row in the ledger and the batch it went into."""
 
     medicine = serializers.IntegerField(source="batch.medicine_id", read_only=True)
@@ -295,7 +296,7 @@ class ReceiptLineSerializer(serializers.ModelSerializer[StockMovement]):
         read_only_fields = fields
 
 
-class GoodsReceiptSerializer(serializers.ModelSerializer[GoodsReceipt]):
+class GoodsReceiptSerializer(ClinicFlowModelSerializer[GoodsReceipt]):
     received_by: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
     lines = ReceiptLineSerializer(source="movements", many=True, read_only=True)
 
@@ -308,7 +309,7 @@ class GoodsReceiptSerializer(serializers.ModelSerializer[GoodsReceipt]):
         read_only_fields = fields
 
 
-class NewLineSerializer(serializers.Serializer[Any]):
+class NewLineSerializer(ClinicFlowSerializer):
     """Types only: the stock service checks each line and names it (``lines.2.expiry_date``)."""
 
     medicine = serializers.IntegerField(help_text="A medicine of the catalogue, by id.")
@@ -325,7 +326,7 @@ class NewLineSerializer(serializers.Serializer[Any]):
     )
 
 
-class NewReceiptSerializer(serializers.Serializer[Any]):
+class NewReceiptSerializer(ClinicFlowSerializer):
     supplier = serializers.CharField(max_length=120)
     invoice_number = serializers.CharField(max_length=60)
     invoice_date = serializers.DateField(required=False, allow_null=True, default=None)
@@ -431,7 +432,7 @@ def standings(clinic: Any, prescriptions: Sequence[Prescription]) -> list[Standi
     return [Standing(prescription=p, items=progress[p.pk]) for p in prescriptions]
 
 
-class ItemProgressSerializer(serializers.Serializer[Any]):
+class ItemProgressSerializer(ClinicFlowSerializer):
     id = serializers.IntegerField(source="item.pk")
     medicine_name = serializers.CharField(source="item.medicine_name")
     strength = serializers.CharField(source="item.strength")
@@ -446,7 +447,7 @@ class ItemProgressSerializer(serializers.Serializer[Any]):
     completed = serializers.BooleanField()
 
 
-class QueueRowSerializer(serializers.Serializer[Any]):
+class QueueRowSerializer(ClinicFlowSerializer):
     id = serializers.UUIDField(source="prescription.pk")
     patient = serializers.UUIDField(source="prescription.patient_id")
     patient_name = serializers.CharField(source="prescription.patient.full_name")
@@ -460,7 +461,7 @@ class QueueRowSerializer(serializers.Serializer[Any]):
     items = ItemProgressSerializer(many=True)
 
 
-class ReviewFindingSerializer(serializers.Serializer[Any]):
+class ReviewFindingSerializer(ClinicFlowSerializer):
     """One finding as the review stored it."""
 
     item = serializers.IntegerField()
@@ -472,7 +473,7 @@ class ReviewFindingSerializer(serializers.Serializer[Any]):
     )
 
 
-class ReviewSerializer(serializers.ModelSerializer[Review]):
+class ReviewSerializer(ClinicFlowModelSerializer[Review]):
     findings = ReviewFindingSerializer(many=True, read_only=True)
     reviewed_by: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
 
@@ -487,7 +488,7 @@ class StandingSerializer(QueueRowSerializer):
     review = ReviewSerializer(allow_null=True, help_text="The latest review, if any.")
 
 
-class FindingSerializer(serializers.Serializer[Any]):
+class FindingSerializer(ClinicFlowSerializer):
     item = serializers.IntegerField(source="item.pk")
     medicine = serializers.CharField(source="item")
     kind = serializers.CharField()
@@ -496,7 +497,7 @@ class FindingSerializer(serializers.Serializer[Any]):
     is_new = serializers.BooleanField(help_text="Fired since the doctor signed: needs a note.")
 
 
-class ReviewNoteSerializer(serializers.Serializer[Any]):
+class ReviewNoteSerializer(ClinicFlowSerializer):
     note = serializers.CharField(
         max_length=300,
         required=False,
@@ -506,7 +507,7 @@ class ReviewNoteSerializer(serializers.Serializer[Any]):
     )
 
 
-class NewDispenseSerializer(serializers.Serializer[Any]):
+class NewDispenseSerializer(ClinicFlowSerializer):
     item = serializers.IntegerField(help_text="The prescription item, by id.")
     quantity = serializers.CharField(
         max_length=20, required=False, allow_blank=True, default="", help_text="Default: the rest."
@@ -534,11 +535,11 @@ class NewDispenseSerializer(serializers.Serializer[Any]):
     )
 
 
-class CancelSerializer(serializers.Serializer[Any]):
+class CancelSerializer(ClinicFlowSerializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class DispenseSerializer(serializers.ModelSerializer[Dispense]):
+class DispenseSerializer(ClinicFlowModelSerializer[Dispense]):
     patient_name = serializers.CharField(source="patient.full_name", read_only=True)
     patient_mrn = serializers.CharField(source="patient.mrn", read_only=True)
     prescriber = serializers.IntegerField(source="prescription.prescriber_id", read_only=True)

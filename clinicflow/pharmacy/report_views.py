@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from clinicflow.core.access import actor_of, requires
 from clinicflow.core.audit.recorder import record
+from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.core.lists import Column, excel_file, stream_csv
 from clinicflow.core.models import AuditAction
 from clinicflow.pharmacy import alerts, reports, stock
@@ -65,7 +66,7 @@ def stock_alerts(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- forms and exports
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(ClinicFlowForm):
     """A report's period (both days included) and, for movements, its grouping."""
 
     first = forms.DateField(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinicflow.accounts.models import User
 from clinicflow.core.filters import ClinicFilterSet
+from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.core.roles import Role
 from clinicflow.pharmacy.models import (
     Dispense,
@@ -163,14 +164,14 @@ class HistoryFilter(ClinicFilterSet):
 # ---------------------------------------------------------------- goods receipt
 
 
-class ReceiptForm(forms.Form):
+class ReceiptForm(ClinicFlowForm):
     supplier = forms.CharField(label=_("Supplier"), max_length=120)
     invoice_number = forms.CharField(label=_("Invoice number"), max_length=60)
     invoice_date = forms.DateField(label=_("Invoice date"), required=False, widget=DATE)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
-class ReceiptLineForm(forms.Form):
+class ReceiptLineForm(ClinicFlowForm):
     """One delivered batch. The medicine is typed and picked from the catalogue's list (a
     ``<datalist>`` the browser searches as one types); ``medicines`` maps each label to its
     medicine."""
@@ -249,19 +250,19 @@ def medicine_labels(medicines: QuerySet[Medicine]) -> dict[str, Medicine]:
 # ---------------------------------------------------------------- batch actions
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(ClinicFlowForm):
     quantity = forms.DecimalField(
         label=_("Change (+ found, − lost or damaged)"), max_digits=12, decimal_places=2
     )
     reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
-class CountForm(forms.Form):
+class CountForm(ClinicFlowForm):
     counted = forms.DecimalField(
         label=_("Counted on the shelf"), max_digits=12, decimal_places=2, min_value=Decimal("0")
     )
     reason = forms.CharField(label=_("Reason"), max_length=200, initial=_("Stock count"))
 
 
-class WriteOffForm(forms.Form):
+class WriteOffForm(ClinicFlowForm):
     reason = forms.CharField(label=_("Reason"), max_length=200)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from clinicflow.core.access import actor_of, requires
 from clinicflow.core.errors import DomainError
 from clinicflow.core.filters import ClinicFilterSet
+from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.core.lists import Column, ExportView, FilteredListView
 from clinicflow.patients.uploads import read_upload
 from clinicflow.pharmacy import catalogue, queue, selectors
@@ -84,7 +85,7 @@ class CatalogueExportView(ExportView):
     ]
 
 
-class ImportForm(forms.Form):
+class ImportForm(ClinicFlowForm):
     file = forms.FileField(label=gettext_lazy("CSV file"))
 
 

@@ -9,8 +9,12 @@ import pkgutil
 
 import django_filters
 import pytest
+from django import forms
+from rest_framework import serializers
 
 import clinicflow
+from clinicflow.core import forms as core_forms
+from clinicflow.core import serializers as core_serializers
 from clinicflow.core.filters import ClinicFilterSet
 
 
@@ -32,6 +36,8 @@ def project_classes(root: type) -> list[type]:
     ("root", "base"),
     [
         (django_filters.FilterSet, ClinicFilterSet),
+        (forms.BaseForm, core_forms.PlainTextFields),
+        (serializers.BaseSerializer, core_serializers.PlainTextFields),
     ],
 )
 def test_every_class_of_its_kind_derives_from_the_core_base(root, base):

@@ -62,3 +62,17 @@ def test_the_apis_own_filtersets_from_field_lists_stand_on_the_base():
 
     built = ClinicFilterBackend().get_filterset_class(View(), Membership.objects.none())
     assert issubclass(built, ClinicFilterSet)
+
+
+def test_a_text_filter_refuses_a_control_character(manager):
+    class ByRole(ClinicFilterSet):
+        role = django_filters.CharFilter()
+
+        class Meta:
+            model = Membership
+            fields: list[str] = []
+
+    request = _request(manager)
+    with scope_guard():
+        assert ByRole({"role": "manager"}, request=request).is_valid()
+        assert list(ByRole({"role": "man\x01ager"}, request=request).errors) == ["role"]
