@@ -129,6 +129,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clinicflow.accounts.middleware.ActorMiddleware",
+    "clinicflow.core.middleware.NulParameterMiddleware",
     "clinicflow.accounts.middleware.SessionActivityMiddleware",
     "clinicflow.core.access.PolicyMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -42,6 +42,9 @@ class KeysetPage:
     items: list[Any]
     next_cursor: str | None
     cursor: str | None
+    #: The link's cursor was not one a page gave out: this is the first page instead (the
+    #: pager says so).
+    cursor_refused: bool = False
 
     @property
     def has_next(self) -> bool:
@@ -60,17 +63,18 @@ def keyset_page(
     size cost the same: one query, ``size + 1`` rows."""
     ordering = f"-{key}" if descending else key
     qs = queryset.order_by(ordering)
+    refused = False
     if cursor:
         try:
             qs = qs.filter(**{f"{key}__{'lt' if descending else 'gt'}": cursor})
-        except (ValueError, ValidationError):  # a hand-edited link: start from the top
-            cursor = None
+        except (ValueError, TypeError, ValidationError):  # a hand-edited link: from the top
+            cursor, refused = None, True
     rows = list(qs[: size + 1])
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
         next_cursor = str(getattr(rows[-1], key))
-    return KeysetPage(items=rows, next_cursor=next_cursor, cursor=cursor)
+    return KeysetPage(items=rows, next_cursor=next_cursor, cursor=cursor, cursor_refused=refused)
 
 
 class FilteredListView(TemplateView):
