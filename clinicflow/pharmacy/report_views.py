@@ -128,7 +128,7 @@ def _export(
     filename = f"pharmacy-{name}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{fmt}"
     if fmt == "xlsx":
         return excel_file(filename, _columns(headers), lines)
-    return stream_csv(request, filename, _columns(headers), lines)
+    return stream_csv(filename, _columns(headers), lines)
 
 
 def report_urls(view: Callable[..., Any], prefix: str, name: str) -> list[Any]:
