@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "clinicflow.core.middleware.RequestContextMiddleware",
+    "clinicflow.core.middleware.PrivateResponsesMiddleware",  # static files (above) keep theirs
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,6 +130,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clinicflow.accounts.middleware.ActorMiddleware",
+    "clinicflow.core.middleware.NulParameterMiddleware",
     "clinicflow.accounts.middleware.SessionActivityMiddleware",
     "clinicflow.core.access.PolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -379,7 +381,7 @@ else:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["clinicflow.core.access.PolicyPermission"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["clinicflow.core.filters.ClinicFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "clinicflow.core.rest.DefaultPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "clinicflow.core.rest.exception_handler",

@@ -41,3 +41,59 @@ def test_a_domain_refusal_becomes_a_409_with_its_message():
         "code": "conflict",
         "field": "start",
     }
+
+
+def _forged(position: str) -> str:
+    from base64 import b64encode
+    from urllib.parse import urlencode
+
+    return b64encode(urlencode({"o": 0, "p": position}).encode()).decode()
+
+
+def _paged_lists():
+    """Every API list route that pages by key, with its model and ordering key."""
+    from clinicflow.core.api_urls import router
+    from clinicflow.core.rest import DefaultPagination
+
+    for prefix, viewset, _basename in router.registry:
+        paging = getattr(viewset, "pagination_class", None)
+        if hasattr(viewset, "list") and paging and issubclass(paging, DefaultPagination):
+            ordering = paging.ordering
+            key = (ordering if isinstance(ordering, str) else ordering[0]).lstrip("-")
+            rows = viewset.queryset
+            if rows is None:  # built per request; the schema generator's way gets its model
+                rows = viewset(swagger_fake_view=True).get_queryset()
+            yield f"/api/v1/{prefix}/", rows.model, key
+
+
+def test_a_forged_page_cursor_is_a_400_on_every_paged_list(
+    manager, doctor, nurse, pharmacist, sign_in
+):
+    from django.db import models
+
+    clients = [sign_in(person) for person in (manager, doctor, nurse, pharmacist)]
+    lists = list(_paged_lists())
+    assert len(lists) >= 10
+    for url, model, key in lists:
+        api = next(c for c in clients if c.get(url).status_code == 200)
+        field = model._meta.pk if key == "pk" else model._meta.get_field(key)
+        text_key = isinstance(field, models.CharField | models.TextField)
+        answer = api.get(url, {"cursor": _forged("not-a-position")})
+        assert answer.status_code == (200 if text_key else 400), (url, answer.content)
+        if not text_key:
+            assert answer.json() == {
+                "cursor": ["This page link is not valid: start again from the first page."]
+            }
+        assert api.get(url, {"cursor": "%%%not base64"}).status_code == 400, url
+        assert api.get(url, {"cursor": _forged("a\x00b")}).status_code == 400, url
+
+
+def test_a_nul_in_any_query_parameter_is_a_400_with_a_clear_message(manager, sign_in):
+    api = sign_in(manager)
+    answer = api.get("/api/v1/patients/", {"q": "ab\x00cd"})
+    assert answer.status_code == 400
+    assert "NUL character" in answer.json()["detail"]
+    assert api.get("/api/v1/queue/", {"status\x00": "waiting"}).status_code == 400
+    page = api.get(reverse("patients:search"), {"q": "ab\x00cd"})
+    assert page.status_code == 400
+    assert "NUL character" in page.content.decode()

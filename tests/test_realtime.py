@@ -52,3 +52,22 @@ def test_ending_the_session_closes_its_sockets(nurse, sign_in):
         return closed
 
     assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4401}
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_a_socket_to_a_path_no_route_serves_is_closed_with_4404(signed_in, nurse, sign_in, caplog):
+    from asgiref.sync import async_to_sync
+
+    from tests.sockets import Socket
+
+    headers = cookie_header(sign_in(nurse)) if signed_in else [(b"origin", b"http://127.0.0.1")]
+
+    async def scenario() -> dict:
+        socket = Socket(headers, path="/ws/admin/")
+        await socket.send_input({"type": "websocket.connect"})
+        answer = await socket.receive_output(timeout=5)
+        await socket.disconnect()
+        return answer
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4404}
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

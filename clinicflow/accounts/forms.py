@@ -17,6 +17,8 @@ from clinicflow.accounts.lockout import report_failed_password
 from clinicflow.accounts.models import Membership, User
 from clinicflow.accounts.selectors import search_staff
 from clinicflow.accounts.services.credentials import confirmed_device
+from clinicflow.core.filters import ClinicFilterSet
+from clinicflow.core.forms import ClinicFlowForm, ClinicFlowModelForm, PlainTextFields
 from clinicflow.core.roles import ROLE_PRECEDENCE, STAFF_ROLES, Role
 
 LOCKED_MESSAGE = _(
@@ -25,7 +27,7 @@ LOCKED_MESSAGE = _(
 )
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(PlainTextFields, AuthenticationForm):
     """Username or e-mail, password, and — for people who enrolled one — a code from their
     authenticator app."""
 
@@ -77,7 +79,7 @@ class SignInForm(AuthenticationForm):
             otp_login(request, device)
 
 
-class PasswordChangeForm(forms.Form):
+class PasswordChangeForm(ClinicFlowForm):
     old_password = forms.CharField(
         label=_("Current password"),
         strip=False,
@@ -102,7 +104,7 @@ class PasswordChangeForm(forms.Form):
         return cleaned
 
 
-class TokenForm(forms.Form):
+class TokenForm(ClinicFlowForm):
     token = forms.CharField(
         label=_("Code from the app"),
         max_length=8,
@@ -110,7 +112,7 @@ class TokenForm(forms.Form):
     )
 
 
-class ConfirmPasswordForm(forms.Form):
+class ConfirmPasswordForm(ClinicFlowForm):
     password = forms.CharField(
         label=_("Your password"),
         strip=False,
@@ -118,7 +120,7 @@ class ConfirmPasswordForm(forms.Form):
     )
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(ClinicFlowModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email", "phone"]
@@ -132,7 +134,7 @@ def _role_choices(*, may_grant_manager: bool) -> list[tuple[str, Any]]:
     ]
 
 
-class StaffForm(forms.Form):
+class StaffForm(ClinicFlowForm):
     """A person's details and roles. ``creating`` adds the username and a temporary password."""
 
     username = forms.CharField(label=_("Username"), max_length=150)
@@ -170,7 +172,7 @@ class StaffForm(forms.Form):
             del self.fields["password"]
 
 
-class TemporaryPasswordForm(forms.Form):
+class TemporaryPasswordForm(ClinicFlowForm):
     password = forms.CharField(
         label=_("Temporary password"),
         strip=False,
@@ -178,7 +180,7 @@ class TemporaryPasswordForm(forms.Form):
     )
 
 
-class StaffFilter(django_filters.FilterSet):
+class StaffFilter(ClinicFilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
     role = django_filters.ChoiceFilter(
         choices=[(r.value, r.label) for r in ROLE_PRECEDENCE if r in STAFF_ROLES],
@@ -216,7 +218,7 @@ class StaffFilter(django_filters.FilterSet):
         return queryset.exclude(pk__in=active)
 
 
-class AccountPasswordResetForm(PasswordResetForm):
+class AccountPasswordResetForm(PlainTextFields, PasswordResetForm):
     """Django's reset form, also for people who were created without a password and are
     choosing their first one through the e-mailed link."""
 

@@ -37,24 +37,25 @@ from clinicflow.clinical.models import (
 )
 from clinicflow.core.access import ScopedViewSetMixin, actor_of, referenced_object
 from clinicflow.core.errors import DomainError
+from clinicflow.core.serializers import ClinicFlowModelSerializer, ClinicFlowSerializer
 from clinicflow.frontdesk.models import QueueEntry
 
 
-class DiagnosisSerializer(serializers.ModelSerializer[Diagnosis]):
+class DiagnosisSerializer(ClinicFlowModelSerializer[Diagnosis]):
     class Meta:
         model = Diagnosis
         fields = ["id", "code", "text", "rank", "certainty", "entered_in_error", "recorded_at"]
         read_only_fields = fields
 
 
-class AmendmentSerializer(serializers.ModelSerializer[Amendment]):
+class AmendmentSerializer(ClinicFlowModelSerializer[Amendment]):
     class Meta:
         model = Amendment
         fields = ["id", "text", "reason", "author", "created_at"]
         read_only_fields = fields
 
 
-class EncounterSerializer(serializers.ModelSerializer[Encounter]):
+class EncounterSerializer(ClinicFlowModelSerializer[Encounter]):
     diagnoses = DiagnosisSerializer(many=True, read_only=True)
     amendments = AmendmentSerializer(many=True, read_only=True)
 
@@ -68,11 +69,11 @@ class EncounterSerializer(serializers.ModelSerializer[Encounter]):
         read_only_fields = fields
 
 
-class OpenSerializer(serializers.Serializer[Any]):
+class OpenSerializer(ClinicFlowSerializer):
     entry = serializers.UUIDField()
 
 
-class NoteSerializer(serializers.Serializer[Any]):
+class NoteSerializer(ClinicFlowSerializer):
     version = serializers.IntegerField(min_value=0)
     subjective = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     objective = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
@@ -81,7 +82,7 @@ class NoteSerializer(serializers.Serializer[Any]):
     quick_note = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
 
 
-class NewDiagnosisSerializer(serializers.Serializer[Any]):
+class NewDiagnosisSerializer(ClinicFlowSerializer):
     code = serializers.CharField(required=False, allow_blank=True, default="", max_length=8)
     text = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
     rank = serializers.ChoiceField(choices=DiagnosisRank.choices, default=DiagnosisRank.PRIMARY)
@@ -90,25 +91,25 @@ class NewDiagnosisSerializer(serializers.Serializer[Any]):
     )
 
 
-class NewAmendmentSerializer(serializers.Serializer[Any]):
+class NewAmendmentSerializer(ClinicFlowSerializer):
     text = serializers.CharField()
     reason = serializers.CharField(max_length=200)
 
 
-class Icd10Serializer(serializers.ModelSerializer[Icd10Code]):
+class Icd10Serializer(ClinicFlowModelSerializer[Icd10Code]):
     class Meta:
         model = Icd10Code
         fields = ["code", "title"]
 
 
-class AlertSerializer(serializers.ModelSerializer[SafetyAlert]):
+class AlertSerializer(ClinicFlowModelSerializer[SafetyAlert]):
     class Meta:
         model = SafetyAlert
         fields = ["id", "kind", "message", "override_reason", "overridden_by", "overridden_at"]
         read_only_fields = fields
 
 
-class ItemSerializer(serializers.ModelSerializer[PrescriptionItem]):
+class ItemSerializer(ClinicFlowModelSerializer[PrescriptionItem]):
     alerts = AlertSerializer(many=True, read_only=True)
     in_words = serializers.CharField(read_only=True)
 
@@ -122,7 +123,7 @@ class ItemSerializer(serializers.ModelSerializer[PrescriptionItem]):
         read_only_fields = fields
 
 
-class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
+class PrescriptionSerializer(ClinicFlowModelSerializer[Prescription]):
     items = ItemSerializer(many=True, read_only=True)
 
     class Meta:
@@ -131,7 +132,7 @@ class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
         read_only_fields = fields
 
 
-class NewItemSerializer(serializers.Serializer[Any]):
+class NewItemSerializer(ClinicFlowSerializer):
     medicine_name = serializers.CharField(max_length=120)
     strength = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     form = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
@@ -150,7 +151,7 @@ class NewItemSerializer(serializers.Serializer[Any]):
     )
 
 
-class RowReasonSerializer(serializers.Serializer[Any]):
+class RowReasonSerializer(ClinicFlowSerializer):
     id = serializers.IntegerField()
     reason = serializers.CharField(max_length=200)
 

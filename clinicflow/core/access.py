@@ -197,6 +197,17 @@ def access_object(actor: Actor, action: str, queryset: QuerySet[Any], **lookup: 
     return get_object_or_404(policy.restrict(actor, action, queryset), **lookup)
 
 
+def in_callers_clinic(queryset: QuerySet[Any], request: Any) -> QuerySet[Any]:
+    """The rows of ``queryset`` a request may name by id (a filter's or a serializer's
+    choices): a clinic-owned model's rows in the caller's clinic, none without a clinic (the
+    schema generator); other models' rows as they are."""
+    path = policy.clinic_path(queryset.model)
+    if path is None:
+        return queryset
+    clinic = getattr(getattr(request, "actor", None), "clinic", None)
+    return policy.in_clinic(queryset, path, clinic) if clinic is not None else queryset.none()
+
+
 def referenced_object(
     request: Any, action: str, model: type[Model], pk: Any, *, optional: bool = False
 ) -> Any:

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import csv
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import islice
 from typing import Any, ClassVar
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -34,6 +31,7 @@ from openpyxl import Workbook
 from clinicflow.core import policy
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction
+from clinicflow.core.text import without_control_characters
 
 
 @dataclass(frozen=True)
@@ -41,6 +39,9 @@ class KeysetPage:
     items: list[Any]
     next_cursor: str | None
     cursor: str | None
+    #: The link's cursor was not one a page gave out: this is the first page instead (the
+    #: pager says so).
+    cursor_refused: bool = False
 
     @property
     def has_next(self) -> bool:
@@ -59,17 +60,18 @@ def keyset_page(
     size cost the same: one query, ``size + 1`` rows."""
     ordering = f"-{key}" if descending else key
     qs = queryset.order_by(ordering)
+    refused = False
     if cursor:
         try:
             qs = qs.filter(**{f"{key}__{'lt' if descending else 'gt'}": cursor})
-        except (ValueError, ValidationError):  # a hand-edited link: start from the top
-            cursor = None
+        except (ValueError, TypeError, ValidationError):  # a hand-edited link: from the top
+            cursor, refused = None, True
     rows = list(qs[: size + 1])
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
         next_cursor = str(getattr(rows[-1], key))
-    return KeysetPage(items=rows, next_cursor=next_cursor, cursor=cursor)
+    return KeysetPage(items=rows, next_cursor=next_cursor, cursor=cursor, cursor_refused=refused)
 
 
 class FilteredListView(TemplateView):
@@ -129,27 +131,11 @@ class _Echo:
         return value
 
 
-CSV_CHUNK = 500
-
-
-def _in_chunks(lines: Iterator[str]) -> AsyncIterator[str]:
-    """The same lines for an ASGI server: Django would otherwise read a synchronous stream
-    whole into memory before sending it. Chunks are fetched on the one sync thread, where the
-    database cursor lives."""
-
-    async def stream() -> AsyncIterator[str]:
-        fetch = sync_to_async(lambda: list(islice(lines, CSV_CHUNK)), thread_sensitive=True)
-        while chunk := await fetch():
-            for line in chunk:
-                yield line
-
-    return stream()
-
-
 def stream_csv(
-    request: HttpRequest, filename: str, columns: Iterable[Column], rows: Iterable[Any]
+    filename: str, columns: Iterable[Column], rows: Iterable[Any]
 ) -> StreamingHttpResponse:
-    """A CSV download written row by row, so a large export never sits in memory."""
+    """A CSV download written row by row, so a large export never sits in memory (under ASGI,
+    ``core.handlers`` sends it chunk by chunk)."""
     columns = list(columns)
     writer = csv.writer(_Echo())
 
@@ -158,20 +144,19 @@ def stream_csv(
         for row in rows:
             yield writer.writerow([_csv_safe(c.value(row)) for c in columns])
 
-    content: Iterator[str] | AsyncIterator[str] = lines()
-    if isinstance(request, ASGIRequest):
-        content = _in_chunks(lines())
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 def _csv_safe(value: Any) -> str:
     """Text that a spreadsheet will not run as a formula (CSV injection). A number is data
-    as it is: a negative quantity stays ``-15``, not ``'-15``."""
+    as it is: a negative quantity stays ``-15``, not ``'-15``. Control characters are left
+    out: refused at input now, they may still be stored from before, and an Excel file cannot
+    hold them at all (one would break the export for everyone)."""
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
-    text = "" if value is None else str(value)
+    text = "" if value is None else without_control_characters(str(value))
     if text and text[0] in "=+-@\t\r":
         return "'" + text
     return text
@@ -227,7 +212,7 @@ class ExportView(FilteredListView):
         rows = qs.order_by(f"{'-' if self.page_descending else ''}{self.page_key}")
         if fmt == "xlsx":
             return excel_file(name, self.columns, rows.iterator(chunk_size=2000))
-        return stream_csv(request, name, self.columns, rows.iterator(chunk_size=2000))
+        return stream_csv(name, self.columns, rows.iterator(chunk_size=2000))
 
 
 def export_urls(view: type[ExportView], prefix: str, name: str) -> list[Any]:

@@ -1,15 +1,53 @@
-"""What API serializers share: related records are looked up in the caller's clinic only."""
+"""The bases of every API serializer: text without control characters; related records looked
+up in the caller's clinic only."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model
 from rest_framework import serializers
 
-from clinicflow.core.policy import clinic_path, in_clinic
+from clinicflow.core.access import in_callers_clinic
+from clinicflow.core.text import with_text_rule
+
+_M = TypeVar("_M", bound=Model)
 
 
-class ClinicScopedSerializer(serializers.ModelSerializer[Any]):
+def _plain_text(field: serializers.Field[Any, Any, Any, Any]) -> None:
+    if isinstance(field, serializers.CharField):
+        field.validators = with_text_rule(field.validators)
+    child = getattr(field, "child", None)  # a list or dict of texts
+    if isinstance(child, serializers.Field) and not isinstance(child, serializers.BaseSerializer):
+        _plain_text(child)
+
+
+# The bases carry comments, not docstrings: the OpenAPI schema would show a base's docstring
+# as the description of every serializer that has none of its own.
+
+
+class PlainTextFields:
+    # Every text field of the serializer refuses control characters (core.text): declared,
+    # made from a model field or by a ``get_fields`` of its own, since the rule is added when
+    # the input is read. A nested serializer brings its own.
+
+    fields: Any
+
+    def to_internal_value(self, data: Any) -> Any:
+        for field in self.fields.values():
+            _plain_text(field)
+        return super().to_internal_value(data)  # type: ignore[misc]  # a mixin
+
+
+class ClinicFlowSerializer(PlainTextFields, serializers.Serializer[Any]):
+    pass  # the base of every plain serializer
+
+
+class ClinicFlowModelSerializer(PlainTextFields, serializers.ModelSerializer[_M]):
+    pass  # the base of every model serializer
+
+
+class ClinicScopedSerializer(ClinicFlowModelSerializer[Any]):
     """Every primary-key field (or list of them) pointing at a clinic-owned model accepts only
     rows of the caller's clinic: another clinic's id reads as "does not exist", like a missing
     one."""
@@ -17,13 +55,9 @@ class ClinicScopedSerializer(serializers.ModelSerializer[Any]):
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         request = self.context.get("request")
-        clinic = getattr(getattr(request, "actor", None), "clinic", None)
         for declared in fields.values():
             field = getattr(declared, "child_relation", declared)  # many=True: each id
             related = getattr(field, "queryset", None)
             if isinstance(field, serializers.PrimaryKeyRelatedField) and related is not None:
-                path = clinic_path(related.model)
-                if path is not None:
-                    # Without a clinic (the schema generator), nothing is reachable.
-                    field.queryset = in_clinic(related, path, clinic) if clinic else related.none()  # type: ignore[arg-type]
+                field.queryset = in_callers_clinic(related, request)  # type: ignore[arg-type]
         return fields

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -20,14 +19,16 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from clinicflow.core.access import ScopedViewSetMixin, actor_of, referenced_object
+from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.core.rest import DefaultPagination
+from clinicflow.core.serializers import ClinicFlowModelSerializer, ClinicFlowSerializer
 from clinicflow.frontdesk import services, vitals
 from clinicflow.frontdesk.models import Observation, Priority, QueueEntry, QueueStatus
 from clinicflow.patients.models import Patient
 from clinicflow.scheduling.models import Appointment, Practitioner, Specialization
 
 
-class QueueEntrySerializer(serializers.ModelSerializer[QueueEntry]):
+class QueueEntrySerializer(ClinicFlowModelSerializer[QueueEntry]):
     token_label = serializers.CharField(read_only=True)
 
     class Meta:
@@ -40,7 +41,7 @@ class QueueEntrySerializer(serializers.ModelSerializer[QueueEntry]):
         read_only_fields = fields
 
 
-class WalkInSerializer(serializers.Serializer[Any]):
+class WalkInSerializer(ClinicFlowSerializer):
     patient = serializers.UUIDField(required=False, allow_null=True, default=None)
     name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
@@ -49,31 +50,31 @@ class WalkInSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class CheckInSerializer(serializers.Serializer[Any]):
+class CheckInSerializer(ClinicFlowSerializer):
     appointment = serializers.UUIDField()
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
 
 
-class MoveSerializer(serializers.Serializer[Any]):
+class MoveSerializer(ClinicFlowSerializer):
     to_status = serializers.ChoiceField(choices=QueueStatus.choices)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class PrioritySerializer(serializers.Serializer[Any]):
+class PrioritySerializer(ClinicFlowSerializer):
     priority = serializers.ChoiceField(choices=Priority.choices)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class AssignSerializer(serializers.Serializer[Any]):
+class AssignSerializer(ClinicFlowSerializer):
     practitioner = serializers.IntegerField(required=False, allow_null=True, default=None)
     specialization = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
-class CallNextSerializer(serializers.Serializer[Any]):
+class CallNextSerializer(ClinicFlowSerializer):
     practitioner = serializers.IntegerField()
 
 
-class VitalsSerializer(serializers.Serializer[Any]):
+class VitalsSerializer(ClinicFlowSerializer):
     """Each vital sign optional; values as numbers or decimal strings."""
 
     def get_fields(self) -> dict[str, Any]:
@@ -83,14 +84,14 @@ class VitalsSerializer(serializers.Serializer[Any]):
         }
 
 
-class ObservationSerializer(serializers.ModelSerializer[Observation]):
+class ObservationSerializer(ClinicFlowModelSerializer[Observation]):
     class Meta:
         model = Observation
         fields = ["id", "patient", "entry", "code", "name", "value", "unit", "flag", "taken_at"]
         read_only_fields = fields
 
 
-class QueueFilter(django_filters.FilterSet):
+class QueueFilter(ClinicFilterSet):
     class Meta:
         model = QueueEntry
         fields = ["day", "status", "practitioner", "patient"]

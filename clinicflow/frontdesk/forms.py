@@ -9,13 +9,15 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.core.filters import ClinicFilterSet
+from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.frontdesk.models import Priority, QueueEntry, QueueStatus
 from clinicflow.frontdesk.vitals import VITALS
 from clinicflow.patients.forms import PatientForm
 from clinicflow.patients.models import Patient, Sex
 
 
-class WalkInForm(forms.Form):
+class WalkInForm(ClinicFlowForm):
     patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
     mrn = forms.CharField(label=_("MRN (registered patient)"), max_length=20, required=False)
     name = forms.CharField(label=_("Name (not registered)"), max_length=120, required=False)
@@ -71,7 +73,7 @@ class WalkInPatientForm(PatientForm):
         return data
 
 
-class LinkForm(forms.Form):
+class LinkForm(ClinicFlowForm):
     """The record a walk-in's visit joins: one offered as a likely duplicate, or an MRN."""
 
     patient = forms.UUIDField(required=False)
@@ -87,29 +89,29 @@ class LinkForm(forms.Form):
         return charts.filter(mrn=mrn).first() if mrn else None
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(ClinicFlowForm):
     appointment = forms.UUIDField(widget=forms.HiddenInput)
     priority = forms.TypedChoiceField(
         choices=Priority.choices, coerce=int, initial=Priority.ROUTINE, required=False
     )
 
 
-class MoveForm(forms.Form):
+class MoveForm(ClinicFlowForm):
     to_status = forms.ChoiceField(choices=QueueStatus.choices)
     reason = forms.CharField(max_length=200, required=False)
 
 
-class PriorityForm(forms.Form):
+class PriorityForm(ClinicFlowForm):
     priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
     reason = forms.CharField(label=_("Why"), max_length=200, required=False)
 
 
-class AssignForm(forms.Form):
+class AssignForm(ClinicFlowForm):
     practitioner = forms.IntegerField(required=False)
     specialization = forms.IntegerField(required=False)
 
 
-class VitalsForm(forms.Form):
+class VitalsForm(ClinicFlowForm):
     """One optional field per vital sign (the service checks the values)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -123,13 +125,13 @@ class VitalsForm(forms.Form):
             )
 
 
-class DeskForm(forms.Form):
+class DeskForm(ClinicFlowForm):
     practitioner = forms.IntegerField(widget=forms.HiddenInput)
     room = forms.CharField(label=_("Room"), max_length=20, required=False)
     token_prefix = forms.CharField(label=_("Token prefix"), max_length=4, required=False)
 
 
-class QueueFilter(django_filters.FilterSet):
+class QueueFilter(ClinicFilterSet):
     day = django_filters.DateFilter(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=QueueStatus.choices)
     practitioner = django_filters.NumberFilter(label=_("Doctor"), widget=forms.HiddenInput)

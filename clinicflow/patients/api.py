@@ -30,7 +30,11 @@ from clinicflow.core.access import ScopedViewSetMixin, access_object, actor_of
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction
 from clinicflow.core.rest import DefaultPagination
-from clinicflow.core.serializers import ClinicScopedSerializer
+from clinicflow.core.serializers import (
+    ClinicFlowModelSerializer,
+    ClinicFlowSerializer,
+    ClinicScopedSerializer,
+)
 from clinicflow.patients import services
 from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.forms import FindForm
@@ -53,7 +57,7 @@ SEARCH_PAGE = 50
 # ---------------------------------------------------------------- serializers
 
 
-class PatientSerializer(serializers.ModelSerializer[Patient]):
+class PatientSerializer(ClinicFlowModelSerializer[Patient]):
     age_years = serializers.IntegerField(
         write_only=True, required=False, min_value=0, max_value=130
     )
@@ -87,7 +91,7 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
         return data
 
 
-class PatientIdentitySerializer(serializers.ModelSerializer[Patient]):
+class PatientIdentitySerializer(ClinicFlowModelSerializer[Patient]):
     """Who a patient is, to find them (every staff role): name, MRN, age, sex, phone."""
 
     age_years = serializers.SerializerMethodField()
@@ -140,7 +144,7 @@ class ConditionSerializer(_ChartEntrySerializer):
         read_only_fields = ["status", "status_reason", "recorded_by", "recorded_at"]
 
 
-class StatusSerializer(serializers.Serializer[Any]):
+class StatusSerializer(ClinicFlowSerializer):
     status = serializers.ChoiceField(choices=ClinicalStatus.choices)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -179,12 +183,12 @@ class DocumentSerializer(_ChartEntrySerializer):
         extra_kwargs: ClassVar[dict[str, Any]] = {"title": {"required": False, "allow_blank": True}}
 
 
-class PatientSearchPageSerializer(serializers.Serializer[Any]):
+class PatientSearchPageSerializer(ClinicFlowSerializer):
     next = serializers.URLField(allow_null=True)
     results = PatientIdentitySerializer(many=True)
 
 
-class ReasonSerializer(serializers.Serializer[Any]):
+class ReasonSerializer(ClinicFlowSerializer):
     reason = serializers.CharField(max_length=200)
 
 

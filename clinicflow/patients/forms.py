@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.core.forms import ClinicFlowForm, ClinicFlowModelForm
 from clinicflow.patients.models import (
     Allergy,
     AllergySeverity,
@@ -23,7 +24,7 @@ from clinicflow.patients.services import DETAIL_FIELDS
 OLDEST_AGE = 130
 
 
-class FindForm(forms.Form):
+class FindForm(ClinicFlowForm):
     """The search box and what tells namesakes apart; all optional. The page and the API read
     their query parameters through it."""
 
@@ -66,7 +67,7 @@ class FindForm(forms.Form):
         return Narrowing(sex=data.get("sex") or "", phone_digits=data.get("phone") or "", **age)
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(ClinicFlowModelForm):
     age_years = forms.IntegerField(
         label=_("Age in years (if the birth date is not known)"),
         required=False,
@@ -101,7 +102,7 @@ class PatientForm(forms.ModelForm):
         return data
 
 
-class AllergyForm(forms.ModelForm):
+class AllergyForm(ClinicFlowModelForm):
     class Meta:
         model = Allergy
         fields = ["substance", "reaction", "severity"]
@@ -109,25 +110,25 @@ class AllergyForm(forms.ModelForm):
     severity = forms.ChoiceField(choices=AllergySeverity.choices, initial=AllergySeverity.MODERATE)
 
 
-class ConditionForm(forms.ModelForm):
+class ConditionForm(ClinicFlowModelForm):
     class Meta:
         model = Condition
         fields = ["description", "icd10_code", "onset"]
 
 
-class StatusForm(forms.Form):
+class StatusForm(ClinicFlowForm):
     status = forms.ChoiceField(choices=ClinicalStatus.choices)
     reason = forms.CharField(max_length=200, required=False)
 
 
-class MergeForm(forms.Form):
+class MergeForm(ClinicFlowForm):
     survivor = forms.CharField(
         label=_("MRN of the record to keep"), max_length=20, help_text=_("e.g. KTM-000123")
     )
     reason = forms.CharField(label=_("Why these are the same person"), max_length=200)
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(ClinicFlowForm):
     file = forms.FileField(label=_("File (PDF, PNG or JPEG)"))
     category = forms.ChoiceField(label=_("Category"), choices=DocumentCategory.choices)
     title = forms.CharField(label=_("Title"), max_length=150, required=False)

@@ -34,7 +34,9 @@ from clinicflow.core import policy
 from clinicflow.core.access import ScopedViewSetMixin, actor_of, referenced_object
 from clinicflow.core.audit.reads import record_row_read, record_rows_read
 from clinicflow.core.errors import DomainError
+from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.core.rest import DefaultPagination
+from clinicflow.core.serializers import ClinicFlowModelSerializer, ClinicFlowSerializer
 from clinicflow.pharmacy import catalogue, dispensing, queue, stock
 from clinicflow.pharmacy.dispensing import ItemProgress
 from clinicflow.pharmacy.models import (
@@ -63,7 +65,7 @@ class AvailableField(serializers.DecimalField):
         return super().to_representation(stock.available(value) if summed is None else summed)
 
 
-class MedicineSerializer(serializers.ModelSerializer[Medicine]):
+class MedicineSerializer(ClinicFlowModelSerializer[Medicine]):
     available = AvailableField()
 
     class Meta:
@@ -124,7 +126,7 @@ class MedicineViewSet(
 # ---------------------------------------------------------------- stock
 
 
-class BatchSerializer(serializers.ModelSerializer[StockBatch]):
+class BatchSerializer(ClinicFlowModelSerializer[StockBatch]):
     medicine_name = serializers.CharField(source="medicine", read_only=True)
     expired = serializers.SerializerMethodField()
 
@@ -141,7 +143,7 @@ class BatchSerializer(serializers.ModelSerializer[StockBatch]):
         return stock.is_expired(batch)
 
 
-class MovementSerializer(serializers.ModelSerializer[StockMovement]):
+class MovementSerializer(ClinicFlowModelSerializer[StockMovement]):
     medicine = serializers.IntegerField(source="batch.medicine_id", read_only=True)
     medicine_name = serializers.CharField(source="batch.medicine", read_only=True)
     batch_number = serializers.CharField(source="batch.batch_number", read_only=True)
@@ -156,19 +158,19 @@ class MovementSerializer(serializers.ModelSerializer[StockMovement]):
         read_only_fields = fields
 
 
-class AdjustSerializer(serializers.Serializer[Any]):
+class AdjustSerializer(ClinicFlowSerializer):
     quantity = serializers.CharField(
         max_length=20, help_text="Signed: -3 takes three away (damage), 5 adds five."
     )
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class CountSerializer(serializers.Serializer[Any]):
+class CountSerializer(ClinicFlowSerializer):
     counted = serializers.CharField(max_length=20, help_text="What is on the shelf.")
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class WriteOffSerializer(serializers.Serializer[Any]):
+class WriteOffSerializer(ClinicFlowSerializer):
     reason = serializers.CharField(
         max_length=200,
         required=False,
@@ -178,7 +180,7 @@ class WriteOffSerializer(serializers.Serializer[Any]):
     )
 
 
-class BatchFilter(django_filters.FilterSet):
+class BatchFilter(ClinicFilterSet):
     medicine = django_filters.NumberFilter(field_name="medicine_id")
     expired = django_filters.BooleanFilter(method="by_expiry")
     near_expiry = django_filters.NumberFilter(
@@ -270,7 +272,7 @@ class BatchViewSet(
         )
 
 
-class ReceiptLineSerializer(serializers.ModelSerializer[StockMovement]):
+class ReceiptLineSerializer(ClinicFlowModelSerializer[StockMovement]):
     """A line as received: its ``receive`` row in the ledger and the batch it went into."""
 
     medicine = serializers.IntegerField(source="batch.medicine_id", read_only=True)
@@ -293,7 +295,7 @@ class ReceiptLineSerializer(serializers.ModelSerializer[StockMovement]):
         read_only_fields = fields
 
 
-class GoodsReceiptSerializer(serializers.ModelSerializer[GoodsReceipt]):
+class GoodsReceiptSerializer(ClinicFlowModelSerializer[GoodsReceipt]):
     received_by: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
     lines = ReceiptLineSerializer(source="movements", many=True, read_only=True)
 
@@ -306,7 +308,7 @@ class GoodsReceiptSerializer(serializers.ModelSerializer[GoodsReceipt]):
         read_only_fields = fields
 
 
-class NewLineSerializer(serializers.Serializer[Any]):
+class NewLineSerializer(ClinicFlowSerializer):
     """Types only: the stock service checks each line and names it (``lines.2.expiry_date``)."""
 
     medicine = serializers.IntegerField(help_text="A medicine of the catalogue, by id.")
@@ -323,7 +325,7 @@ class NewLineSerializer(serializers.Serializer[Any]):
     )
 
 
-class NewReceiptSerializer(serializers.Serializer[Any]):
+class NewReceiptSerializer(ClinicFlowSerializer):
     supplier = serializers.CharField(max_length=120)
     invoice_number = serializers.CharField(max_length=60)
     invoice_date = serializers.DateField(required=False, allow_null=True, default=None)
@@ -331,7 +333,7 @@ class NewReceiptSerializer(serializers.Serializer[Any]):
     lines = NewLineSerializer(many=True)
 
 
-class ReceiptFilter(django_filters.FilterSet):
+class ReceiptFilter(ClinicFilterSet):
     supplier = django_filters.CharFilter(lookup_expr="icontains")
     since = django_filters.DateFilter(field_name="received_at", lookup_expr="date__gte")
     until = django_filters.DateFilter(field_name="received_at", lookup_expr="date__lte")
@@ -378,7 +380,7 @@ class GoodsReceiptViewSet(
         return Response(GoodsReceiptSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
-class MovementFilter(django_filters.FilterSet):
+class MovementFilter(ClinicFilterSet):
     batch = django_filters.NumberFilter(field_name="batch_id")
     medicine = django_filters.NumberFilter(field_name="batch__medicine_id")
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
@@ -429,7 +431,7 @@ def standings(clinic: Any, prescriptions: Sequence[Prescription]) -> list[Standi
     return [Standing(prescription=p, items=progress[p.pk]) for p in prescriptions]
 
 
-class ItemProgressSerializer(serializers.Serializer[Any]):
+class ItemProgressSerializer(ClinicFlowSerializer):
     id = serializers.IntegerField(source="item.pk")
     medicine_name = serializers.CharField(source="item.medicine_name")
     strength = serializers.CharField(source="item.strength")
@@ -444,7 +446,7 @@ class ItemProgressSerializer(serializers.Serializer[Any]):
     completed = serializers.BooleanField()
 
 
-class QueueRowSerializer(serializers.Serializer[Any]):
+class QueueRowSerializer(ClinicFlowSerializer):
     id = serializers.UUIDField(source="prescription.pk")
     patient = serializers.UUIDField(source="prescription.patient_id")
     patient_name = serializers.CharField(source="prescription.patient.full_name")
@@ -458,7 +460,7 @@ class QueueRowSerializer(serializers.Serializer[Any]):
     items = ItemProgressSerializer(many=True)
 
 
-class ReviewFindingSerializer(serializers.Serializer[Any]):
+class ReviewFindingSerializer(ClinicFlowSerializer):
     """One finding as the review stored it."""
 
     item = serializers.IntegerField()
@@ -470,7 +472,7 @@ class ReviewFindingSerializer(serializers.Serializer[Any]):
     )
 
 
-class ReviewSerializer(serializers.ModelSerializer[Review]):
+class ReviewSerializer(ClinicFlowModelSerializer[Review]):
     findings = ReviewFindingSerializer(many=True, read_only=True)
     reviewed_by: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
 
@@ -485,7 +487,7 @@ class StandingSerializer(QueueRowSerializer):
     review = ReviewSerializer(allow_null=True, help_text="The latest review, if any.")
 
 
-class FindingSerializer(serializers.Serializer[Any]):
+class FindingSerializer(ClinicFlowSerializer):
     item = serializers.IntegerField(source="item.pk")
     medicine = serializers.CharField(source="item")
     kind = serializers.CharField()
@@ -494,7 +496,7 @@ class FindingSerializer(serializers.Serializer[Any]):
     is_new = serializers.BooleanField(help_text="Fired since the doctor signed: needs a note.")
 
 
-class ReviewNoteSerializer(serializers.Serializer[Any]):
+class ReviewNoteSerializer(ClinicFlowSerializer):
     note = serializers.CharField(
         max_length=300,
         required=False,
@@ -504,7 +506,7 @@ class ReviewNoteSerializer(serializers.Serializer[Any]):
     )
 
 
-class NewDispenseSerializer(serializers.Serializer[Any]):
+class NewDispenseSerializer(ClinicFlowSerializer):
     item = serializers.IntegerField(help_text="The prescription item, by id.")
     quantity = serializers.CharField(
         max_length=20, required=False, allow_blank=True, default="", help_text="Default: the rest."
@@ -532,11 +534,11 @@ class NewDispenseSerializer(serializers.Serializer[Any]):
     )
 
 
-class CancelSerializer(serializers.Serializer[Any]):
+class CancelSerializer(ClinicFlowSerializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class DispenseSerializer(serializers.ModelSerializer[Dispense]):
+class DispenseSerializer(ClinicFlowModelSerializer[Dispense]):
     patient_name = serializers.CharField(source="patient.full_name", read_only=True)
     patient_mrn = serializers.CharField(source="patient.mrn", read_only=True)
     prescriber = serializers.IntegerField(source="prescription.prescriber_id", read_only=True)
@@ -704,7 +706,7 @@ class DispensingViewSet(
         return self._standing(done)
 
 
-class DispenseFilter(django_filters.FilterSet):
+class DispenseFilter(ClinicFilterSet):
     since = django_filters.DateFilter(field_name="dispensed_at", lookup_expr="date__gte")
     until = django_filters.DateFilter(field_name="dispensed_at", lookup_expr="date__lte")
     patient = django_filters.UUIDFilter(field_name="patient_id")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinicflow.core.errors import DomainError
+from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.pharmacy.offers import GROUP_LABELS, Offer
 
 
@@ -24,7 +25,7 @@ def show_error(form: forms.Form, error: DomainError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(ClinicFlowForm):
     note = forms.CharField(
         label=gettext_lazy("Pharmacist's note"),
         required=False,
@@ -34,11 +35,11 @@ class ReviewForm(forms.Form):
     )
 
 
-class CancelForm(forms.Form):
+class CancelForm(ClinicFlowForm):
     reason = forms.CharField(label=gettext_lazy("Why is it cancelled?"), max_length=200)
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(ClinicFlowForm):
     quantity = forms.CharField(label=gettext_lazy("Quantity back"), max_length=20)
     reason = forms.CharField(label=gettext_lazy("Why"), max_length=200)
 
@@ -77,7 +78,7 @@ def _batch_choices(offers: list[Offer]) -> list[Any]:
     return choices
 
 
-class DispenseForm(forms.Form):
+class DispenseForm(ClinicFlowForm):
     """One item: how much, which medicine, which batch, and whether it completes the item."""
 
     quantity = forms.CharField(label=gettext_lazy("Quantity"), max_length=20, required=False)

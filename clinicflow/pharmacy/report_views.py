@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from clinicflow.core.access import actor_of, requires
 from clinicflow.core.audit.recorder import record
+from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.core.lists import Column, excel_file, stream_csv
 from clinicflow.core.models import AuditAction
 from clinicflow.pharmacy import alerts, reports, stock
@@ -65,7 +66,7 @@ def stock_alerts(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- forms and exports
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(ClinicFlowForm):
     """A report's period (both days included) and, for movements, its grouping."""
 
     first = forms.DateField(
@@ -127,7 +128,7 @@ def _export(
     filename = f"pharmacy-{name}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{fmt}"
     if fmt == "xlsx":
         return excel_file(filename, _columns(headers), lines)
-    return stream_csv(request, filename, _columns(headers), lines)
+    return stream_csv(filename, _columns(headers), lines)
 
 
 def report_urls(view: Callable[..., Any], prefix: str, name: str) -> list[Any]:

@@ -13,6 +13,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.accounts.models import User
+from clinicflow.core.filters import ClinicFilterSet
+from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.core.roles import Role
 from clinicflow.pharmacy.models import (
     Dispense,
@@ -51,7 +53,7 @@ def _date_range(field: str) -> tuple[django_filters.DateFilter, django_filters.D
 # ---------------------------------------------------------------- list filters
 
 
-class StockFilter(django_filters.FilterSet):
+class StockFilter(ClinicFilterSet):
     """Filters the stock list; the queryset carries ``levels.with_levels``'s annotations."""
 
     q = django_filters.CharFilter(label=_("Medicine"), method="by_name")
@@ -77,7 +79,7 @@ class StockFilter(django_filters.FilterSet):
         return queryset.filter(expired__gt=0) if value else queryset
 
 
-class LedgerFilter(django_filters.FilterSet):
+class LedgerFilter(ClinicFilterSet):
     since, until = _date_range("at")
     kind = django_filters.ChoiceFilter(
         choices=MovementKind.choices, label=_("Kind"), empty_label=_("Any kind")
@@ -98,7 +100,7 @@ class LedgerFilter(django_filters.FilterSet):
         )
 
 
-class ReceiptFilter(django_filters.FilterSet):
+class ReceiptFilter(ClinicFilterSet):
     q = django_filters.CharFilter(label=_("Supplier or invoice"), method="by_text")
     since, until = _date_range("received_at")
 
@@ -110,7 +112,7 @@ class ReceiptFilter(django_filters.FilterSet):
         return _words(queryset, value, "supplier", "invoice_number")
 
 
-class HistoryFilter(django_filters.FilterSet):
+class HistoryFilter(ClinicFilterSet):
     """The dispensing history: by day, patient (name or MRN), doctor, medicine, pharmacist."""
 
     since, until = _date_range("dispensed_at")
@@ -118,7 +120,9 @@ class HistoryFilter(django_filters.FilterSet):
     medicine = django_filters.CharFilter(label=_("Medicine"), method="by_medicine")
     doctor = django_filters.ModelChoiceFilter(
         field_name="prescription__prescriber",
-        queryset=Practitioner.objects.none(),
+        queryset=Practitioner.objects.select_related("user").order_by(
+            "user__first_name", "user__last_name"
+        ),
         label=_("Doctor"),
         empty_label=_("Any doctor"),
     )
@@ -136,11 +140,6 @@ class HistoryFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         clinic = self.request.actor.clinic
-        self.filters["doctor"].queryset = (
-            Practitioner.objects.for_clinic(clinic)
-            .select_related("user")
-            .order_by("user__first_name", "user__last_name")
-        )
         self.filters["pharmacist"].queryset = (
             User.objects.filter(
                 memberships__clinic=clinic,
@@ -165,14 +164,14 @@ class HistoryFilter(django_filters.FilterSet):
 # ---------------------------------------------------------------- goods receipt
 
 
-class ReceiptForm(forms.Form):
+class ReceiptForm(ClinicFlowForm):
     supplier = forms.CharField(label=_("Supplier"), max_length=120)
     invoice_number = forms.CharField(label=_("Invoice number"), max_length=60)
     invoice_date = forms.DateField(label=_("Invoice date"), required=False, widget=DATE)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
-class ReceiptLineForm(forms.Form):
+class ReceiptLineForm(ClinicFlowForm):
     """One delivered batch. The medicine is typed and picked from the catalogue's list (a
     ``<datalist>`` the browser searches as one types); ``medicines`` maps each label to its
     medicine."""
@@ -251,19 +250,19 @@ def medicine_labels(medicines: QuerySet[Medicine]) -> dict[str, Medicine]:
 # ---------------------------------------------------------------- batch actions
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(ClinicFlowForm):
     quantity = forms.DecimalField(
         label=_("Change (+ found, − lost or damaged)"), max_digits=12, decimal_places=2
     )
     reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
-class CountForm(forms.Form):
+class CountForm(ClinicFlowForm):
     counted = forms.DecimalField(
         label=_("Counted on the shelf"), max_digits=12, decimal_places=2, min_value=Decimal("0")
     )
     reason = forms.CharField(label=_("Reason"), max_length=200, initial=_("Stock count"))
 
 
-class WriteOffForm(forms.Form):
+class WriteOffForm(ClinicFlowForm):
     reason = forms.CharField(label=_("Reason"), max_length=200)

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy
 
 from clinicflow.core.access import actor_of, requires
 from clinicflow.core.errors import DomainError
+from clinicflow.core.filters import ClinicFilterSet
+from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.core.lists import Column, ExportView, FilteredListView
 from clinicflow.patients.uploads import read_upload
 from clinicflow.pharmacy import catalogue, queue, selectors
@@ -40,7 +42,7 @@ def pending(request: HttpRequest) -> HttpResponse:
     return render(request, "pharmacy/queue.html", context)
 
 
-class CatalogueFilter(django_filters.FilterSet):
+class CatalogueFilter(ClinicFilterSet):
     q = django_filters.CharFilter(label=gettext_lazy("Search"), method="by_name")
     is_active = django_filters.BooleanFilter(label=gettext_lazy("Active"))
 
@@ -83,7 +85,7 @@ class CatalogueExportView(ExportView):
     ]
 
 
-class ImportForm(forms.Form):
+class ImportForm(ClinicFlowForm):
     file = forms.FileField(label=gettext_lazy("CSV file"))
 
 

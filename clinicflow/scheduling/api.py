@@ -32,7 +32,12 @@ from clinicflow.core.access import (
     referenced_object,
 )
 from clinicflow.core.errors import DomainError
-from clinicflow.core.serializers import ClinicScopedSerializer
+from clinicflow.core.filters import ClinicFilterSet
+from clinicflow.core.serializers import (
+    ClinicFlowModelSerializer,
+    ClinicFlowSerializer,
+    ClinicScopedSerializer,
+)
 from clinicflow.patients.models import DocumentStatus, Patient, PatientDocument
 from clinicflow.scheduling import services, slots
 from clinicflow.scheduling.models import (
@@ -47,7 +52,7 @@ from clinicflow.scheduling.models import (
 MAX_SLOT_DAYS = 31
 
 
-class PractitionerSerializer(serializers.ModelSerializer[Practitioner]):
+class PractitionerSerializer(ClinicFlowModelSerializer[Practitioner]):
     name = serializers.CharField(source="user.get_full_name", read_only=True)
     specialization = serializers.CharField(source="specialization.name", read_only=True)
     photo_url = serializers.SerializerMethodField()
@@ -67,7 +72,7 @@ class PractitionerSerializer(serializers.ModelSerializer[Practitioner]):
         return reverse("scheduling:practitioner_photo", args=[doctor.pk])
 
 
-class SlotSerializer(serializers.Serializer[Any]):
+class SlotSerializer(ClinicFlowSerializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     practitioner = serializers.IntegerField(source="practitioner_id")
@@ -94,7 +99,7 @@ class TimeOffSerializer(ClinicScopedSerializer):
         extra_kwargs: ClassVar[dict[str, Any]] = {"practitioner": {"required": False}}
 
 
-class AttachedDocumentSerializer(serializers.ModelSerializer[PatientDocument]):
+class AttachedDocumentSerializer(ClinicFlowModelSerializer[PatientDocument]):
     """A document attached to the appointment; its file is ``/api/v1/documents/{id}/content/``
     (permission-checked and audited like every document)."""
 
@@ -139,34 +144,22 @@ class AttachDocumentsSerializer(ClinicScopedSerializer):
         fields = ["documents"]
 
 
-class AppointmentStatusSerializer(serializers.Serializer[Any]):
+class AppointmentStatusSerializer(ClinicFlowSerializer):
     to_status = serializers.ChoiceField(choices=AppointmentStatus.choices)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class RescheduleSerializer(serializers.Serializer[Any]):
+class RescheduleSerializer(ClinicFlowSerializer):
     starts_at = serializers.DateTimeField()
 
 
-def _of_callers_clinic(model: Any) -> Any:
-    """A filter's choices: the model's rows in the caller's clinic only."""
-
-    def rows(request: Any) -> Any:
-        clinic = actor_of(request).clinic if request is not None else None
-        return model.objects.for_clinic(clinic) if clinic else model.objects.none()
-
-    return rows
-
-
-class AppointmentFilter(django_filters.FilterSet):
-    practitioner = django_filters.ModelChoiceFilter(queryset=_of_callers_clinic(Practitioner))
-    patient = django_filters.ModelChoiceFilter(queryset=_of_callers_clinic(Patient))
+class AppointmentFilter(ClinicFilterSet):
     starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
     starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Appointment
-        fields = ["status"]
+        fields = ["practitioner", "patient", "status"]
 
 
 class PractitionerViewSet(

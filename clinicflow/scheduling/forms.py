@@ -8,6 +8,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.core.filters import ClinicFilterSet
+from clinicflow.core.forms import ClinicFlowForm, ClinicFlowModelForm
 from clinicflow.patients.models import DocumentCategory, DocumentStatus, Patient, PatientDocument
 from clinicflow.patients.uploads import read_upload
 from clinicflow.scheduling.models import (
@@ -20,7 +22,7 @@ from clinicflow.scheduling.models import (
 from clinicflow.scheduling.services import PRESETS, NewDocument
 
 
-class AttachDocumentsForm(forms.Form):
+class AttachDocumentsForm(ClinicFlowForm):
     """Documents of the patient to attach to an appointment, and a new file to keep as one."""
 
     documents = forms.ModelMultipleChoiceField(
@@ -72,20 +74,20 @@ class BookingForm(AttachDocumentsForm):
     reason = forms.CharField(label=_("Reason for the visit"), max_length=200, required=False)
 
 
-class PhotoForm(forms.Form):
+class PhotoForm(ClinicFlowForm):
     photo = forms.FileField(label=_("Photo (JPEG or PNG)"))
 
 
-class StatusForm(forms.Form):
+class StatusForm(ClinicFlowForm):
     to_status = forms.ChoiceField(choices=AppointmentStatus.choices)
     reason = forms.CharField(max_length=200, required=False)
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(ClinicFlowForm):
     starts_at = forms.DateTimeField()
 
 
-class RuleForm(forms.Form):
+class RuleForm(ClinicFlowForm):
     weekday = forms.TypedChoiceField(label=_("Day"), choices=Weekday.choices, coerce=int)
     start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
@@ -97,7 +99,7 @@ class RuleForm(forms.Form):
     )
 
 
-class PresetForm(forms.Form):
+class PresetForm(ClinicFlowForm):
     preset = forms.ChoiceField(
         label=_("Preset"), choices=[(key, p.name) for key, p in PRESETS.items()]
     )
@@ -106,7 +108,7 @@ class PresetForm(forms.Form):
     )
 
 
-class TimeOffForm(forms.Form):
+class TimeOffForm(ClinicFlowForm):
     starts_at = forms.DateTimeField(
         label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -116,7 +118,7 @@ class TimeOffForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=120)
 
 
-class PractitionerForm(forms.ModelForm):
+class PractitionerForm(ClinicFlowModelForm):
     specialization_name = forms.CharField(label=_("Specialization"), max_length=80)
 
     class Meta:
@@ -135,7 +137,7 @@ class PractitionerForm(forms.ModelForm):
         widgets = {"bio": forms.Textarea(attrs={"rows": 3})}
 
 
-class AppointmentFilter(django_filters.FilterSet):
+class AppointmentFilter(ClinicFilterSet):
     day = django_filters.DateFilter(
         field_name="starts_at",
         lookup_expr="date",
@@ -143,7 +145,9 @@ class AppointmentFilter(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     practitioner = django_filters.ModelChoiceFilter(
-        queryset=Practitioner.objects.none(), label=_("Doctor"), empty_label=_("Any doctor")
+        queryset=Practitioner.objects.select_related("user"),
+        label=_("Doctor"),
+        empty_label=_("Any doctor"),
     )
     status = django_filters.ChoiceFilter(
         choices=AppointmentStatus.choices, label=_("Status"), empty_label=_("Any status")
@@ -152,10 +156,3 @@ class AppointmentFilter(django_filters.FilterSet):
     class Meta:
         model = Appointment
         fields: list[str] = []
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        clinic = self.request.actor.clinic
-        self.filters["practitioner"].queryset = Practitioner.objects.for_clinic(
-            clinic
-        ).select_related("user")

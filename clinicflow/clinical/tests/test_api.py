@@ -111,3 +111,30 @@ def test_prescribing_over_the_api_with_an_alert_and_its_override(
     listed = sign_in(pharmacist).get("/api/v1/prescriptions/", {"status": "issued"}).json()
     assert listed["results"][0]["items"][0]["medicine_name"] == "Cotrimoxazole"
     assert sign_in(receptionist).get("/api/v1/prescriptions/").status_code == 403
+
+
+def test_encounters_and_prescriptions_filter_by_patient(
+    doctor, encounter, patient, register, other_clinic_doctor, sign_in
+):
+    from clinicflow.clinical.prescribing import add_item
+
+    add_item(
+        actor=actor_for(doctor),
+        encounter=encounter,
+        details={
+            "medicine_name": "Paracetamol",
+            "dose": "1",
+            "frequency": "TDS",
+            "duration_days": 3,
+        },
+    )
+    someone_else = register(given_name="Hari")
+    api = sign_in(doctor)
+    for url in ("/api/v1/encounters/", "/api/v1/prescriptions/"):
+        theirs = api.get(url, {"patient": str(patient.pk)})
+        assert theirs.status_code == 200, (url, theirs.content)
+        assert [row["patient"] for row in theirs.json()["results"]] == [str(patient.pk)]
+        assert api.get(url, {"patient": str(someone_else.pk)}).json()["results"] == []
+        refused = sign_in(other_clinic_doctor).get(url, {"patient": str(patient.pk)})
+        assert refused.status_code == 400
+        assert list(refused.json()) == ["patient"]

@@ -237,3 +237,20 @@ def test_the_printed_prescription_has_the_items_in_words_and_a_verification_page
     assert (
         sign_in(receptionist).get(f"/clinical/prescriptions/{prescription.pk}/").status_code == 403
     )
+
+
+def test_the_consultation_and_the_printed_prescription_are_not_kept_in_caches(
+    doctor, encounter, sign_in
+):
+    add(doctor, encounter)
+    write_and_sign(doctor, encounter)
+    prescription = Prescription.objects.get()
+    client = sign_in(doctor)
+    for url in (
+        f"/clinical/encounters/{encounter.pk}/",
+        f"/clinical/prescriptions/{prescription.pk}/pdf/",
+        f"/api/v1/encounters/{encounter.pk}/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "private, no-store", url

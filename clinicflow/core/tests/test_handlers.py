@@ -1,16 +1,19 @@
-"""The ASGI handler runs the whole middleware chain and the view in one thread hop."""
+"""The ASGI handler runs the whole middleware chain and the view in one thread hop, and streams
+a synchronous download chunk by chunk from that thread."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import threading
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import AsyncToSync
 from asgiref.testing import ApplicationCommunicator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path
 
 from clinicflow.core.access import requires
@@ -41,10 +44,44 @@ async def async_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse("async")
 
 
-urlpatterns = [path("sync/", sync_view), path("async/", async_view)]
+#: A download larger than one chunk of the handler (64 KiB), in small parts.
+PARTS = [f"{n:05d},{'x' * 94}\n".encode() for n in range(2000)]
+
+
+@requires("site.health")
+def streamed_view(request: HttpRequest) -> StreamingHttpResponse:
+    threads["view"] = threading.get_ident()
+
+    def parts() -> Iterator[bytes]:
+        for part in PARTS:
+            threads.setdefault("parts", set()).add(threading.get_ident())  # type: ignore[union-attr]
+            yield part
+
+    return StreamingHttpResponse(parts())
+
+
+@requires("site.health")
+def file_view(request: HttpRequest) -> FileResponse:
+    return FileResponse(io.BytesIO(b"".join(PARTS)), as_attachment=True, filename="a.csv")
+
+
+urlpatterns = [
+    path("sync/", sync_view),
+    path("async/", async_view),
+    path("streamed/", streamed_view),
+    path("file/", file_view),
+]
 
 
 async def _get(application: SyncChainASGIHandler, url: str) -> tuple[int, bytes]:
+    status, _headers, bodies = await _download(application, url)
+    return status, b"".join(bodies)
+
+
+async def _download(
+    application: Any, url: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, dict[bytes, bytes], list[bytes]]:
+    """Status, headers and each body message of a GET over ASGI."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -55,16 +92,21 @@ async def _get(application: SyncChainASGIHandler, url: str) -> tuple[int, bytes]
         "raw_path": url.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"testserver")],
+        "headers": [(b"host", b"testserver"), *(headers or [])],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
     communicator = ApplicationCommunicator(application, scope)
     await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
     start = await communicator.receive_output(5)
-    body = await communicator.receive_output(5)
+    bodies = []
+    while True:
+        message = await communicator.receive_output(5)
+        bodies.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
     await communicator.wait(5)
-    return start["status"], body["body"]
+    return start["status"], dict(start["headers"]), [b for b in bodies if b]
 
 
 @pytest.fixture
@@ -94,3 +136,47 @@ def test_the_middleware_and_the_view_run_in_one_thread_hop_off_the_event_loop(ha
 @pytest.mark.django_db(transaction=True)
 def test_an_async_view_still_answers(handler):
     assert asyncio.run(_get(handler, "/async/")) == (200, b"async")
+
+
+def _without_sync_stream_warning(download: Any) -> Any:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = asyncio.run(download)
+    assert not [w for w in caught if "synchronous iterators" in str(w.message)]
+    return result
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streamed_download_is_sent_chunk_by_chunk_from_the_views_thread(handler):
+    status, _headers, bodies = _without_sync_stream_warning(_download(handler, "/streamed/"))
+    assert status == 200
+    assert b"".join(bodies) == b"".join(PARTS)
+    assert len(bodies) > 1  # sent as it was read, not gathered whole first
+    assert threads["parts"] == {threads["view"]}  # where the view's database cursor lives
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_download_streams_too(handler):
+    status, headers, bodies = _without_sync_stream_warning(_download(handler, "/file/"))
+    assert status == 200
+    assert headers[b"Content-Disposition"] == b'attachment; filename="a.csv"'
+    assert b"".join(bodies) == b"".join(PARTS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_excel_export_streams_under_asgi_and_opens(manager, sign_in):
+    from django.conf import settings
+    from openpyxl import load_workbook
+
+    from config.asgi import application
+
+    session = sign_in(manager).cookies[settings.SESSION_COOKIE_NAME].value
+    cookie = (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode())
+    status, headers, bodies = _without_sync_stream_warning(
+        _download(application, "/audit/export.xlsx", [cookie])
+    )
+    assert status == 200
+    assert headers[b"Cache-Control"] == b"private, no-store"
+    rows = list(load_workbook(io.BytesIO(b"".join(bodies))).active.iter_rows(values_only=True))
+    assert rows[0][:2] == ("Time (UTC)", "Sequence")
+    assert len(rows) > 1  # the sign-in, at least

@@ -75,3 +75,38 @@ def test_a_visit_is_given_to_a_specialization_over_the_api(
     unknown = post(client, url, {"specialization": 99999})
     assert unknown.status_code == 400
     assert unknown.json()["field"] == "specialization"
+
+
+def test_the_queue_and_vitals_filter_by_doctor_patient_and_visit(
+    receptionist, nurse, cardiologist, register, sign_in
+):
+    desk = actor_for(receptionist)
+    priya = register()
+    seen = services.add_walk_in(actor=desk, patient=priya, practitioner=cardiologist)
+    services.add_walk_in(actor=desk, name="Ram")  # nobody's yet
+    services.record_vitals(actor=actor_for(nurse), entry=seen, values={"pulse": "72"})
+    api = sign_in(nurse)
+    doctors = api.get("/api/v1/queue/", {"practitioner": cardiologist.pk})
+    assert [row["id"] for row in doctors.json()["results"]] == [str(seen.pk)]
+    one = api.get(f"/api/v1/queue/{seen.pk}/", {"practitioner": cardiologist.pk})
+    assert one.status_code == 200
+    by_patient = api.get("/api/v1/observations/", {"patient": str(priya.pk)}).json()["results"]
+    by_visit = api.get("/api/v1/observations/", {"entry": str(seen.pk)}).json()["results"]
+    assert [row["code"] for row in by_patient] == [row["code"] for row in by_visit] == ["8867-4"]
+
+
+def test_a_filter_naming_another_clinics_doctor_or_patient_finds_nothing_of_theirs(
+    receptionist, nurse, cardiologist, register, other_clinic_manager, sign_in
+):
+    theirs = services.add_walk_in(
+        actor=actor_for(receptionist), patient=register(), practitioner=cardiologist
+    )
+    api = sign_in(other_clinic_manager)
+    for url, name, value in [
+        ("/api/v1/queue/", "practitioner", cardiologist.pk),
+        ("/api/v1/queue/", "patient", str(theirs.patient_id)),
+        ("/api/v1/observations/", "entry", str(theirs.pk)),
+    ]:
+        refused = api.get(url, {name: value})
+        assert refused.status_code == 400, (url, refused.content)
+        assert list(refused.json()) == [name]  # "not one of the available choices", no rows

@@ -154,3 +154,14 @@ def test_the_front_desk_dashboard_counts_todays_registrations(receptionist, regi
     cards = sign_in(receptionist).get(reverse("core:dashboard")).context["dashboard"].cards
     today = next(card for card in cards if str(card.title) == "Patients registered today")
     assert today.value == 2
+
+
+def test_a_pasted_control_character_in_a_name_is_refused_and_nothing_is_saved(
+    receptionist, clinic, sign_in
+):
+    page = sign_in(receptionist).post(
+        reverse("patients:register"), {**FORM, "given_name": "Pri\x01ya"}
+    )
+    assert page.status_code == 200
+    assert "control character" in page.context["form"].errors["given_name"][0]
+    assert not Patient.objects.for_clinic(clinic).exists()

@@ -120,6 +120,17 @@ def test_a_bad_medicine_is_refused_at_its_field_and_nothing_is_saved(
     assert amoxicillin.generic_name == "Amoxicillin"
 
 
+def test_a_pasted_control_character_is_refused_and_changes_nothing(
+    pharmacist, amoxicillin, sign_in
+):
+    api = sign_in(pharmacist)
+    refused = patch(api, f"/api/v1/medicines/{amoxicillin.pk}/", {"drug_class": "Analgesic\u0001"})
+    assert refused.status_code == 400
+    assert "control character" in refused.json()["drug_class"][0]
+    amoxicillin.refresh_from_db()
+    assert amoxicillin.drug_class == "penicillin"
+
+
 def test_prescribers_read_the_catalogue_but_only_the_pharmacy_edits_it(
     doctor, receptionist, amoxicillin, sign_in
 ):

@@ -185,3 +185,24 @@ def test_the_demo_catalogue_imports_whole_and_once(clinic):
     assert added > 200
     assert load_demo_catalogue(pharmacist=pharmacist) == 0
     assert Medicine.objects.filter(drug_class="penicillin").exists()
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_control_character_stored_before_the_rule_does_not_break_the_export(
+    stocked, pharmacist, manager, sign_in, fmt
+):
+    from openpyxl import load_workbook
+
+    Medicine.objects.filter(generic_name="Paracetamol").update(drug_class="Analgesic\x01")
+    for person in (pharmacist, manager):
+        response = sign_in(person).get(f"/pharmacy/medicines/export.{fmt}")
+        assert response.status_code == 200
+        content = b"".join(response.streaming_content)
+        if fmt == "xlsx":
+            rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+            header = rows[0]
+        else:
+            rows = list(csv.reader(io.StringIO(content.decode())))
+            header = rows[0]
+        classes = [row[header.index("drug_class")] for row in rows[1:]]
+        assert "Analgesic" in classes

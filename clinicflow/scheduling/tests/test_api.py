@@ -106,3 +106,53 @@ def test_another_clinic_sees_no_appointments_over_the_api(
     api = sign_in(other_clinic_manager)
     assert api.get(f"/api/v1/appointments/{appointment.pk}/").status_code == 404
     assert api.get("/api/v1/appointments/").json()["results"] == []
+
+
+def test_hours_leave_and_appointments_filter_by_doctor_and_patient(
+    manager, cardiologist, clinic, patient, register, next_monday, at, book, sign_in
+):
+    from clinicflow.accounts.actors import actor_for
+    from clinicflow.scheduling.services import add_time_off, create_practitioner
+
+    colleague = create_practitioner(
+        actor=actor_for(manager),
+        user=member(Role.DOCTOR, clinic, username="colleague"),
+        specialization="GP",
+        details={},
+    )
+    add_time_off(
+        actor=actor_for(manager),
+        practitioner=cardiologist,
+        starts_at=at(next_monday, 9),
+        ends_at=at(next_monday, 10),
+        reason="Leave",
+    )
+    mine = book(at(next_monday, 11))
+    book(at(next_monday, 14), for_patient=register(given_name="Hari"))
+    api = sign_in(manager)
+
+    def listed(url: str, **query: object) -> list[dict]:
+        response = api.get(url, query)
+        assert response.status_code == 200, (url, response.content)
+        return response.json()["results"]
+
+    assert listed("/api/v1/availability-rules/", practitioner=colleague.pk) == []
+    hours = listed("/api/v1/availability-rules/", practitioner=cardiologist.pk)
+    assert hours
+    assert {rule["practitioner"] for rule in hours} == {cardiologist.pk}
+    assert listed("/api/v1/time-off/", practitioner=colleague.pk) == []
+    assert len(listed("/api/v1/time-off/", practitioner=cardiologist.pk)) == 1
+    assert len(listed("/api/v1/appointments/", practitioner=cardiologist.pk)) == 2
+    assert [a["id"] for a in listed("/api/v1/appointments/", patient=str(patient.pk))] == [
+        str(mine.pk)
+    ]
+
+
+def test_a_schedule_filter_naming_another_clinics_doctor_is_refused(
+    cardiologist, other_clinic_manager, sign_in
+):
+    api = sign_in(other_clinic_manager)
+    for url in ("/api/v1/availability-rules/", "/api/v1/time-off/", "/api/v1/appointments/"):
+        refused = api.get(url, {"practitioner": cardiologist.pk})
+        assert refused.status_code == 400, (url, refused.content)
+        assert list(refused.json()) == ["practitioner"]
