@@ -24,8 +24,8 @@ from datetime import date
 
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import Case, F, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Collate, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,39 +93,117 @@ def age_or_year(value: int) -> dict[str, int]:
 
 # ---------------------------------------------------------------- page links
 
+#: The key of a page link into a list ranked name by name (not walked group by group).
+RANKED = "ranked"
 
-def _cursor(patient: Patient) -> str:
-    raw = json.dumps([patient.search_name, patient.mrn_seq]).encode()
+
+@dataclass(frozen=True)
+class Group:
+    """Patients found one way (a typed word as a given name, the same word as a family name,
+    a phone number), listed by name, then MRN. A page walks the groups in order; a patient is
+    listed in the first group that finds them."""
+
+    key: str
+    match: Q
+
+
+def _cursor(key: str, patient: Patient) -> str:
+    raw = json.dumps([key, patient.search_name, patient.mrn_seq]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _position(cursor: str) -> tuple[str, int]:
-    """The (name, MRN number) a page link continues after; a refusal for a forged one."""
+def _position(cursor: str) -> tuple[str, str, int]:
+    """The (group or ``RANKED``, name, MRN number) a page link continues after; a refusal for
+    a forged one."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name, seq = json.loads(raw)
+        key, name, seq = json.loads(raw)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        name, seq = None, None
-    if not isinstance(name, str) or type(seq) is not int:
-        raise DomainError(_("This page link is not valid: search again."), field="after")
-    return name, seq
+        key = name = seq = None
+    if not isinstance(key, str) or not isinstance(name, str) or type(seq) is not int:
+        raise _stale()
+    return key, name, seq
 
 
-def _page(
+def _stale() -> DomainError:
+    return DomainError(_("This page link is not valid: search again."), field="after")
+
+
+def _in_name_order() -> Collate | F:
+    """Names in code-point order ("C"), which an index keeps on PostgreSQL whatever the
+    database's own collation: a group's next page is read off the index, not sorted."""
+    return Collate("search_name", "C") if connection.vendor == "postgresql" else F("search_name")
+
+
+def _page_by_groups(
+    patients: QuerySet[Patient], groups: list[Group], after: str | None, size: int
+) -> KeysetPage:
+    """The next ``size`` patients after the link ``after``, walking the groups in order. Each
+    group asks for at most ``size + 1`` rows in the order an index keeps (name, MRN), so a
+    group of ten thousand costs what a group of ten does. The first group goes alone (it
+    usually fills the page); the rest, when needed, together (UNION ALL where the database
+    allows, else one by one until the page is full)."""
+    start, position = 0, Q()
+    if after:
+        key, name, seq = _position(after)
+        keys = [group.key for group in groups]
+        if key not in keys:
+            raise _stale()
+        start = keys.index(key)
+        position = Q(name_in_order__gt=name) | Q(name_in_order=name, mrn_seq__gt=seq)
+    listed = patients.annotate(name_in_order=_in_name_order())
+    parts, earlier = [], Q(pk__in=[])
+    for index, group in enumerate(groups):
+        if index >= start:
+            rows = listed.filter(group.match).exclude(earlier)
+            if index == start:
+                rows = rows.filter(position)
+            parts.append(
+                rows.annotate(group=Value(index, output_field=IntegerField())).order_by(
+                    "name_in_order", "mrn_seq"
+                )[: size + 1]
+            )
+        earlier |= group.match
+    found: list[Patient] = []
+    if parts:
+        found += parts[0]
+    rest = parts[1:]
+    if (
+        len(found) <= size
+        and len(rest) > 1
+        and connection.features.supports_slicing_ordering_in_compound
+    ):
+        found += rest[0].union(*rest[1:], all=True).order_by("group", "name_in_order", "mrn_seq")
+    elif len(found) <= size:
+        for part in rest:
+            found += part
+            if len(found) > size:
+                break
+    next_cursor = None
+    if len(found) > size:
+        last = found[size - 1]
+        next_cursor = _cursor(groups[last.group].key, last)  # type: ignore[attr-defined]
+    return KeysetPage(items=found[:size], next_cursor=next_cursor, cursor=after)
+
+
+def _page_by_names(
     patients: QuerySet[Patient],
     ranked: list[str],
     key: Callable[[str], NameKey],
     after: str | None,
     size: int,
 ) -> KeysetPage:
-    """The next ``size`` patients after the link ``after``: the rest of its name, then the
-    following names (each has at least one patient, so ``size + 1`` names fill a page and tell
-    whether another follows). One query."""
+    """The next ``size`` patients of names ranked in Python (by how well they match what was
+    typed), after the link ``after``: the rest of its name, then the following names (each has
+    at least one patient, so ``size + 1`` names fill a page and tell whether another follows).
+    One query."""
     current = Q(pk__in=[])
     following = ranked
     order: list[str] = []
     if after:
-        name, seq = _position(after)
+        kind, name, seq = _position(after)
+        if kind != RANKED:
+            raise _stale()
         current = Q(search_name=name, mrn_seq__gt=seq)
         last = key(name)
         following = [n for n in ranked if key(n) > last]
@@ -143,7 +221,7 @@ def _page(
         .annotate(place=place)
         .order_by("place", "mrn_seq")[: size + 1]
     )
-    next_cursor = _cursor(rows[size - 1]) if len(rows) > size else None
+    next_cursor = _cursor(RANKED, rows[size - 1]) if len(rows) > size else None
     return KeysetPage(items=rows[:size], next_cursor=next_cursor, cursor=after)
 
 
@@ -154,10 +232,6 @@ def _names(patients: QuerySet[Patient], match: Q) -> list[str]:
         .values_list("search_name", flat=True)
         .distinct()[:NAMES]
     )
-
-
-def _by_name_only(name: str) -> NameKey:
-    return (0.0, name)
 
 
 # ---------------------------------------------------------------- names
@@ -205,24 +279,45 @@ def _alike(clinic: Clinic, words: list[str]) -> list[list[str]]:
     return alike
 
 
-def _made_of(close: list[list[str]]) -> Q:
-    """Names made of the close words: "a b" and "b a" for two typed words; a given name or a
-    family name for one."""
-    if len(close) == 2:
-        names = {f"{x} {y}" for x in close[0] for y in close[1]}
-        names |= {f"{y} {x}" for x in close[0] for y in close[1]}
-        return Q(search_name__in=names) if names else Q(pk__in=[])
-    match = Q(pk__in=[])
-    for word in close[0]:
-        match |= Q(search_name__startswith=f"{word} ") | Q(family_name__iexact=word)
-    return match
+def _word_groups(typed: str, words: list[str]) -> list[Group]:
+    """The groups of one typed word: each close word, best first, as a given name (names that
+    start with it) and then as a family name."""
+    groups = []
+    for word in sorted(dict.fromkeys(words), key=lambda w: (-similar(typed, w), w)):
+        groups.append(Group(f"given:{word}", Q(name_in_order__startswith=f"{word} ")))
+        groups.append(Group(f"family:{word}", Q(family_name__iexact=word)))
+    return groups
 
 
-def _names_by_close_words(
-    patients: QuerySet[Patient], clinic: Clinic, words: list[str]
-) -> list[str]:
-    """Names of one or two typed words, by B-tree lookups of the names the close words make;
-    when those find nobody, words that read alike are added and the lookup is tried once more."""
+def _one_word(
+    clinic: Clinic, patients: QuerySet[Patient], word: str, after: str | None, size: int
+) -> KeysetPage:
+    """One typed word, on PostgreSQL: a common name or family name finds thousands, so the page
+    walks the groups of its close words (an index lists each by name); when they find nobody,
+    words that read alike join them; then names by trigrams."""
+    kind = _position(after)[0] if after else None
+    if kind == RANKED:
+        return _by_trigrams(patients, [word], after, size)
+    close = _close_words(clinic, [word])[0]
+    groups = _word_groups(word, close)
+    if kind is None or kind in {group.key for group in groups}:
+        page = _page_by_groups(patients, groups, after, size)
+        if page.items or after:
+            return page
+    page = _page_by_groups(
+        patients, _word_groups(word, [*close, *_alike(clinic, [word])[0]]), after, size
+    )
+    if page.items or after:
+        return page
+    return _by_trigrams(patients, [word], None, size)
+
+
+def _two_words(
+    clinic: Clinic, patients: QuerySet[Patient], words: list[str], after: str | None, size: int
+) -> KeysetPage:
+    """Two typed words, on PostgreSQL: the names "a b" and "b a" of their close words, found by
+    B-tree lookups; when those find nobody, words that read alike are added and the lookup is
+    tried once more; then names by trigrams."""
     close = _close_words(clinic, words)
     names = _names(patients, _made_of(close))
     if not names:
@@ -231,12 +326,23 @@ def _names_by_close_words(
             list(dict.fromkeys([*found, *extra])) for found, extra in zip(close, more, strict=True)
         ]
         names = _names(patients, _made_of(close))
-    return names
+    if not names:
+        return _by_trigrams(patients, words, after, size)
+    return _ranked_page(patients, names, words, after, size)
 
 
-def _names_by_trigrams(patients: QuerySet[Patient], text: str) -> list[str]:
+def _made_of(close: list[list[str]]) -> Q:
+    names = {f"{x} {y}" for x in close[0] for y in close[1]}
+    names |= {f"{y} {x}" for x in close[0] for y in close[1]}
+    return Q(search_name__in=names) if names else Q(pk__in=[])
+
+
+def _by_trigrams(
+    patients: QuerySet[Patient], words: list[str], after: str | None, size: int
+) -> KeysetPage:
     """Longer names, or nothing close: names by trigram similarity, best first (slower)."""
-    return list(
+    text = " ".join(words)
+    names = list(
         patients.filter(
             Q(search_name__trigram_similar=text) | Q(search_name__trigram_word_similar=text)
         )
@@ -252,6 +358,7 @@ def _names_by_trigrams(patients: QuerySet[Patient], text: str) -> list[str]:
         .order_by("-rank", "search_name")
         .values_list("search_name", flat=True)[:NAMES]
     )
+    return _ranked_page(patients, names, words, after, size)
 
 
 def _names_sharing_pieces(patients: QuerySet[Patient], words: list[str]) -> list[str]:
@@ -264,21 +371,28 @@ def _names_sharing_pieces(patients: QuerySet[Patient], words: list[str]) -> list
     return [n for n in _names(patients, loose) if word_score(words, n.split()) >= SQLITE_THRESHOLD]
 
 
-def _by_name(
-    clinic: Clinic, patients: QuerySet[Patient], text: str, after: str | None, size: int
+def _ranked_page(
+    patients: QuerySet[Patient], names: list[str], words: list[str], after: str | None, size: int
 ) -> KeysetPage:
-    words = " ".join(text.lower().split()).split()
-    if connection.vendor == "postgresql":
-        names = _names_by_close_words(patients, clinic, words) if 1 <= len(words) <= 2 else []
-        if not names:
-            names = _names_by_trigrams(patients, " ".join(words))
-    else:
-        names = _names_sharing_pieces(patients, words)
+    """Names ranked by how well they match the typed words, then by name."""
 
     def key(name: str) -> NameKey:
         return (-word_score(words, name.split()), name)
 
-    return _page(patients, sorted(set(names), key=key), key, after, size)
+    return _page_by_names(patients, sorted(set(names), key=key), key, after, size)
+
+
+def _by_name(
+    clinic: Clinic, patients: QuerySet[Patient], text: str, after: str | None, size: int
+) -> KeysetPage:
+    words = " ".join(text.lower().split()).split()
+    if connection.vendor != "postgresql":
+        return _ranked_page(patients, _names_sharing_pieces(patients, words), words, after, size)
+    if len(words) == 1:
+        return _one_word(clinic, patients, words[0], after, size)
+    if len(words) == 2:
+        return _two_words(clinic, patients, words, after, size)
+    return _by_trigrams(patients, words, after, size)
 
 
 def word_score(typed: list[str], name: list[str]) -> float:
@@ -316,7 +430,7 @@ def search_page(
     if not text:
         if not narrowing:
             return KeysetPage(items=[], next_cursor=None, cursor=None)
-        return _page(patients, _names(patients, Q()), _by_name_only, after, size)
+        return _page_by_groups(patients, [Group("all", Q())], after, size)
     mrn = MRN_PATTERN.match(text)
     if mrn and (mrn["code"] is None or mrn["code"].upper() == clinic.code):
         found = list(patients.filter(mrn_seq=int(mrn["seq"]))[:1])
@@ -331,8 +445,7 @@ def search_page(
     else:
         return _by_name(clinic, patients, text, after, size)
     # Several people may share a phone (a family) or an e-mail: by name, then MRN.
-    matched = patients.filter(match)
-    return _page(matched, _names(matched, Q()), _by_name_only, after, size)
+    return _page_by_groups(patients, [Group("match", match)], after, size)
 
 
 def search_patients(
