@@ -219,7 +219,7 @@ class QueueEntryViewSet(
         return self._answer(entry)
 
     @extend_schema(request=VitalsSerializer, responses={201: ObservationSerializer(many=True)})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)  # the set just recorded
     def vitals(self, request: Request, pk: Any = None) -> Response:
         data = VitalsSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 import django_filters
@@ -19,6 +19,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -31,6 +32,7 @@ from clinicflow.core.access import (
     actor_of,
     referenced_object,
 )
+from clinicflow.core.api_fields import OffsetDateTimeField
 from clinicflow.core.errors import DomainError
 from clinicflow.core.serializers import ClinicScopedSerializer
 from clinicflow.patients.models import DocumentStatus, Patient, PatientDocument
@@ -68,8 +70,8 @@ class PractitionerSerializer(serializers.ModelSerializer[Practitioner]):
 
 
 class SlotSerializer(serializers.Serializer[Any]):
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = OffsetDateTimeField()
+    ends_at = OffsetDateTimeField()
     practitioner = serializers.IntegerField(source="practitioner_id")
 
 
@@ -145,7 +147,7 @@ class AppointmentStatusSerializer(serializers.Serializer[Any]):
 
 
 class RescheduleSerializer(serializers.Serializer[Any]):
-    starts_at = serializers.DateTimeField()
+    starts_at = OffsetDateTimeField()
 
 
 def _of_callers_clinic(model: Any) -> Any:
@@ -169,6 +171,21 @@ class AppointmentFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
+def _date_param(request: Request, name: str) -> date | None:
+    """A date query parameter (``YYYY-MM-DD``), None when absent. Errors: ``DomainError``
+    (400) for anything else, a well-formed but impossible date (month 13) included."""
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return None
+    try:
+        day = parse_date(raw)
+    except ValueError:
+        day = None
+    if day is None:
+        raise DomainError("Give the date as YYYY-MM-DD.", field=name)
+    return day
+
+
 class PractitionerViewSet(
     ScopedViewSetMixin,
     mixins.ListModelMixin,
@@ -184,15 +201,19 @@ class PractitionerViewSet(
     }
 
     @extend_schema(
-        parameters=[OpenApiParameter("from", str), OpenApiParameter("to", str)],
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (local); today"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day; a week from `from`"),
+        ],
         responses=SlotSerializer(many=True),
     )
-    @action(detail=True, methods=["get"])
+    # A plain list, not paged: the range is at most a month of one doctor's slots.
+    @action(detail=True, methods=["get"], pagination_class=None)
     def slots(self, request: Request, pk: Any = None) -> Response:
-        """Free slots between two local dates (at most a month)."""
+        """Free slots between two local dates (at most a month), in time order: one list."""
         doctor = self.get_object()
-        first = parse_date(request.query_params.get("from", "")) or timezone.localdate()
-        last = parse_date(request.query_params.get("to", "")) or first + timedelta(days=6)
+        first = _date_param(request, "from") or timezone.localdate()
+        last = _date_param(request, "to") or first + timedelta(days=6)
         if last < first or (last - first).days > MAX_SLOT_DAYS:
             raise DomainError("Ask for at most a month, from before to.", field="to")
         return Response(SlotSerializer(slots.free_slots(doctor, first, last), many=True).data)

@@ -55,7 +55,10 @@ class SlotTaken(Conflict):
 
     @property
     def payload(self) -> dict[str, object]:
-        return {"free_slots": [s.starts_at.isoformat() for s in self.fresh[:10]]}
+        # In the clinic's zone with its offset, as every time the API writes.
+        return {
+            "free_slots": [timezone.localtime(s.starts_at).isoformat() for s in self.fresh[:10]]
+        }
 
 
 def _require(actor: Actor, action: str, obj: Any = None) -> Clinic:

@@ -74,7 +74,11 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 def _day(request: HttpRequest, name: str = "day") -> date:
-    return parse_date(request.GET.get(name) or "") or timezone.localdate()
+    """The day asked for, or today (also for a well-formed but impossible date: 2025-13-45)."""
+    try:
+        return parse_date(request.GET.get(name) or "") or timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
 
 
 @requires("appointments.book")
@@ -516,8 +520,11 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 def calendar_events(request: HttpRequest) -> JsonResponse:
     """The calendar's events between ``start`` and ``end`` (at most six weeks)."""
     actor = actor_of(request)
-    start = parse_datetime(request.GET.get("start", ""))
-    end = parse_datetime(request.GET.get("end", ""))
+    try:
+        start = parse_datetime(request.GET.get("start", ""))
+        end = parse_datetime(request.GET.get("end", ""))
+    except ValueError:  # well-formed but impossible (month 13)
+        start = end = None
     if start is None or end is None or not timedelta(0) < end - start <= timedelta(days=42):
         return JsonResponse({"detail": _("Ask for up to six weeks.")}, status=400)
     visible = policy.restrict(actor, "scheduling.view", Appointment.objects.all()).filter(
