@@ -95,6 +95,16 @@ def test_the_visit_page_records_vitals_and_shows_errors_at_the_field(
     assert 'data-flag="critical_low"' in page
 
 
+def test_the_visit_history_says_each_state_in_words(receptionist, nurse, sign_in):
+    entry = services.add_walk_in(actor=actor_for(receptionist), name="Ram")
+    services.move(actor=actor_for(receptionist), entry=entry, to_status="vitals")
+    html = sign_in(nurse).get(f"/frontdesk/visits/{entry.pk}/").content.decode()
+    assert "— → Waiting" in html
+    assert "Waiting → With the nurse" in html
+    assert "→ vitals" not in html
+    assert "→ waiting" not in html
+
+
 def test_another_clinic_cannot_open_a_visit(receptionist, other_clinic_manager, sign_in):
     entry = services.add_walk_in(actor=actor_for(receptionist), name="Ram")
     assert sign_in(other_clinic_manager).get(f"/frontdesk/visits/{entry.pk}/").status_code == 404
