@@ -52,6 +52,12 @@ class WalkInSerializer(serializers.Serializer[Any]):
 class CheckInSerializer(serializers.Serializer[Any]):
     appointment = serializers.UUIDField()
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Check in although far from the booked time (after a 409 "
+        "`check_in_outside_window`).",
+    )
 
 
 class MoveSerializer(serializers.Serializer[Any]):
@@ -165,6 +171,7 @@ class QueueEntryViewSet(
                 request, "appointments.manage", Appointment, data.validated_data["appointment"]
             ),
             priority=data.validated_data.get("priority"),
+            confirm=data.validated_data["confirm"],
         )
         return self._answer(entry, status.HTTP_201_CREATED)
 

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -20,8 +21,13 @@ from django.views.decorators.http import require_POST
 
 from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
-from clinicflow.core.errors import DomainError
-from clinicflow.core.feedback import run_and_report, submit_and_report
+from clinicflow.core.errors import DomainError, NeedsConfirmation
+from clinicflow.core.feedback import (
+    ask_to_confirm,
+    report_form_errors,
+    run_and_report,
+    submit_and_report,
+)
 from clinicflow.core.lists import Column, ExportView
 from clinicflow.core.models import Clinic
 from clinicflow.frontdesk import services, states
@@ -169,22 +175,29 @@ def queue(request: HttpRequest) -> HttpResponse:
 @requires("frontdesk.check_in")
 @require_POST
 def check_in(request: HttpRequest) -> HttpResponse:
+    """Check in an arriving appointment; the message gives the token and where to wait. Far
+    from the booked time, a page asks first."""
     actor = actor_of(request)
     form = CheckInForm(request.POST)
-    if form.is_valid():
-        appointment = access_object(
-            actor,
-            "appointments.manage",
-            Appointment.objects.all(),
-            pk=form.cleaned_data["appointment"],
+    if not form.is_valid():
+        report_form_errors(request, form)
+        return _back(request)
+    appointment = access_object(
+        actor, "appointments.manage", Appointment.objects.all(), pk=form.cleaned_data["appointment"]
+    )
+    try:
+        entry = services.check_in(
+            actor=actor,
+            appointment=appointment,
+            priority=form.cleaned_data["priority"],
+            confirm=form.cleaned_data["confirm"],
         )
-        run_and_report(
-            request,
-            lambda: services.check_in(
-                actor=actor, appointment=appointment, priority=form.cleaned_data["priority"]
-            ),
-            _("%(patient)s is checked in.") % {"patient": appointment.patient},
-        )
+    except NeedsConfirmation as exc:
+        return ask_to_confirm(request, exc.message, back=reverse("frontdesk:queue"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, services.arrival_message(entry))
     return _back(request)
 
 

@@ -144,6 +144,12 @@ class AttachDocumentsSerializer(ClinicScopedSerializer):
 class AppointmentStatusSerializer(serializers.Serializer[Any]):
     to_status = serializers.ChoiceField(choices=AppointmentStatus.choices)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Go ahead with a move that needs confirming (409 `check_in_outside_window`: "
+        "checking in far from the booked time).",
+    )
 
 
 class RescheduleSerializer(serializers.Serializer[Any]):

@@ -79,6 +79,8 @@ class PhotoForm(forms.Form):
 class StatusForm(forms.Form):
     to_status = forms.ChoiceField(choices=AppointmentStatus.choices)
     reason = forms.CharField(max_length=200, required=False)
+    #: Sent by the confirmation page: go ahead with a move that needs confirming.
+    confirm = forms.BooleanField(required=False)
 
 
 class RescheduleForm(forms.Form):

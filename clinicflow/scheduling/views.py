@@ -23,15 +23,20 @@ from clinicflow.accounts.models import Membership
 from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
-from clinicflow.core.errors import DomainError
-from clinicflow.core.feedback import report_form_errors, run_and_report, submit_and_report
+from clinicflow.core.errors import DomainError, NeedsConfirmation
+from clinicflow.core.feedback import (
+    ask_to_confirm,
+    report_form_errors,
+    run_and_report,
+    submit_and_report,
+)
 from clinicflow.core.lists import Column, ExportView, FilteredListView
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.core.roles import Role
 from clinicflow.patients.models import DocumentStatus, Patient
 from clinicflow.patients.selectors import active_allergies
 from clinicflow.patients.uploads import read_upload
-from clinicflow.scheduling import calendars, services, slots, states
+from clinicflow.scheduling import calendars, notices, services, slots, states
 from clinicflow.scheduling.forms import (
     AppointmentFilter,
     AttachDocumentsForm,
@@ -210,7 +215,7 @@ def appointment(request: HttpRequest, pk: Any) -> HttpResponse:
             "today": timezone.localdate(),
             "history": item.changes.select_related("changed_by"),
             "may_manage": may_manage,
-            "next_states": [(s, states.VERBS[s]) for s in sorted(states.TRANSITIONS[item.status])],
+            "next_states": [(s, states.VERBS[s]) for s in services.offered_moves(item)],
             "move_day": day,
             "moves": moves,
             "documents": item.document_links.filter(
@@ -249,19 +254,35 @@ def appointment_documents(request: HttpRequest, pk: Any) -> HttpResponse:
 @requires("appointments.manage")
 @require_POST
 def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Move the appointment on; says what came of it (checked in: the token and where to
+    wait), and asks first when the move needs confirming (checking in on another day)."""
     item = _appointment(request, "appointments.manage", pk)
-    submit_and_report(
-        request,
-        StatusForm(request.POST),
-        lambda data: services.change_status(actor=actor_of(request), appointment=item, **data),
-        _("The appointment was updated."),
-    )
+    back = _next_or(request, reverse("scheduling:appointment", args=[item.pk]))
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        report_form_errors(request, form)
+        return redirect(back)
+    try:
+        moved = services.change_status(
+            actor=actor_of(request), appointment=item, **form.cleaned_data
+        )
+    except NeedsConfirmation as exc:
+        return ask_to_confirm(request, exc.message, back=back)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, notices.after_move(moved))
+    return redirect(back)
+
+
+def _next_or(request: HttpRequest, default: str) -> str:
+    """Where to go back after a form: the page's own ``next`` when it is ours."""
     back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
+    if back and url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(back)  # e.g. the doctor's day, where the quick actions are
-    return redirect("scheduling:appointment", pk=item.pk)
+        return back  # e.g. the doctor's day, where the quick actions are
+    return default
 
 
 @requires("appointments.manage")
@@ -673,11 +694,8 @@ def doctor_day(request: HttpRequest) -> HttpResponse:
             policy.restrict(actor, "appointments.manage", todays).values_list("pk", flat=True)
         )
         for item in todays.select_related("patient").order_by("starts_at"):
-            moves = tuple(
-                (s, states.VERBS[s])
-                for s in QUICK_MOVES
-                if item.pk in manageable and states.may_move(item.status, s)
-            )
+            offered = services.offered_moves(item) if item.pk in manageable else []
+            moves = tuple((s, states.VERBS[s]) for s in QUICK_MOVES if s in offered)
             entries.append(DayEntry(item.starts_at, item.ends_at, appointment=item, moves=moves))
         entries += _free_stretches(slots.free_slots(chosen, day, day))
         entries.sort(key=lambda e: (e.starts_at, e.appointment is None))

@@ -140,9 +140,9 @@ def test_reception_books_the_next_free_cardiologist_moves_and_cancels(
     page.locator("#cancel-reason").fill("Patient called")
     page.get_by_role("button", name="Cancel", exact=True).click()
 
-    expect(page.get_by_text("The appointment was updated.")).to_be_visible()
+    expect(page.get_by_text("The appointment was cancelled.")).to_be_visible()
     expect(status).to_have_text("Cancelled Patient called")
-    expect(page.get_by_test_id("history")).to_contain_text("booked → cancelled (Patient called)")
+    expect(page.get_by_test_id("history")).to_contain_text("Booked → Cancelled (Patient called)")
     expect(page.get_by_role("heading", name="Move to another time")).to_have_count(0)
     expect(page.locator("#cancel-reason")).to_have_count(0)
     appointment.refresh_from_db()
