@@ -34,7 +34,7 @@ from clinicflow.core.lists import Column, ExportView, FilteredListView
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.core.roles import Role
 from clinicflow.patients.models import DocumentStatus, Patient
-from clinicflow.patients.selectors import active_allergies
+from clinicflow.patients.selectors import active_allergies, search_patients
 from clinicflow.patients.uploads import read_upload
 from clinicflow.scheduling import calendars, notices, services, slots, states
 from clinicflow.scheduling.forms import (
@@ -86,18 +86,53 @@ def _day(request: HttpRequest, name: str = "day") -> date:
         return timezone.localdate()
 
 
-@requires("appointments.book")
-def book(request: HttpRequest) -> HttpResponse:
-    """Choose the doctor and the day, see the free slots, book one (or the next free one of a
-    specialization)."""
+#: Patients offered at once while the name is typed: the receptionist types on to narrow.
+PICK_LIMIT = 10
+
+
+def _choose_patient(request: HttpRequest) -> HttpResponse:
+    """Booking's first step when it does not start from a chart: find the patient as you type
+    (name, phone, e-mail or MRN); each one found opens their booking page. The rows name
+    patients, so the request's read of them is audited (one event, naming those shown)."""
     actor = actor_of(request)
     assert actor.clinic is not None
-    patient = access_object(
-        actor,
-        "patients.chart",
-        Patient.objects.all(),
-        pk=request.GET.get("patient") or request.POST.get("patient"),
+    text = request.GET.get("q", "").strip()
+    found: list[Patient] = []
+    if text and policy.allows(actor, "patients.search"):
+        found = search_patients(actor.clinic, text, limit=PICK_LIMIT)
+    if found:
+        record(
+            AuditAction.VIEW,
+            object_type=Patient._meta.label_lower,
+            object_repr=f"patients found to book ({len(found)})",
+            changes={"part": "booking search", "patients": sorted(str(p.pk) for p in found)},
+        )
+    template = "scheduling/book_patient.html"
+    if getattr(request, "htmx", False):
+        template += "#choices"
+    return render(
+        request,
+        template,
+        {
+            "q": text,
+            "found": found,
+            "limit": PICK_LIMIT,
+            "today": timezone.localdate(),
+            "may_register": policy.allows(actor, "patients.register"),
+        },
     )
+
+
+@requires("appointments.book")
+def book(request: HttpRequest) -> HttpResponse:
+    """Choose the patient (unless the booking starts from their chart), the doctor and the
+    day, see the free slots, book one (or the next free one of a specialization)."""
+    actor = actor_of(request)
+    assert actor.clinic is not None
+    chosen_patient = request.GET.get("patient") or request.POST.get("patient")
+    if not chosen_patient:
+        return _choose_patient(request)
+    patient = access_object(actor, "patients.chart", Patient.objects.all(), pk=chosen_patient)
     doctors = list(_doctors(actor.clinic))
     chosen = next((d for d in doctors if str(d.pk) == request.GET.get("practitioner", "")), None)
     first = max(_day(request), timezone.localdate())
@@ -251,6 +286,16 @@ def appointment_documents(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("scheduling:appointment", pk=item.pk)
 
 
+def _next_or(request: HttpRequest, default: str) -> str:
+    """Where to go back after a form: the page's own ``next`` when it is ours."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back  # e.g. the doctor's day, where the quick actions are
+    return default
+
+
 @requires("appointments.manage")
 @require_POST
 def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -273,16 +318,6 @@ def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
     else:
         messages.success(request, notices.after_move(moved))
     return redirect(back)
-
-
-def _next_or(request: HttpRequest, default: str) -> str:
-    """Where to go back after a form: the page's own ``next`` when it is ours."""
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return back  # e.g. the doctor's day, where the quick actions are
-    return default
 
 
 @requires("appointments.manage")
