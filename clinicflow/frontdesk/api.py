@@ -1,7 +1,8 @@
 """The front-desk API: the same policy, services and refusals as the pages.
 
 /api/v1/queue/                 today's queue (``?day=&status=&practitioner=``), add a walk-in
-/api/v1/queue/check-in/        check in today's booked appointment
+/api/v1/queue/check-in/        check in a booked appointment (far from its time: 409
+                               ``check_in_outside_window``, then again with ``confirm``)
 /api/v1/queue/call-next/       a doctor calls the next patient in
 /api/v1/queue/{id}/            one visit; ``move/``, ``priority/``, ``assign/``, ``vitals/``
 /api/v1/observations/          vitals of a patient (``?patient=``), newest first

@@ -5,8 +5,12 @@
 /api/v1/time-off/                      list, create (answers with the appointments it covers)
 /api/v1/appointments/                  list (filters), book (409 with fresh slots when taken;
                                        ``document_ids`` attaches the patient's documents),
-                                       retrieve, ``{id}/status/``, ``{id}/reschedule/``,
+                                       retrieve, ``{id}/status/`` (checking in far from the
+                                       booked time: 409 ``check_in_outside_window`` until sent
+                                       again with ``confirm``), ``{id}/reschedule/``,
                                        ``{id}/documents/`` (attach documents by id)
+
+Every time is written in the clinic's zone with its UTC offset (``core.api_fields``).
 """
 
 from __future__ import annotations
