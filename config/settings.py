@@ -438,6 +438,9 @@ CLINICFLOW_DEFAULT_CURRENCY = "NPR"
 CLINICFLOW_DEFAULT_COUNTRY = "NP"
 # A booked appointment not checked in this long after its start becomes a no-show.
 CLINICFLOW_NO_SHOW_GRACE_MINUTES = env_int("NO_SHOW_GRACE_MINUTES", 60)
+# Checking in more than this many minutes before or after the booked start needs a confirmation
+# (a patient on the wrong day, or hours early or late).
+CLINICFLOW_CHECK_IN_WINDOW_MINUTES = env_int("CHECK_IN_WINDOW_MINUTES", 120)
 # A batch expiring within this many days is "near expiry" (stock alerts, daily notices).
 CLINICFLOW_PHARMACY_NEAR_EXPIRY_DAYS = env_int("PHARMACY_NEAR_EXPIRY_DAYS", 90)
 CLINICFLOW_LIST_PAGE_SIZE = 50

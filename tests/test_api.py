@@ -97,3 +97,48 @@ def test_a_nul_in_any_query_parameter_is_a_400_with_a_clear_message(manager, sig
     page = api.get(reverse("patients:search"), {"q": "ab\x00cd"})
     assert page.status_code == 400
     assert "NUL character" in page.content.decode()
+
+
+def test_the_schema_pages_only_the_lists_that_page(doctor, sign_in):
+    """A paginated answer in the schema is a collection's list (``GET /api/v1/<things>/``);
+    an action that answers a plain list (free slots, vitals just recorded) says so."""
+    schema = sign_in(doctor).get(reverse("api:schema"), {"format": "json"}).json()
+    paged = [
+        (method, path)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for answer in operation.get("responses", {}).values()
+        if "Paginated" in str(answer.get("content", {}))
+    ]
+    assert paged
+    assert [(m, p) for m, p in paged if m != "get" or p.count("/") != 4] == []
+
+
+def _serializers(base: type) -> list[type]:
+    found = []
+    for sub in base.__subclasses__():
+        found.append(sub)
+        found.extend(_serializers(sub))
+    return found
+
+
+def test_every_time_the_api_writes_carries_its_utc_offset():
+    """Model datetime fields become ``OffsetDateTimeField`` through the mapping; a declared
+    datetime field of any of our serializers must be one too (DRF's own writes "Z")."""
+    from django.db import models
+    from rest_framework import serializers
+
+    import clinicflow.core.api_urls  # noqa: F401 - every app's serializers, imported
+    from clinicflow.core.api_fields import OffsetDateTimeField
+
+    mapped = serializers.ModelSerializer.serializer_field_mapping[models.DateTimeField]
+    assert mapped is OffsetDateTimeField
+    plain = [
+        f"{serializer.__module__}.{serializer.__name__}.{name}"
+        for serializer in _serializers(serializers.BaseSerializer)
+        if serializer.__module__.startswith("clinicflow.")
+        for name, field in getattr(serializer, "_declared_fields", {}).items()
+        if isinstance(field, serializers.DateTimeField)
+        and not isinstance(field, OffsetDateTimeField)
+    ]
+    assert plain == []

@@ -36,6 +36,19 @@ class LimitReached(Conflict):
     default_code = "limit_reached"
 
 
+class NeedsConfirmation(Conflict):
+    """Allowed, but unusual enough that the person must say they mean it (checking in an
+    appointment of another day). The page asks the question and sends the form again with
+    ``confirm``; the API answers 409 with this code, and the client sends the same request
+    again with ``"confirm": true``."""
+
+    default_code = "needs_confirmation"
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return {"resend_with": {"confirm": True}}
+
+
 @contextmanager
 def field_errors(field: str | None = None) -> Iterator[None]:
     """Turn Django's ``ValidationError`` (from ``full_clean`` or a validator) into a

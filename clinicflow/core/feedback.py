@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from clinicflow.core.errors import DomainError
 
@@ -38,3 +39,20 @@ def submit_and_report(
         report_form_errors(request, form)
         return False
     return run_and_report(request, lambda: run(form.cleaned_data), done)
+
+
+def ask_to_confirm(request: HttpRequest, question: str, *, back: str) -> HttpResponse:
+    """The page that asks ``question`` about the form just sent (a ``NeedsConfirmation``):
+    a button sends the same form again with ``confirm``, a link goes ``back``. Works without
+    JavaScript."""
+    sent = [
+        (name, value)
+        for name in request.POST
+        if name not in ("csrfmiddlewaretoken", "confirm")
+        for value in request.POST.getlist(name)
+    ]
+    return render(
+        request,
+        "core/confirm.html",
+        {"question": question, "action": request.path, "sent": sent, "back": back},
+    )

@@ -1,7 +1,8 @@
 """The front-desk API: the same policy, services and refusals as the pages.
 
 /api/v1/queue/                 today's queue (``?day=&status=&practitioner=``), add a walk-in
-/api/v1/queue/check-in/        check in today's booked appointment
+/api/v1/queue/check-in/        check in a booked appointment (far from its time: 409
+                               ``check_in_outside_window``, then again with ``confirm``)
 /api/v1/queue/call-next/       a doctor calls the next patient in
 /api/v1/queue/{id}/            one visit; ``move/``, ``priority/``, ``assign/``, ``vitals/``
 /api/v1/observations/          vitals of a patient (``?patient=``), newest first
@@ -53,6 +54,12 @@ class WalkInSerializer(ClinicFlowSerializer):
 class CheckInSerializer(ClinicFlowSerializer):
     appointment = serializers.UUIDField()
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Check in although far from the booked time (after a 409 "
+        "`check_in_outside_window`).",
+    )
 
 
 class MoveSerializer(ClinicFlowSerializer):
@@ -167,6 +174,7 @@ class QueueEntryViewSet(
                 request, "appointments.manage", Appointment, data.validated_data["appointment"]
             ),
             priority=data.validated_data.get("priority"),
+            confirm=data.validated_data["confirm"],
         )
         return self._answer(entry, status.HTTP_201_CREATED)
 
@@ -221,7 +229,7 @@ class QueueEntryViewSet(
         return self._answer(entry)
 
     @extend_schema(request=VitalsSerializer, responses={201: ObservationSerializer(many=True)})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)  # the set just recorded
     def vitals(self, request: Request, pk: Any = None) -> Response:
         data = VitalsSerializer(data=request.data)
         data.is_valid(raise_exception=True)

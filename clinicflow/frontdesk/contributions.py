@@ -5,6 +5,7 @@ outside the queue."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -20,6 +21,8 @@ from clinicflow.frontdesk.models import OPEN_STATUSES, Observation, QueueEntry, 
 from clinicflow.patients import merging, panels, timeline, visits
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
+from clinicflow.scheduling import notices
+from clinicflow.scheduling.models import AppointmentStatus
 from clinicflow.scheduling.signals import appointment_changed
 
 
@@ -63,10 +66,13 @@ def latest_vitals_panel(patient: Patient, actor: Actor) -> panels.Panel | None:
     return panels.Panel("frontdesk/_latest_vitals.html", {"vitals": rows}) if rows else None
 
 
-def last_visits(clinic_id: Any, patient_ids: list[Any]) -> QuerySet[QueueEntry]:
-    """When each of these patients last came to the front desk (a visit not cancelled)."""
+def last_visits(clinic_id: Any, patient_ids: list[Any], until: datetime) -> QuerySet[QueueEntry]:
+    """When each of these patients last came to the front desk (a visit not cancelled), up to
+    ``until``."""
     return (
-        QueueEntry.objects.filter(clinic_id=clinic_id, patient_id__in=patient_ids)
+        QueueEntry.objects.filter(
+            clinic_id=clinic_id, patient_id__in=patient_ids, arrived_at__lte=until
+        )
         .exclude(status__in=[QueueStatus.CANCELLED, QueueStatus.LEFT])
         .values("patient")
         .annotate(last=Max("arrived_at"))
@@ -108,6 +114,22 @@ def _count_card(title: Any, key: str, icon: str, statuses: Sequence[str], mine: 
     return card
 
 
+def arrival_notice(appointment: Any) -> str | None:
+    """Checked in (on the appointment's page or the doctor's day): the token it got in the
+    queue and where to wait, as the queue's own check-in says."""
+    if appointment.status != AppointmentStatus.CHECKED_IN:
+        return None
+    from clinicflow.frontdesk.services import arrival_message
+
+    entry = (
+        QueueEntry.objects.for_clinic(appointment.clinic)
+        .filter(appointment=appointment)
+        .select_related("practitioner__user", "practitioner__clinic")
+        .first()
+    )
+    return arrival_message(entry) if entry is not None else None
+
+
 def _follow(sender: Any, appointment: Any, from_status: str, actor: Actor, **kwargs: Any) -> None:
     from clinicflow.frontdesk.services import follow_appointment
 
@@ -140,3 +162,4 @@ def register() -> None:
     ):
         dashboards.register_card(key, _count_card(title, key, icon, statuses, mine))
     appointment_changed.connect(_follow, dispatch_uid="frontdesk.follow_appointment")
+    notices.register_notice("frontdesk.arrival", arrival_notice)

@@ -94,6 +94,8 @@ class CheckInForm(ClinicFlowForm):
     priority = forms.TypedChoiceField(
         choices=Priority.choices, coerce=int, initial=Priority.ROUTINE, required=False
     )
+    #: Sent by the confirmation page: check in although far from the booked time.
+    confirm = forms.BooleanField(required=False)
 
 
 class MoveForm(ClinicFlowForm):

@@ -213,8 +213,9 @@ class QueueChange(ClinicOwned):
     """The entry's history, append-only: every move, priority change and reassignment."""
 
     entry = models.ForeignKey(QueueEntry, on_delete=models.PROTECT, related_name="changes")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
+    # The states' choices give every history its words ("With the nurse", not "vitals").
+    from_status = models.CharField(max_length=20, blank=True, choices=QueueStatus.choices)
+    to_status = models.CharField(max_length=20, choices=QueueStatus.choices)
     note = models.CharField(max_length=200, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -225,7 +226,7 @@ class QueueChange(ClinicOwned):
         ordering = ["changed_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return f"{self.get_from_status_display() or '∅'} → {self.get_to_status_display()}"
 
 
 class ObservationFlag(models.TextChoices):

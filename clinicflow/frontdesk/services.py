@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -100,15 +100,31 @@ def _open_entry(clinic: Clinic, patient: Patient) -> QueueEntry | None:
     )
 
 
+def _queue_time(appointment: Appointment) -> datetime:
+    """Where a booked patient queues: by the booked time on its day; checked in on another
+    day (confirmed), by arrival, not after everyone of the day."""
+    clinic = appointment.clinic
+    if timezone.localtime(appointment.starts_at, clinic.zone).date() == today(clinic):
+        return appointment.starts_at
+    return timezone.now()
+
+
 @transaction.atomic
-def check_in(*, actor: Actor, appointment: Appointment, priority: int | None = None) -> QueueEntry:
-    """Check in today's booked appointment: a token, a place in the queue by the booked time,
-    and the appointment becomes ``checked_in``. Errors: ``DomainError``."""
+def check_in(
+    *,
+    actor: Actor,
+    appointment: Appointment,
+    priority: int | None = None,
+    confirm: bool = False,
+) -> QueueEntry:
+    """Check in a booked appointment: a token, a place in the queue by the booked time, and
+    the appointment becomes ``checked_in``. Far from the booked time (another day, hours
+    early or late) it needs ``confirm``. Errors: ``DomainError``; ``NeedsConfirmation``."""
     clinic = policy.require(actor, "frontdesk.check_in")
     appointment = (
         Appointment.objects.for_clinic(clinic)
         .select_for_update()
-        .select_related("patient", "practitioner")
+        .select_related("patient", "practitioner", "clinic")
         .get(pk=appointment.pk)
     )
     if appointment.status != AppointmentStatus.BOOKED:
@@ -116,8 +132,7 @@ def check_in(*, actor: Actor, appointment: Appointment, priority: int | None = N
             _("Only a booked appointment can be checked in; this one is %(status)s.")
             % {"status": appointment.get_status_display().lower()}
         )
-    if timezone.localtime(appointment.starts_at, clinic.zone).date() != today(clinic):
-        raise DomainError(_("Only today's appointments can be checked in."))
+    scheduling.require_check_in_time(appointment, confirm=confirm)
     entry = _enqueue(
         clinic,
         actor,
@@ -126,10 +141,13 @@ def check_in(*, actor: Actor, appointment: Appointment, priority: int | None = N
         practitioner=appointment.practitioner,
         priority=_priority(priority, Priority.ROUTINE),
         reason=appointment.reason,
-        queue_time=appointment.starts_at,
+        queue_time=_queue_time(appointment),
     )
     scheduling.change_status(
-        actor=actor, appointment=appointment, to_status=AppointmentStatus.CHECKED_IN
+        actor=actor,
+        appointment=appointment,
+        to_status=AppointmentStatus.CHECKED_IN,
+        confirm=confirm,
     )
     return entry
 
@@ -146,8 +164,22 @@ def enqueue_checked_in(*, actor: Actor, appointment: Appointment) -> QueueEntry 
         appointment=appointment,
         practitioner=appointment.practitioner,
         reason=appointment.reason,
-        queue_time=appointment.starts_at,
+        queue_time=_queue_time(appointment),
     )
+
+
+def arrival_message(entry: QueueEntry) -> str:
+    """What the front desk tells a patient just checked in: the token and where to wait."""
+    done = _("Checked in: token %(token)s.") % {"token": entry.token_label}
+    doctor = entry.practitioner
+    if doctor is None:
+        return f"{done} {_('Please wait to be called.')}"
+    room = _room(doctor)
+    if room:
+        wait = _("Please wait for %(doctor)s at room %(room)s.") % {"doctor": doctor, "room": room}
+    else:
+        wait = _("Please wait for %(doctor)s.") % {"doctor": doctor}
+    return f"{done} {wait}"
 
 
 def _priority(value: int | str | None, default: int) -> int:

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -20,8 +21,13 @@ from django.views.decorators.http import require_POST
 
 from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
-from clinicflow.core.errors import DomainError
-from clinicflow.core.feedback import run_and_report, submit_and_report
+from clinicflow.core.errors import DomainError, NeedsConfirmation
+from clinicflow.core.feedback import (
+    ask_to_confirm,
+    report_form_errors,
+    run_and_report,
+    submit_and_report,
+)
 from clinicflow.core.lists import Column, ExportView
 from clinicflow.core.models import Clinic
 from clinicflow.frontdesk import services, states
@@ -97,10 +103,10 @@ def _doctors(clinic: Clinic) -> list[Practitioner]:
     )
 
 
-@requires("frontdesk.queue")
-def queue(request: HttpRequest) -> HttpResponse:
-    """Today's queue: who waits, in order, and what each may do next. The list reloads itself
-    when the queue's WebSocket says something changed."""
+def queue_context(request: HttpRequest) -> dict[str, Any]:
+    """Everything the queue page shows, for the whole page and for its live part alike (the
+    live reload once lacked the doctors, and the "Give to another doctor" list came back
+    empty)."""
     actor = actor_of(request)
     clinic = actor.clinic
     assert clinic is not None
@@ -117,74 +123,90 @@ def queue(request: HttpRequest) -> HttpResponse:
         key=lambda e: e.finished_at or e.arrived_at,
         reverse=True,
     )
-    context: dict[str, Any] = {
-        "day": day,
-        "waiting": waiting,
-        "finished": finished[:30],
-        "may_check_in": policy.allows(actor, "frontdesk.check_in"),
-        "may_manage": policy.allows(actor, "frontdesk.manage"),
-        "may_vitals": policy.allows(actor, "frontdesk.vitals"),
-        "may_see": policy.allows(actor, "frontdesk.see_patients"),
-        "own": _own_practitioner(actor),
-        "chosen": chosen,
-        "priorities": Priority.choices,
-    }
-    own = context["own"]
+    may_check_in = policy.allows(actor, "frontdesk.check_in")
+    may_see = policy.allows(actor, "frontdesk.see_patients")
+    own = _own_practitioner(actor)
     for e in waiting:
         e.may_call = (  # type: ignore[attr-defined]
-            context["may_see"]
+            may_see
             and own is not None
             and e.status in states.CALLABLE
             and e.practitioner_id in (None, own.pk)
         )
-    if own is not None:
-        context["current"] = next(
+    doctors = _doctors(clinic)
+    start, end = _day_bounds(clinic, day)
+    return {
+        "day": day,
+        "waiting": waiting,
+        "finished": finished[:30],
+        "may_check_in": may_check_in,
+        "may_manage": policy.allows(actor, "frontdesk.manage"),
+        "may_vitals": policy.allows(actor, "frontdesk.vitals"),
+        "may_see": may_see,
+        "own": own,
+        "current": next(
             (
                 e
                 for e in waiting
-                if e.status == QueueStatus.WITH_DOCTOR and e.practitioner_id == context["own"].pk
+                if own is not None
+                and e.status == QueueStatus.WITH_DOCTOR
+                and e.practitioner_id == own.pk
             ),
             None,
-        )
-    if getattr(request, "htmx", False):
-        return render(request, "frontdesk/queue.html#live", context)
-    doctors = _doctors(clinic)
-    start, end = _day_bounds(clinic, day)
-    context.update(
-        doctors=doctors,
-        specializations=sorted({d.specialization for d in doctors}, key=lambda s: s.name),
-        walk_in_form=WalkInForm(),
-        arriving=list(
+        ),
+        "chosen": chosen,
+        "priorities": Priority.choices,
+        "doctors": doctors,
+        "specializations": sorted({d.specialization for d in doctors}, key=lambda s: s.name),
+        "walk_in_form": WalkInForm(),
+        "arriving": list(
             Appointment.objects.for_clinic(clinic)
             .filter(status=AppointmentStatus.BOOKED, starts_at__gte=start, starts_at__lt=end)
             .select_related("patient", "practitioner__user")
             .order_by("starts_at")
         )
-        if context["may_check_in"]
+        if may_check_in
         else [],
-    )
-    return render(request, "frontdesk/queue.html", context)
+    }
+
+
+@requires("frontdesk.queue")
+def queue(request: HttpRequest) -> HttpResponse:
+    """Today's queue: who waits, in order, and what each may do next. The list reloads itself
+    (its ``live`` part, built from the same context as the page) when the queue's WebSocket
+    says something changed."""
+    template = "frontdesk/queue.html"
+    if getattr(request, "htmx", False):
+        template += "#live"
+    return render(request, template, queue_context(request))
 
 
 @requires("frontdesk.check_in")
 @require_POST
 def check_in(request: HttpRequest) -> HttpResponse:
+    """Check in an arriving appointment; the message gives the token and where to wait. Far
+    from the booked time, a page asks first."""
     actor = actor_of(request)
     form = CheckInForm(request.POST)
-    if form.is_valid():
-        appointment = access_object(
-            actor,
-            "appointments.manage",
-            Appointment.objects.all(),
-            pk=form.cleaned_data["appointment"],
+    if not form.is_valid():
+        report_form_errors(request, form)
+        return _back(request)
+    appointment = access_object(
+        actor, "appointments.manage", Appointment.objects.all(), pk=form.cleaned_data["appointment"]
+    )
+    try:
+        entry = services.check_in(
+            actor=actor,
+            appointment=appointment,
+            priority=form.cleaned_data["priority"],
+            confirm=form.cleaned_data["confirm"],
         )
-        run_and_report(
-            request,
-            lambda: services.check_in(
-                actor=actor, appointment=appointment, priority=form.cleaned_data["priority"]
-            ),
-            _("%(patient)s is checked in.") % {"patient": appointment.patient},
-        )
+    except NeedsConfirmation as exc:
+        return ask_to_confirm(request, exc.message, back=reverse("frontdesk:queue"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, services.arrival_message(entry))
     return _back(request)
 
 

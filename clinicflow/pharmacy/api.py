@@ -32,6 +32,7 @@ from rest_framework.routers import BaseRouter
 from clinicflow.clinical.models import Prescription, PrescriptionItem, PrescriptionStatus
 from clinicflow.core import policy
 from clinicflow.core.access import ScopedViewSetMixin, actor_of, referenced_object
+from clinicflow.core.api_fields import OffsetDateTimeField
 from clinicflow.core.audit.reads import record_row_read, record_rows_read
 from clinicflow.core.errors import DomainError
 from clinicflow.core.filters import ClinicFilterSet
@@ -456,7 +457,7 @@ class QueueRowSerializer(ClinicFlowSerializer):
     status = serializers.ChoiceField(
         source="prescription.status", choices=PrescriptionStatus.choices
     )
-    issued_at = serializers.DateTimeField(source="prescription.issued_at")
+    issued_at = OffsetDateTimeField(source="prescription.issued_at")
     items = ItemProgressSerializer(many=True)
 
 

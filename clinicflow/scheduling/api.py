@@ -5,13 +5,17 @@
 /api/v1/time-off/                      list, create (answers with the appointments it covers)
 /api/v1/appointments/                  list (filters), book (409 with fresh slots when taken;
                                        ``document_ids`` attaches the patient's documents),
-                                       retrieve, ``{id}/status/``, ``{id}/reschedule/``,
+                                       retrieve, ``{id}/status/`` (checking in far from the
+                                       booked time: 409 ``check_in_outside_window`` until sent
+                                       again with ``confirm``), ``{id}/reschedule/``,
                                        ``{id}/documents/`` (attach documents by id)
+
+Every time is written in the clinic's zone with its UTC offset (``core.api_fields``).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 import django_filters
@@ -19,6 +23,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -31,6 +36,7 @@ from clinicflow.core.access import (
     actor_of,
     referenced_object,
 )
+from clinicflow.core.api_fields import OffsetDateTimeField
 from clinicflow.core.errors import DomainError
 from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.core.serializers import (
@@ -73,8 +79,8 @@ class PractitionerSerializer(ClinicFlowModelSerializer[Practitioner]):
 
 
 class SlotSerializer(ClinicFlowSerializer):
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = OffsetDateTimeField()
+    ends_at = OffsetDateTimeField()
     practitioner = serializers.IntegerField(source="practitioner_id")
 
 
@@ -147,10 +153,16 @@ class AttachDocumentsSerializer(ClinicScopedSerializer):
 class AppointmentStatusSerializer(ClinicFlowSerializer):
     to_status = serializers.ChoiceField(choices=AppointmentStatus.choices)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Go ahead with a move that needs confirming (409 `check_in_outside_window`: "
+        "checking in far from the booked time).",
+    )
 
 
 class RescheduleSerializer(ClinicFlowSerializer):
-    starts_at = serializers.DateTimeField()
+    starts_at = OffsetDateTimeField()
 
 
 class AppointmentFilter(ClinicFilterSet):
@@ -160,6 +172,21 @@ class AppointmentFilter(ClinicFilterSet):
     class Meta:
         model = Appointment
         fields = ["practitioner", "patient", "status"]
+
+
+def _date_param(request: Request, name: str) -> date | None:
+    """A date query parameter (``YYYY-MM-DD``), None when absent. Errors: ``DomainError``
+    (400) for anything else, a well-formed but impossible date (month 13) included."""
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return None
+    try:
+        day = parse_date(raw)
+    except ValueError:
+        day = None
+    if day is None:
+        raise DomainError("Give the date as YYYY-MM-DD.", field=name)
+    return day
 
 
 class PractitionerViewSet(
@@ -177,15 +204,19 @@ class PractitionerViewSet(
     }
 
     @extend_schema(
-        parameters=[OpenApiParameter("from", str), OpenApiParameter("to", str)],
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (local); today"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day; a week from `from`"),
+        ],
         responses=SlotSerializer(many=True),
     )
-    @action(detail=True, methods=["get"])
+    # A plain list, not paged: the range is at most a month of one doctor's slots.
+    @action(detail=True, methods=["get"], pagination_class=None)
     def slots(self, request: Request, pk: Any = None) -> Response:
-        """Free slots between two local dates (at most a month)."""
+        """Free slots between two local dates (at most a month), in time order: one list."""
         doctor = self.get_object()
-        first = parse_date(request.query_params.get("from", "")) or timezone.localdate()
-        last = parse_date(request.query_params.get("to", "")) or first + timedelta(days=6)
+        first = _date_param(request, "from") or timezone.localdate()
+        last = _date_param(request, "to") or first + timedelta(days=6)
         if last < first or (last - first).days > MAX_SLOT_DAYS:
             raise DomainError("Ask for at most a month, from before to.", field="to")
         return Response(SlotSerializer(slots.free_slots(doctor, first, last), many=True).data)

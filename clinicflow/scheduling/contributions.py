@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Max, QuerySet
@@ -41,11 +42,13 @@ SEEN = (
 )
 
 
-def last_seen(clinic_id: Any, patient_ids: list[Any]) -> QuerySet[Appointment]:
-    """When each of these patients last came to an appointment."""
+def last_seen(clinic_id: Any, patient_ids: list[Any], until: datetime) -> QuerySet[Appointment]:
+    """When each of these patients last came to an appointment, up to ``until``. An
+    appointment checked in ahead of its time is not a visit on its booked day (that day may
+    not have come): the front desk's provider has the day the patient really came."""
     return (
         Appointment.objects.filter(clinic_id=clinic_id, patient_id__in=patient_ids)
-        .filter(status__in=SEEN)
+        .filter(status__in=SEEN, starts_at__lte=until)
         .values("patient")
         .annotate(last=Max("starts_at"))
         .values_list("patient", "last")

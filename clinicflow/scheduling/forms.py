@@ -81,6 +81,8 @@ class PhotoForm(ClinicFlowForm):
 class StatusForm(ClinicFlowForm):
     to_status = forms.ChoiceField(choices=AppointmentStatus.choices)
     reason = forms.CharField(max_length=200, required=False)
+    #: Sent by the confirmation page: go ahead with a move that needs confirming.
+    confirm = forms.BooleanField(required=False)
 
 
 class RescheduleForm(ClinicFlowForm):

@@ -267,8 +267,10 @@ class AppointmentChange(ClinicOwned):
     """The appointment's history, append-only: every status change and every move."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="changes")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
+    # The states' choices give every history its words ("Checked in", not "checked_in"):
+    # ``get_from_status_display`` and ``get_to_status_display``.
+    from_status = models.CharField(max_length=20, blank=True, choices=AppointmentStatus.choices)
+    to_status = models.CharField(max_length=20, choices=AppointmentStatus.choices)
     old_starts_at = models.DateTimeField(null=True, blank=True)
     new_starts_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
@@ -281,7 +283,7 @@ class AppointmentChange(ClinicOwned):
         ordering = ["changed_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return f"{self.get_from_status_display() or '∅'} → {self.get_to_status_display()}"
 
 
 class AppointmentDocument(Audited, ClinicOwned):

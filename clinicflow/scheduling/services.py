@@ -10,20 +10,22 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from clinicflow.accounts.models import Membership
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
-from clinicflow.core.errors import Conflict, DomainError, field_errors
+from clinicflow.core.errors import Conflict, DomainError, NeedsConfirmation, field_errors
 from clinicflow.core.models import Clinic
 from clinicflow.core.roles import Role
 from clinicflow.patients import services as patient_services
@@ -55,7 +57,10 @@ class SlotTaken(Conflict):
 
     @property
     def payload(self) -> dict[str, object]:
-        return {"free_slots": [s.starts_at.isoformat() for s in self.fresh[:10]]}
+        # In the clinic's zone with its offset, as every time the API writes.
+        return {
+            "free_slots": [timezone.localtime(s.starts_at).isoformat() for s in self.fresh[:10]]
+        }
 
 
 def _require(actor: Actor, action: str, obj: Any = None) -> Clinic:
@@ -216,12 +221,69 @@ def _locked(appointment: Appointment) -> Appointment:
     )
 
 
+# ---------------------------------------------------------------- arrival and no-show
+
+
+def no_show_grace() -> timedelta:
+    """How long after its start a booked appointment waits for the patient."""
+    return timedelta(minutes=settings.CLINICFLOW_NO_SHOW_GRACE_MINUTES)
+
+
+def no_show_from(appointment: Appointment) -> datetime:
+    """When the appointment may become a no-show: its start plus the grace period (before
+    that the patient may still come)."""
+    return appointment.starts_at + no_show_grace()
+
+
+def _when(appointment: Appointment, now: datetime) -> str:
+    """The booked time as the front desk says it: "today at 15:00", "on Monday 9:00", or with
+    the date when it is more than a few days away."""
+    zone = appointment.clinic.zone
+    start = timezone.localtime(appointment.starts_at, zone)
+    days = abs((start.date() - timezone.localtime(now, zone).date()).days)
+    if days == 0:
+        return _("today at %(time)s") % {"time": date_format(start, "G:i")}
+    return _("on %(when)s") % {"when": date_format(start, "l G:i" if days < 7 else "l j F Y, G:i")}
+
+
+def require_check_in_time(appointment: Appointment, *, confirm: bool = False) -> None:
+    """Checking in further than the window (``CLINICFLOW_CHECK_IN_WINDOW_MINUTES``) from the
+    booked start, on either side, is what happens when a patient comes on the wrong day or
+    the wrong appointment was clicked: it needs the person's ``confirm``.
+    Errors: ``NeedsConfirmation`` (409, code ``check_in_outside_window``)."""
+    now = timezone.now()
+    window = timedelta(minutes=settings.CLINICFLOW_CHECK_IN_WINDOW_MINUTES)
+    if confirm or abs(now - appointment.starts_at) <= window:
+        return
+    raise NeedsConfirmation(
+        _("This appointment is %(when)s; check in anyway?") % {"when": _when(appointment, now)},
+        code="check_in_outside_window",
+    )
+
+
+def offered_moves(appointment: Appointment) -> list[str]:
+    """The moves to offer for the appointment now: the legal ones, without "no-show" before
+    its time has come (see ``no_show_from``)."""
+    moves = sorted(states.TRANSITIONS[appointment.status])
+    if timezone.now() < no_show_from(appointment):
+        moves = [s for s in moves if s != AppointmentStatus.NO_SHOW]
+    return moves
+
+
 @transaction.atomic
 def change_status(
-    *, actor: Actor, appointment: Appointment, to_status: str, reason: str = ""
+    *,
+    actor: Actor,
+    appointment: Appointment,
+    to_status: str,
+    reason: str = "",
+    confirm: bool = False,
 ) -> Appointment:
-    """Move the appointment along its life (see ``states``). Cancelling needs a reason.
-    Errors: ``DomainError`` for an illegal move, e.g. completing a cancelled appointment."""
+    """Move the appointment along its life (see ``states``). Cancelling needs a reason;
+    checking in far from the booked time needs ``confirm`` (``require_check_in_time``); a
+    no-show only once the start plus the grace period has passed.
+    Errors: ``DomainError`` for an illegal or early move, e.g. completing a cancelled
+    appointment; ``NeedsConfirmation``."""
     _require(actor, "appointments.manage", appointment)
     appointment = _locked(appointment)
     current = appointment.status
@@ -238,6 +300,18 @@ def change_status(
         )
     if to_status == AppointmentStatus.CANCELLED and not reason.strip():
         raise DomainError(_("Say why the appointment is cancelled."), field="reason")
+    if to_status == AppointmentStatus.CHECKED_IN:
+        require_check_in_time(appointment, confirm=confirm)
+    if to_status == AppointmentStatus.NO_SHOW and timezone.now() < no_show_from(appointment):
+        raise DomainError(
+            _("Too early for a no-show: the patient may still come until %(time)s.")
+            % {
+                "time": date_format(
+                    timezone.localtime(no_show_from(appointment), appointment.clinic.zone), "G:i"
+                )
+            },
+            field="status",
+        )
     appointment.status = to_status
     appointment.status_reason = reason.strip()[:200]
     appointment.save(update_fields=["status", "status_reason"])
@@ -248,9 +322,10 @@ def change_status(
 @transaction.atomic
 def mark_no_show(*, actor: Actor, appointment: Appointment) -> int:
     """The system marks a booked appointment that nobody checked in as a no-show (the
-    periodic task); 0 when someone changed it in the meantime."""
+    periodic task), once its grace period is over; 0 when someone changed it in the meantime
+    (or it is not late yet)."""
     appointment = _locked(appointment)
-    if appointment.status != AppointmentStatus.BOOKED:
+    if appointment.status != AppointmentStatus.BOOKED or timezone.now() < no_show_from(appointment):
         return 0
     appointment.status = AppointmentStatus.NO_SHOW
     appointment.status_reason = _("Not checked in by the end of the grace period.")

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
 
 from clinicflow.core.actor import Actor
 from clinicflow.core.audit.context import audit_context
 from clinicflow.scheduling.models import Appointment, AppointmentStatus
-from clinicflow.scheduling.services import mark_no_show
+from clinicflow.scheduling.services import mark_no_show, no_show_grace
 
 
 @shared_task(name="scheduling.mark_no_shows")
 def mark_no_shows() -> int:
     """Booked appointments whose start passed more than the grace period ago, and that were
     never checked in, become no-shows (each recorded as the system's change)."""
-    cutoff = timezone.now() - timedelta(minutes=settings.CLINICFLOW_NO_SHOW_GRACE_MINUTES)
+    cutoff = timezone.now() - no_show_grace()
     # Every clinic's appointments: this is the platform's periodic sweep.
     late = (
         Appointment.objects.all_clinics()

@@ -22,17 +22,24 @@ from django.views.decorators.http import require_POST
 from clinicflow.accounts.models import Membership
 from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
+from clinicflow.core.audit.reads import record_rows_read
 from clinicflow.core.audit.recorder import record
-from clinicflow.core.errors import DomainError
-from clinicflow.core.feedback import report_form_errors, run_and_report, submit_and_report
+from clinicflow.core.errors import DomainError, NeedsConfirmation
+from clinicflow.core.feedback import (
+    ask_to_confirm,
+    report_form_errors,
+    run_and_report,
+    submit_and_report,
+)
 from clinicflow.core.lists import Column, ExportView, FilteredListView
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.core.roles import Role
 from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.models import DocumentStatus, Patient
+from clinicflow.patients.search import search_patients
 from clinicflow.patients.selectors import active_allergies
 from clinicflow.patients.uploads import read_upload
-from clinicflow.scheduling import calendars, services, slots, states
+from clinicflow.scheduling import calendars, notices, services, slots, states
 from clinicflow.scheduling.forms import (
     AppointmentFilter,
     AttachDocumentsForm,
@@ -75,21 +82,54 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 def _day(request: HttpRequest, name: str = "day") -> date:
-    return parse_date(request.GET.get(name) or "") or timezone.localdate()
+    """The day asked for, or today (also for a well-formed but impossible date: 2025-13-45)."""
+    try:
+        return parse_date(request.GET.get(name) or "") or timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
+
+
+#: Patients offered at once while the name is typed: the receptionist types on to narrow.
+PICK_LIMIT = 10
+
+
+def _choose_patient(request: HttpRequest) -> HttpResponse:
+    """Booking's first step when it does not start from a chart: find the patient as you type
+    (name, phone, e-mail or MRN); each one found opens their booking page. The rows name
+    patients, so the request's read of them is audited (one event, naming those shown)."""
+    actor = actor_of(request)
+    assert actor.clinic is not None
+    text = request.GET.get("q", "").strip()
+    found: list[Patient] = []
+    if text and policy.allows(actor, "patients.search"):
+        found = search_patients(actor.clinic, text, limit=PICK_LIMIT)
+    record_rows_read(Patient, found, patient_key="pk", part="booking search", filters={"q": text})
+    template = "scheduling/book_patient.html"
+    if getattr(request, "htmx", False):
+        template += "#choices"
+    return render(
+        request,
+        template,
+        {
+            "q": text,
+            "found": found,
+            "limit": PICK_LIMIT,
+            "today": timezone.localdate(),
+            "may_register": policy.allows(actor, "patients.register"),
+        },
+    )
 
 
 @requires("appointments.book")
 def book(request: HttpRequest) -> HttpResponse:
-    """Choose the doctor and the day, see the free slots, book one (or the next free one of a
-    specialization)."""
+    """Choose the patient (unless the booking starts from their chart), the doctor and the
+    day, see the free slots, book one (or the next free one of a specialization)."""
     actor = actor_of(request)
     assert actor.clinic is not None
-    patient = access_object(
-        actor,
-        "patients.chart",
-        Patient.objects.all(),
-        pk=request.GET.get("patient") or request.POST.get("patient"),
-    )
+    chosen_patient = request.GET.get("patient") or request.POST.get("patient")
+    if not chosen_patient:
+        return _choose_patient(request)
+    patient = access_object(actor, "patients.chart", Patient.objects.all(), pk=chosen_patient)
     doctors = list(_doctors(actor.clinic))
     chosen = next((d for d in doctors if str(d.pk) == request.GET.get("practitioner", "")), None)
     first = max(_day(request), timezone.localdate())
@@ -207,7 +247,7 @@ def appointment(request: HttpRequest, pk: Any) -> HttpResponse:
             "today": timezone.localdate(),
             "history": item.changes.select_related("changed_by"),
             "may_manage": may_manage,
-            "next_states": [(s, states.VERBS[s]) for s in sorted(states.TRANSITIONS[item.status])],
+            "next_states": [(s, states.VERBS[s]) for s in services.offered_moves(item)],
             "move_day": day,
             "moves": moves,
             "documents": item.document_links.filter(
@@ -243,22 +283,38 @@ def appointment_documents(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect("scheduling:appointment", pk=item.pk)
 
 
+def _next_or(request: HttpRequest, default: str) -> str:
+    """Where to go back after a form: the page's own ``next`` when it is ours."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back  # e.g. the doctor's day, where the quick actions are
+    return default
+
+
 @requires("appointments.manage")
 @require_POST
 def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Move the appointment on; says what came of it (checked in: the token and where to
+    wait), and asks first when the move needs confirming (checking in on another day)."""
     item = _appointment(request, "appointments.manage", pk)
-    submit_and_report(
-        request,
-        StatusForm(request.POST),
-        lambda data: services.change_status(actor=actor_of(request), appointment=item, **data),
-        _("The appointment was updated."),
-    )
-    back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(back)  # e.g. the doctor's day, where the quick actions are
-    return redirect("scheduling:appointment", pk=item.pk)
+    back = _next_or(request, reverse("scheduling:appointment", args=[item.pk]))
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        report_form_errors(request, form)
+        return redirect(back)
+    try:
+        moved = services.change_status(
+            actor=actor_of(request), appointment=item, **form.cleaned_data
+        )
+    except NeedsConfirmation as exc:
+        return ask_to_confirm(request, exc.message, back=back)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, notices.after_move(moved))
+    return redirect(back)
 
 
 @requires("appointments.manage")
@@ -517,8 +573,11 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 def calendar_events(request: HttpRequest) -> JsonResponse:
     """The calendar's events between ``start`` and ``end`` (at most six weeks)."""
     actor = actor_of(request)
-    start = parse_datetime(request.GET.get("start", ""))
-    end = parse_datetime(request.GET.get("end", ""))
+    try:
+        start = parse_datetime(request.GET.get("start", ""))
+        end = parse_datetime(request.GET.get("end", ""))
+    except ValueError:  # well-formed but impossible (month 13)
+        start = end = None
     if start is None or end is None or not timedelta(0) < end - start <= timedelta(days=42):
         return JsonResponse({"detail": _("Ask for up to six weeks.")}, status=400)
     visible = policy.restrict(actor, "scheduling.view", Appointment.objects.all()).filter(
@@ -667,11 +726,8 @@ def doctor_day(request: HttpRequest) -> HttpResponse:
             policy.restrict(actor, "appointments.manage", todays).values_list("pk", flat=True)
         )
         for item in todays.select_related("patient").order_by("starts_at"):
-            moves = tuple(
-                (s, states.VERBS[s])
-                for s in QUICK_MOVES
-                if item.pk in manageable and states.may_move(item.status, s)
-            )
+            offered = services.offered_moves(item) if item.pk in manageable else []
+            moves = tuple((s, states.VERBS[s]) for s in QUICK_MOVES if s in offered)
             entries.append(DayEntry(item.starts_at, item.ends_at, appointment=item, moves=moves))
         entries += _free_stretches(slots.free_slots(chosen, day, day))
         entries.sort(key=lambda e: (e.starts_at, e.appointment is None))

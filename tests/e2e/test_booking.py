@@ -140,14 +140,37 @@ def test_reception_books_the_next_free_cardiologist_moves_and_cancels(
     page.locator("#cancel-reason").fill("Patient called")
     page.get_by_role("button", name="Cancel", exact=True).click()
 
-    expect(page.get_by_text("The appointment was updated.")).to_be_visible()
+    expect(page.get_by_text("The appointment was cancelled.")).to_be_visible()
     expect(status).to_have_text("Cancelled Patient called")
-    expect(page.get_by_test_id("history")).to_contain_text("booked → cancelled (Patient called)")
+    expect(page.get_by_test_id("history")).to_contain_text("Booked → Cancelled (Patient called)")
     expect(page.get_by_role("heading", name="Move to another time")).to_have_count(0)
     expect(page.locator("#cancel-reason")).to_have_count(0)
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED
     assert appointment.status_reason == "Patient called"
+
+
+def test_a_new_appointment_starts_from_the_list_by_finding_the_patient(
+    page: Page, demo: BookingDemo
+) -> None:
+    patient = demo.patient("Ramesh", "Adhikari")
+
+    sign_in(page, "reception")
+    page.goto("/scheduling/appointments/")
+    page.get_by_test_id("new-appointment").click()
+    expect(page.get_by_role("heading", name="New appointment")).to_be_visible()
+    page.get_by_label("Patient: name, phone, e-mail or MRN").press_sequentially("ramesh adh")
+    choice = page.get_by_test_id("patient-choices").get_by_role("link", name=re.compile("Ramesh"))
+    expect(choice).to_contain_text(patient.mrn)  # found as typed, without pressing Enter
+    choice.click()
+    wait_for_query(page, "patient", str(patient.pk))
+    expect(page.get_by_test_id("patient-name")).to_contain_text("Ramesh Adhikari")
+    page.get_by_test_id("next-free").filter(has_text="Cardiologist").click()
+    first_slot = slot_buttons(page.get_by_test_id("slots")).first
+    expect(first_slot).to_have_text(SLOT_TIME)
+    first_slot.click()
+    expect(page).to_have_url(APPOINTMENT_URL)
+    assert Appointment.objects.get(patient=patient).practitioner.user.username == "doc002"
 
 
 def test_a_booked_slot_is_neither_offered_nor_bookable_again(page: Page, demo: BookingDemo) -> None:

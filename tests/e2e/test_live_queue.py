@@ -83,3 +83,45 @@ def test_a_walk_in_reaches_the_doctor_live_and_their_call_reaches_the_board(
     entry = QueueEntry.objects.get(walk_in_name="Maya Tamang")
     assert entry.status == QueueStatus.WITH_DOCTOR
     assert entry.practitioner == doctor
+
+
+def test_after_a_live_reload_the_more_menu_opens_whole_with_every_doctor(
+    asgi_page: Callable[[], Page],
+) -> None:
+    """The reception's queue reloads itself when the nurse adds a walk-in; the row's "More"
+    menu then still offers every doctor to give the patient to, and opens whole over the
+    table's edge (it was clipped by the table's scrolling box)."""
+    doctors = Practitioner.objects.filter(clinic__code="KTM", is_active=True).count()
+
+    reception = asgi_page()
+    sign_in(reception, "reception")
+    reception.set_viewport_size({"width": 1280, "height": 720})
+    open_queue(reception)
+    reception.evaluate("window.__notReloaded = 'still here'")
+
+    nurse = asgi_page()
+    sign_in(nurse, "nurse")
+    open_queue(nurse)
+    walk_in = nurse.get_by_test_id("walk-in-form")
+    walk_in.get_by_label("Name (not registered)").fill("Hari Gurung")
+    walk_in.get_by_test_id("add-walk-in").click()
+    expect(nurse.get_by_text("The walk-in is in the queue.")).to_be_visible()
+
+    row = reception.get_by_test_id("queue").locator("tr.queue-row", has_text="Hari Gurung")
+    expect(row).to_have_count(1, timeout=LIVE_MS)
+    assert reception.evaluate("window.__notReloaded") == "still here"  # a live reload
+    row.get_by_test_id("more").click()
+    menu = row.locator(".dropdown-menu")
+    expect(menu).to_be_visible()
+    expect(menu.locator("select[name=practitioner] option")).to_have_count(doctors)
+    # Whole: the point at the menu's bottom edge belongs to the menu, not to what lies below.
+    box = menu.bounding_box()
+    assert box is not None
+    inside = reception.evaluate(
+        """([x, y]) => {
+            const hit = document.elementFromPoint(x, y);
+            return !!hit && !!hit.closest('.dropdown-menu');
+        }""",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] - 4],
+    )
+    assert inside

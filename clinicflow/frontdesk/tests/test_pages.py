@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -45,6 +46,32 @@ def test_the_queue_fragment_for_the_live_reload(receptionist, sign_in):
     response = sign_in(receptionist).get("/frontdesk/", HTTP_HX_REQUEST="true")
     assert b"Ram Bahadur" in response.content
     assert b"<html" not in response.content
+
+
+def test_the_live_reload_keeps_the_doctors_to_give_a_patient_to(
+    receptionist, cardiologist, make_doctor, sign_in
+):
+    gp = make_doctor("gp", "GP")
+    services.add_walk_in(actor=actor_for(receptionist), name="Ram Bahadur")
+    client = sign_in(receptionist)
+    page = client.get("/frontdesk/").content.decode()
+    fragment = client.get("/frontdesk/", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in fragment
+    for html in (page, fragment):
+        live = html.split('id="queue-live"')[1]
+        menu = re.search(r'<select id="doctor-[^"]+" name="practitioner".*?</select>', live, re.S)
+        assert menu is not None
+        offered = set(re.findall(r'<option value="(\d+)"', menu.group(0)))
+        assert offered == {str(cardiologist.pk), str(gp.pk)}
+
+
+def test_the_more_menu_is_not_clipped_by_the_table(receptionist, sign_in):
+    """The menu opens in a table that scrolls sideways (phones); a fixed menu stays whole."""
+    services.add_walk_in(actor=actor_for(receptionist), name="Ram Bahadur")
+    fragment = sign_in(receptionist).get("/frontdesk/", HTTP_HX_REQUEST="true").content.decode()
+    (toggle,) = re.findall(r'<button[^>]*data-testid="more"[^>]*>', fragment)
+    assert 'data-bs-toggle="dropdown"' in toggle
+    assert """data-bs-popper-config='{"strategy":"fixed"}'""" in toggle
 
 
 def test_the_queue_page_runs_a_constant_number_of_queries(
@@ -93,6 +120,16 @@ def test_the_visit_page_records_vitals_and_shows_errors_at_the_field(
     assert response.status_code == 302
     page = client.get(f"/frontdesk/visits/{entry.pk}/").content.decode()
     assert 'data-flag="critical_low"' in page
+
+
+def test_the_visit_history_says_each_state_in_words(receptionist, nurse, sign_in):
+    entry = services.add_walk_in(actor=actor_for(receptionist), name="Ram")
+    services.move(actor=actor_for(receptionist), entry=entry, to_status="vitals")
+    html = sign_in(nurse).get(f"/frontdesk/visits/{entry.pk}/").content.decode()
+    assert "— → Waiting" in html
+    assert "Waiting → With the nurse" in html
+    assert "→ vitals" not in html
+    assert "→ waiting" not in html
 
 
 def test_another_clinic_cannot_open_a_visit(receptionist, other_clinic_manager, sign_in):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.utils import timezone
 
 from clinicflow.accounts.actors import actor_for
-from clinicflow.core.errors import Conflict, DomainError
+from clinicflow.core.errors import Conflict, DomainError, NeedsConfirmation
 from clinicflow.frontdesk import services, states
 from clinicflow.frontdesk.models import Priority, QueueChange, QueueEntry, QueueStatus
 from clinicflow.scheduling.models import AppointmentStatus
@@ -54,9 +55,12 @@ def test_checking_in_twice_or_a_cancelled_or_future_appointment_is_refused(
         practitioner=cardiologist,
         starts_at=tomorrow,
     )
-    with pytest.raises(DomainError, match="today's"):
+    with pytest.raises(NeedsConfirmation, match=r"on .* 10:00; check in anyway"):
         services.check_in(actor=actor, appointment=later)
     assert QueueEntry.objects.count() == 1
+    early = services.check_in(actor=actor, appointment=later, confirm=True)
+    # Checked in a day early, the patient queues by arrival, not behind tomorrow's time.
+    assert early.queue_time <= timezone.now() < later.starts_at
 
 
 def test_tokens_run_one_two_three_and_start_again_each_day(receptionist, clinic):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.urls import reverse
 
 from clinicflow.core.roles import Role
 from tests.factories import member
@@ -27,8 +30,10 @@ def test_booking_over_the_api_and_losing_a_race_is_a_409_with_fresh_slots(
     lost = api.post("/api/v1/appointments/", {**body, "patient": str(other.pk)}, content_type=JSON)
     assert lost.status_code == 409
     assert lost.json()["code"] == "slot_taken"
+    # The fresh slots are written like every time of the API (the clinic's zone, its offset),
+    # so a client finds the one it asked for by comparing text.
     assert at(next_monday, 10).isoformat() not in lost.json()["free_slots"]
-    assert lost.json()["free_slots"]
+    assert at(next_monday, 10, 20).isoformat() in lost.json()["free_slots"]
 
 
 def test_free_slots_and_transitions_over_the_api(
@@ -156,3 +161,76 @@ def test_a_schedule_filter_naming_another_clinics_doctor_is_refused(
         refused = api.get(url, {"practitioner": cardiologist.pk})
         assert refused.status_code == 400, (url, refused.content)
         assert list(refused.json()) == ["practitioner"]
+
+
+#: An RFC 3339 instant with a numeric UTC offset (never "Z", never none).
+WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
+
+
+def test_free_slots_are_one_list_and_the_schema_says_so(
+    receptionist, cardiologist, next_monday, sign_in
+):
+    api = sign_in(receptionist)
+    free = api.get(
+        f"/api/v1/practitioners/{cardiologist.pk}/slots/",
+        {"from": next_monday.isoformat(), "to": next_monday.isoformat()},
+    )
+    assert isinstance(free.json(), list)
+    schema = api.get(reverse("api:schema"), {"format": "json"}).json()
+    operation = schema["paths"]["/api/v1/practitioners/{id}/slots/"]["get"]
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}}
+    params = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert "cursor" not in params
+    assert params["from"] == params["to"] == {"type": "string", "format": "date"}
+
+
+@pytest.mark.parametrize(("zone", "offset"), [("Asia/Kathmandu", "+05:45"), ("UTC", "+00:00")])
+def test_every_time_the_api_writes_carries_its_offset_in_the_clinics_zone(
+    clinic, receptionist, cardiologist, patient, next_monday, sign_in, zone, offset
+):
+    clinic.timezone = zone
+    clinic.save()
+    api = sign_in(receptionist)
+    free = api.get(
+        f"/api/v1/practitioners/{cardiologist.pk}/slots/",
+        {"from": next_monday.isoformat(), "to": next_monday.isoformat()},
+    ).json()
+    booked = api.post(
+        "/api/v1/appointments/",
+        {
+            "patient": str(patient.pk),
+            "practitioner": cardiologist.pk,
+            "starts_at": free[0]["starts_at"],
+        },
+        content_type=JSON,
+    ).json()
+    listed = api.get("/api/v1/appointments/").json()["results"][0]
+    times = [
+        free[0]["starts_at"],
+        free[0]["ends_at"],
+        booked["starts_at"],
+        booked["ends_at"],
+        booked["created_at"],
+        listed["created_at"],
+    ]
+    assert all(WITH_OFFSET.match(t) for t in times), times
+    assert all(t.endswith(offset) for t in times), times
+    assert free[0]["starts_at"] == f"{next_monday.isoformat()}T09:00:00{offset}"
+
+
+@pytest.mark.parametrize("day", ["2026-13-45", "monday"])
+def test_an_impossible_date_is_a_400_not_a_500(receptionist, cardiologist, patient, sign_in, day):
+    client = sign_in(receptionist)
+    slots = client.get(f"/api/v1/practitioners/{cardiologist.pk}/slots/", {"from": day})
+    assert slots.status_code == 400
+    assert slots.json()["field"] == "from"
+    booking = client.get(
+        reverse("scheduling:book"),
+        {"patient": patient.pk, "practitioner": cardiologist.pk, "day": day},
+    )
+    assert booking.status_code == 200  # the page falls back to today
+    events = client.get(
+        reverse("scheduling:calendar_events"), {"start": f"{day}T00:00", "end": day}
+    )
+    assert events.status_code == 400

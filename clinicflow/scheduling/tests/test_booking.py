@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.core.errors import DomainError
@@ -20,6 +21,7 @@ from clinicflow.scheduling.services import (
     book_appointment,
     change_status,
     create_practitioner,
+    no_show_from,
     reschedule,
 )
 from clinicflow.scheduling.states import TRANSITIONS
@@ -152,6 +154,14 @@ LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in sorted(targets)]
 ILLEGAL = [(a, b) for a in S.values for b in S.values if b not in TRANSITIONS[a] and a != b]
 
 
+def _in_the_past(appointment, days=30):
+    Appointment.objects.for_clinic(appointment.clinic).filter(pk=appointment.pk).update(
+        starts_at=F("starts_at") - timedelta(days=days), ends_at=F("ends_at") - timedelta(days=days)
+    )
+    appointment.refresh_from_db()
+    return appointment
+
+
 def _at_status(appointment, status):
     Appointment.objects.for_clinic(appointment.clinic).filter(pk=appointment.pk).update(
         status=status, status_reason="set by the test"
@@ -162,9 +172,12 @@ def _at_status(appointment, status):
 
 @pytest.mark.parametrize(("from_status", "to_status"), LEGAL)
 def test_every_legal_move_is_allowed_and_recorded(
-    next_monday, at, book, receptionist, from_status, to_status
+    next_monday, at, book, receptionist, from_status, to_status, monkeypatch
 ):
     appointment = _at_status(book(at(next_monday, 10)), from_status)
+    # The clock just past the grace period: a no-show may be marked, a check-in is on time.
+    later = no_show_from(appointment) + timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
     moved = change_status(
         actor=actor_for(receptionist),
         appointment=appointment,
@@ -394,11 +407,8 @@ def test_the_periodic_task_marks_late_unchecked_appointments_as_no_shows(
 ):
     from clinicflow.scheduling.tasks import mark_no_shows
 
-    late = book(at(next_monday, 10))
+    late = _in_the_past(book(at(next_monday, 10)))
     on_time = book(at(next_monday, 11), for_patient=register(given_name="Checked"))
-    Appointment.objects.for_clinic(late.clinic).filter(pk=late.pk).update(
-        starts_at=F("starts_at") - timedelta(days=30), ends_at=F("ends_at") - timedelta(days=30)
-    )
     assert mark_no_shows() == 1
     late.refresh_from_db()
     on_time.refresh_from_db()
@@ -410,7 +420,7 @@ def test_the_periodic_task_marks_late_unchecked_appointments_as_no_shows(
 def test_patient_search_shows_when_each_patient_last_came(
     next_monday, at, book, receptionist, patient, sign_in
 ):
-    appointment = book(at(next_monday, 10))
+    appointment = _in_the_past(book(at(next_monday, 10)))
     page = sign_in(receptionist).get(reverse("patients:search"), {"q": patient.mrn})
     assert page.context["results"][0].last_visit is None  # booked is not seen
     _at_status(appointment, S.COMPLETED)
@@ -424,19 +434,19 @@ def test_last_visit_is_the_later_of_an_appointment_and_a_front_desk_visit_in_one
     from clinicflow.frontdesk import services as frontdesk
     from clinicflow.patients.visits import with_last_visit
 
-    seen = book(at(next_monday, 10))
-    _at_status(seen, S.COMPLETED)
+    seen = _at_status(_in_the_past(book(at(next_monday, 10))), S.COMPLETED)
     walked_in = register(given_name="Walked")
     only_booked = register(given_name="Booked")
     book(at(next_monday, 11), for_patient=only_booked)
     visit = frontdesk.add_walk_in(actor=actor_for(receptionist), patient=walked_in)
-    # The patient who came to the desk today and had an appointment later in the week counts
-    # the appointment; the one who only came to the desk counts the visit.
-    frontdesk.add_walk_in(actor=actor_for(receptionist), patient=patient)
+    # The patient seen at an appointment last month who came to the desk today counts today;
+    # the one who only came to the desk counts the visit; a booking to come is no visit.
+    today = frontdesk.add_walk_in(actor=actor_for(receptionist), patient=patient)
     patients = [patient, walked_in, only_booked]
     with django_assert_num_queries(1):
         with_last_visit(patients)
-    assert [p.last_visit for p in patients] == [seen.starts_at, visit.arrived_at, None]
+    assert seen.starts_at < today.arrived_at
+    assert [p.last_visit for p in patients] == [today.arrived_at, visit.arrived_at, None]
 
 
 def test_the_calendar_feeds_events_and_marks_which_may_be_dragged(

@@ -73,7 +73,24 @@ def test_the_doctor_sees_their_day_in_order_with_the_free_time_between(
     assert reverse("patients:chart", args=[early.patient.pk]) in html
     assert early.patient.mrn in html
     assert "Check in" in html
-    assert "Mark no-show" in html
+    assert "Mark no-show" not in html  # nobody is late at 08:00
+
+
+def test_no_show_is_offered_only_once_the_grace_period_is_over(
+    today, cardiologist, at, book, register, sign_in, monkeypatch, settings
+):
+    settings.CLINICFLOW_NO_SHOW_GRACE_MINUTES = 30
+    book(at(today, 9), for_patient=register(given_name="Late", phone=""))
+    book(at(today, 10), for_patient=register(given_name="Due", phone=""))
+    monkeypatch.setattr(timezone, "now", lambda: at(today, 9, 30))  # 09:30: 09:00 + 30 min
+    page = sign_in(cardiologist.user).get(DAY)
+    moves = {
+        e.appointment.patient.given_name: e.moves for e in page.context["entries"] if e.appointment
+    }
+    assert S.NO_SHOW in dict(moves["Late"])
+    assert S.NO_SHOW not in dict(moves["Due"])
+    assert S.CHECKED_IN in dict(moves["Due"])
+    assert page.content.decode().count("Mark no-show") == 1
 
 
 def test_a_doctor_cannot_open_another_doctors_day(today, cardiologist, colleague, sign_in):

@@ -72,3 +72,36 @@ def test_the_doctors_feed_is_private_revocable_and_names_no_patient(
     assert Client().get(reverse("scheduling:calendar_feed", args=[token])).status_code == 404
     assert Client().get(reverse("scheduling:calendar_feed", args=[new])).status_code == 200
     assert Client().get(reverse("scheduling:calendar_feed", args=["x" * 43])).status_code == 404
+
+
+def test_the_feed_cancels_only_cancelled_appointments(
+    next_monday, at, book, cardiologist, register
+):
+    """Completed is a confirmed event that happened; a no-show kept its time (confirmed too);
+    a request not yet confirmed is tentative; only a cancelled one says CANCELLED."""
+    from clinicflow.scheduling.calendars import EVENT_STATUS
+    from clinicflow.scheduling.models import Appointment, AppointmentStatus
+
+    expected = {
+        AppointmentStatus.REQUESTED: "TENTATIVE",
+        AppointmentStatus.BOOKED: "CONFIRMED",
+        AppointmentStatus.CHECKED_IN: "CONFIRMED",
+        AppointmentStatus.IN_CONSULTATION: "CONFIRMED",
+        AppointmentStatus.COMPLETED: "CONFIRMED",
+        AppointmentStatus.NO_SHOW: "CONFIRMED",
+        AppointmentStatus.CANCELLED: "CANCELLED",
+    }
+    assert set(EVENT_STATUS) == set(AppointmentStatus.values)  # every state has its word
+    uids = {}
+    hours = [9, 10, 11, 12, 14, 15, 16]  # 13:00 is the lunch break
+    for hour, status in zip(hours, expected, strict=True):
+        appointment = book(at(next_monday, hour), for_patient=register(given_name=status))
+        Appointment.objects.for_clinic(appointment.clinic).filter(pk=appointment.pk).update(
+            status=status, status_reason="set by the test"
+        )
+        uids[f"{appointment.pk}@clinicflow"] = status
+    token = renew_calendar_feed(actor=actor_for(cardiologist.user), practitioner=cardiologist)
+    feed = Client().get(reverse("scheduling:calendar_feed", args=[token]))
+    events = Calendar.from_ical(feed.content).walk("VEVENT")
+    shown = {uids[str(e["uid"])]: str(e["status"]) for e in events}
+    assert shown == expected
