@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from clinicflow.clinical.models import Diagnosis, Encounter, Icd10Code
+from clinicflow.clinical.models import Diagnosis, Encounter, Icd10Code, PregnancyStatus
 
 SEARCH_LIMIT = 20
 
@@ -48,3 +48,17 @@ def past_encounters(patient: Any, *, exclude: Any = None, limit: int = 5) -> Que
     if exclude is not None:
         rows = rows.exclude(pk=exclude.pk)
     return rows[:limit]
+
+
+def pregnancy_status(encounter: Encounter) -> PregnancyStatus | None:
+    """The latest pregnancy or breastfeeding status recorded at the encounter, with who."""
+    return (
+        PregnancyStatus.objects.for_clinic(encounter.clinic)
+        .filter(encounter=encounter)
+        .select_related("recorded_by")
+        .first()
+    )
+
+
+def live_diagnoses(encounter: Encounter) -> QuerySet[Diagnosis]:
+    return encounter.diagnoses.filter(entered_in_error=False).select_related("code")

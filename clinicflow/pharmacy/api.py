@@ -492,7 +492,9 @@ class FindingSerializer(serializers.Serializer[Any]):
     kind = serializers.CharField()
     message = serializers.CharField()
     prescriber_reason = serializers.CharField()
-    is_new = serializers.BooleanField(help_text="Fired since the doctor signed: needs a note.")
+    is_new = serializers.BooleanField(
+        help_text="A blocking warning the doctor did not override: needs a note."
+    )
 
 
 class ReviewNoteSerializer(serializers.Serializer[Any]):

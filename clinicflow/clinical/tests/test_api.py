@@ -111,3 +111,39 @@ def test_prescribing_over_the_api_with_an_alert_and_its_override(
     listed = sign_in(pharmacist).get("/api/v1/prescriptions/", {"status": "issued"}).json()
     assert listed["results"][0]["items"][0]["medicine_name"] == "Cotrimoxazole"
     assert sign_in(receptionist).get("/api/v1/prescriptions/").status_code == 403
+
+
+def test_signing_over_the_api_acknowledges_unasked_allergies(doctor, visit, icd10, sign_in):
+    from clinicflow.clinical.models import Prescription
+
+    api = sign_in(doctor)
+    opened = post(api, "/api/v1/encounters/", {"entry": str(visit.pk)}).json()
+    url = f"/api/v1/encounters/{opened['id']}/"
+    post(api, f"{url}note/", {"version": 0, "plan": "Inhaler"})
+    post(
+        api,
+        f"{url}medicines/",
+        {"medicine_name": "Salbutamol", "dose": "2", "frequency": "PRN", "duration_days": 30,
+         "quantity": "1", "dose_unit": "puff", "route": "inhaled"},
+    )  # fmt: skip
+    refused = post(api, f"{url}sign/")
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "acknowledge_allergies"
+    signed = post(api, f"{url}sign/", {"acknowledge_allergies": True})
+    assert signed.json()["status"] == "signed"
+    assert Prescription.objects.get().allergies_unasked_acknowledged_by == doctor
+
+
+def test_the_pregnancy_status_over_the_api(doctor, nurse, visit, receptionist, sign_in):
+    from clinicflow.clinical.services import open_encounter
+
+    encounter = open_encounter(actor=actor_for(doctor), entry=visit)
+    url = f"/api/v1/encounters/{encounter.pk}/pregnancy/"
+    recorded = post(sign_in(nurse), url, {"status": "pregnant"})
+    assert recorded.status_code == 201
+    assert (recorded.json()["status"], recorded.json()["recorded_by"]) == (
+        "pregnant",
+        str(nurse.pk),
+    )
+    assert post(sign_in(nurse), url, {"status": "perhaps"}).status_code == 400
+    assert post(sign_in(receptionist), url, {"status": "pregnant"}).status_code == 403
