@@ -2,8 +2,8 @@
 
 /api/v1/encounters/                 list (``?patient=``), open one for a visit called in
 /api/v1/encounters/{id}/            one consultation; ``note/`` (autosave, with ``version``),
-                                    ``diagnoses/``, ``sign/`` (with the allergies
-                                    acknowledgement), ``amendments/``,
+                                    ``diagnoses/``, ``sign/`` (with the problem-list choice and
+                                    the allergies acknowledgement), ``amendments/``,
                                     ``medicines/`` (answers the safety alerts), ``override/``,
                                     ``stop-medicine/``, ``pregnancy/`` (the status asked)
 /api/v1/prescriptions/              issued prescriptions with their items (``?patient=``)
@@ -157,6 +157,12 @@ class NewItemSerializer(serializers.Serializer[Any]):
 
 
 class SignSerializer(serializers.Serializer[Any]):
+    problem_list = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        default=list,
+        help_text="Ids of this consultation's diagnoses to add to the problem list.",
+    )
     acknowledge_allergies = serializers.BooleanField(
         required=False,
         default=False,
@@ -249,6 +255,7 @@ class EncounterViewSet(
         signed = services.sign(
             actor=actor_of(request),
             encounter=self.get_object(),
+            problem_list=data.validated_data["problem_list"],
             allergies_unasked_acknowledged=data.validated_data["acknowledge_allergies"],
         )
         return self._answer(signed)

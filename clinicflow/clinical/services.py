@@ -1,11 +1,11 @@
 """Every write of the consultation: opening an encounter from a visit, autosaving the note,
 diagnoses, templates, the pregnancy status and allergies asked at the visit, signing (which
-ends the visit) and amendments. One transaction each,
-but for signing (see ``sign``)."""
+ends the visit and adds the chosen diagnoses to the problem list) and amendments. One
+transaction each, but for signing (see ``sign``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinicflow.clinical import prescribing
+from clinicflow.clinical import prescribing, selectors
 from clinicflow.clinical.models import (
     SOAP_FIELDS,
     Amendment,
@@ -33,7 +33,7 @@ from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.frontdesk import services as frontdesk
 from clinicflow.frontdesk.models import QueueEntry, QueueStatus
 from clinicflow.patients import services as patients
-from clinicflow.patients.models import Allergy
+from clinicflow.patients.models import Allergy, Patient
 from clinicflow.scheduling.models import Practitioner
 
 #: What the note's autosave may write.
@@ -200,12 +200,14 @@ def sign(
     *,
     actor: Actor,
     encounter: Encounter,
+    problem_list: Collection[int] = (),
     allergies_unasked_acknowledged: bool = False,
 ) -> Encounter:
     """Sign the note: it is never edited again. Its prescription is issued (refused while a
     blocking safety warning is not overridden, and while the patient's allergies are not asked
-    unless ``allergies_unasked_acknowledged``); confirmed coded diagnoses join the patient's
-    problem list; the visit ends (and its appointment completes).
+    unless ``allergies_unasked_acknowledged``); the diagnoses chosen in ``problem_list`` (ids)
+    join the patient's problem list unless already an active problem; the visit ends (and its
+    appointment completes).
 
     The safety checks run again first, in a transaction of their own: a warning found only now
     (an allergy recorded on the chart meanwhile) is stored and shown even though signing is
@@ -228,33 +230,38 @@ def sign(
             encounter=encounter,
             allergies_unasked_acknowledged=allergies_unasked_acknowledged,
         )
-        _to_problem_list(actor, encounter)
+        _to_problem_list(actor, encounter, problem_list)
         entry = encounter.entry
         if entry is not None and entry.status == QueueStatus.WITH_DOCTOR:
             frontdesk.move(actor=actor, entry=entry, to_status=QueueStatus.DONE)
         return encounter
 
 
-def _to_problem_list(actor: Actor, encounter: Encounter) -> None:
-    from clinicflow.patients.models import ClinicalStatus, Condition
-
-    known = set(
-        Condition.objects.for_clinic(encounter.clinic)
-        .filter(patient=encounter.patient, status=ClinicalStatus.ACTIVE)
-        .values_list("icd10_code", flat=True)
-    )
-    confirmed = encounter.diagnoses.filter(
-        entered_in_error=False, certainty=DiagnosisCertainty.CONFIRMED, code__isnull=False
-    )
-    for diagnosis in confirmed:
-        if diagnosis.code_id not in known and policy.allows(actor, "patients.clinical_edit"):
-            patients.record_condition(
-                actor=actor,
-                patient=encounter.patient,
-                description=diagnosis.text,
-                icd10_code=diagnosis.code_id or "",
-            )
-            known.add(diagnosis.code_id)
+def _to_problem_list(actor: Actor, encounter: Encounter, chosen: Collection[int]) -> None:
+    """Add the chosen diagnoses to the problem list, once: not one already an active problem
+    (same code, or same words when uncoded), nor two of one code. The patient's row is locked
+    so that two signings for one patient cannot both add a problem."""
+    chosen = set(chosen)
+    if not chosen:
+        return
+    diagnoses = [d for d in selectors.live_diagnoses(encounter) if d.pk in chosen]
+    if len(diagnoses) != len(chosen):
+        raise DomainError(_("Choose from this consultation's diagnoses."), field="problem_list")
+    Patient.objects.for_clinic(encounter.clinic).select_for_update().get(pk=encounter.patient_id)
+    codes, texts = selectors.active_problems(encounter.patient)
+    for diagnosis in diagnoses:
+        if selectors.on_problem_list(codes, texts, diagnosis):
+            continue
+        patients.record_condition(
+            actor=actor,
+            patient=encounter.patient,
+            description=diagnosis.text,
+            icd10_code=diagnosis.code_id or "",
+        )
+        if diagnosis.code_id:
+            codes.add(diagnosis.code_id)
+        else:
+            texts.add(diagnosis.text.strip().lower())
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 """The doctor's workspace: the patient at a glance beside the note being written (autosaved),
 allergies and the pregnancy status asked at the visit, diagnoses found by ICD-10 search,
-signing, amendments; and the ICD-10 search itself."""
+signing (with the problem-list offer), amendments; and the ICD-10 search itself."""
 
 from __future__ import annotations
 
@@ -96,6 +96,7 @@ def encounter(request: HttpRequest, pk: Any) -> HttpResponse:
             "pregnancy_choices": Pregnancy.choices,
             "asks_pregnancy": pregnancy is not None or patient.sex != Sex.MALE,
             "allergies_unasked": may_sign and prescribing.allergies_unasked(item),
+            "problem_offer": selectors.problem_list_offer(item) if may_sign else [],
             "medicines_now": prescribing.active_items(patient),
             "frequencies": Frequency.choices,
             "routes": Route.choices,
@@ -209,13 +210,20 @@ def save_template(request: HttpRequest, pk: Any) -> HttpResponse:
 @requires("clinical.write")
 @require_POST
 def sign(request: HttpRequest, pk: Any) -> HttpResponse:
-    """Sign, with the doctor's acknowledgement when the patient's allergies were not asked."""
+    """Sign, with the diagnoses ticked for the problem list and, when the patient's allergies
+    were not asked, the doctor's acknowledgement."""
     item = _encounter(request, "clinical.write", pk)
+    try:
+        chosen = [int(value) for value in request.POST.getlist("problem_list")]
+    except ValueError:
+        messages.error(request, _("Choose from this consultation's diagnoses."))
+        return redirect("clinical:encounter", pk=item.pk)
     done = run_and_report(
         request,
         lambda: services.sign(
             actor=actor_of(request),
             encounter=item,
+            problem_list=chosen,
             allergies_unasked_acknowledged=request.POST.get("acknowledge_allergies") == "yes",
         ),
         _("The consultation is signed."),

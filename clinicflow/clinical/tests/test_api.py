@@ -113,24 +113,34 @@ def test_prescribing_over_the_api_with_an_alert_and_its_override(
     assert sign_in(receptionist).get("/api/v1/prescriptions/").status_code == 403
 
 
-def test_signing_over_the_api_acknowledges_unasked_allergies(doctor, visit, icd10, sign_in):
+def test_signing_over_the_api_acknowledges_unasked_allergies_and_chooses_problems(
+    doctor, visit, icd10, sign_in
+):
     from clinicflow.clinical.models import Prescription
+    from clinicflow.patients.models import Condition
 
     api = sign_in(doctor)
     opened = post(api, "/api/v1/encounters/", {"entry": str(visit.pk)}).json()
     url = f"/api/v1/encounters/{opened['id']}/"
     post(api, f"{url}note/", {"version": 0, "plan": "Inhaler"})
+    asthma = post(api, f"{url}diagnoses/", {"code": "J45.0"}).json()
     post(
         api,
         f"{url}medicines/",
         {"medicine_name": "Salbutamol", "dose": "2", "frequency": "PRN", "duration_days": 30,
          "quantity": "1", "dose_unit": "puff", "route": "inhaled"},
     )  # fmt: skip
-    refused = post(api, f"{url}sign/")
+    refused = post(api, f"{url}sign/", {"problem_list": [asthma["id"]]})
     assert refused.status_code == 400
     assert refused.json()["field"] == "acknowledge_allergies"
-    signed = post(api, f"{url}sign/", {"acknowledge_allergies": True})
+    assert not Condition.objects.exists()
+    bad = post(api, f"{url}sign/", {"problem_list": ["x"], "acknowledge_allergies": True})
+    assert bad.status_code == 400
+    signed = post(
+        api, f"{url}sign/", {"problem_list": [asthma["id"]], "acknowledge_allergies": True}
+    )
     assert signed.json()["status"] == "signed"
+    assert list(Condition.objects.values_list("icd10_code", flat=True)) == ["J45.0"]
     assert Prescription.objects.get().allergies_unasked_acknowledged_by == doctor
 
 
