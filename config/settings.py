@@ -405,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "QueueStatusEnum": "clinicflow.frontdesk.models.QueueStatus",
         "PriorityEnum": "clinicflow.frontdesk.models.Priority",
         "PrescriptionStatusEnum": "clinicflow.clinical.models.PrescriptionStatus",
+        "PregnancyEnum": "clinicflow.clinical.models.Pregnancy",
     },
 }
 

@@ -2,9 +2,10 @@
 
 /api/v1/encounters/                 list (``?patient=``), open one for a visit called in
 /api/v1/encounters/{id}/            one consultation; ``note/`` (autosave, with ``version``),
-                                    ``diagnoses/``, ``sign/``, ``amendments/``
+                                    ``diagnoses/``, ``sign/`` (with the problem-list choice and
+                                    the allergies acknowledgement), ``amendments/``,
                                     ``medicines/`` (answers the safety alerts), ``override/``,
-                                    ``stop-medicine/``
+                                    ``stop-medicine/``, ``pregnancy/`` (the status asked)
 /api/v1/prescriptions/              issued prescriptions with their items (``?patient=``)
 /api/v1/icd10/?q=                   ICD-10 codes by code or words
 """
@@ -30,6 +31,8 @@ from clinicflow.clinical.models import (
     Encounter,
     Frequency,
     Icd10Code,
+    Pregnancy,
+    PregnancyStatus,
     Prescription,
     PrescriptionItem,
     Route,
@@ -105,7 +108,10 @@ class Icd10Serializer(ClinicFlowModelSerializer[Icd10Code]):
 class AlertSerializer(ClinicFlowModelSerializer[SafetyAlert]):
     class Meta:
         model = SafetyAlert
-        fields = ["id", "kind", "message", "override_reason", "overridden_by", "overridden_at"]
+        fields = [
+            "id", "kind", "severity", "message", "override_reason", "overridden_by",
+            "overridden_at", "cleared_at",
+        ]  # fmt: skip
         read_only_fields = fields
 
 
@@ -151,6 +157,31 @@ class NewItemSerializer(ClinicFlowSerializer):
     )
 
 
+class SignSerializer(ClinicFlowSerializer):
+    problem_list = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        default=list,
+        help_text="Ids of this consultation's diagnoses to add to the problem list.",
+    )
+    acknowledge_allergies = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The patient's allergies were not asked: prescribe without knowing them.",
+    )
+
+
+class NewPregnancyStatusSerializer(ClinicFlowSerializer):
+    status = serializers.ChoiceField(choices=Pregnancy.choices)
+
+
+class PregnancyStatusSerializer(ClinicFlowModelSerializer[PregnancyStatus]):
+    class Meta:
+        model = PregnancyStatus
+        fields = ["id", "encounter", "status", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
 class RowReasonSerializer(ClinicFlowSerializer):
     id = serializers.IntegerField()
     reason = serializers.CharField(max_length=200)
@@ -179,6 +210,7 @@ class EncounterViewSet(
         "medicines": "clinical.write",
         "override": "clinical.write",
         "stop_medicine": "clinical.write",
+        "pregnancy": "patients.clinical_edit",
     }
 
     def _answer(self, encounter: Encounter, code: int = status.HTTP_200_OK) -> Response:
@@ -217,10 +249,31 @@ class EncounterViewSet(
         )
         return Response(DiagnosisSerializer(diagnosis).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=EncounterSerializer)
+    @extend_schema(request=SignSerializer, responses=EncounterSerializer)
     @action(detail=True, methods=["post"])
     def sign(self, request: Request, pk: Any = None) -> Response:
-        return self._answer(services.sign(actor=actor_of(request), encounter=self.get_object()))
+        data = SignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signed = services.sign(
+            actor=actor_of(request),
+            encounter=self.get_object(),
+            problem_list=data.validated_data["problem_list"],
+            allergies_unasked_acknowledged=data.validated_data["acknowledge_allergies"],
+        )
+        return self._answer(signed)
+
+    @extend_schema(request=NewPregnancyStatusSerializer, responses={201: PregnancyStatusSerializer})
+    @action(detail=True, methods=["post"])
+    def pregnancy(self, request: Request, pk: Any = None) -> Response:
+        """Record whether the patient is pregnant or breastfeeding, as asked at this visit."""
+        data = NewPregnancyStatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        recorded = services.record_pregnancy_status(
+            actor=actor_of(request),
+            encounter=self.get_object(),
+            status=data.validated_data["status"],
+        )
+        return Response(PregnancyStatusSerializer(recorded).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=NewAmendmentSerializer, responses={201: AmendmentSerializer})
     @action(detail=True, methods=["post"])

@@ -211,6 +211,12 @@ class Prescription(Audited, ClinicOwned):
     )
     issued_at = models.DateTimeField(null=True, blank=True)
     status_reason = models.CharField(max_length=200, blank=True)
+    #: Issued while the patient's allergies had not been asked: the prescriber said so, and
+    #: when (the pharmacy sees it).
+    allergies_unasked_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    allergies_unasked_acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_at"]
@@ -218,7 +224,18 @@ class Prescription(Audited, ClinicOwned):
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(issued_at__isnull=False),
                 name="prescription_issued_has_time",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    allergies_unasked_acknowledged_by__isnull=True,
+                    allergies_unasked_acknowledged_at__isnull=True,
+                )
+                | Q(
+                    allergies_unasked_acknowledged_by__isnull=False,
+                    allergies_unasked_acknowledged_at__isnull=False,
+                ),
+                name="prescription_acknowledgement_has_time",
+            ),
         ]
         indexes = [models.Index(fields=["clinic", "status"], name="prescription_status_idx")]
 
@@ -307,21 +324,42 @@ class AlertKind(models.TextChoices):
     DUPLICATE = "duplicate", _("Duplicate therapy")
     MAX_DOSE = "max_dose", _("Above the maximum daily dose")
     PREGNANCY = "pregnancy", _("Pregnancy caution")
+    BREASTFEEDING = "breastfeeding", _("Breastfeeding caution")
     PAEDIATRIC = "paediatric", _("Children's caution")
 
 
+class Severity(models.TextChoices):
+    """How much a safety finding asks of the prescriber (FHIR DetectedIssue.severity): a high
+    one is known to apply to this patient; a low one only may (a woman who may be pregnant)."""
+
+    HIGH = "high", _("Needs a reason to go ahead")
+    LOW = "low", _("For information")
+
+
+#: The one rule of which findings stop signing until overridden with a reason. Everything that
+#: blocks (signing, the override form, the database's check) reads it from here.
+BLOCKING = frozenset({Severity.HIGH})
+
+
 class SafetyAlert(Audited, ClinicOwned):
-    """A safety check that fired for an item. Signing waits until each one is overridden with a
-    reason (who and when are kept)."""
+    """A safety check that fired for an item. Signing waits until each blocking one is
+    overridden with a reason (who and when are kept); a low one informs. An alert the checks
+    no longer find (the patient's pregnancy status or allergies changed) is cleared, not
+    deleted."""
 
     item = models.ForeignKey(PrescriptionItem, on_delete=models.PROTECT, related_name="alerts")
-    kind = models.CharField(max_length=12, choices=AlertKind.choices)
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.HIGH)
+    #: What the finding is about, in no language ("allergy:penicillin", "pregnancy:pregnant"):
+    #: how a later run of the checks knows it has already been found.
+    key = models.CharField(max_length=160, blank=True)
     message = models.CharField(max_length=300)
     override_reason = models.CharField(max_length=200, blank=True)
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     overridden_at = models.DateTimeField(null=True, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
@@ -331,7 +369,11 @@ class SafetyAlert(Audited, ClinicOwned):
                 | Q(overridden_by__isnull=False, overridden_at__isnull=False)
                 & ~Q(override_reason=""),
                 name="alert_override_has_reason",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(overridden_by__isnull=True) | Q(severity__in=sorted(BLOCKING)),
+                name="alert_only_blocking_overridden",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -340,3 +382,53 @@ class SafetyAlert(Audited, ClinicOwned):
     @property
     def is_overridden(self) -> bool:
         return self.overridden_by_id is not None
+
+    @property
+    def blocks(self) -> bool:
+        return self.severity in BLOCKING
+
+    @property
+    def is_cleared(self) -> bool:
+        return self.cleared_at is not None
+
+    @property
+    def needs_override(self) -> bool:
+        return self.blocks and not self.is_overridden and not self.is_cleared
+
+
+class Pregnancy(models.TextChoices):
+    """Answers to "are you pregnant or breastfeeding?" (LOINC 82810-3 and 63895-7)."""
+
+    PREGNANT = "pregnant", _("Pregnant")
+    NOT_PREGNANT = "not_pregnant", _("Not pregnant")
+    BREASTFEEDING = "breastfeeding", _("Breastfeeding")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class PregnancyStatus(Audited, ClinicOwned):
+    """Whether the patient is pregnant or breastfeeding, as asked at a consultation by the
+    doctor or a nurse (a FHIR Observation of the encounter). Asked again rather than edited:
+    the latest answer of the visit is the one the safety checks read."""
+
+    encounter = models.ForeignKey(
+        Encounter, on_delete=models.PROTECT, related_name="pregnancy_statuses"
+    )
+    status = models.CharField(
+        _("pregnancy or breastfeeding"), max_length=16, choices=Pregnancy.choices
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        verbose_name_plural = "pregnancy statuses"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Pregnancy.values), name="pregnancy_status_known"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_status_display()

@@ -1,6 +1,6 @@
-"""Writing prescriptions: items with computed quantities, the safety checks stored as alerts,
-overrides with reasons, stopping and repeating, issuing at signing, and the patient's medicine
-schedule derived from what is active."""
+"""Writing prescriptions: items with computed quantities, the safety checks stored as alerts
+(and run again when what they read changes), overrides with reasons, stopping and repeating,
+issuing at signing, and the patient's medicine schedule derived from what is active."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinicflow.clinical import dosing, safety
+from clinicflow.clinical import dosing, safety, selectors
 from clinicflow.clinical.models import (
+    BLOCKING,
     Encounter,
     Frequency,
     ItemStatus,
@@ -28,7 +29,7 @@ from clinicflow.clinical.models import (
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict, DomainError
-from clinicflow.patients.models import Allergy, ClinicalStatus
+from clinicflow.patients.models import Allergy, AllergyStatement, ClinicalStatus, Patient
 
 #: Prescriptions the pharmacy has (or had) to act on: their active items are being taken.
 LIVE = (
@@ -151,8 +152,15 @@ def active_items(patient: Any, *, today: date | None = None) -> list[Prescriptio
 
 
 def context_for(
-    patient: Any, *, draft: Prescription | None = None, skip: Any = None
+    patient: Any,
+    *,
+    encounter: Encounter | None = None,
+    draft: Prescription | None = None,
+    skip: Any = None,
 ) -> safety.Context:
+    """What the checks read of the patient: active allergies, the medicines being taken (and
+    those of ``draft`` written before ``skip``, the item being checked), and the pregnancy
+    status recorded at ``encounter``."""
     allergies = (
         Allergy.objects.for_clinic(patient.clinic)
         .filter(patient=patient, status=ClinicalStatus.ACTIVE)
@@ -161,38 +169,76 @@ def context_for(
     others = [o for o in active_items(patient) if skip is None or o.pk != skip.pk]
     if draft is not None:
         mine = draft.items.filter(status=ItemStatus.ACTIVE)
-        others += list(mine.exclude(pk=skip.pk) if skip is not None else mine)
+        # Each item is checked against those written before it, as when it was added: a pair
+        # of duplicates warns once, on the second.
+        others += list(mine.filter(pk__lt=skip.pk) if skip is not None else mine)
+    status = selectors.pregnancy_status(encounter) if encounter is not None else None
     return safety.Context(
         patient=patient,
         allergies=[a.lower() for a in allergies],
         active=[(str(o), safety.facts_for(patient.clinic, o.medicine_name)) for o in others],
+        pregnancy=status.status if status is not None else "",
+    )
+
+
+def _proposed(item: PrescriptionItem) -> safety.Proposed:
+    times = dosing.times_of_day(item.frequency, item.every_hours, item.times_of_day)
+    return safety.Proposed(
+        name=item.medicine_name,
+        dose=item.dose,
+        doses_a_day=len(times) or 1,
+        facts=safety.facts_for(item.clinic, item.medicine_name),
     )
 
 
 def recheck(prescription: Prescription) -> list[tuple[PrescriptionItem, safety.Finding]]:
     """The safety checks again, for each active item of an issued prescription, against the
-    patient's allergies and medicines of today (the pharmacy's review before dispensing)."""
+    patient's allergies and medicines of today and the pregnancy status recorded at its visit
+    (the pharmacy's review before dispensing)."""
     found = []
     for item in prescription.items.filter(status=ItemStatus.ACTIVE):
-        times = dosing.times_of_day(item.frequency, item.every_hours, item.times_of_day)
-        proposed = safety.Proposed(
-            name=item.medicine_name,
-            dose=item.dose,
-            doses_a_day=len(times) or 1,
-            facts=safety.facts_for(prescription.clinic, item.medicine_name),
-        )
-        ctx = context_for(prescription.patient, skip=item)
-        found += [(item, finding) for finding in safety.check(proposed, ctx)]
+        ctx = context_for(prescription.patient, encounter=prescription.encounter, skip=item)
+        found += [(item, finding) for finding in safety.check(_proposed(item), ctx)]
     return found
 
 
 def _alerts(item: PrescriptionItem, findings: list[safety.Finding]) -> list[SafetyAlert]:
     return [
         SafetyAlert.objects.create(
-            clinic=item.clinic, item=item, kind=f.kind, message=f.message[:300]
+            clinic=item.clinic,
+            item=item,
+            kind=f.kind,
+            severity=f.severity,
+            key=f.key,
+            message=f.message[:300],
         )
         for f in findings
     ]
+
+
+def refresh_alerts(encounter: Encounter) -> None:
+    """Run the checks again for every active item of the encounter's prescription being
+    written, after what they read has changed (a pregnancy status, an allergy, another
+    prescription): a new finding is stored as an alert, one no longer found is cleared (kept,
+    with its override if it had one). The caller holds the encounter's lock."""
+    draft = (
+        Prescription.objects.for_clinic(encounter.clinic)
+        .filter(encounter=encounter, status=PrescriptionStatus.DRAFT)
+        .first()
+    )
+    if draft is None:
+        return
+    now = timezone.now()
+    items = draft.items.filter(status=ItemStatus.ACTIVE).prefetch_related("alerts")
+    for item in items:
+        ctx = context_for(encounter.patient, encounter=encounter, draft=draft, skip=item)
+        found = {f.key: f for f in safety.check(_proposed(item), ctx)}
+        standing = {a.key: a for a in item.alerts.all() if a.cleared_at is None}
+        for key, alert in standing.items():
+            if key not in found:
+                alert.cleared_at = now
+                alert.save(update_fields=["cleared_at"])
+        _alerts(item, [f for key, f in found.items() if key not in standing])
 
 
 @transaction.atomic
@@ -212,18 +258,23 @@ def add_item(*, actor: Actor, encounter: Encounter, details: Mapping[str, Any]) 
     proposed = safety.Proposed(
         name=item.medicine_name, dose=item.dose, doses_a_day=checked.doses_a_day, facts=facts
     )
-    ctx = context_for(encounter.patient, draft=prescription, skip=item)
+    ctx = context_for(encounter.patient, encounter=encounter, draft=prescription, skip=item)
     _alerts(item, safety.check(proposed, ctx))
     return item
 
 
 @transaction.atomic
 def override(*, actor: Actor, alert: SafetyAlert, reason: str) -> SafetyAlert:
-    """Go ahead despite a safety alert, saying why (kept and audited)."""
+    """Go ahead despite a blocking safety alert, saying why (kept and audited). A caution for
+    information, or one no longer found, takes no override."""
     _writable(actor, alert.item.prescription.encounter)
+    alert = SafetyAlert.objects.for_clinic(alert.clinic).select_for_update().get(pk=alert.pk)
+    if not alert.blocks:
+        raise DomainError(_("This caution is for information: it needs no override."))
+    if alert.is_cleared:
+        raise DomainError(_("This warning no longer applies: it needs no override."))
     if not reason.strip():
         raise DomainError(_("Say why the warning is overridden."), field="reason")
-    alert = SafetyAlert.objects.for_clinic(alert.clinic).select_for_update().get(pk=alert.pk)
     alert.override_reason = reason.strip()[:200]
     alert.overridden_by = actor.user
     alert.overridden_at = timezone.now()
@@ -279,18 +330,40 @@ def repeat_last(*, actor: Actor, encounter: Encounter) -> list[PrescriptionItem]
 
 
 def unresolved(encounter: Encounter) -> list[SafetyAlert]:
+    """The alerts that stop signing: blocking, still found, not overridden, on an active item."""
     return list(
         SafetyAlert.objects.for_clinic(encounter.clinic).filter(
             item__prescription__encounter=encounter,
             item__status=ItemStatus.ACTIVE,
+            severity__in=BLOCKING,
+            cleared_at__isnull=True,
             overridden_by__isnull=True,
         )
     )
 
 
-def issue(encounter: Encounter) -> Prescription | None:
+def allergies_unasked(encounter: Encounter) -> bool:
+    """Whether the patient's allergies have not been asked while the encounter prescribes."""
+    statement = (
+        Patient.objects.for_clinic(encounter.clinic)
+        .filter(pk=encounter.patient_id)
+        .values_list("allergy_statement", flat=True)
+        .get()
+    )
+    return statement == AllergyStatement.NOT_ASKED and (
+        PrescriptionItem.objects.for_clinic(encounter.clinic)
+        .filter(prescription__encounter=encounter, status=ItemStatus.ACTIVE)
+        .exists()
+    )
+
+
+def issue(
+    *, actor: Actor, encounter: Encounter, allergies_unasked_acknowledged: bool = False
+) -> Prescription | None:
     """At signing (inside its transaction): the prescription is issued — the pharmacy's to
-    dispense — unless it has no active item. Refused while an alert is not overridden."""
+    dispense — unless it has no active item. Refused while a blocking alert is not overridden,
+    and, while the patient's allergies have not been asked, unless the prescriber acknowledges
+    prescribing without knowing them (kept on the prescription: who and when)."""
     prescription = (
         Prescription.objects.for_clinic(encounter.clinic).filter(encounter=encounter).first()
     )
@@ -298,13 +371,27 @@ def issue(encounter: Encounter) -> Prescription | None:
         return None
     if unresolved(encounter):
         raise DomainError(_("Override each safety warning, with a reason, before signing."))
+    fields = ["status", "status_reason", "issued_at"]
+    if allergies_unasked(encounter):
+        if not allergies_unasked_acknowledged:
+            raise DomainError(
+                _(
+                    'Allergies have not been asked: record them (or "no known allergies"), '
+                    "or confirm that you prescribe without knowing them."
+                ),
+                field="acknowledge_allergies",
+                code="allergies_unasked",
+            )
+        prescription.allergies_unasked_acknowledged_by = actor.user
+        prescription.allergies_unasked_acknowledged_at = timezone.now()
+        fields += ["allergies_unasked_acknowledged_by", "allergies_unasked_acknowledged_at"]
     if not prescription.items.filter(status=ItemStatus.ACTIVE).exists():
         prescription.status = PrescriptionStatus.CANCELLED
         prescription.status_reason = _("No medicine left on it.")
     else:
         prescription.status = PrescriptionStatus.ISSUED
     prescription.issued_at = timezone.now()
-    prescription.save(update_fields=["status", "status_reason", "issued_at"])
+    prescription.save(update_fields=fields)
     return prescription
 
 

@@ -2,7 +2,11 @@
 patient's allergies and medicines and what the catalogue knows of a medicine. The pharmacy's
 catalogue registers a *facts* provider; until then a medicine is known only by its name.
 
-Each rule returns findings; a finding blocks signing until overridden with a reason."""
+Each rule returns findings with a severity: a finding known to apply to this patient is high
+and blocks signing until overridden with a reason; one that only may apply (a woman who may be
+pregnant) is low and informs. Alert fatigue kills safety checks, so a rule fires only where its
+risk can exist: a pregnancy caution for a woman who may be pregnant and is not recorded as not
+pregnant at this visit, a breastfeeding caution when she is recorded breastfeeding."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from clinicflow.clinical.models import AlertKind
+from clinicflow.clinical.models import BLOCKING, AlertKind, Pregnancy, Severity
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class MedicineFacts:
     max_daily_mg: Decimal | None = None
     mg_per_unit: Decimal | None = None
     pregnancy_caution: bool = False
+    breastfeeding_caution: bool = False
     paediatric_caution: bool = False
     #: Known from the pharmacy's catalogue (else only the typed name is known).
     from_catalogue: bool = False
@@ -46,6 +51,18 @@ class Proposed:
 class Finding:
     kind: str
     message: str
+    severity: str = Severity.HIGH
+    #: What, within its kind, the finding is about (the substance, the other medicine).
+    about: str = ""
+
+    @property
+    def key(self) -> str:
+        """The finding's identity across runs of the checks, in no language."""
+        return f"{self.kind}:{self.about}"[:160]
+
+    @property
+    def blocks(self) -> bool:
+        return self.severity in BLOCKING
 
 
 @dataclass
@@ -53,6 +70,8 @@ class Context:
     patient: Any
     allergies: list[str]  # active allergy substances, lower case
     active: list[tuple[str, MedicineFacts]] = field(default_factory=list)  # other medicines
+    #: The pregnancy status recorded at this visit (a ``Pregnancy`` value), "" if not asked.
+    pregnancy: str = ""
     today: date = field(default_factory=date.today)
 
 
@@ -88,6 +107,7 @@ def allergy(item: Proposed, ctx: Context) -> list[Finding]:
         Finding(
             AlertKind.ALLERGY,
             _("Allergy: the patient is allergic to %(substance)s.") % {"substance": substance},
+            about=substance,
         )
         for substance in ctx.allergies
         if _mentions(substance, known)
@@ -100,6 +120,7 @@ def duplicate(item: Proposed, ctx: Context) -> list[Finding]:
             AlertKind.DUPLICATE,
             _("Duplicate therapy: %(other)s has the same ingredient (%(shared)s).")
             % {"other": other, "shared": ", ".join(sorted(shared))},
+            about=other,
         )
         for other, facts in ctx.active
         if (shared := item.facts.ingredients & facts.ingredients)
@@ -129,22 +150,74 @@ def _age(patient: Any, today: date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def cautions(item: Proposed, ctx: Context) -> list[Finding]:
-    found = []
+def paediatric(item: Proposed, ctx: Context) -> list[Finding]:
     age = _age(ctx.patient, ctx.today)
     if item.facts.paediatric_caution and age is not None and age < 12:
-        found.append(Finding(AlertKind.PAEDIATRIC, _("Caution in children under 12.")))
-    if (
-        item.facts.pregnancy_caution
-        and getattr(ctx.patient, "sex", "") == "female"
-        and (age is None or 12 <= age <= 55)
-    ):
-        found.append(Finding(AlertKind.PREGNANCY, _("Caution in pregnancy: ask first.")))
-    return found
+        return [Finding(AlertKind.PAEDIATRIC, _("Caution in children under 12."))]
+    return []
+
+
+#: Ages at which a woman not asked may be pregnant. The WHO counts 15-49 as reproductive age;
+#: the window is a little wider at the young end, where a missed pregnancy costs most, and ends
+#: at 50 (a woman of 51 is not asked about every medicine). Recorded answers outrank it.
+CHILDBEARING_AGES = range(12, 51)
+
+
+def may_be_pregnant(patient: Any, today: date) -> bool:
+    """Whether a pregnancy is possible for a patient not asked: a woman of childbearing age
+    (or whose age is not known)."""
+    if getattr(patient, "sex", "") != "female":
+        return False
+    age = _age(patient, today)
+    return age is None or age in CHILDBEARING_AGES
+
+
+def pregnancy(item: Proposed, ctx: Context) -> list[Finding]:
+    """Pregnancy and breastfeeding cautions, by what was recorded at the visit: pregnant makes
+    a medicine to avoid in pregnancy a decision to take (high); not asked or unknown, for a
+    woman who may be pregnant, a question to ask (low); not pregnant, nothing."""
+    facts = item.facts
+    if ctx.pregnancy == Pregnancy.BREASTFEEDING:
+        if not facts.breastfeeding_caution:
+            return []
+        return [
+            Finding(
+                AlertKind.BREASTFEEDING,
+                _("The patient is breastfeeding: avoid %(medicine)s while breastfeeding.")
+                % {"medicine": item.name},
+            )
+        ]
+    if not facts.pregnancy_caution or ctx.pregnancy == Pregnancy.NOT_PREGNANT:
+        return []
+    if ctx.pregnancy == Pregnancy.PREGNANT:
+        return [
+            Finding(
+                AlertKind.PREGNANCY,
+                _("The patient is pregnant: avoid %(medicine)s in pregnancy unless it is needed.")
+                % {"medicine": item.name},
+                about="pregnant",
+            )
+        ]
+    if not may_be_pregnant(ctx.patient, ctx.today):
+        return []
+    return [
+        Finding(
+            AlertKind.PREGNANCY,
+            _("Caution in pregnancy: ask whether she may be pregnant, and record the answer."),
+            Severity.LOW,
+            about="possible",
+        )
+    ]
 
 
 #: The rules, in the order their findings are shown.
-RULES: list[Callable[[Proposed, Context], list[Finding]]] = [allergy, duplicate, max_dose, cautions]
+RULES: list[Callable[[Proposed, Context], list[Finding]]] = [
+    allergy,
+    duplicate,
+    max_dose,
+    paediatric,
+    pregnancy,
+]
 
 
 def check(item: Proposed, ctx: Context) -> list[Finding]:

@@ -1,9 +1,11 @@
 """Every write of the consultation: opening an encounter from a visit, autosaving the note,
-diagnoses, templates, signing (which ends the visit) and amendments. One transaction each."""
+diagnoses, templates, the pregnancy status and allergies asked at the visit, signing (which
+ends the visit and adds the chosen diagnoses to the problem list) and amendments. One
+transaction each, but for signing (see ``sign``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinicflow.clinical import prescribing
+from clinicflow.clinical import prescribing, selectors
 from clinicflow.clinical.models import (
     SOAP_FIELDS,
     Amendment,
@@ -22,13 +24,16 @@ from clinicflow.clinical.models import (
     EncounterStatus,
     Icd10Code,
     NoteTemplate,
+    Pregnancy,
+    PregnancyStatus,
 )
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.frontdesk import services as frontdesk
 from clinicflow.frontdesk.models import QueueEntry, QueueStatus
-from clinicflow.patients.services import record_condition
+from clinicflow.patients import services as patients
+from clinicflow.patients.models import Allergy, Patient
 from clinicflow.scheduling.models import Practitioner
 
 #: What the note's autosave may write.
@@ -191,48 +196,116 @@ def remove_diagnosis(*, actor: Actor, diagnosis: Diagnosis) -> Diagnosis:
     return diagnosis
 
 
-@transaction.atomic
-def sign(*, actor: Actor, encounter: Encounter) -> Encounter:
+def sign(
+    *,
+    actor: Actor,
+    encounter: Encounter,
+    problem_list: Collection[int] = (),
+    allergies_unasked_acknowledged: bool = False,
+) -> Encounter:
     """Sign the note: it is never edited again. Its prescription is issued (refused while a
-    safety warning is not overridden); confirmed coded diagnoses join the patient's problem
-    list; the visit ends (and its appointment completes)."""
-    encounter = _writable(actor, encounter)
-    if not any(getattr(encounter, part).strip() for part in SOAP_FIELDS):
-        raise DomainError(_("Write the note before signing it."))
-    if prescribing.unresolved(encounter):
-        raise DomainError(_("Override each safety warning, with a reason, before signing."))
-    encounter.status = EncounterStatus.SIGNED
-    encounter.signed_at = timezone.now()
-    encounter.signed_by = actor.user
-    encounter.save(update_fields=["status", "signed_at", "signed_by"])
-    prescribing.issue(encounter)
-    _to_problem_list(actor, encounter)
-    entry = encounter.entry
-    if entry is not None and entry.status == QueueStatus.WITH_DOCTOR:
-        frontdesk.move(actor=actor, entry=entry, to_status=QueueStatus.DONE)
-    return encounter
+    blocking safety warning is not overridden, and while the patient's allergies are not asked
+    unless ``allergies_unasked_acknowledged``); the diagnoses chosen in ``problem_list`` (ids)
+    join the patient's problem list unless already an active problem; the visit ends (and its
+    appointment completes).
+
+    The safety checks run again first, in a transaction of their own: a warning found only now
+    (an allergy recorded on the chart meanwhile) is stored and shown even though signing is
+    then refused, so that the doctor can answer it."""
+    policy.require(actor, "clinical.write", encounter)
+    with transaction.atomic():
+        prescribing.refresh_alerts(_writable(actor, encounter))
+    with transaction.atomic():
+        encounter = _writable(actor, encounter)
+        if not any(getattr(encounter, part).strip() for part in SOAP_FIELDS):
+            raise DomainError(_("Write the note before signing it."))
+        if prescribing.unresolved(encounter):
+            raise DomainError(_("Override each safety warning, with a reason, before signing."))
+        encounter.status = EncounterStatus.SIGNED
+        encounter.signed_at = timezone.now()
+        encounter.signed_by = actor.user
+        encounter.save(update_fields=["status", "signed_at", "signed_by"])
+        prescribing.issue(
+            actor=actor,
+            encounter=encounter,
+            allergies_unasked_acknowledged=allergies_unasked_acknowledged,
+        )
+        _to_problem_list(actor, encounter, problem_list)
+        entry = encounter.entry
+        if entry is not None and entry.status == QueueStatus.WITH_DOCTOR:
+            frontdesk.move(actor=actor, entry=entry, to_status=QueueStatus.DONE)
+        return encounter
 
 
-def _to_problem_list(actor: Actor, encounter: Encounter) -> None:
-    from clinicflow.patients.models import ClinicalStatus, Condition
+def _to_problem_list(actor: Actor, encounter: Encounter, chosen: Collection[int]) -> None:
+    """Add the chosen diagnoses to the problem list, once: not one already an active problem
+    (same code, or same words when uncoded), nor two of one code. The patient's row is locked
+    so that two signings for one patient cannot both add a problem."""
+    chosen = set(chosen)
+    if not chosen:
+        return
+    diagnoses = [d for d in selectors.live_diagnoses(encounter) if d.pk in chosen]
+    if len(diagnoses) != len(chosen):
+        raise DomainError(_("Choose from this consultation's diagnoses."), field="problem_list")
+    Patient.objects.for_clinic(encounter.clinic).select_for_update().get(pk=encounter.patient_id)
+    codes, texts = selectors.active_problems(encounter.patient)
+    for diagnosis in diagnoses:
+        if selectors.on_problem_list(codes, texts, diagnosis):
+            continue
+        patients.record_condition(
+            actor=actor,
+            patient=encounter.patient,
+            description=diagnosis.text,
+            icd10_code=diagnosis.code_id or "",
+        )
+        if diagnosis.code_id:
+            codes.add(diagnosis.code_id)
+        else:
+            texts.add(diagnosis.text.strip().lower())
 
-    known = set(
-        Condition.objects.for_clinic(encounter.clinic)
-        .filter(patient=encounter.patient, status=ClinicalStatus.ACTIVE)
-        .values_list("icd10_code", flat=True)
+
+@transaction.atomic
+def record_pregnancy_status(*, actor: Actor, encounter: Encounter, status: str) -> PregnancyStatus:
+    """Record whether the patient is pregnant or breastfeeding, as asked at this consultation
+    (by the doctor or a nurse; who and when are kept). The medicines being prescribed are
+    checked again against the answer. Errors: an unknown answer; a signed consultation."""
+    policy.require(actor, "patients.clinical_edit", encounter)
+    if status not in Pregnancy.values:
+        raise DomainError(_("Choose one of the answers."), field="status")
+    encounter = _open_for_records(encounter)
+    recorded = PregnancyStatus.objects.create(
+        clinic=encounter.clinic, encounter=encounter, status=status, recorded_by=actor.user
     )
-    confirmed = encounter.diagnoses.filter(
-        entered_in_error=False, certainty=DiagnosisCertainty.CONFIRMED, code__isnull=False
+    prescribing.refresh_alerts(encounter)
+    return recorded
+
+
+@transaction.atomic
+def record_allergy(
+    *, actor: Actor, encounter: Encounter, substance: str, reaction: str = "", severity: str
+) -> Allergy:
+    """An allergy told at the consultation: on the patient's chart at once (the patients'
+    service, its rules and errors), and the medicines being prescribed checked against it."""
+    policy.require(actor, "patients.clinical_edit", encounter)
+    encounter = _open_for_records(encounter)
+    allergy = patients.record_allergy(
+        actor=actor,
+        patient=encounter.patient,
+        substance=substance,
+        reaction=reaction,
+        severity=severity,
     )
-    for diagnosis in confirmed:
-        if diagnosis.code_id not in known and policy.allows(actor, "patients.clinical_edit"):
-            record_condition(
-                actor=actor,
-                patient=encounter.patient,
-                description=diagnosis.text,
-                icd10_code=diagnosis.code_id or "",
-            )
-            known.add(diagnosis.code_id)
+    prescribing.refresh_alerts(encounter)
+    return allergy
+
+
+def _open_for_records(encounter: Encounter) -> Encounter:
+    """The encounter, locked, while it is still being written (what is asked at a visit is
+    recorded during it; a signed one is final)."""
+    locked = Encounter.objects.for_clinic(encounter.clinic).select_for_update().get(pk=encounter.pk)
+    if locked.is_signed:
+        raise Conflict(_("This consultation is signed: nothing more is recorded at it."))
+    return locked
 
 
 @transaction.atomic

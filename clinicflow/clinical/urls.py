@@ -14,6 +14,13 @@ urlpatterns = [
     path("encounters/<uuid:pk>/sign/", views.sign, name="sign"),
     path("encounters/<uuid:pk>/follow-up/", views.follow_up, name="follow_up"),
     path("encounters/<uuid:pk>/amend/", views.amend, name="amend"),
+    path("encounters/<uuid:pk>/allergies/", views.record_allergy, name="record_allergy"),
+    path(
+        "encounters/<uuid:pk>/no-known-allergies/",
+        views.no_known_allergies,
+        name="no_known_allergies",
+    ),
+    path("encounters/<uuid:pk>/pregnancy/", views.record_pregnancy, name="record_pregnancy"),
     path("diagnoses/<int:pk>/remove/", views.remove_diagnosis, name="remove_diagnosis"),
     path("encounters/<uuid:pk>/medicines/", views.add_item, name="add_item"),
     path("encounters/<uuid:pk>/repeat/", views.repeat_last, name="repeat_last"),

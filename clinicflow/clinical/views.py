@@ -1,5 +1,6 @@
 """The doctor's workspace: the patient at a glance beside the note being written (autosaved),
-diagnoses found by ICD-10 search, signing, amendments; and the ICD-10 search itself."""
+allergies and the pregnancy status asked at the visit, diagnoses found by ICD-10 search,
+signing (with the problem-list offer), amendments; and the ICD-10 search itself."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from clinicflow.clinical.models import (
     Encounter,
     Frequency,
     NoteTemplate,
+    Pregnancy,
     Prescription,
     PrescriptionItem,
     Route,
@@ -31,10 +33,13 @@ from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
-from clinicflow.core.feedback import run_and_report
+from clinicflow.core.feedback import run_and_report, submit_and_report
 from clinicflow.core.models import AuditAction
 from clinicflow.frontdesk.models import QueueEntry
 from clinicflow.frontdesk.selectors import latest_vitals
+from clinicflow.patients import services as patients
+from clinicflow.patients.forms import AllergyForm
+from clinicflow.patients.models import Sex
 from clinicflow.patients.selectors import chart_summary
 
 
@@ -69,6 +74,10 @@ def encounter(request: HttpRequest, pk: Any) -> HttpResponse:
     record(AuditAction.VIEW, obj=item, changes={"part": "encounter", "patient": str(patient.pk)})
     summary = chart_summary(patient)
     may_write = policy.allows_object(actor, "clinical.write", item)
+    may_sign = may_write and not item.is_signed
+    # What is asked at the visit (allergies, pregnancy) the doctor or a nurse records.
+    may_record = not item.is_signed and policy.allows_object(actor, "patients.clinical_edit", item)
+    pregnancy = selectors.pregnancy_status(item)
     return render(
         request,
         "clinical/encounter.html",
@@ -79,8 +88,15 @@ def encounter(request: HttpRequest, pk: Any) -> HttpResponse:
             "summary": summary,
             "vitals_panel": {"vitals": latest_vitals(patient)},
             "past": selectors.past_encounters(patient, exclude=item),
-            "diagnoses": item.diagnoses.filter(entered_in_error=False).select_related("code"),
+            "diagnoses": selectors.live_diagnoses(item),
             "items": _items(item),
+            "may_record": may_record,
+            "allergy_form": AllergyForm(prefix="allergy") if may_record else None,
+            "pregnancy": pregnancy,
+            "pregnancy_choices": Pregnancy.choices,
+            "asks_pregnancy": pregnancy is not None or patient.sex != Sex.MALE,
+            "allergies_unasked": may_sign and prescribing.allergies_unasked(item),
+            "problem_offer": selectors.problem_list_offer(item) if may_sign else [],
             "medicines_now": prescribing.active_items(patient),
             "frequencies": Frequency.choices,
             "routes": Route.choices,
@@ -88,7 +104,7 @@ def encounter(request: HttpRequest, pk: Any) -> HttpResponse:
             "templates": NoteTemplate.objects.for_clinic(item.clinic).filter(owner=actor.user)
             if may_write
             else [],
-            "may_write": may_write and not item.is_signed,
+            "may_write": may_sign,
             "may_amend": may_write and item.is_signed,
             "today": timezone.localdate(),
         },
@@ -194,15 +210,72 @@ def save_template(request: HttpRequest, pk: Any) -> HttpResponse:
 @requires("clinical.write")
 @require_POST
 def sign(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Sign, with the diagnoses ticked for the problem list and, when the patient's allergies
+    were not asked, the doctor's acknowledgement."""
     item = _encounter(request, "clinical.write", pk)
+    try:
+        chosen = [int(value) for value in request.POST.getlist("problem_list")]
+    except ValueError:
+        messages.error(request, _("Choose from this consultation's diagnoses."))
+        return redirect("clinical:encounter", pk=item.pk)
     done = run_and_report(
         request,
-        lambda: services.sign(actor=actor_of(request), encounter=item),
+        lambda: services.sign(
+            actor=actor_of(request),
+            encounter=item,
+            problem_list=chosen,
+            allergies_unasked_acknowledged=request.POST.get("acknowledge_allergies") == "yes",
+        ),
         _("The consultation is signed."),
     )
     if done:
         return redirect("frontdesk:queue")
-    return redirect("clinical:encounter", pk=item.pk)
+    return redirect(f"{reverse('clinical:encounter', args=[item.pk])}#sign")
+
+
+def _back_to_encounter(item: Encounter, part: str) -> HttpResponse:
+    return redirect(f"{reverse('clinical:encounter', args=[item.pk])}#{part}")
+
+
+@requires("patients.clinical_edit")
+@require_POST
+def record_allergy(request: HttpRequest, pk: Any) -> HttpResponse:
+    """An allergy told at the consultation (the doctor or a nurse)."""
+    item = _encounter(request, "clinical.view", pk)
+    submit_and_report(
+        request,
+        AllergyForm(request.POST, prefix="allergy"),
+        lambda data: services.record_allergy(actor=actor_of(request), encounter=item, **data),
+        _("The allergy was recorded."),
+    )
+    return _back_to_encounter(item, "allergies")
+
+
+@requires("patients.clinical_edit")
+@require_POST
+def no_known_allergies(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = _encounter(request, "clinical.view", pk)
+    run_and_report(
+        request,
+        lambda: patients.record_no_known_allergies(actor=actor_of(request), patient=item.patient),
+        _("Recorded: no known allergies."),
+    )
+    return _back_to_encounter(item, "allergies")
+
+
+@requires("patients.clinical_edit")
+@require_POST
+def record_pregnancy(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Pregnant, not pregnant, breastfeeding or unknown, as asked at the consultation."""
+    item = _encounter(request, "clinical.view", pk)
+    run_and_report(
+        request,
+        lambda: services.record_pregnancy_status(
+            actor=actor_of(request), encounter=item, status=request.POST.get("status", "")
+        ),
+        _("The pregnancy status was recorded."),
+    )
+    return _back_to_encounter(item, "pregnancy")
 
 
 @requires("clinical.write")

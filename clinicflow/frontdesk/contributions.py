@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from clinicflow.core import dashboards, policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict
+from clinicflow.frontdesk import vitals
 from clinicflow.frontdesk.models import OPEN_STATUSES, Observation, QueueEntry, QueueStatus
 from clinicflow.patients import merging, panels, timeline, visits
 from clinicflow.patients.models import Patient
@@ -54,7 +55,7 @@ def vitals_entries(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
     for taken_at, group in groupby(rows, key=lambda o: o.taken_at):
         values = list(group)
         flagged = [o for o in values if o.is_abnormal]
-        detail = " · ".join(f"{o.name} {o.value.normalize():f} {o.unit}" for o in values)
+        detail = " · ".join(str(reading) for reading in vitals.readings(values))
         title = _("Vitals") + (_(" — %(n)d abnormal") % {"n": len(flagged)} if flagged else "")
         yield TimelineEntry(taken_at, "vitals", title, detail, "bi-heart-pulse")
 

@@ -1,11 +1,15 @@
 """The vital signs a nurse records: what each is (LOINC code, UCUM unit), which values are
 impossible (refused) and which are abnormal (accepted and flagged). Adult ranges; one table, so
-a clinic's rules change here and nowhere else."""
+a clinic's rules change here and nowhere else. And how people read them (``readings``): units
+for people, blood pressure as one reading."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -139,3 +143,83 @@ BY_CODE = {vital.code: vital for vital in (*VITALS, BMI)}
 def bmi(height_cm: Decimal, weight_kg: Decimal) -> Decimal:
     metres = height_cm / 100
     return (weight_kg / (metres * metres)).quantize(Decimal("0.1"))
+
+
+# ---------------------------------------------------------------- how people read them
+
+#: Flags from least to most worrying: a reading of two values shows the worse.
+_FLAG_ORDER = (Flag.NORMAL, Flag.LOW, Flag.HIGH, Flag.CRITICAL_LOW, Flag.CRITICAL_HIGH)
+#: Where each vital sign is shown in a set: the order of the form, BMI after the weight.
+_POSITION = {vital.code: n for n, vital in enumerate((*VITALS[:2], BMI, *VITALS[2:]))}
+SYSTOLIC, DIASTOLIC = BY_KEY["systolic"], BY_KEY["diastolic"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One vital sign as people read it: "BP 120/80 mmHg", "Temperature 38.6 °C". The data
+    and the API keep LOINC codes and UCUM units; pages, the timeline and prints show these."""
+
+    label: str
+    value: str
+    unit: str
+    flag: str
+    taken_at: datetime
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.value} {self.unit}".strip()
+
+    @property
+    def is_abnormal(self) -> bool:
+        return self.flag != Flag.NORMAL
+
+    @property
+    def flag_label(self) -> str:
+        return str(Flag(self.flag).label)
+
+
+def _number(value: Decimal) -> str:
+    """38.6, 120, 0.5: no trailing zeros, never an exponent (Decimal("100").normalize() is
+    1E+2)."""
+    return f"{value.normalize():f}"
+
+
+def _reading(row: Any) -> Reading:
+    vital = BY_CODE.get(row.code)
+    return Reading(
+        label=str(vital.label) if vital else row.name,
+        value=_number(row.value),
+        unit=vital.shown_unit if vital else row.unit,
+        flag=row.flag,
+        taken_at=row.taken_at,
+    )
+
+
+def readings(observations: Iterable[Any]) -> list[Reading]:
+    """Observations (frontdesk ``Observation`` rows) as readings: each set taken together in
+    the order of the form, newest set first, blood pressure as one reading of its two values
+    (systolic first) when both were taken together."""
+    sets: dict[datetime, list[Any]] = {}
+    for row in observations:
+        sets.setdefault(row.taken_at, []).append(row)
+    shown = []
+    for taken_at in sorted(sets, reverse=True):
+        rows = sorted(sets[taken_at], key=lambda o: _POSITION.get(o.code, len(_POSITION)))
+        by_code = {row.code: row for row in rows}
+        pair = (by_code.get(SYSTOLIC.code), by_code.get(DIASTOLIC.code))
+        for row in rows:
+            if pair[0] is not None and pair[1] is not None and row in pair:
+                if row is pair[0]:
+                    shown.append(_blood_pressure(*pair))
+                continue
+            shown.append(_reading(row))
+    return shown
+
+
+def _blood_pressure(systolic: Any, diastolic: Any) -> Reading:
+    return Reading(
+        label=str(_("BP")),
+        value=f"{_number(systolic.value)}/{_number(diastolic.value)}",
+        unit=SYSTOLIC.shown_unit,
+        flag=max(systolic.flag, diastolic.flag, key=_FLAG_ORDER.index),
+        taken_at=systolic.taken_at,
+    )

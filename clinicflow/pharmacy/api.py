@@ -494,7 +494,9 @@ class FindingSerializer(ClinicFlowSerializer):
     kind = serializers.CharField()
     message = serializers.CharField()
     prescriber_reason = serializers.CharField()
-    is_new = serializers.BooleanField(help_text="Fired since the doctor signed: needs a note.")
+    is_new = serializers.BooleanField(
+        help_text="A blocking warning the doctor did not override: needs a note."
+    )
 
 
 class ReviewNoteSerializer(ClinicFlowSerializer):

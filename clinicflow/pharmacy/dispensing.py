@@ -20,11 +20,13 @@ from django.utils.translation import gettext as _
 
 from clinicflow.clinical import prescribing
 from clinicflow.clinical.models import (
+    BLOCKING,
     ItemStatus,
     Prescription,
     PrescriptionItem,
     PrescriptionStatus,
     SafetyAlert,
+    Severity,
 )
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
@@ -156,10 +158,12 @@ class Finding:
     message: str
     #: The prescriber's reason, when they had overridden this warning at signing.
     prescriber_reason: str
+    severity: str = Severity.HIGH
 
     @property
     def is_new(self) -> bool:
-        return not self.prescriber_reason
+        """A blocking warning the prescriber did not override (a low one only informs)."""
+        return self.severity in BLOCKING and not self.prescriber_reason
 
 
 def findings(prescription: Prescription) -> list[Finding]:
@@ -171,7 +175,7 @@ def findings(prescription: Prescription) -> list[Finding]:
         )
     }
     return [
-        Finding(item, f.kind, f.message, overrides.get((item.pk, f.kind), ""))
+        Finding(item, f.kind, f.message, overrides.get((item.pk, f.kind), ""), f.severity)
         for item, f in prescribing.recheck(prescription)
     ]
 

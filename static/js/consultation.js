@@ -1,5 +1,7 @@
 /* The consultation page: the note saves itself a moment after typing stops, and keeps retrying
-   while the network is down, so no text is lost; an ICD-10 search result fills the diagnosis. */
+   while the network is down, so no text is lost; an ICD-10 search result fills the diagnosis.
+   The indicator says "Saved" only once this script runs and the server has the text: text typed
+   before the script started (a slow page) is saved as soon as it does. */
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave]");
@@ -9,6 +11,11 @@
     var saving = false;
     var dirty = false;
     var stopped = false;
+    var fields = form.querySelectorAll("textarea, input[type=text]");
+    // The hour and minute as the reader's browser writes them ("14:46", "2:46 PM").
+    var clock = function () {
+      return new Date().toLocaleTimeString(undefined, {hour: "numeric", minute: "2-digit"});
+    };
     var show = function (text, failed) {
       state.textContent = text;
       state.classList.toggle("text-danger", !!failed);
@@ -27,13 +34,13 @@
         })
         .then(function (answer) {
           saving = false;
-          if (answer.ok) {
-            form.setAttribute("data-version", String(answer.body.version));
-            show("Saved " + new Date().toLocaleTimeString().slice(0, 5));
-            if (dirty) { save(); }
-          } else {
+          if (!answer.ok) {
             stopped = true;
             show(answer.body.error || "Not saved.", true);
+          } else {
+            form.setAttribute("data-version", String(answer.body.version));
+            // Typed while this save was on its way: not saved yet, so don't say it is.
+            if (dirty) { show("…"); save(); } else { show("Saved " + clock()); }
           }
         })
         .catch(function () {  // offline: keep the text, try again shortly
@@ -53,6 +60,11 @@
     window.addEventListener("beforeunload", function (event) {
       if (dirty || saving) { event.preventDefault(); event.returnValue = ""; }
     });
+    // Text typed before this script ran made no input event that was heard: save it now.
+    dirty = Array.prototype.some.call(fields, function (field) {
+      return field.value !== field.defaultValue;
+    });
+    if (dirty) { show("…"); save(); } else { show("Saved"); }
   }
   // A catalogue medicine picked from the prescriber's list fills the item's name and form.
   document.addEventListener("click", function (event) {

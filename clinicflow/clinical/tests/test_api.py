@@ -138,3 +138,49 @@ def test_encounters_and_prescriptions_filter_by_patient(
         refused = sign_in(other_clinic_doctor).get(url, {"patient": str(patient.pk)})
         assert refused.status_code == 400
         assert list(refused.json()) == ["patient"]
+
+
+def test_signing_over_the_api_acknowledges_unasked_allergies_and_chooses_problems(
+    doctor, visit, icd10, sign_in
+):
+    from clinicflow.clinical.models import Prescription
+    from clinicflow.patients.models import Condition
+
+    api = sign_in(doctor)
+    opened = post(api, "/api/v1/encounters/", {"entry": str(visit.pk)}).json()
+    url = f"/api/v1/encounters/{opened['id']}/"
+    post(api, f"{url}note/", {"version": 0, "plan": "Inhaler"})
+    asthma = post(api, f"{url}diagnoses/", {"code": "J45.0"}).json()
+    post(
+        api,
+        f"{url}medicines/",
+        {"medicine_name": "Salbutamol", "dose": "2", "frequency": "PRN", "duration_days": 30,
+         "quantity": "1", "dose_unit": "puff", "route": "inhaled"},
+    )  # fmt: skip
+    refused = post(api, f"{url}sign/", {"problem_list": [asthma["id"]]})
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "acknowledge_allergies"
+    assert not Condition.objects.exists()
+    bad = post(api, f"{url}sign/", {"problem_list": ["x"], "acknowledge_allergies": True})
+    assert bad.status_code == 400
+    signed = post(
+        api, f"{url}sign/", {"problem_list": [asthma["id"]], "acknowledge_allergies": True}
+    )
+    assert signed.json()["status"] == "signed"
+    assert list(Condition.objects.values_list("icd10_code", flat=True)) == ["J45.0"]
+    assert Prescription.objects.get().allergies_unasked_acknowledged_by == doctor
+
+
+def test_the_pregnancy_status_over_the_api(doctor, nurse, visit, receptionist, sign_in):
+    from clinicflow.clinical.services import open_encounter
+
+    encounter = open_encounter(actor=actor_for(doctor), entry=visit)
+    url = f"/api/v1/encounters/{encounter.pk}/pregnancy/"
+    recorded = post(sign_in(nurse), url, {"status": "pregnant"})
+    assert recorded.status_code == 201
+    assert (recorded.json()["status"], recorded.json()["recorded_by"]) == (
+        "pregnant",
+        str(nurse.pk),
+    )
+    assert post(sign_in(nurse), url, {"status": "perhaps"}).status_code == 400
+    assert post(sign_in(receptionist), url, {"status": "pregnant"}).status_code == 403

@@ -90,9 +90,9 @@ def test_signing_locks_the_note_ends_the_visit_and_feeds_the_problem_list(doctor
     with pytest.raises(DomainError, match="Write the note"):
         services.sign(actor=actor, encounter=encounter)
     encounter = save(doctor, encounter, assessment="Asthma")
-    services.add_diagnosis(actor=actor, encounter=encounter, code="J45.0", certainty="confirmed")
+    asthma = services.add_diagnosis(actor=actor, encounter=encounter, code="J45.0")
     services.add_diagnosis(actor=actor, encounter=encounter, code="R05", certainty="provisional")
-    signed = services.sign(actor=actor, encounter=encounter)
+    signed = services.sign(actor=actor, encounter=encounter, problem_list=[asthma.pk])
     assert signed.is_signed
     assert signed.signed_by == doctor
     assert QueueEntry.objects.get(pk=visit.pk).status == "done"

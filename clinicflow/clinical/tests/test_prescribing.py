@@ -42,7 +42,9 @@ def write_and_sign(doctor, encounter):
         fields={"plan": "Antibiotic"},
         version=encounter.version,
     )
-    return services.sign(actor=actor_for(doctor), encounter=encounter)
+    return services.sign(
+        actor=actor_for(doctor), encounter=encounter, allergies_unasked_acknowledged=True
+    )
 
 
 @pytest.mark.parametrize(

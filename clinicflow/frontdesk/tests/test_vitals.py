@@ -108,3 +108,52 @@ def test_the_chart_shows_the_latest_value_of_each_vital(nurse, entry, patient, s
     assert "<strong>130</strong>" in panel
     assert "<strong>80</strong>" not in panel
     assert "<strong>97</strong>" in panel
+
+
+def test_people_read_vitals_with_their_units_and_blood_pressure_as_one(nurse, entry):
+    from clinicflow.frontdesk.vitals import readings
+
+    rows = record(
+        nurse, entry, temperature="38.6", pulse="100", systolic="150", diastolic="80", spo2="97"
+    )
+    shown = readings(rows)
+    assert [str(r) for r in shown] == [
+        "Temperature 38.6 °C",
+        "Pulse 100 bpm",
+        "BP 150/80 mmHg",
+        "SpO₂ 97 %",
+    ]
+    bp = shown[2]
+    assert (bp.flag, bp.is_abnormal) == ("high", True)  # the worse of its two values
+
+
+def test_two_sets_of_vitals_read_apart_newest_first(nurse, entry):
+    from clinicflow.frontdesk.vitals import readings
+
+    first = record(nurse, entry, systolic="120", diastolic="80")
+    type(entry).objects.filter(pk=entry.pk).update(status="waiting")
+    second = record(nurse, entry, systolic="135", diastolic="85", weight="70")
+    assert [str(r) for r in readings([*first, *second])] == ["Weight 70 kg", "BP 135/85 mmHg",
+                                                           "BP 120/80 mmHg"]  # fmt: skip
+
+
+def test_every_page_shows_vitals_for_people_and_the_api_keeps_ucum(
+    nurse, doctor, entry, patient, sign_in
+):
+    record(nurse, entry, temperature="38.6", systolic="120", diastolic="80")
+    client = sign_in(nurse)
+    chart = client.get(f"/patients/{patient.pk}/").content.decode()
+    visit = client.get(f"/frontdesk/visits/{entry.pk}/").content.decode()
+    panel = chart.split('data-testid="latest-vitals"')[1].split('data-testid="timeline"')[0]
+    timeline = chart.split('data-testid="timeline"')[1]
+    table = visit.split('data-testid="vitals"')[1].split("</table>")[0]
+    assert "Temperature 38.6 °C · BP 120/80 mmHg" in timeline
+    assert "BP <strong>120/80</strong> mmHg" in panel
+    assert '<th scope="row">BP</th><td>120/80 mmHg</td>' in table
+    for shown in (panel, timeline, table):
+        assert "°C" in shown
+        assert "Cel" not in shown
+        assert "mm[Hg]" not in shown
+        assert "Diastolic" not in shown
+    api = client.get("/api/v1/observations/").json()["results"]
+    assert {o["unit"] for o in api} == {"Cel", "mm[Hg]"}

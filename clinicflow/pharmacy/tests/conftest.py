@@ -101,7 +101,7 @@ def sign_with(doctor, consultation, *items):
         fields={"plan": "Antibiotic"},
         version=consultation.version,
     )
-    services.sign(actor=actor, encounter=signed)
+    services.sign(actor=actor, encounter=signed, allergies_unasked_acknowledged=True)
     return Prescription.objects.get(encounter=consultation)
 
 

@@ -70,7 +70,9 @@ def prescribe(receptionist, doctor, practitioner, register, icd10):
             actor=actor_for(doctor), encounter=encounter, fields={"plan": "Medicines"},
             version=encounter.version,
         )  # fmt: skip
-        clinical.sign(actor=actor_for(doctor), encounter=signed)
+        clinical.sign(
+            actor=actor_for(doctor), encounter=signed, allergies_unasked_acknowledged=True
+        )
         return signed.prescription
 
     return _prescribe

@@ -167,7 +167,7 @@ def test_a_signed_prescription_waits_in_the_pharmacys_list(
     encounter = services.save_note(
         actor=actor_for(doctor), encounter=encounter, fields={"plan": "Fluids"}, version=0
     )
-    services.sign(actor=actor_for(doctor), encounter=encounter)
+    services.sign(actor=actor_for(doctor), encounter=encounter, allergies_unasked_acknowledged=True)
     listed = client.get("/pharmacy/").content.decode()
     assert patient.mrn in listed
     assert "1 sachet three times a day for 2 days" in listed

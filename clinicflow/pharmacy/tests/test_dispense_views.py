@@ -44,7 +44,9 @@ def prescribe(doctor, receptionist, practitioner, icd10):
             actor=actor_for(doctor), encounter=encounter, fields={"plan": "Antibiotic"},
             version=encounter.version,
         )  # fmt: skip
-        clinical.sign(actor=actor_for(doctor), encounter=signed)
+        clinical.sign(
+            actor=actor_for(doctor), encounter=signed, allergies_unasked_acknowledged=True
+        )
         return signed.prescription
 
     return _prescribe
@@ -435,5 +437,5 @@ def test_only_a_status_change_outside_the_draft_is_announced(doctor, encounter, 
         actor=actor_for(doctor), encounter=encounter, fields={"plan": "Antibiotic"},
         version=encounter.version,
     )  # fmt: skip
-    clinical.sign(actor=actor_for(doctor), encounter=signed)
+    clinical.sign(actor=actor_for(doctor), encounter=signed, allergies_unasked_acknowledged=True)
     assert heard == ["issued"]

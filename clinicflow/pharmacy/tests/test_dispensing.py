@@ -12,7 +12,7 @@ from clinicflow.clinical.models import PrescriptionStatus
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.patients.services import record_allergy
 from clinicflow.pharmacy import dispensing, stock
-from clinicflow.pharmacy.models import Dispense, MovementKind, Review, StockMovement
+from clinicflow.pharmacy.models import Dispense, Medicine, MovementKind, Review, StockMovement
 from clinicflow.pharmacy.tests.conftest import batch, on_hand_matches_ledger
 
 pytestmark = pytest.mark.django_db
@@ -162,6 +162,18 @@ def test_the_review_shows_the_doctors_override_and_asks_for_a_note_on_a_new_warn
         actor=actor_for(pharmacist), prescription=prescription, note="Called the doctor: go on"
     )
     assert review.findings[0]["kind"] == "allergy"
+
+
+def test_a_caution_for_information_asks_no_note_of_the_pharmacist(pharmacist, medicines, issue):
+    """A woman who may be pregnant: the doctor was told, nothing blocked, nothing to answer."""
+    Medicine.objects.filter(generic_name="Paracetamol").update(pregnancy_caution=True)
+    prescription = issue(
+        {"medicine_name": "Paracetamol", "dose": "1", "frequency": "TDS", "duration_days": "3"}
+    )
+    [finding] = dispensing.findings(prescription)
+    assert (finding.kind, finding.severity, finding.is_new) == ("pregnancy", "low", False)
+    review = dispensing.review(actor=actor_for(pharmacist), prescription=prescription)
+    assert review.findings[0]["kind"] == "pregnancy"
 
 
 def test_cancel_needs_a_reason_and_stops_dispensing(pharmacist, amoxicillin, receive, issue):

@@ -205,7 +205,7 @@ def prescribe(*, doctor, manager, receptionist, patient, items):
         actor=actor_for(doctor), encounter=encounter, fields={"plan": "Rx"},
         version=encounter.version,
     )  # fmt: skip
-    services.sign(actor=actor_for(doctor), encounter=signed)
+    services.sign(actor=actor_for(doctor), encounter=signed, allergies_unasked_acknowledged=True)
     return signed.prescription
 
 
