@@ -239,10 +239,17 @@ def test_an_unregistered_emergency_is_registered_from_the_visit_and_treated_at_o
     medicine.get_by_test_id("add-medicine").click()
     expect(doctor.get_by_test_id("prescription-items")).to_contain_text("Paracetamol")
 
+    # Nobody has asked the newly registered patient about allergies: signing says so and
+    # needs the doctor's explicit acknowledgement, which the prescription keeps.
+    doctor.once("dialog", lambda dialog: dialog.accept())
+    doctor.get_by_test_id("sign").click()
+    expect(doctor.get_by_role("alert")).to_contain_text("Allergies have not been asked")
+    doctor.get_by_test_id("allergy-acknowledgement").get_by_role("checkbox").check()
     doctor.once("dialog", lambda dialog: dialog.accept())
     doctor.get_by_test_id("sign").click()
     expect(doctor.get_by_text("The consultation is signed.")).to_be_visible()
     prescription = Prescription.objects.get(patient=patient)
+    assert prescription.allergies_unasked_acknowledged_by.username == "doc001"
     assert prescription.issued_at is not None
     doctor.goto(reverse("clinical:prescription", args=[prescription.pk]))
     issued = doctor.get_by_test_id("prescription")
