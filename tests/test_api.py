@@ -123,15 +123,17 @@ def _serializers(base: type) -> list[type]:
 
 
 def test_every_time_the_api_writes_carries_its_utc_offset():
-    """Model datetime fields become ``OffsetDateTimeField`` through the mapping; a declared
-    datetime field of any of our serializers must be one too (DRF's own writes "Z")."""
+    """Model datetime fields become ``OffsetDateTimeField`` through the model serializers'
+    base; a declared datetime field of any of our serializers must be one too (DRF's own
+    writes "Z")."""
     from django.db import models
     from rest_framework import serializers
 
     import clinicflow.core.api_urls  # noqa: F401 - every app's serializers, imported
     from clinicflow.core.api_fields import OffsetDateTimeField
+    from clinicflow.core.serializers import ClinicFlowModelSerializer
 
-    mapped = serializers.ModelSerializer.serializer_field_mapping[models.DateTimeField]
+    mapped = ClinicFlowModelSerializer.serializer_field_mapping[models.DateTimeField]
     assert mapped is OffsetDateTimeField
     plain = [
         f"{serializer.__module__}.{serializer.__name__}.{name}"

@@ -4,8 +4,9 @@ An instant is written as RFC 3339 with its numeric UTC offset, in the clinic's z
 ``2025-01-06T09:00:00+05:45``, ``2025-01-06T09:00:00+00:00``. DRF's own field writes ``Z``
 instead of ``+00:00`` whenever the zone in force is UTC (a clinic on UTC, a request without a
 clinic), so one clinic's times came with an offset and another's without; every instant now
-carries the same shape, whatever the zone. Model datetime fields get this field through
-``ModelSerializer``'s field mapping (set once, in ``CoreConfig.ready``); declared ones name it.
+carries the same shape, whatever the zone. Model datetime fields get this field through the
+field mapping of ``ClinicFlowModelSerializer`` (every model serializer's base); declared ones
+name it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import models
 from rest_framework import serializers
 
 
@@ -27,8 +27,3 @@ class OffsetDateTimeField(serializers.DateTimeField):
             return value
         moment: datetime = self.enforce_timezone(value)
         return moment.isoformat()
-
-
-def use_offset_datetimes() -> None:
-    """Model datetime fields of every model serializer become ``OffsetDateTimeField``s."""
-    serializers.ModelSerializer.serializer_field_mapping[models.DateTimeField] = OffsetDateTimeField

@@ -7,8 +7,6 @@ class CoreConfig(AppConfig):
     verbose_name = "ClinicFlow core"
 
     def ready(self) -> None:
-        from clinicflow.core.api_fields import use_offset_datetimes
         from clinicflow.core.audit import recorder
 
         recorder.connect()
-        use_offset_datetimes()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.db import models
 from django.db.models import Model
 from rest_framework import serializers
 
 from clinicflow.core.access import in_callers_clinic
+from clinicflow.core.api_fields import OffsetDateTimeField
 from clinicflow.core.text import with_text_rule
 
 _M = TypeVar("_M", bound=Model)
@@ -44,7 +46,11 @@ class ClinicFlowSerializer(PlainTextFields, serializers.Serializer[Any]):
 
 
 class ClinicFlowModelSerializer(PlainTextFields, serializers.ModelSerializer[_M]):
-    pass  # the base of every model serializer
+    # The base of every model serializer: a model's instants are written with their offset.
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: OffsetDateTimeField,
+    }
 
 
 class ClinicScopedSerializer(ClinicFlowModelSerializer[Any]):
