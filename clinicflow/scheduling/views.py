@@ -206,7 +206,10 @@ def appointment(request: HttpRequest, pk: Any) -> HttpResponse:
             "today": timezone.localdate(),
             "history": item.changes.select_related("changed_by"),
             "may_manage": may_manage,
-            "next_states": [(s, states.VERBS[s]) for s in sorted(states.TRANSITIONS[item.status])],
+            "next_states": [
+                (s, states.VERBS[s], states.action_for(s))
+                for s in sorted(states.TRANSITIONS[item.status])
+            ],
             "move_day": day,
             "moves": moves,
             "documents": item.document_links.filter(
@@ -617,7 +620,7 @@ class DayEntry:
     ends_at: datetime
     appointment: Appointment | None = None
     free_slots: int = 0
-    moves: tuple[tuple[str, Any], ...] = ()
+    moves: tuple[tuple[str, Any, str], ...] = ()  # (state, verb, policy action)
 
 
 def _free_stretches(free: list[slots.Slot]) -> list[DayEntry]:
@@ -667,7 +670,7 @@ def doctor_day(request: HttpRequest) -> HttpResponse:
         )
         for item in todays.select_related("patient").order_by("starts_at"):
             moves = tuple(
-                (s, states.VERBS[s])
+                (s, states.VERBS[s], states.action_for(s))
                 for s in QUICK_MOVES
                 if item.pk in manageable and states.may_move(item.status, s)
             )
