@@ -207,8 +207,9 @@ def appointment(request: HttpRequest, pk: Any) -> HttpResponse:
             "history": item.changes.select_related("changed_by"),
             "may_manage": may_manage,
             "next_states": [
-                (s, states.VERBS[s], states.action_for(s))
+                (s, states.VERBS[s])
                 for s in sorted(states.TRANSITIONS[item.status])
+                if policy.allows_object(actor, states.action_for(s), item)
             ],
             "move_day": day,
             "moves": moves,
@@ -620,7 +621,7 @@ class DayEntry:
     ends_at: datetime
     appointment: Appointment | None = None
     free_slots: int = 0
-    moves: tuple[tuple[str, Any, str], ...] = ()  # (state, verb, policy action)
+    moves: tuple[tuple[str, Any], ...] = ()
 
 
 def _free_stretches(free: list[slots.Slot]) -> list[DayEntry]:
@@ -668,10 +669,13 @@ def doctor_day(request: HttpRequest) -> HttpResponse:
         manageable = set(
             policy.restrict(actor, "appointments.manage", todays).values_list("pk", flat=True)
         )
+        # The moves the person's roles may make (starting a consultation: a clinician's); on
+        # the rows they may manage, a doctor's own, no object rule narrows them further.
+        allowed = [s for s in QUICK_MOVES if policy.allows(actor, states.action_for(s))]
         for item in todays.select_related("patient").order_by("starts_at"):
             moves = tuple(
-                (s, states.VERBS[s], states.action_for(s))
-                for s in QUICK_MOVES
+                (s, states.VERBS[s])
+                for s in allowed
                 if item.pk in manageable and states.may_move(item.status, s)
             )
             entries.append(DayEntry(item.starts_at, item.ends_at, appointment=item, moves=moves))

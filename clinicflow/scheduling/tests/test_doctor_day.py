@@ -112,7 +112,7 @@ def test_a_quick_check_in_comes_back_to_the_day(today, cardiologist, at, book, s
     assert appointment.status == S.CHECKED_IN
     page = client.get(DAY)
     (entry,) = [e for e in page.context["entries"] if e.appointment]
-    assert [state for state, _verb, _action in entry.moves] == [S.IN_CONSULTATION]
+    assert [state for state, _verb in entry.moves] == [S.IN_CONSULTATION]
 
 
 def test_a_foreign_next_address_is_ignored(today, cardiologist, at, book, sign_in):
