@@ -4,8 +4,8 @@ refused request for the page or its files, no horizontal overflow at a laptop's 
 sidebar marking the page as current, and no form or link on it that the person's roles may not
 use. At a phone's 390 px, table pages scroll their tables inside the page, not the page.
 
-One browser context per person, each page visited once: the whole walk takes well under a
-minute."""
+One browser context per person, each page of theirs visited once (Swagger UI, the same for all,
+once in all), no fixed waits: the walk takes about a minute."""
 
 from __future__ import annotations
 
