@@ -364,6 +364,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
+# Files browsers ask for at the site's root whatever the page says (/favicon.ico: the admin
+# site and Swagger link no icon of ours), served before any view or policy is consulted.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # ---------------------------------------------------------------- e-mail
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "ClinicFlow <no-reply@clinicflow.local>")

@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and staff"
 
     def ready(self) -> None:
-        from clinicflow.accounts import signals
+        from clinicflow.accounts import contributions, signals
 
         signals.connect()
+        contributions.register()

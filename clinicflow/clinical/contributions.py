@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from clinicflow.clinical.models import Encounter, EncounterStatus, Prescription
 from clinicflow.core import dashboards
 from clinicflow.core.actor import Actor
+from clinicflow.core.roles import Role
 from clinicflow.patients import merging, timeline
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
@@ -56,4 +57,4 @@ def register() -> None:
     timeline.register_source("clinical.encounters", encounters)
     merging.register_mover("encounters", merging.move_rows(Encounter))
     merging.register_mover("prescriptions", merging.move_rows(Prescription))
-    dashboards.register_card("clinical.notes_to_sign", notes_to_sign)
+    dashboards.register_card("clinical.notes_to_sign", notes_to_sign, roles={Role.DOCTOR}, order=30)

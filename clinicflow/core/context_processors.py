@@ -10,6 +10,10 @@ from django.http import HttpRequest
 from clinicflow.core.actor import Actor
 from clinicflow.core.navigation import navigation_for
 
+#: The cookie that remembers a folded sidebar (set by clinicflow.js): read here, so the page
+#: is drawn folded from the start, with no inline script and no flash of the open sidebar.
+SIDEBAR_COOKIE = "clinicflow_sidebar"
+
 
 def clinicflow(request: HttpRequest) -> dict[str, Any]:
     actor: Actor = getattr(request, "actor", None) or Actor.anonymous()
@@ -19,6 +23,7 @@ def clinicflow(request: HttpRequest) -> dict[str, Any]:
     return {
         "actor": actor,
         "current_clinic": actor.clinic,
-        "navigation": navigation_for(actor),
+        "navigation": navigation_for(actor, request),
+        "sidebar_folded": request.COOKIES.get(SIDEBAR_COOKIE) == "folded",
         "debug_banner": settings.DEBUG and not settings.TESTING,
     }

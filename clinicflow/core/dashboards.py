@@ -1,12 +1,17 @@
-"""What each role sees first. Figures that later modules will supply are shown as such —
-"arrives with scheduling" — never as made-up numbers."""
+"""What each role sees first: a heading and the figures the clinic's domains provide.
+
+Every card is a real figure from a registered provider; a domain adds its cards from its own
+app (``register_card`` in its ``contributions``), naming the roles whose dashboard shows them.
+A module that does not exist yet has no provider, so it has no card: nothing is promised.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -21,11 +26,11 @@ from clinicflow.core.roles import Role
 @dataclass(frozen=True)
 class Card:
     title: str | Promise
-    value: int | str | None = None  # None: not available yet
+    value: int | str
     note: str | Promise = ""
     url: str = ""
     icon: str = "bi-circle"
-    key: str = ""  # which provider may fill it (see ``register_card``)
+    key: str = ""  # the provider's key (see ``register_card``)
 
 
 @dataclass(frozen=True)
@@ -35,87 +40,34 @@ class Dashboard:
     template: str = "core/dashboard.html"
 
 
-def _coming(title: str | Promise, module: str | Promise, icon: str, key: str = "") -> Card:
-    return Card(
-        title=title,
-        note=_("Arrives with the %(module)s module.") % {"module": module},
-        icon=icon,
-        key=key,
-    )
-
-
-#: A domain fills a dashboard card by key (``patients.registered_today``) with a provider
-#: that returns the real card; until one is registered the placeholder says what is coming.
 CardProvider = Callable[[Actor], Card]
-_PROVIDERS: dict[str, CardProvider] = {}
 
 
-def register_card(key: str, provider: CardProvider) -> None:
-    _PROVIDERS[key] = provider
+@dataclass(frozen=True)
+class _Source:
+    provider: CardProvider
+    roles: frozenset[Role]
+    order: int
 
 
-def _filled(actor: Actor, cards: list[Card]) -> list[Card]:
-    return [_PROVIDERS[c.key](actor) if c.key in _PROVIDERS else c for c in cards]
+_SOURCES: dict[str, _Source] = {}
 
 
-#: The pharmacy's stock alerts, on the pharmacist's dashboard and the manager's overview.
-_STOCK_ALERTS = [
-    (_("Low stock"), "bi-box-seam", "pharmacy.low_stock"),
-    (_("Expiring soon"), "bi-hourglass-split", "pharmacy.expiring_soon"),
-    (_("Expired to write off"), "bi-trash", "pharmacy.expired"),
-]
-#: Cards the domains add to the manager's overview, shown once their provider is registered.
-_MANAGEMENT_CONTRIBUTIONS = [key for _title, _icon, key in _STOCK_ALERTS]
+def register_card(
+    key: str, provider: CardProvider, *, roles: Collection[Role], order: int = 100
+) -> None:
+    """Show ``provider``'s card on the dashboards of ``roles`` (a person's dashboard is their
+    primary role's), in ``order`` among the others. Registering a key again replaces it."""
+    _SOURCES[key] = _Source(provider, frozenset(roles), order)
 
-_PLACEHOLDERS: dict[Role, list[Card]] = {
-    Role.DOCTOR: [
-        _coming(
-            _("Patients waiting for me"), _("front desk"), "bi-people", "frontdesk.waiting_for_me"
-        ),
-        _coming(_("My appointments today"), _("scheduling"), "bi-calendar-check"),
-        _coming(
-            _("Notes to sign"), _("consultation"), "bi-journal-medical", "clinical.notes_to_sign"
-        ),
-    ],
-    Role.NURSE: [
-        _coming(
-            _("Waiting for vitals"),
-            _("front desk"),
-            "bi-heart-pulse",
-            "frontdesk.waiting_for_vitals",
-        ),
-        _coming(_("Patients in the clinic"), _("front desk"), "bi-people", "frontdesk.in_clinic"),
-    ],
-    Role.RECEPTIONIST: [
-        _coming(_("Appointments today"), _("scheduling"), "bi-calendar-check"),
-        _coming(_("In the queue"), _("front desk"), "bi-list-ol", "frontdesk.in_clinic"),
-        _coming(
-            _("Patients registered today"),
-            _("patients"),
-            "bi-person-plus",
-            "patients.registered_today",
-        ),
-    ],
-    Role.PHARMACIST: [
-        _coming(
-            _("Prescriptions to dispense"), _("pharmacy"), "bi-capsule", "pharmacy.to_dispense"
-        ),
-        *(_coming(title, _("pharmacy"), icon, key) for title, icon, key in _STOCK_ALERTS),
-    ],
-    Role.LAB_TECHNICIAN: [
-        _coming(_("Samples to collect"), _("laboratory"), "bi-droplet"),
-        _coming(_("Results to enter"), _("laboratory"), "bi-clipboard-data"),
-    ],
-    Role.CASHIER: [
-        _coming(_("Open invoices"), _("billing"), "bi-receipt"),
-        _coming(_("Takings today"), _("billing"), "bi-cash-stack"),
-    ],
-    Role.PATIENT: [
-        _coming(_("My next appointment"), _("patient portal"), "bi-calendar-event"),
-        _coming(_("My prescriptions"), _("patient portal"), "bi-capsule"),
-        _coming(_("My lab results"), _("patient portal"), "bi-clipboard-data"),
-    ],
-}
+
+def cards_for(actor: Actor, role: Role) -> list[Card]:
+    sources = sorted(
+        ((key, s) for key, s in _SOURCES.items() if role in s.roles),
+        key=lambda item: (item[1].order, item[0]),
+    )
+    return [source.provider(actor) for _key, source in sources]
+
 
 _HEADINGS: dict[Role, str | Promise] = {
     Role.ADMIN: _("Platform overview"),
@@ -130,42 +82,60 @@ _HEADINGS: dict[Role, str | Promise] = {
 }
 
 
-def _management_cards(actor: Actor) -> list[Card]:
-    assert actor.clinic is not None
-    overview = staff_overview(actor.clinic)
-    since = timezone.now() - timedelta(hours=24)
-    events = AuditEvent.objects.for_clinic(actor.clinic).filter(occurred_at__gte=since)
-    failed = events.filter(action__in=[AuditAction.LOGIN_FAILED, AuditAction.LOCKOUT]).count()
-    cards = [
-        Card(
-            title=_("Active staff"),
-            value=overview.total_active,
-            note=overview.summary,
-            url=reverse("accounts:staff_list"),
-            icon="bi-people",
-        ),
-        Card(
-            title=_("Failed sign-ins, last 24 h"),
-            value=failed,
-            note=_("Including lockouts."),
-            url=reverse("core:audit_list") + "?action=login_failed",
-            icon="bi-shield-exclamation",
-        ),
-        Card(
-            title=_("Audit events, last 24 h"),
-            value=events.count(),
-            url=reverse("core:audit_list"),
-            icon="bi-journal-text",
-        ),
-    ]
-    contributed = [_PROVIDERS[k](actor) for k in _MANAGEMENT_CONTRIBUTIONS if k in _PROVIDERS]
-    return [*cards, *contributed, _coming(_("Revenue today"), _("billing"), "bi-cash-stack")]
-
-
 def dashboard_for(actor: Actor) -> Dashboard:
     role = actor.primary_role
     if actor.clinic is None or role is None:
         return Dashboard(heading=_("Welcome"), template="core/dashboard_no_clinic.html")
-    if role in (Role.ADMIN, Role.MANAGER):
-        return Dashboard(heading=_HEADINGS[role], cards=_management_cards(actor))
-    return Dashboard(heading=_HEADINGS[role], cards=_filled(actor, _PLACEHOLDERS.get(role, [])))
+    return Dashboard(heading=_HEADINGS[role], cards=cards_for(actor, role))
+
+
+# ---------------------------------------------------------------- the clinic's running
+
+
+def _since_yesterday(actor: Actor) -> QuerySet[AuditEvent]:
+    assert actor.clinic is not None
+    since = timezone.now() - timedelta(hours=24)
+    return AuditEvent.objects.for_clinic(actor.clinic).filter(occurred_at__gte=since)
+
+
+def active_staff(actor: Actor) -> Card:
+    assert actor.clinic is not None
+    overview = staff_overview(actor.clinic)
+    return Card(
+        title=_("Active staff"),
+        value=overview.total_active,
+        note=overview.summary,
+        url=reverse("accounts:staff_list"),
+        icon="bi-people",
+        key="core.active_staff",
+    )
+
+
+def failed_sign_ins(actor: Actor) -> Card:
+    failed = _since_yesterday(actor).filter(
+        action__in=[AuditAction.LOGIN_FAILED, AuditAction.LOCKOUT]
+    )
+    return Card(
+        title=_("Failed sign-ins, last 24 h"),
+        value=failed.count(),
+        note=_("Including lockouts."),
+        url=reverse("core:audit_list") + "?action=login_failed",
+        icon="bi-shield-exclamation",
+        key="core.failed_sign_ins",
+    )
+
+
+def audit_events(actor: Actor) -> Card:
+    return Card(
+        title=_("Audit events, last 24 h"),
+        value=_since_yesterday(actor).count(),
+        url=reverse("core:audit_list"),
+        icon="bi-journal-text",
+        key="core.audit_events",
+    )
+
+
+MANAGEMENT = (Role.MANAGER, Role.ADMIN)
+register_card("core.active_staff", active_staff, roles=MANAGEMENT, order=10)
+register_card("core.failed_sign_ins", failed_sign_ins, roles=MANAGEMENT, order=20)
+register_card("core.audit_events", audit_events, roles=MANAGEMENT, order=30)

@@ -1,11 +1,22 @@
-"""The navigation bar: each entry names the policy action behind it, so a person only ever
-sees links they may follow."""
+"""The sidebar: the clinic's areas, and the pages each domain adds to them.
+
+Core declares the areas (front desk, clinical, pharmacy, ...) and their order; each domain
+registers its own entries from its app (``navigation.register(Entry(...))`` in its
+``contributions``), so a new domain adds its pages in one place and never edits this module.
+An entry names only its URL: the policy action comes from the view behind it (the one the
+policy middleware enforces), so a person sees exactly the pages they may open, and a link can
+never drift from its page's rule. Areas nobody may open anything in are left out.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from urllib.parse import urlsplit
 
-from django.urls import reverse
+from django.http import HttpRequest
+from django.urls import Resolver404, get_urlconf, resolve, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -14,36 +25,159 @@ from clinicflow.core.actor import Actor
 
 
 @dataclass(frozen=True)
-class NavItem:
+class Area:
+    key: str
+    label: str | Promise
+    icon: str
+
+
+#: The clinic's areas, in the sidebar's order. Entries without an area come first.
+AREAS = [
+    Area("front_desk", _("Front desk"), "bi-door-open"),
+    Area("clinical", _("Clinical"), "bi-heart-pulse"),
+    Area("pharmacy", _("Pharmacy"), "bi-capsule"),
+    Area("lab", _("Lab"), "bi-droplet"),
+    Area("billing", _("Billing"), "bi-receipt"),
+    Area("reports", _("Reports"), "bi-graph-up"),
+    Area("administration", _("Administration"), "bi-gear"),
+]
+_AREA_KEYS = [area.key for area in AREAS]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A page in the sidebar. ``covers``: URL namespaces or ``namespace:name``s of pages that
+    belong to this entry though their path does not start with its URL (the booking form
+    belongs to Appointments), so the entry is marked current on them too."""
+
     label: str | Promise
     url_name: str
-    action: str
     icon: str
+    area: str = ""  # "" for the entries above every area (the dashboard)
+    order: int = 100
+    covers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.area and self.area not in _AREA_KEYS:
+            raise ValueError(f"Unknown navigation area {self.area!r} for {self.url_name}")
 
     @property
     def url(self) -> str:
         return reverse(self.url_name)
 
-
-NAVIGATION = [
-    NavItem(_("Dashboard"), "core:dashboard", "dashboard.view", "bi-speedometer2"),
-    NavItem(_("Patients"), "patients:search", "patients.search", "bi-person-vcard"),
-    NavItem(_("Queue"), "frontdesk:queue", "frontdesk.queue", "bi-list-ol"),
-    NavItem(_("Appointments"), "scheduling:appointments", "scheduling.view", "bi-calendar-week"),
-    NavItem(_("Today"), "scheduling:doctor_day", "scheduling.view", "bi-clock-history"),
-    NavItem(_("Pharmacy"), "pharmacy:queue", "pharmacy.queue", "bi-capsule"),
-    NavItem(_("Stock"), "pharmacy:stock", "pharmacy.stock.view", "bi-box-seam"),
-    NavItem(_("Reports"), "pharmacy:reports", "pharmacy.reports", "bi-graph-up"),
-    NavItem(_("Doctors"), "scheduling:practitioners", "scheduling.manage", "bi-heart-pulse"),
-    NavItem(_("Staff"), "accounts:staff_list", "staff.view", "bi-people"),
-    NavItem(_("Audit trail"), "core:audit_list", "audit.view", "bi-journal-text"),
-    NavItem(_("Clinic settings"), "core:clinic_settings", "clinic.settings", "bi-gear"),
-    NavItem(_("API"), "api:docs", "api.docs", "bi-braces"),
-    NavItem(_("Platform admin"), "admin:index", "platform.admin", "bi-building-gear"),
-]
+    @property
+    def action(self) -> str | None:
+        return _action_behind(self.url_name, get_urlconf())
 
 
-def navigation_for(actor: Actor) -> list[NavItem]:
+@cache
+def _action_behind(url_name: str, urlconf: str | None) -> str | None:
+    # Cached per URLconf: fixed in a process, but tests may swap it.
+    return action_at(reverse(url_name, urlconf=urlconf))
+
+
+def action_at(address: str) -> str | None:
+    """The policy action of the view at ``address`` (a path, maybe with a query), the one the
+    policy middleware will ask about; None where there is no page."""
+    from clinicflow.core.access import view_action  # the policy's door imports accounts
+
+    try:
+        match = resolve(urlsplit(address).path)
+    except Resolver404:
+        return None
+    return view_action(match.func, match)
+
+
+_ENTRIES: dict[str, Entry] = {}
+
+
+def register(*entries: Entry) -> None:
+    """Add a domain's pages to the sidebar (again with the same URL name: replaced)."""
+    for entry in entries:
+        _ENTRIES[entry.url_name] = entry
+
+
+register(Entry(_("Dashboard"), "core:dashboard", "bi-speedometer2", order=0))
+register(
+    Entry(_("Audit trail"), "core:audit_list", "bi-journal-text", "administration", 60),
+    Entry(_("Clinic settings"), "core:clinic_settings", "bi-sliders", "administration", 70),
+    Entry(_("API"), "api:docs", "bi-braces", "administration", 80, covers=("api",)),
+    Entry(_("Platform admin"), "admin:index", "bi-building-gear", "administration", 90),
+)
+
+
+# ---------------------------------------------------------------- one person's sidebar
+
+
+@dataclass(frozen=True)
+class Link:
+    """An entry as one person sees it on one page."""
+
+    label: str | Promise
+    url: str
+    url_name: str
+    icon: str
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    area: Area | None  # None: the entries above every area
+    links: list[Link]
+
+
+@dataclass(frozen=True)
+class Navigation:
+    sections: list[Section] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Link]:
+        for section in self.sections:
+            yield from section.links
+
+    def __len__(self) -> int:
+        return sum(len(section.links) for section in self.sections)
+
+    @property
+    def current(self) -> Link | None:
+        return next((link for link in self if link.current), None)
+
+
+def _may_open(actor: Actor, entry: Entry) -> bool:
+    action = entry.action
+    return action is not None and policy.allows(actor, action)
+
+
+def _current(entries: list[Entry], request: HttpRequest | None) -> Entry | None:
+    """The entry the page belongs to: the longest entry URL its path starts with, else the
+    entry that covers its URL name or namespace."""
+    if request is None:
+        return None
+    path = request.path
+    by_prefix = [e for e in entries if path.startswith(e.url)]
+    if by_prefix:
+        return max(by_prefix, key=lambda e: len(e.url))
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None
+    names = {match.view_name, match.namespace, *match.namespaces}
+    return next((e for e in entries if names & set(e.covers)), None)
+
+
+def navigation_for(actor: Actor, request: HttpRequest | None = None) -> Navigation:
+    """The sidebar of ``actor``, with the entry of ``request``'s page marked current."""
     if not actor.is_authenticated:
-        return []
-    return [item for item in NAVIGATION if policy.allows(actor, item.action)]
+        return Navigation()
+    visible = [entry for entry in _ENTRIES.values() if _may_open(actor, entry)]
+    current = _current(visible, request)
+    sections = []
+    for area in [None, *AREAS]:
+        key = area.key if area else ""
+        entries = sorted(
+            (e for e in visible if e.area == key), key=lambda e: (e.order, str(e.label))
+        )
+        if entries:
+            links = [
+                Link(e.label, e.url, e.url_name, e.icon, current=e is current) for e in entries
+            ]
+            sections.append(Section(area, links))
+    return Navigation(sections)

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinicflow.core import dashboards, policy
+from clinicflow.core import dashboards, navigation, policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict
+from clinicflow.core.roles import Role
 from clinicflow.frontdesk import vitals
 from clinicflow.frontdesk.models import OPEN_STATUSES, Observation, QueueEntry, QueueStatus
 from clinicflow.patients import merging, panels, timeline, visits
@@ -131,6 +132,15 @@ def arrival_notice(appointment: Any) -> str | None:
     return arrival_message(entry) if entry is not None else None
 
 
+NAVIGATION = [
+    navigation.Entry(gettext_lazy("Queue"), "frontdesk:queue", "bi-list-ol", "front_desk", 20),
+    navigation.Entry(gettext_lazy("Wait times"), "frontdesk:waits", "bi-stopwatch", "reports", 20),
+    navigation.Entry(
+        gettext_lazy("Rooms and screens"), "frontdesk:setup", "bi-tv", "administration", 20
+    ),
+]
+
+
 def _follow(sender: Any, appointment: Any, from_status: str, actor: Actor, **kwargs: Any) -> None:
     from clinicflow.frontdesk.services import follow_appointment
 
@@ -144,23 +154,37 @@ def register() -> None:
     visits.register_provider("frontdesk.visits", last_visits)
     merging.register_mover("queue visits and vitals", move_visits)
     waiting = (QueueStatus.WAITING, QueueStatus.READY)
-    for key, title, icon, statuses, mine in (
+    for key, title, icon, statuses, mine, roles, order in (
         (
             "frontdesk.waiting_for_me",
             gettext_lazy("Patients waiting for me"),
             "bi-people",
             waiting,
             True,
+            {Role.DOCTOR},
+            10,
         ),
         (
             "frontdesk.waiting_for_vitals",
             gettext_lazy("Waiting for vitals"),
             "bi-heart-pulse",
-            ("waiting",),
+            (QueueStatus.WAITING,),
             False,
+            {Role.NURSE},
+            10,
         ),
-        ("frontdesk.in_clinic", gettext_lazy("In the queue"), "bi-list-ol", OPEN_STATUSES, False),
+        (
+            "frontdesk.in_clinic",
+            gettext_lazy("In the queue"),
+            "bi-list-ol",
+            OPEN_STATUSES,
+            False,
+            {Role.NURSE, Role.RECEPTIONIST, Role.MANAGER, Role.ADMIN},
+            50,
+        ),
     ):
-        dashboards.register_card(key, _count_card(title, key, icon, statuses, mine))
+        card = _count_card(title, key, icon, statuses, mine)
+        dashboards.register_card(key, card, roles=roles, order=order)
+    navigation.register(*NAVIGATION)
     appointment_changed.connect(_follow, dispatch_uid="frontdesk.follow_appointment")
     notices.register_notice("frontdesk.arrival", arrival_notice)

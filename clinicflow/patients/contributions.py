@@ -8,11 +8,13 @@ from datetime import datetime, time, timedelta
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from clinicflow.core import dashboards
+from clinicflow.core import dashboards, navigation
 from clinicflow.core.actor import Actor
 from clinicflow.core.dashboards import Card
 from clinicflow.core.models import AuditAction, AuditEvent
+from clinicflow.core.roles import Role
 from clinicflow.patients import merging, selectors, timeline
 from clinicflow.patients.models import (
     Allergy,
@@ -125,8 +127,21 @@ def registered_today(actor: Actor) -> Card:
     )
 
 
+NAVIGATION = [
+    navigation.Entry(
+        gettext_lazy("Patients"), "patients:search", "bi-person-vcard", "front_desk", 10
+    ),
+]
+
+
 def register() -> None:
-    dashboards.register_card("patients.registered_today", registered_today)
+    dashboards.register_card(
+        "patients.registered_today",
+        registered_today,
+        roles={Role.RECEPTIONIST, Role.MANAGER, Role.ADMIN},
+        order=60,
+    )
+    navigation.register(*NAVIGATION)
     timeline.register_source("patients.documents", documents)
     merging.register_mover("documents", merging.move_rows(PatientDocument))
     timeline.register_source("patients.registration", registration_and_edits)

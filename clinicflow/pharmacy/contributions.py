@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy
 
 from clinicflow.clinical import safety
 from clinicflow.clinical.models import Prescription
-from clinicflow.core import dashboards
+from clinicflow.core import dashboards, navigation
 from clinicflow.core.actor import Actor
+from clinicflow.core.roles import Role
 from clinicflow.patients import merging, timeline
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
@@ -108,10 +109,48 @@ def expired_card(actor: Actor) -> dashboards.Card:
     return _alert_card("pharmacy.expired", title, "bi-trash", count)
 
 
+#: The stock alerts are on the pharmacist's dashboard and the manager's overview.
+_STOCK_WATCHERS = {Role.PHARMACIST, Role.MANAGER, Role.ADMIN}
+
+NAVIGATION = [
+    navigation.Entry(gettext_lazy("To dispense"), "pharmacy:queue", "bi-capsule", "pharmacy", 10),
+    navigation.Entry(gettext_lazy("Stock"), "pharmacy:stock", "bi-box-seam", "pharmacy", 20),
+    navigation.Entry(
+        gettext_lazy("Stock alerts"), "pharmacy:alerts", "bi-exclamation-triangle", "pharmacy", 30
+    ),
+    navigation.Entry(
+        gettext_lazy("Goods receipts"),
+        "pharmacy:goods_receipts",
+        "bi-box-arrow-in-down",
+        "pharmacy",
+        40,
+    ),
+    navigation.Entry(
+        gettext_lazy("Stock ledger"), "pharmacy:ledger", "bi-list-columns", "pharmacy", 50
+    ),
+    navigation.Entry(
+        gettext_lazy("Dispensing history"), "pharmacy:history", "bi-journal-check", "pharmacy", 60
+    ),
+    navigation.Entry(
+        gettext_lazy("Medicines"), "pharmacy:catalogue", "bi-prescription2", "pharmacy", 70
+    ),
+    navigation.Entry(
+        gettext_lazy("Pharmacy reports"), "pharmacy:reports", "bi-graph-up", "reports", 10
+    ),
+]
+
+
 def register() -> None:
     safety.register_facts("pharmacy.catalogue", catalogue_facts)
-    dashboards.register_card("pharmacy.to_dispense", to_dispense)
+    dashboards.register_card("pharmacy.to_dispense", to_dispense, roles={Role.PHARMACIST}, order=70)
     register_dispensing()
-    dashboards.register_card("pharmacy.low_stock", low_stock_card)
-    dashboards.register_card("pharmacy.expiring_soon", expiring_card)
-    dashboards.register_card("pharmacy.expired", expired_card)
+    for order, (key, card) in enumerate(
+        (
+            ("pharmacy.low_stock", low_stock_card),
+            ("pharmacy.expiring_soon", expiring_card),
+            ("pharmacy.expired", expired_card),
+        ),
+        start=80,
+    ):
+        dashboards.register_card(key, card, roles=_STOCK_WATCHERS, order=order)
+    navigation.register(*NAVIGATION)

@@ -298,6 +298,7 @@ def change_status(
             },
             field="status",
         )
+    _require(actor, states.action_for(to_status), appointment)  # see_patients: a clinician
     if to_status == AppointmentStatus.CANCELLED and not reason.strip():
         raise DomainError(_("Say why the appointment is cancelled."), field="reason")
     if to_status == AppointmentStatus.CHECKED_IN:

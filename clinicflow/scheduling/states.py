@@ -32,5 +32,15 @@ VERBS: dict[str, Promise] = {
 }
 
 
+#: Starting and completing the consultation are the clinician's moves (the queue's "call in"
+#: and "finish"); every other move is the front desk's managing of the appointment.
+CLINICIAN_MOVES = frozenset({S.IN_CONSULTATION, S.COMPLETED})
+
+
+def action_for(to_status: str) -> str:
+    """The policy action a move to ``to_status`` takes, beyond managing the appointment."""
+    return "frontdesk.see_patients" if to_status in CLINICIAN_MOVES else "appointments.manage"
+
+
 def may_move(from_status: str, to_status: str) -> bool:
     return to_status in TRANSITIONS.get(from_status, frozenset())

@@ -247,7 +247,11 @@ def appointment(request: HttpRequest, pk: Any) -> HttpResponse:
             "today": timezone.localdate(),
             "history": item.changes.select_related("changed_by"),
             "may_manage": may_manage,
-            "next_states": [(s, states.VERBS[s]) for s in services.offered_moves(item)],
+            "next_states": [
+                (s, states.VERBS[s])
+                for s in services.offered_moves(item)
+                if policy.allows_object(actor, states.action_for(s), item)
+            ],
             "move_day": day,
             "moves": moves,
             "documents": item.document_links.filter(
@@ -725,9 +729,12 @@ def doctor_day(request: HttpRequest) -> HttpResponse:
         manageable = set(
             policy.restrict(actor, "appointments.manage", todays).values_list("pk", flat=True)
         )
+        # The moves the person's roles may make (starting a consultation: a clinician's); on
+        # the rows they may manage, a doctor's own, no object rule narrows them further.
+        allowed = [s for s in QUICK_MOVES if policy.allows(actor, states.action_for(s))]
         for item in todays.select_related("patient").order_by("starts_at"):
             offered = services.offered_moves(item) if item.pk in manageable else []
-            moves = tuple((s, states.VERBS[s]) for s in QUICK_MOVES if s in offered)
+            moves = tuple((s, states.VERBS[s]) for s in allowed if s in offered)
             entries.append(DayEntry(item.starts_at, item.ends_at, appointment=item, moves=moves))
         entries += _free_stretches(slots.free_slots(chosen, day, day))
         entries.sort(key=lambda e: (e.starts_at, e.appointment is None))

@@ -24,6 +24,18 @@
     if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
   });
 
+  // The sidebar's fold button: icons only, or icons and labels. The choice is kept in a cookie
+  // that the server reads, so the next page is drawn the same way from its first paint.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-sidebar-fold]");
+    if (!button) { return; }
+    var folded = document.body.classList.toggle("sidebar-folded");
+    button.setAttribute("aria-expanded", folded ? "false" : "true");
+    document.cookie = "clinicflow_sidebar=" + (folded ? "folded" : "open") +
+      "; path=/; max-age=31536000; SameSite=Lax" +
+      (window.location.protocol === "https:" ? "; Secure" : "");
+  });
+
   // The live notification channel: the server closes it when the session ends.
   var url = document.body.getAttribute("data-notifications-url");
   if (url && "WebSocket" in window) {

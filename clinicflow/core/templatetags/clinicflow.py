@@ -1,11 +1,17 @@
-"""Template helpers of the shared layout: Bootstrap fields with accessible errors."""
+"""Template helpers of the shared layout: Bootstrap fields with accessible errors, and the
+policy asked from a template (``may``, ``on``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms, template
+from django.db.models import Model
 from django.utils.safestring import SafeString
+
+from clinicflow.core import policy
+from clinicflow.core.actor import Actor
+from clinicflow.core.navigation import action_at
 
 register = template.Library()
 
@@ -47,9 +53,44 @@ def is_multi_checkbox(field: forms.BoundField) -> bool:
     return isinstance(field.field.widget, forms.CheckboxSelectMultiple)
 
 
-@register.filter
-def may(actor: Any, action: str) -> bool:
-    """``{% if actor|may:"frontdesk.check_in" %}``: the policy, asked from a template."""
-    from clinicflow.core import policy
+class Permission:
+    """The answer to "may the actor take this action?", which can be narrowed to one object
+    with ``|on``. True or false as the policy says; a template never decides on its own.
 
-    return actor is not None and policy.allows(actor, action)
+    The action is a policy action (``"clinical.write"``) or the address of a page, which
+    stands for the action of the view behind it: a link a domain hands over (a chart timeline
+    entry) is shown as a link only to those who may follow it."""
+
+    def __init__(self, actor: Actor | None, action: str) -> None:
+        self.actor = actor
+        self.action = action_at(action) if action.startswith("/") else action
+
+    def __bool__(self) -> bool:
+        if not isinstance(self.actor, Actor) or self.action is None:
+            return False
+        return policy.allows(self.actor, self.action)
+
+    def on(self, obj: Model | None) -> bool:
+        if obj is None or not isinstance(self.actor, Actor) or self.action is None:
+            return False
+        return policy.allows_object(self.actor, self.action, obj)
+
+    def __repr__(self) -> str:
+        return f"<Permission {self.action}: {bool(self)}>"
+
+
+@register.filter
+def may(actor: Any, action: str) -> Permission:
+    """The one way a template asks the policy whether to show an action:
+    ``{% if actor|may:"frontdesk.check_in" %}`` (this action at all),
+    ``{% if actor|may:"clinical.write"|on:encounter %}`` (this action on this object) and
+    ``{% if actor|may:entry.url %}`` (the page at this address)."""
+    return Permission(actor if isinstance(actor, Actor) else None, str(action))
+
+
+@register.filter
+def on(permission: Permission, obj: Model | None) -> bool:
+    """Narrow ``actor|may:"action"`` to one object: the clinic and the object rule count."""
+    if not isinstance(permission, Permission):
+        raise template.TemplateSyntaxError('"on" narrows actor|may:"action" to an object.')
+    return permission.on(obj)

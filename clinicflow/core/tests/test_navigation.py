@@ -1,0 +1,124 @@
+"""The sidebar: every person sees the pages their roles may open, grouped by area, the page
+they are on marked as current; the top bar has a patient search for those who may search."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from clinicflow.core import navigation, policy
+from clinicflow.core.context_processors import SIDEBAR_COOKIE
+from clinicflow.core.roles import Role
+from tests.factories import member
+
+pytestmark = pytest.mark.django_db
+
+ENTRIES = list(navigation._ENTRIES.values())
+
+
+def _nav_html(page) -> str:
+    html = page.content.decode()
+    return html.split('data-testid="navigation"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_every_entry_leads_to_a_view_with_a_known_policy_action():
+    assert len(ENTRIES) >= 20
+    for entry in ENTRIES:
+        assert entry.action in policy.POLICY, entry.url_name
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_role_sees_exactly_the_pages_it_may_open(role, clinic, sign_in):
+    client = sign_in(member(role, clinic))
+    page = client.get(reverse("core:dashboard"))
+    shown = {link.url_name for link in page.context["navigation"]}
+
+    for entry in ENTRIES:
+        opens = client.get(entry.url).status_code
+        if entry.url_name in shown:
+            assert opens in (200, 302), (entry.url_name, opens)  # the admin redirects to its 2FA
+        else:
+            assert opens == 403, (entry.url_name, opens)
+
+
+def test_areas_come_in_their_order_and_empty_ones_are_left_out(manager, cashier, sign_in):
+    sections = sign_in(manager).get(reverse("core:dashboard")).context["navigation"].sections
+    areas = [s.area.key for s in sections if s.area]
+    assert areas == ["front_desk", "clinical", "pharmacy", "reports", "administration"]
+    assert sections[0].area is None  # the dashboard, above the areas
+    assert [str(link.label) for link in sections[0].links] == ["Dashboard"]
+
+    page = sign_in(cashier).get(reverse("core:dashboard"))
+    areas = [s.area.key for s in page.context["navigation"].sections if s.area]
+    assert areas == ["front_desk", "administration"]  # patient search; the API's pages
+    html = _nav_html(page)
+    for hidden in ("Pharmacy", "Lab", "Billing", "Reports"):
+        assert hidden not in html
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/dashboard/", "Dashboard"),
+        ("/patients/new/", "Patients"),  # a page under an entry's address
+        ("/pharmacy/stock/receipts/new/", "Goods receipts"),  # the longest address wins
+        ("/pharmacy/stock/", "Stock"),
+        ("/scheduling/book/?patient={patient}", "Appointments"),  # covered by its name
+        ("/patients/{patient}/", "Patients"),
+        ("/accounts/profile/", None),  # the user menu's pages are in no area
+    ],
+)
+def test_the_entry_of_the_page_is_marked_current_also_on_its_sub_pages(
+    path, current, manager, register, sign_in
+):
+    page = sign_in(manager).get(path.format(patient=register().pk))
+    assert page.status_code == 200
+    marked = page.context["navigation"].current
+    assert (str(marked.label) if marked else None) == current
+    html = _nav_html(page)
+    assert html.count('aria-current="page"') == (1 if current else 0)
+    if current:
+        assert re.search(rf'aria-current="page">\s*<i[^>]*></i><span[^>]*>{current}<', html)
+
+
+def test_a_domain_adds_its_pages_from_its_own_app(manager, nurse, sign_in, monkeypatch):
+    monkeypatch.setattr(navigation, "_ENTRIES", dict(navigation._ENTRIES))
+    navigation.register(
+        navigation.Entry("Staff again", "accounts:staff_list", "bi-people", "lab", order=1)
+    )
+    labels = [str(link.label) for link in sign_in(manager).get("/dashboard/").context["navigation"]]
+    assert "Staff again" in labels  # staff.view: management
+    labels = [str(link.label) for link in sign_in(nurse).get("/dashboard/").context["navigation"]]
+    assert "Staff again" not in labels
+    with pytest.raises(ValueError, match="Unknown navigation area"):
+        navigation.Entry("Somewhere", "core:dashboard", "bi-x", "nowhere")
+
+
+def test_a_folded_sidebar_stays_folded_from_the_first_paint(nurse, sign_in):
+    client = sign_in(nurse)
+    html = client.get("/dashboard/").content.decode()
+    assert 'class="cf-signed-in"' in html
+    assert 'data-sidebar-fold aria-controls="sidebar" aria-expanded="true"' in html
+
+    client.cookies[SIDEBAR_COOKIE] = "folded"
+    html = client.get("/dashboard/").content.decode()
+    assert 'class="cf-signed-in sidebar-folded"' in html
+    assert 'data-sidebar-fold aria-controls="sidebar" aria-expanded="false"' in html
+
+
+@pytest.mark.parametrize(
+    ("role", "searches"), [(Role.RECEPTIONIST, True), (Role.CASHIER, True), (Role.PATIENT, False)]
+)
+def test_the_top_bar_searches_patients_for_those_who_may(role, searches, clinic, sign_in):
+    html = sign_in(member(role, clinic)).get("/dashboard/").content.decode()
+    assert ('data-testid="top-search"' in html) == searches
+    if searches:
+        assert f'action="{reverse("patients:search")}"' in html
+
+
+def test_signed_out_pages_have_no_sidebar(client):
+    html = client.get(reverse("accounts:login")).content.decode()
+    assert 'data-testid="navigation"' not in html
+    assert "cf-sidebar" not in html
