@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict, DomainError, field_errors
+from clinicflow.core.text import refuse_control_characters
 from clinicflow.pharmacy.models import Medicine
 
 COLUMNS = (
@@ -56,6 +57,10 @@ class ImportRefused(DomainError):
 
 def _value(name: str, raw: str) -> Any:
     text = (raw or "").strip()
+    try:
+        refuse_control_characters(text)  # the rule every form and serializer applies
+    except ValidationError:
+        raise ValueError(_("holds an invisible control character")) from None
     if name in DECIMALS:
         if not text:
             return None if name != "sale_price" else Decimal("0")

@@ -46,6 +46,14 @@ def test_one_bad_row_imports_nothing_and_the_report_names_row_and_field(pharmaci
     assert not Medicine.objects.exists()
 
 
+def test_a_control_character_in_the_file_is_refused_at_its_row_and_field(pharmacist):
+    pasted = PARACETAMOL.replace("analgesic", "analgesic\x01")
+    with pytest.raises(catalogue.ImportRefused) as refused:
+        catalogue.import_csv(actor=actor_for(pharmacist), content=csv_of(pasted))
+    assert {(e.row, e.field) for e in refused.value.errors} == {(2, "drug_class")}
+    assert not Medicine.objects.exists()
+
+
 def test_files_that_are_not_a_catalogue_are_refused(pharmacist):
     actor = actor_for(pharmacist)
     with pytest.raises(DomainError, match="Missing columns"):
