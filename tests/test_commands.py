@@ -126,7 +126,8 @@ def test_make_run_loads_the_demo_once_and_tells_it_where_it_serves():
         pytest.skip("make is not installed")
     # -n prints the recipe without running it; HOST and PORT reach the demo's printed links.
     plan = subprocess.run(
-        ["make", "-n", "run", "HOST=0.0.0.0", "PORT=8765"],
+        # --no-print-directory: under CI's own `make test`, a nested make says where it is.
+        ["make", "-n", "--no-print-directory", "run", "HOST=0.0.0.0", "PORT=8765"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -136,7 +137,8 @@ def test_make_run_loads_the_demo_once_and_tells_it_where_it_serves():
 
     seeds = [line for line in plan if "manage.py seed_demo" in line]
     assert seeds == [".venv/bin/python manage.py seed_demo --base-url http://0.0.0.0:8765"]
-    assert plan[-1].endswith("--host 0.0.0.0 --port 8765 --log-level warning")
+    (serve,) = [line for line in plan if "uvicorn config.asgi:application" in line]
+    assert serve.endswith("--host 0.0.0.0 --port 8765 --log-level warning")
 
 
 def test_seed_demo_reset_puts_a_changed_demo_account_back(settings):
