@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from clinicflow.accounts.models import User
 from clinicflow.core.models import Clinic
@@ -30,14 +32,27 @@ def _fast_and_isolated(settings, tmp_path):
     cache.clear()
 
 
+def mid_morning_zone() -> str:
+    """A fixed-offset zone where it is mid-morning now, on the same calendar day as UTC.
+
+    The tests' clinics live there, so "today" means one day for the clinic, for Django's
+    UTC and for the machine's own clock at any hour CI runs (in Kathmandu, 00:25 is already
+    tomorrow for the clinic while `date.today()` is still today), and a slot later today is
+    always within working hours."""
+    utc_hour = timezone.now().astimezone(UTC).hour
+    ahead = max(-12, 10 - utc_hour)  # 10:xx there; at 23:xx UTC, 11:xx (no zone is 13 behind)
+    # POSIX names count the other way round: Etc/GMT-5 is five hours ahead of UTC.
+    return f"Etc/GMT{-ahead:+d}" if ahead else "Etc/GMT"
+
+
 @pytest.fixture
 def clinic(db) -> Clinic:
-    return ClinicFactory(code="KTM", name="Himalaya Family Clinic")
+    return ClinicFactory(code="KTM", name="Himalaya Family Clinic", timezone=mid_morning_zone())
 
 
 @pytest.fixture
 def other_clinic(db) -> Clinic:
-    return ClinicFactory(code="PKR", name="Lakeside Health Centre")
+    return ClinicFactory(code="PKR", name="Lakeside Health Centre", timezone=mid_morning_zone())
 
 
 def _role_fixture(role: Role, *, other: bool = False) -> Callable[..., User]:

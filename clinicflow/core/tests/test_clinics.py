@@ -43,10 +43,11 @@ def test_bad_settings_are_refused_at_the_field(manager, clinic, sign_in, field, 
         "language": "en",
         field: value,
     }
+    before = clinic.timezone
     response = sign_in(manager).post(reverse("core:clinic_settings"), data)
     assert message in response.content.decode()
     clinic.refresh_from_db()
-    assert clinic.timezone == "Asia/Kathmandu"
+    assert clinic.timezone == before
 
 
 def test_the_database_refuses_a_malformed_clinic_code(db):
@@ -83,5 +84,5 @@ def test_times_are_shown_in_the_clinics_timezone(manager, clinic, sign_in):
     client = sign_in(manager)
     client.get(reverse("core:dashboard"))
     response = client.get(reverse("core:dashboard"))
-    assert response.context["current_clinic"].timezone == "Asia/Kathmandu"
+    assert response.context["current_clinic"].timezone == clinic.timezone
     assert timezone.get_current_timezone_name() == "UTC"  # deactivated after the request

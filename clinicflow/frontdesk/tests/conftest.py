@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -9,19 +9,6 @@ from clinicflow.accounts.actors import actor_for
 from clinicflow.scheduling.services import add_rule, book_appointment, create_practitioner
 
 ALL_DAYS = list(range(7))
-
-
-@pytest.fixture
-def clinic(clinic):
-    """The front desk's clinic, in a time zone where it is mid-morning whenever the tests run:
-    a day's queue, a slot later today and tomorrow's appointments exist at any hour of CI's
-    own clock (at 23:20 in Kathmandu, "later today" had no working hour left)."""
-    utc_hour = timezone.now().astimezone(UTC).hour
-    ahead = (10 - utc_hour + 12) % 24 - 12  # hours from UTC to 10:xx there, -12 … +11
-    # POSIX names count the other way round: Etc/GMT-5 is five hours ahead of UTC.
-    clinic.timezone = f"Etc/GMT{-ahead:+d}" if ahead else "Etc/GMT"
-    clinic.save(update_fields=["timezone"])
-    return clinic
 
 
 @pytest.fixture
