@@ -29,7 +29,10 @@ def _fast_and_isolated(settings, tmp_path):
     }
     from django.core.cache import cache
 
+    from clinicflow.core.audit.chain import forget_chains
+
     cache.clear()
+    forget_chains()  # the chain rows of the last test were rolled back
 
 
 def mid_morning_zone() -> str:
@@ -43,6 +46,20 @@ def mid_morning_zone() -> str:
     ahead = max(-12, 10 - utc_hour)  # 10:xx there; at 23:xx UTC, 11:xx (no zone is 13 behind)
     # POSIX names count the other way round: Etc/GMT-5 is five hours ahead of UTC.
     return f"Etc/GMT{-ahead:+d}" if ahead else "Etc/GMT"
+
+
+@pytest.fixture
+def committed_chains(db) -> Callable[[], None]:
+    """Remember the audit chains' ids as a server does after their first commit (the tests'
+    transaction never commits), for tests that count a request's queries."""
+
+    def remember() -> None:
+        from clinicflow.core.audit import chain
+        from clinicflow.core.models import AuditChain
+
+        chain._chain_ids.update(AuditChain.objects.values_list("key", "pk"))
+
+    return remember
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ HEARTBEAT_SECONDS = float(os.environ.get("CLINICFLOW_HEARTBEAT_SECONDS", "60"))
 
 app.conf.beat_schedule = {
     "heartbeat": {"task": "core.heartbeat", "schedule": HEARTBEAT_SECONDS},
+    # Audit events are sealed by a task queued on commit; this catches up on any it missed.
+    "seal-audit": {"task": "core.seal_audit", "schedule": 10.0},
     "expire-sessions": {"task": "accounts.expire_sessions", "schedule": 15 * 60.0},
     "mark-no-shows": {"task": "scheduling.mark_no_shows", "schedule": 5 * 60.0},
     "verify-audit-nightly": {"task": "core.verify_audit", "schedule": crontab(hour=2, minute=30)},

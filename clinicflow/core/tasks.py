@@ -8,11 +8,39 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from clinicflow.core.audit.chain import verify_chains
+from clinicflow.core.audit.chain import seal, seal_all, verify_chains
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_CACHE_KEY = "clinicflow:beat:last"
+#: Set while a seal of the chain is queued: the writers of a busy clinic queue one task, not one
+#: each. The worker clears it before it reads, so an event committed after the read queues
+#: the next; if the task is lost, the mark expires and beat's catch-up seals the chain anyway.
+SEAL_QUEUED = "clinicflow:audit:seal-queued:{key}"
+SEAL_QUEUED_SECONDS = 30
+
+
+def request_seal(key: str) -> None:
+    """Called after a commit that wrote audit events: seal them now where tasks run eagerly
+    (the embedded default and the tests), else queue one sealing task for the chain."""
+    from django.conf import settings
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        seal(key)
+    elif cache.add(SEAL_QUEUED.format(key=key), 1, timeout=SEAL_QUEUED_SECONDS):
+        seal_audit_chain.delay(key)
+
+
+@shared_task(name="core.seal_audit_chain")
+def seal_audit_chain(key: str) -> int:
+    cache.delete(SEAL_QUEUED.format(key=key))
+    return seal(key)
+
+
+@shared_task(name="core.seal_audit")
+def seal_audit() -> int:
+    """Beat's catch-up: seal whatever a lost task or a stopped worker left pending."""
+    return seal_all()
 
 
 @shared_task(name="core.heartbeat")

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -670,14 +671,7 @@ class DispensingViewSet(
         data = NewDispenseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
-        prescription = self.get_object()
-        item = (
-            PrescriptionItem.objects.for_clinic(actor_of(request).clinic)
-            .filter(prescription=prescription, pk=given["item"])
-            .first()
-        )
-        if item is None:
-            raise DomainError("No such medicine on this prescription.", field="item")
+        item = self._item_of_prescription(pk, given["item"])
         rows = dispensing.dispense(
             actor=actor_of(request),
             item=item,
@@ -690,12 +684,26 @@ class DispensingViewSet(
             substitution_reason=given["substitution_reason"],
             complete=given["complete"],
         )
-        clinic = actor_of(request).clinic
-        fresh = DISPENSES.for_clinic(clinic).filter(pk__in=[r.pk for r in rows])
-        return Response(
-            DispenseSerializer(fresh.order_by("pk"), many=True).data,
-            status=status.HTTP_201_CREATED,
-        )
+        # The rows come back with everything the answer names already read.
+        return Response(DispenseSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    def _item_of_prescription(self, pk: Any, item_pk: Any) -> PrescriptionItem:
+        """The item with its prescription in one query, which must be a prescription this
+        view may reach (``get_object``'s queryset and object checks, as for any other action)."""
+        items = PrescriptionItem.objects.for_clinic(actor_of(self.request).clinic)
+        try:
+            item = (
+                items.select_related("prescription")
+                .filter(prescription__in=self.get_queryset(), prescription_id=pk, pk=item_pk)
+                .first()
+            )
+        except (ValueError, DjangoValidationError):  # a malformed id in the address
+            item = None
+        if item is None:
+            self.get_object()  # 404 for a prescription out of reach
+            raise DomainError("No such medicine on this prescription.", field="item")
+        self.check_object_permissions(self.request, item.prescription)
+        return item
 
     @extend_schema(request=CancelSerializer, responses=StandingSerializer)
     @action(detail=True, methods=["post"])

@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from clinicflow.clinical import prescribing
@@ -30,6 +31,7 @@ from clinicflow.clinical.models import (
 )
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
+from clinicflow.core.audit.chain import atomic_audited
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.pharmacy import stock
 from clinicflow.pharmacy.models import Dispense, Medicine, MovementKind, Review, StockBatch
@@ -85,9 +87,21 @@ class ItemProgress:
 
 
 def progress(prescription: Prescription) -> list[ItemProgress]:
-    """Each active item with what was given so far (two queries)."""
-    items = list(prescription.items.filter(status=ItemStatus.ACTIVE))
-    return progress_of(prescription.clinic, {prescription.pk: items})[prescription.pk]
+    """Each active item with what was given so far (one query)."""
+    given = Dispense.objects.filter(item=OuterRef("pk"))
+    items = (
+        prescription.items.filter(status=ItemStatus.ACTIVE)
+        .annotate(
+            given=Coalesce(
+                Subquery(given.values("item").annotate(total=Sum("quantity")).values("total")[:1]),
+                Decimal("0"),
+                output_field=DecimalField(),
+            ),
+            closed=Exists(given.filter(completes_item=True)),
+        )
+        .order_by("pk")
+    )
+    return [_progress(item, item.given, item.closed) for item in items]
 
 
 def progress_of(
@@ -104,15 +118,15 @@ def progress_of(
             closed.add(item_id)
     return {
         key: [
-            ItemProgress(
-                item=item,
-                dispensed=given[item.pk],
-                completed=item.pk in closed or given[item.pk] >= item.quantity,
-            )
+            _progress(item, given[item.pk], item.pk in closed)
             for item in sorted(items, key=lambda i: i.pk)
         ]
         for key, items in items_of.items()
     }
+
+
+def _progress(item: PrescriptionItem, given: Decimal, closed: bool) -> ItemProgress:
+    return ItemProgress(item=item, dispensed=given, completed=closed or given >= item.quantity)
 
 
 def _settle(prescription: Prescription, states: list[ItemProgress]) -> None:
@@ -136,8 +150,10 @@ def _locked(actor: Actor, prescription: Prescription) -> Prescription:
     clinic = policy.require(actor, ACTION, prescription)
     locked = (
         Prescription.objects.for_clinic(clinic)
-        .select_related("clinic", "patient")  # named in the audit trail: read once, not locked
+        # Named in the audit trail and in the answer: read once, not locked.
+        .select_related("clinic", "patient", "prescriber__user")
         .select_for_update(of=("self",))
+        .annotate(is_reviewed=Exists(Review.objects.filter(prescription=OuterRef("pk"))))
         .get(pk=prescription.pk)
     )
     if locked.status not in PENDING:
@@ -266,7 +282,7 @@ def _medicine_for(
     return medicine
 
 
-@transaction.atomic
+@atomic_audited
 def dispense(
     *,
     actor: Actor,
@@ -282,7 +298,7 @@ def dispense(
     (a reason unless it is the first expiring). ``quantity`` defaults to what remains;
     ``complete`` says no more is needed. Writes the dispenses and their ledger rows."""
     prescription = _locked(actor, item.prescription)
-    if latest_review(prescription) is None:
+    if not prescription.is_reviewed:
         raise DomainError(_("Review the prescription before dispensing."))
     states = progress(prescription)
     state = next((s for s in states if s.item.pk == item.pk), None)
@@ -313,7 +329,7 @@ def dispense(
             clinic_id=prescription.clinic_id,
             prescription=prescription,
             item=state.item,
-            patient_id=prescription.patient_id,
+            patient=prescription.patient,
             medicine=product,
             batch=portion.batch,
             quantity=portion.quantity,

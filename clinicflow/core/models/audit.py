@@ -1,5 +1,5 @@
 """The audit trail: append-only, hash-chained events, one chain per clinic (and one for the
-platform). See ``clinicflow.core.audit`` for how events are written and verified."""
+platform). See ``clinicflow.core.audit`` for how events are written, sealed and verified."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ class AuditAction(models.TextChoices):
 
 
 class AuditChain(models.Model):
-    """The head of one hash chain: the last sequence number and hash, locked while appending."""
+    """The head of one hash chain: the last sealed sequence number and hash, locked while
+    sealing (writers never lock it)."""
 
     key = models.CharField(max_length=64, unique=True)
     clinic = models.OneToOneField(
@@ -56,8 +57,12 @@ class AuditChain(models.Model):
 
 
 class AuditEvent(models.Model):
+    """One event. Written with its ``mac`` (the content's own HMAC) in the writer's
+    transaction; ``seq``, ``prev_hash``, ``hash`` and ``sealed_at`` are set once, by the sealer,
+    right after commit (null until then: the event is *pending*)."""
+
     chain = models.ForeignKey(AuditChain, on_delete=models.PROTECT, related_name="events")
-    seq = models.BigIntegerField()
+    seq = models.BigIntegerField(null=True, blank=True)
     occurred_at = models.DateTimeField(db_index=True)
     clinic = models.ForeignKey(
         "core.Clinic", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -80,8 +85,11 @@ class AuditEvent(models.Model):
     ip = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    #: HMAC of the content when written ("" on events written before sealing existed).
+    mac = models.CharField(max_length=64, blank=True, default="")
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    sealed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ClinicScopedManager()
 
@@ -90,12 +98,33 @@ class AuditEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq_unique"),
             models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_event_seq_gte_1"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    seq__isnull=True,
+                    prev_hash__isnull=True,
+                    hash__isnull=True,
+                    sealed_at__isnull=True,
+                )
+                | models.Q(
+                    seq__isnull=False,
+                    prev_hash__isnull=False,
+                    hash__isnull=False,
+                    sealed_at__isnull=False,
+                ),
+                name="audit_event_sealed_whole_or_pending",
+            ),
         ]
         indexes = [
+            models.Index(
+                fields=["chain", "id"],
+                condition=models.Q(seq__isnull=True),
+                name="audit_pending_idx",
+            ),
             models.Index(fields=["clinic", "-occurred_at"], name="audit_clinic_time_idx"),
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
             models.Index(fields=["actor", "-occurred_at"], name="audit_actor_time_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        where = f"#{self.seq}" if self.seq else "(pending)"
+        return f"{where} {self.action} {self.object_type}:{self.object_id}"

@@ -420,6 +420,28 @@ def test_a_prescription_reviewed_dispensed_in_part_and_finished_over_the_api(
     on_hand_matches_ledger()
 
 
+def test_a_dispense_over_the_api_costs_at_most_twelve_queries(
+    pharmacist, amoxicillin, receive, issue, sign_in, committed_chains
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    receive((amoxicillin, "B1", 100, 40))
+    prescription = reviewed(pharmacist, issue())
+    item = prescription.items.get()
+    api = sign_in(pharmacist)
+    api.get("/api/v1/dispensing/")
+    committed_chains()
+    with CaptureQueriesContext(connection) as captured:
+        response = post(api, f"/api/v1/dispensing/{prescription.pk}/dispense/", {"item": item.pk})
+    assert response.status_code == 201
+    assert response.json()[0]["prescriber_name"] == str(prescription.prescriber)
+    # The tests' own transaction turns the service's into a savepoint: not counted.
+    statements = [q["sql"] for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) <= 12, "\n".join(s[:80] for s in statements)
+    assert sum(s.startswith('INSERT INTO "core_auditevent"') for s in statements) == 1
+
+
 def test_too_little_stock_is_a_conflict_and_nothing_is_given(
     pharmacist, amoxicillin, receive, issue, sign_in
 ):

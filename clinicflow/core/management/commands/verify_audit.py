@@ -1,4 +1,7 @@
-"""Walk every audit chain; name the first broken event. Exit 1 if any chain is broken."""
+"""Walk every audit chain; name the first broken event. Exit 1 if any chain is broken.
+
+Events not yet sealed are checked against their own MAC and shown as pending; pending for
+more than a minute means the sealer (the Celery worker, or beat's catch-up) is not running."""
 
 from __future__ import annotations
 
@@ -17,7 +20,15 @@ class Command(BaseCommand):
         broken = [r for r in reports if not r.ok]
         for report in reports:
             if report.ok:
-                self.stdout.write(f"ok      {report.chain}: {report.events} events")
+                pending = f", {report.pending} pending" if report.pending else ""
+                self.stdout.write(f"ok      {report.chain}: {report.events} events{pending}")
+                if report.overdue:
+                    self.stdout.write(
+                        self.style.WARNING(
+                            f"LATE    {report.chain}: {report.overdue} events unsealed for more"
+                            " than a minute: is the Celery worker running?"
+                        )
+                    )
             else:
                 self.stdout.write(self.style.ERROR(f"BROKEN  {report.first_break}"))
         if broken:
