@@ -30,6 +30,12 @@ def _user_version_key(user_id: Any) -> str:
     return f"access:user-version:{user_id}"
 
 
+def user_version_key(user_id: Any) -> str:
+    """The cache key of the version of a person's account and memberships: a new version is
+    set by :func:`access_changed`; whatever is cached about them counts only under it."""
+    return _user_version_key(user_id)
+
+
 def _session_key(session_key: str) -> str:
     return f"access:session:{session_key}"
 

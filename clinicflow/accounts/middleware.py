@@ -58,8 +58,14 @@ class SessionActivityMiddleware:
 
     def _check(self, request: HttpRequest) -> None:
         actor: Actor = request.actor  # type: ignore[attr-defined]
-        session = live_session(request.user, request.session.session_key)  # type: ignore[arg-type]
+        key = request.session.session_key
+        session = live_session(request.user, key)  # type: ignore[arg-type]
         reason = expiry_reason(session, actor.clinic) if session else "ended"
+        if reason is not None and session is not None:
+            # The cached record may be a little behind (another process touched it): ending a
+            # session is decided on the stored one.
+            session = live_session(request.user, key, fresh=True)  # type: ignore[arg-type]
+            reason = expiry_reason(session, actor.clinic) if session else "ended"
         if reason is None and session is not None:
             touch(session)
             request.user_session = session  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
 """Every sign-in, sign-out and failure passes through Django's auth signals, whichever view or
 client caused it (our login page, the test client, the admin): this is the one place that
 starts and ends the session record and audits them. Saving or deleting a membership, a user or
-a clinic drops the cached access of the people concerned, whichever code made the change."""
+a clinic drops the cached access (and cached account) of the people concerned, and saving or
+deleting a session record drops its cached copy, whichever code made the change."""
 
 from __future__ import annotations
 
@@ -14,8 +15,13 @@ from django.http import HttpRequest
 
 from clinicflow.accounts.actors import access_changed
 from clinicflow.accounts.backends import find_account
-from clinicflow.accounts.models import Membership, User
-from clinicflow.accounts.services.sessions import EndReason, mark_ended, start_session
+from clinicflow.accounts.models import Membership, User, UserSession
+from clinicflow.accounts.services.sessions import (
+    EndReason,
+    forget_records,
+    mark_ended,
+    start_session,
+)
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction, Clinic
 
@@ -99,11 +105,16 @@ def on_clinic_changed(sender: Any, instance: Clinic, **kwargs: Any) -> None:
     access_changed(clinics=True)
 
 
+def on_session_record_changed(sender: Any, instance: UserSession, **kwargs: Any) -> None:
+    forget_records(instance.session_key)
+
+
 def connect() -> None:
     for signal in (post_save, post_delete):
         signal.connect(on_membership_changed, sender=Membership, dispatch_uid="cf.access.m")
         signal.connect(on_user_changed, sender=User, dispatch_uid="cf.access.u")
         signal.connect(on_clinic_changed, sender=Clinic, dispatch_uid="cf.access.c")
+        signal.connect(on_session_record_changed, sender=UserSession, dispatch_uid="cf.access.s")
     user_logged_in.connect(on_logged_in, dispatch_uid="clinicflow.accounts.logged_in")
     user_logged_out.connect(on_logged_out, dispatch_uid="clinicflow.accounts.logged_out")
     user_login_failed.connect(on_login_failed, dispatch_uid="clinicflow.accounts.login_failed")

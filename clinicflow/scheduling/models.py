@@ -169,6 +169,29 @@ class TimeOff(Audited, ClinicOwned):
         return f"{self.reason} ({self.starts_at:%Y-%m-%d})"
 
 
+class ScheduleVersion(models.Model):
+    """A stamp of one doctor's working hours: a new value whenever any of their rules or time
+    off (or a clinic-wide holiday of their clinic) is inserted, changed or deleted. Database
+    triggers write it (migration 0008, PostgreSQL and SQLite), so a bulk ``update()``,
+    ``bulk_create``, raw SQL and the admin all change it; no Python code does. The cached
+    slot grid (:mod:`clinicflow.scheduling.slots`) is keyed by it.
+
+    A new stamp is never an old one again, even after a rollback (a sequence on PostgreSQL, a
+    random 64-bit number on SQLite): a grid cached inside a transaction that rolled back is
+    never found under a later change's stamp."""
+
+    practitioner = models.OneToOneField(
+        Practitioner,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="schedule_version",
+    )
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.practitioner_id}@{self.version}"
+
+
 class AppointmentStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     BOOKED = "booked", _("Booked")

@@ -10,6 +10,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -22,6 +23,27 @@ from clinicflow.core.models import AuditAction, Clinic
 
 #: How stale ``last_seen_at`` may get before a request refreshes it (one write a minute at most).
 TOUCH_INTERVAL = timedelta(seconds=60)
+
+#: How long a live session's record may be served from the cache. Every change made here
+#: (start, touch, end, sign-out, new key) and every ``save()``/``delete()`` of a record drops
+#: its entry at once (and again at commit); a bulk ``update()`` elsewhere counts within this.
+#: Ending a session also deletes it from the session store, which no cache keeps, so an ended
+#: session is refused on its next request whatever this cache holds.
+SESSION_CACHE_SECONDS = 60
+
+
+def _record_key(session_key: str) -> str:
+    return f"access:user-session:{session_key}"
+
+
+def forget_records(*session_keys: str | None) -> None:
+    """Drop the cached records of these sessions, now and when the transaction commits (a
+    request that read the record before the commit must not leave it behind)."""
+    keys = [_record_key(k) for k in session_keys if k]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 class EndReason:
@@ -69,12 +91,22 @@ def idle_timeout_for(clinic: Clinic | None) -> timedelta:
     return settings.SESSION_IDLE_TIMEOUT
 
 
-def live_session(user: User, session_key: str | None) -> UserSession | None:
+def live_session(user: User, session_key: str | None, *, fresh: bool = False) -> UserSession | None:
+    """The live record of this session of ``user``, from the cache unless ``fresh`` (see
+    :data:`SESSION_CACHE_SECONDS`), or None once it has ended."""
     if not session_key:
         return None
-    return UserSession.objects.filter(
+    key = _record_key(session_key)
+    if not fresh:
+        cached = cache.get(key)
+        if isinstance(cached, UserSession) and cached.user_id == user.pk and cached.is_live:
+            return cached
+    session = UserSession.objects.filter(
         user=user, session_key=session_key, ended_at__isnull=True
     ).first()
+    if session is not None:
+        cache.set(key, session, timeout=SESSION_CACHE_SECONDS)
+    return session
 
 
 def expiry_reason(session: UserSession, clinic: Clinic | None) -> str | None:
@@ -92,6 +124,7 @@ def touch(session: UserSession) -> None:
     if now - session.last_seen_at >= TOUCH_INTERVAL:
         UserSession.objects.filter(pk=session.pk).update(last_seen_at=now)
         session.last_seen_at = now
+        cache.set(_record_key(session.session_key), session, timeout=SESSION_CACHE_SECONDS)
 
 
 def _close_sockets(session_ids: list[Any]) -> None:
@@ -112,6 +145,7 @@ def end_sessions(sessions: list[UserSession], *, reason: str, audited: bool = Tr
         store(session_key=session.session_key).delete()
     ids = [s.pk for s in sessions]
     UserSession.objects.filter(pk__in=ids).update(ended_at=now, end_reason=reason)
+    forget_records(*(s.session_key for s in sessions))
     if audited:
         for session in sessions:
             record(
@@ -149,6 +183,7 @@ def rekey_session(old_key: str | None, new_key: str | None) -> None:
         UserSession.objects.filter(session_key=old_key, ended_at__isnull=True).update(
             session_key=new_key
         )
+        forget_records(old_key, new_key)
 
 
 def mark_ended(session_key: str | None, *, reason: str) -> bool:
@@ -156,6 +191,7 @@ def mark_ended(session_key: str | None, *, reason: str) -> bool:
     already ended (a timeout or a revoke got there first)."""
     if not session_key:
         return False
+    forget_records(session_key)
     updated = UserSession.objects.filter(session_key=session_key, ended_at__isnull=True).update(
         ended_at=timezone.now(), end_reason=reason
     )
