@@ -29,6 +29,7 @@ from clinicflow.clinical.models import (
 )
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
+from clinicflow.core.audit.chain import batched
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.frontdesk import services as frontdesk
 from clinicflow.frontdesk.models import QueueEntry, QueueStatus
@@ -215,7 +216,7 @@ def sign(
     policy.require(actor, "clinical.write", encounter)
     with transaction.atomic():
         prescribing.refresh_alerts(_writable(actor, encounter))
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         encounter = _writable(actor, encounter)
         if not any(getattr(encounter, part).strip() for part in SOAP_FIELDS):
             raise DomainError(_("Write the note before signing it."))

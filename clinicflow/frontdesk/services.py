@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
+from clinicflow.core.audit.chain import atomic_audited
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.core.models import Clinic
 from clinicflow.frontdesk import live, states, vitals
@@ -109,7 +110,7 @@ def _queue_time(appointment: Appointment) -> datetime:
     return timezone.now()
 
 
-@transaction.atomic
+@atomic_audited
 def check_in(
     *,
     actor: Actor,
@@ -586,7 +587,7 @@ def read_vitals(values: Mapping[str, Any]) -> dict[str, Decimal]:
     return measured
 
 
-@transaction.atomic
+@atomic_audited
 def record_vitals(
     *,
     actor: Actor,

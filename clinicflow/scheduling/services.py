@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from clinicflow.accounts.models import Membership
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
+from clinicflow.core.audit.chain import atomic_audited
 from clinicflow.core.errors import Conflict, DomainError, NeedsConfirmation, field_errors
 from clinicflow.core.models import Clinic
 from clinicflow.core.roles import Role
@@ -156,7 +157,7 @@ def _log(appointment: Appointment, actor: Actor, from_status: str, **changes: An
     )
 
 
-@transaction.atomic
+@atomic_audited
 def book_appointment(
     *,
     actor: Actor,
