@@ -49,7 +49,8 @@ def update_clinic_settings(*, actor: Actor, changes: dict[str, Any]) -> Clinic:
         raise DomainError(
             _("These settings cannot be changed here: %s") % ", ".join(sorted(unknown))
         )
-    clinic = Clinic.objects.select_for_update().get(pk=actor.clinic.pk)
+    # No key changes: the clinic's other writers (every row they add names the clinic) go on.
+    clinic = Clinic.objects.select_for_update(no_key=True).get(pk=actor.clinic.pk)
     for name, value in changes.items():
         setattr(clinic, name, value)
     with field_errors():

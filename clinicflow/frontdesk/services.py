@@ -124,7 +124,9 @@ def check_in(
     clinic = policy.require(actor, "frontdesk.check_in")
     appointment = (
         Appointment.objects.for_clinic(clinic)
-        .select_for_update()
+        # Only the appointment is locked: its patient, doctor and clinic are read, and a lock
+        # on the clinic's row would line up every check-in of the day behind each other.
+        .select_for_update(of=("self",))
         .select_related("patient", "practitioner", "clinic")
         .get(pk=appointment.pk)
     )

@@ -216,7 +216,7 @@ def book_appointment(
 def _locked(appointment: Appointment) -> Appointment:
     return (
         Appointment.objects.for_clinic(appointment.clinic)
-        .select_for_update()
+        .select_for_update(of=("self",))  # the doctor and patient are read, not locked
         .select_related("practitioner", "patient")
         .get(pk=appointment.pk)
     )

@@ -61,3 +61,39 @@ def test_two_doctors_calling_next_at_once_get_different_patients(
     called, errors = at_once(call, 2)
     assert errors == []
     assert len(set(called)) == 2
+
+
+def test_a_check_in_does_not_wait_for_a_transaction_holding_the_clinic_or_the_doctor(
+    receptionist, booked, clinic
+):
+    """Check-in locks the appointment alone: with the clinic's and the doctor's rows held by
+    another transaction (a settings change, a photo upload), it still goes through at once.
+    (Those hold the rows as an UPDATE does, FOR NO KEY UPDATE: rows naming them can be added.)"""
+    import threading
+
+    from django.db import connection, transaction
+
+    from clinicflow.core.models import Clinic
+    from clinicflow.scheduling.models import Practitioner
+
+    holding, checked_in = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            Clinic.objects.select_for_update(no_key=True).get(pk=clinic.pk)
+            Practitioner.objects.for_clinic(clinic).select_for_update(no_key=True).get(
+                pk=booked.practitioner_id
+            )
+            holding.set()
+            assert checked_in.wait(10), "the check-in never finished"
+
+    def check_in() -> None:
+        assert holding.wait(10)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '3s'")  # waiting would raise
+            services.check_in(actor=actor_for(receptionist), appointment=booked)
+        checked_in.set()
+
+    _results, errors = at_once(lambda n: (hold, check_in)[n](), 2)
+    assert errors == []
+    assert QueueEntry.objects.filter(appointment=booked).exists()
