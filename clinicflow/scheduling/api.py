@@ -15,6 +15,7 @@ Every time is written in the clinic's zone with its UTC offset (``core.api_field
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
@@ -82,6 +83,20 @@ class SlotSerializer(ClinicFlowSerializer):
     starts_at = OffsetDateTimeField()
     ends_at = OffsetDateTimeField()
     practitioner = serializers.IntegerField(source="practitioner_id")
+
+    @staticmethod
+    def rows(found: Iterable[slots.Slot]) -> list[dict[str, Any]]:
+        """What ``SlotSerializer(found, many=True).data`` gives, written directly: a week is
+        about a hundred slots, and DRF's per-field machinery was a fifth of the request."""
+        zone = timezone.get_current_timezone()
+        return [
+            {
+                "starts_at": slot.starts_at.astimezone(zone).isoformat(),
+                "ends_at": slot.ends_at.astimezone(zone).isoformat(),
+                "practitioner": slot.practitioner_id,
+            }
+            for slot in found
+        ]
 
 
 class RuleSerializer(ClinicScopedSerializer):
@@ -219,7 +234,7 @@ class PractitionerViewSet(
         last = _date_param(request, "to") or first + timedelta(days=6)
         if last < first or (last - first).days > MAX_SLOT_DAYS:
             raise DomainError("Ask for at most a month, from before to.", field="to")
-        return Response(SlotSerializer(slots.free_slots(doctor, first, last), many=True).data)
+        return Response(SlotSerializer.rows(slots.free_slots(doctor, first, last)))
 
 
 class RuleViewSet(

@@ -176,6 +176,15 @@ def test_free_slots_are_one_list_and_the_schema_says_so(
         {"from": next_monday.isoformat(), "to": next_monday.isoformat()},
     )
     assert isinstance(free.json(), list)
+    # Written directly for speed, the rows are what the declared serializer writes.
+    from django.utils import timezone
+
+    from clinicflow.scheduling import slots
+    from clinicflow.scheduling.api import SlotSerializer
+
+    with timezone.override(cardiologist.clinic.zone):
+        found = slots.free_slots(cardiologist, next_monday, next_monday)
+        assert free.json() == SlotSerializer(found, many=True).data
     schema = api.get(reverse("api:schema"), {"format": "json"}).json()
     operation = schema["paths"]["/api/v1/practitioners/{id}/slots/"]["get"]
     answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
