@@ -123,7 +123,9 @@ def check_in(
     clinic = policy.require(actor, "frontdesk.check_in")
     appointment = (
         Appointment.objects.for_clinic(clinic)
-        .select_for_update()
+        # Not the clinic's row: FOR UPDATE on it would hold every insert of the clinic (their
+        # foreign-key checks) until this check-in commits, and deadlock with the audit chain.
+        .select_for_update(of=("self", "patient", "practitioner"))
         .select_related("patient", "practitioner", "clinic")
         .get(pk=appointment.pk)
     )
