@@ -123,9 +123,10 @@ def check_in(
     clinic = policy.require(actor, "frontdesk.check_in")
     appointment = (
         Appointment.objects.for_clinic(clinic)
-        # Not the clinic's row: FOR UPDATE on it would hold every insert of the clinic (their
-        # foreign-key checks) until this check-in commits, and deadlock with the audit chain.
-        .select_for_update(of=("self", "patient", "practitioner"))
+        # Not the clinic's or the doctor's row: FOR UPDATE on them would hold every insert
+        # naming them (their foreign-key checks) until this check-in commits, and deadlock
+        # with the audit chain's head lock (scheduling.services._lock says the same).
+        .select_for_update(of=("self", "patient"))
         .select_related("patient", "practitioner", "clinic")
         .get(pk=appointment.pk)
     )
