@@ -37,7 +37,7 @@ def workday(tmp_path, name: str = "work.json", **options: object) -> dict:
     manifest = tmp_path / name
     call_command(
         "generate_workday", clinic="KTM", force=True, manifest=manifest, stdout=StringIO(),
-        **{**WORK, **options},
+        **{**WORK, "min_stock": 1, **options},
     )  # fmt: skip
     return json.loads(manifest.read_text())
 
@@ -138,3 +138,9 @@ def test_the_real_services_accept_the_work(clinic, day_ready, tmp_path):
     prescription_id, items = work["dispensings"][0]
     item = Prescription.objects.get(pk=prescription_id).items.get(pk=items[0])
     assert dispensing.dispense(actor=pharmacist, item=item)
+
+
+def test_prescriptions_whose_medicine_is_short_are_left_out(clinic, day_ready, tmp_path):
+    plenty = workday(tmp_path, "plenty.json", dispensings=10, min_stock=1)
+    assert plenty["dispensings"]
+    assert workday(tmp_path, "short.json", dispensings=10, min_stock=10**9)["dispensings"] == []

@@ -16,7 +16,8 @@ of a patient at a time):
 - **signings**: draft consultations with a written note, of the first ``--signers`` doctors in
   turn, for them to sign;
 - **dispensings**: issued, reviewed prescriptions nothing was dispensed from yet (from
-  ``generate_stock``), newest first.
+  ``generate_stock``), newest first, whose every product has at least ``--min-stock`` usable
+  units (3,000: none of the short-stocked hot medicines, so pharmacists are not refused).
 
 Rows are bulk-written, bypassing the services' checks and the per-row audit trail (one summary
 audit event instead). ``--manifest`` writes what was made, with ids, as JSON (the bench's work
@@ -35,7 +36,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from clinicflow.accounts.models import User
@@ -49,7 +50,7 @@ from clinicflow.frontdesk.management.commands.generate_staff import DEFAULT_PREF
 from clinicflow.frontdesk.models import Priority, QueueEntry, QueueStatus, TokenCounter
 from clinicflow.frontdesk.services import today
 from clinicflow.patients.models import Patient
-from clinicflow.pharmacy.models import Dispense, Review
+from clinicflow.pharmacy.models import Dispense, Review, StockBatch
 from clinicflow.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -58,6 +59,9 @@ from clinicflow.scheduling.models import (
 )
 
 APPOINTMENT_MINUTES = 5
+#: Units a product must have for its prescriptions to be work: more than generate_stock's hot
+#: medicines ever hold (at most 3,000), which run out under the dispensing bench.
+MIN_STOCK = 3000
 #: Check-in appointments start this long from now: never "no-show" while the bench runs.
 CHECK_IN_LEAD = timedelta(hours=1)
 NOTE = {
@@ -130,23 +134,47 @@ def _appointment_starts(clinic: Clinic, doctors: list[Practitioner], count: int)
     return starts
 
 
-def prescriptions_to_dispense(clinic: Clinic, count: int) -> list[tuple[str, list[int]]]:
+def _usable_stock(clinic: Clinic) -> dict[tuple[str, str, str], Any]:
+    """Usable units (on hand, not expired in the clinic's calendar) per product as a
+    prescription names it: (generic name, strength, form), lower-cased."""
+    rows = (
+        StockBatch.objects.for_clinic(clinic)
+        .filter(on_hand__gt=0, expiry_date__gt=today(clinic))
+        .values_list("medicine__generic_name", "medicine__strength", "medicine__form")
+        .annotate(units=Sum("on_hand"))
+    )
+    return {(n.lower(), s.lower(), f.lower()): units for n, s, f, units in rows}
+
+
+def prescriptions_to_dispense(
+    clinic: Clinic, count: int, min_stock: int = 0
+) -> list[tuple[str, list[int]]]:
     """Issued, reviewed prescriptions nothing was dispensed from, newest first, with their
-    active items."""
+    active items; with ``min_stock``, only those whose every item's product has at least that
+    many usable units (so that the pharmacists dispense instead of meeting an empty shelf)."""
     dispensed = Dispense.objects.filter(prescription=OuterRef("pk"))
     reviewed = Review.objects.filter(prescription=OuterRef("pk"))
-    chosen = (
+    candidates = (
         Prescription.objects.for_clinic(clinic)
         .filter(status=PrescriptionStatus.ISSUED)
         .filter(Exists(reviewed), ~Exists(dispensed))
         .order_by("-issued_at", "-pk")
-        .prefetch_related("items")[:count]
+        .prefetch_related("items")
     )
-    work = []
-    for prescription in chosen:
-        items = sorted(i.pk for i in prescription.items.all() if i.status == "active")
-        if items:
-            work.append((str(prescription.pk), items))
+    stock = _usable_stock(clinic) if min_stock else {}
+    work: list[tuple[str, list[int]]] = []
+    for prescription in candidates.iterator(chunk_size=1000):
+        if len(work) >= count:
+            break
+        items = [i for i in prescription.items.all() if i.status == "active"]
+        if not items:
+            continue
+        if min_stock and any(
+            stock.get((i.medicine_name.lower(), i.strength.lower(), i.form.lower()), 0) < min_stock
+            for i in items
+        ):
+            continue
+        work.append((str(prescription.pk), sorted(i.pk for i in items)))
     return work
 
 
@@ -171,6 +199,12 @@ class Command(BaseCommand):
             parser.add_argument(f"--{kind}", type=int, default=default, help=f"Work: {kind}.")
         parser.add_argument(
             "--signers", type=int, default=0, help="Doctors who sign (default: every one)."
+        )
+        parser.add_argument(
+            "--min-stock",
+            type=int,
+            default=MIN_STOCK,
+            help="Dispense only prescriptions whose every product has this many usable units.",
         )
         parser.add_argument("--manifest", type=Path, help="Write the work list here (JSON).")
         add_force_argument(parser)
@@ -286,7 +320,7 @@ class Command(BaseCommand):
         by_signer: dict[str, list[str]] = {d.user.username: [] for d in signers}
         for encounter, doctor in zip(encounters, cycle(signers), strict=False):
             by_signer[doctor.user.username].append(str(encounter.pk))
-        dispensing = prescriptions_to_dispense(clinic, wanted["dispensings"])
+        dispensing = prescriptions_to_dispense(clinic, wanted["dispensings"], options["min_stock"])
         manifest = {
             "clinic": clinic.code,
             "day": day.isoformat(),
