@@ -30,6 +30,43 @@ print(json.dumps({
 """
 
 
+#: generate_staff's accounts per role (the mixed writers' receptionists, nurses, doctors and
+#: pharmacists), and generate_workday's work per kind (more than any run gets through).
+STAFF_PER_ROLE = 20
+WORKDAY = {
+    "bookings": 2000,
+    "check-ins": 2000,
+    "vitals": 2000,
+    "signings": 1000,
+    "dispensings": 1500,
+}
+
+
+def generate_staff(bench: BenchEnvironment, deadline: Deadline) -> None:
+    log(f"generating the mixed writers' staff in {PATIENT_CLINIC}")
+    bench.manage(
+        "generate_staff", "--clinic", PATIENT_CLINIC, "--per-role", str(STAFF_PER_ROLE),
+        "--force", deadline=deadline, capture=True,
+    )  # fmt: skip
+
+
+def generate_workday(bench: BenchEnvironment, deadline: Deadline, signers: int) -> dict[str, Any]:
+    """A fresh day of work for one mixed-writers run (``generate_workday --manifest``): its
+    manifest, with the command's seconds."""
+    log(f"generating a workday in {PATIENT_CLINIC}")
+    manifest = bench.var_dir / "workday.json"
+    started = time.monotonic()
+    counts = [arg for kind, n in WORKDAY.items() for arg in (f"--{kind}", str(n))]
+    output = bench.manage(
+        "generate_workday", "--clinic", PATIENT_CLINIC, *counts, "--signers", str(signers),
+        "--manifest", str(manifest), "--force", deadline=deadline, capture=True,
+    )  # fmt: skip
+    log(f"  {output.strip().splitlines()[-1] if output.strip() else ''}")
+    work: dict[str, Any] = json.loads(manifest.read_text())
+    work["generate_s"] = round(time.monotonic() - started, 1)
+    return work
+
+
 def recreate_database(bench: BenchEnvironment) -> str:
     """Drop and create the bench database; return the server's version."""
     with psycopg.connect(bench.admin_database_url, autocommit=True, connect_timeout=10) as conn:
@@ -321,6 +358,7 @@ def prepare(
     patients: int = 0,
     appointments: int = 0,
     stock: StockSizes | None = None,
+    staff: bool = False,
 ) -> dict[str, Any]:
     """Everything the server needs before it starts; returns versions and data counts (and,
     with ``patients``, generates that many patients and samples them; with ``appointments``,
@@ -358,6 +396,9 @@ def prepare(
     pharmacy = generate_stock(bench, deadline, stock) if stock else None
     if pharmacy:
         data["stock_generation"] = pharmacy["data"]
+    if staff:
+        generate_staff(bench, deadline)
+        data["mixed_writers_staff_per_role"] = STAFF_PER_ROLE
     return {
         "postgres": postgres,
         "redis": redis_version,

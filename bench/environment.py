@@ -49,6 +49,9 @@ class BenchEnvironment:
     pg_user: str = "postgres"
     redis_url: str = f"redis://{LOOPBACK}:6379/14"
     settings_module: str = "config.settings"
+    #: The checkout whose code serves (manage.py, config, clinicflow): this one, or another
+    #: revision's worktree for an A/B run (``bench/ab.py``); the bench's own code stays here.
+    app_root: Path = ROOT
     # Fresh per run: nothing the bench signs or hashes outlives it.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
     audit_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
@@ -84,8 +87,15 @@ class BenchEnvironment:
             # The bench speaks plain HTTP on loopback (settings read it with env_bool).
             SECURE_SSL_REDIRECT="0",
             PYTHONUNBUFFERED="1",
+            # The application's packages come from the checkout that serves, never this one.
+            PYTHONPATH=str(self.app_root),
         )
         return env
+
+    def has_command(self, name: str) -> bool:
+        """Whether the serving checkout has the management command ``name`` (an older
+        revision lacks the newer generators)."""
+        return any(self.app_root.glob(f"clinicflow/*/management/commands/{name}.py"))
 
     def manage(self, *args: str, deadline: Deadline, capture: bool = False) -> str:
         """Run ``manage.py`` with the bench environment; its output goes to stderr unless
@@ -93,7 +103,7 @@ class BenchEnvironment:
         command = [PYTHON, "manage.py", *args]
         result = subprocess.run(
             command,
-            cwd=ROOT,
+            cwd=self.app_root,
             env=self.variables(),
             stdout=subprocess.PIPE if capture else sys.stderr,
             stderr=subprocess.PIPE,

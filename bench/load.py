@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from bench.client import BenchClient, RequestFailed
+from bench.cpu import per_request
 from bench.environment import BenchError, Deadline
 from bench.stats import Recorder
 
@@ -19,6 +20,8 @@ from bench.stats import Recorder
 #: seconds to count, raises :class:`RequestFailed` or an ``httpx`` error when it fails.
 Step = Callable[[BenchClient, int, int], Awaitable[float]]
 Setup = Callable[[BenchClient, int], Awaitable[Any]]
+#: The server's CPU milliseconds so far (``bench/cpu.py``), read before and after measuring.
+CpuClock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,12 @@ async def run_load(
     deadline: Deadline,
     *,
     setup: Setup | None = None,
+    cpu: CpuClock | None = None,
 ) -> dict[str, Any]:
     """Open ``plan.concurrency`` clients, prepare each with ``setup`` (e.g. sign in), warm up,
     then measure. Setup failures are reported, and the client still runs its share, so its
-    requests fail visibly instead of disappearing."""
+    requests fail visibly instead of disappearing. With ``cpu``, the server's CPU time over
+    the measured phase alone (no sign-in, no warm-up) per measured request."""
     clients = [BenchClient(base_url) for _ in range(plan.concurrency)]
     try:
         setup_rec = Recorder()
@@ -122,10 +127,15 @@ async def run_load(
         if plan.warmup:
             await _phase(clients, plan.warmup, step, warmup_rec, deadline)
         rec = Recorder()
+        cpu_before = cpu() if cpu else 0.0
         wall = await _phase(clients, plan.requests, step, rec, deadline, plan.think_s)
+        cpu_ms = cpu() - cpu_before if cpu else None
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
     result = rec.summary(wall)
+    if cpu_ms is not None:
+        result["server_cpu_ms"] = round(cpu_ms, 1)
+        result["cpu_ms_per_request"] = per_request(cpu_ms, rec.requests)
     result["warmup"] = plan.warmup
     for label, other in (("setup", setup_rec), ("warmup", warmup_rec)):
         if other.errors:

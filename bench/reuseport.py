@@ -18,12 +18,19 @@ or SIGINT stops every process; if one exits, the others are stopped too.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
+
+_HERE = Path(__file__).resolve().parent
+if __package__ in (None, "") and sys.path and Path(sys.path[0]).resolve() == _HERE:
+    # Run by path: keep this directory off the path, so that no bench module shadows a library.
+    sys.path.pop(0)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -41,6 +48,9 @@ def serve(app: str, fd: int, log_level: str) -> None:
     descriptor, so accepted connections are TCP ones)."""
     import uvicorn
 
+    # The application is imported from the working directory, as ``uvicorn --app-dir .``.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     sock = socket.socket(fileno=fd)
     config = uvicorn.Config(app, log_level=log_level, access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
@@ -50,7 +60,9 @@ def supervise(args: argparse.Namespace) -> int:
     processes: list[subprocess.Popen[bytes]] = []
     for _ in range(args.workers):
         sock = listening_socket(args.host, args.port)
-        command = [sys.executable, "-m", "bench.reuseport", "--fd", str(sock.fileno())]
+        # By path, as the supervisor itself was started (the application's checkout on the
+        # path may be another revision's).
+        command = [sys.executable, __file__, "--fd", str(sock.fileno())]
         command += ["--log-level", args.log_level, args.app]
         processes.append(subprocess.Popen(command, pass_fds=[sock.fileno()]))
         sock.close()  # the child holds its own copy

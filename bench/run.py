@@ -18,6 +18,8 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
@@ -28,18 +30,25 @@ if __package__ in (None, ""):
     # directory off the path, so that no module here shadows a library).
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.database import StockSizes, prepare
-from bench.environment import ROOT, BenchEnvironment, BenchError, Deadline, log
+from bench import audit
+from bench.database import StockSizes, generate_workday, prepare
+from bench.environment import LOOPBACK, ROOT, BenchEnvironment, BenchError, Deadline, log
 from bench.scenarios import SCENARIOS, Context
 from bench.scenarios.booking_race import BookingRace
 from bench.scenarios.dispensing import PHARMACISTS, Dispensing
 from bench.scenarios.free_slots import FreeSlots
+from bench.scenarios.mixed_writers import MIX, MixedWriters, share_clients
 from bench.scenarios.patient_search import PatientSearch
 from bench.scenarios.queue_fanout import CHANGES, QueueFanout
+from bench.sealer import Sealer
 from bench.server import Server
 
 #: The server's output of the last run (bench/results/ is git-ignored).
 SERVER_LOG = ROOT / "bench" / "results" / "server.log"
+#: The Celery worker's and beat's output of the last run.
+SEALER_LOG = ROOT / "bench" / "results" / "celery.log"
+#: Scenarios that write through the audited services: the audit chain is verified after each.
+WRITING_SCENARIOS = ("booking_race", "dispensing", "mixed_writers")
 
 #: Demo users the signed-in scenarios sign in as, one role after another. ``admin`` is left
 #: out: in production a platform admin must enrol a second factor before anything else.
@@ -64,9 +73,9 @@ DEMO_USERS = (
 DEFAULT_SCENARIOS = tuple(name for name in SCENARIOS if name != QueueFanout.name)
 
 
-def demo_password() -> str:
+def demo_password(root: Path = ROOT) -> str:
     """The demo's published password, read from its module without setting Django up."""
-    tree = ast.parse((ROOT / "clinicflow" / "accounts" / "demo.py").read_text())
+    tree = ast.parse((root / "clinicflow" / "accounts" / "demo.py").read_text())
     for node in tree.body:
         if (
             isinstance(node, ast.Assign)
@@ -96,7 +105,59 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--logins", type=positive, default=40, help="measured sign-ins (login_post)"
     )
     parser.add_argument("--concurrency", type=positive, default=20, help="concurrent clients")
-    parser.add_argument("--workers", type=positive, default=2, help="uvicorn processes")
+    parser.add_argument(
+        "--server-processes",
+        "--workers",
+        dest="workers",
+        type=positive,
+        default=2,
+        help="uvicorn processes of the server",
+    )
+    parser.add_argument(
+        "--mixed-processes",
+        default="",
+        help="comma-separated server process counts to run mixed_writers with, each on a "
+        "server of its own (e.g. 1,2; default: --server-processes)",
+    )
+    parser.add_argument(
+        "--mixed-seconds", type=positive, default=60, help="how long mixed_writers writes"
+    )
+    parser.add_argument("--people", type=positive, default=20, help="people of the paced phase")
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=300,
+        help="each paced person's pause between requests (milliseconds)",
+    )
+    parser.add_argument(
+        "--paced-requests",
+        type=positive,
+        default=400,
+        help="measured requests of a paced phase (patient_search: at least 600)",
+    )
+    parser.add_argument(
+        "--db-name",
+        default="clinicflow_bench",
+        help="the PostgreSQL database the bench drops and creates (choose your own when "
+        "someone else may be running the bench)",
+    )
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=14,
+        help="the Redis index the bench flushes and uses",
+    )
+    parser.add_argument(
+        "--app-root",
+        type=Path,
+        default=ROOT,
+        help="the checkout whose code serves (bench/ab.py points it at another revision)",
+    )
+    parser.add_argument(
+        "--no-sealer",
+        action="store_true",
+        help="do not run the Celery worker and beat beside the server",
+    )
     parser.add_argument(
         "--patients",
         type=positive,
@@ -144,21 +205,96 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
+    try:
+        args.mixed_processes = [
+            positive(n) for n in args.mixed_processes.split(",") if n.strip()
+        ] or [args.workers]
+    except (ValueError, argparse.ArgumentTypeError):
+        parser.error("--mixed-processes takes counts like 1,2")
+    if args.think_ms < 0:
+        parser.error("--think-ms cannot be negative")
+    if MixedWriters.name in args.scenarios and args.concurrency < len(MIX):
+        parser.error("mixed_writers needs --concurrency of at least 5 (one client per kind)")
+    args.app_root = args.app_root.resolve()
     return args
 
 
-async def run_scenarios(names: list[str], ctx: Context) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for name in names:
-        log(f"scenario {name}")
-        results[name] = await SCENARIOS[name].run(ctx)
-        summary = results[name]
-        log(
-            f"  {summary['requests']} requests, {summary['errors']} errors, "
-            f"p50 {summary.get('p50_ms')} ms, p95 {summary.get('p95_ms')} ms, "
-            f"{summary['rps']} req/s"
-        )
-    return results
+async def run_scenario(
+    name: str, ctx: Context, environment: BenchEnvironment, sealer: Sealer | None
+) -> dict[str, Any]:
+    """One scenario, with the sealer's CPU over it and, for a writing scenario, the audit
+    chain verified afterwards (a broken chain, or events left unsealed, is an error)."""
+    log(f"scenario {name}")
+    sealer_before = sealer.cpu_ms() if sealer else 0.0
+    result: dict[str, Any] = await SCENARIOS[name].run(ctx)
+    result["sealer_cpu_ms"] = round(sealer.cpu_ms() - sealer_before, 1) if sealer else None
+    if name in WRITING_SCENARIOS:
+        outcome = await asyncio.to_thread(audit.check, environment, ctx.deadline)
+        result["audit"] = outcome
+        if not outcome["ok"]:
+            result["errors"] += 1
+            result.setdefault("error_samples", []).append(f"audit: {outcome}")
+    log(
+        f"  {result['requests']} requests, {result['errors']} errors, "
+        f"p50 {result.get('p50_ms')} ms, p95 {result.get('p95_ms')} ms, "
+        f"{result['rps']} req/s, {result.get('cpu_ms_per_request')} CPU ms/request"
+        + (f", paced p95 {result['paced']['p95_ms']} ms" if result.get("paced") else "")
+    )
+    return result
+
+
+async def run_scenarios(
+    names: list[str], ctx: Context, environment: BenchEnvironment, sealer: Sealer | None
+) -> dict[str, Any]:
+    return {name: await run_scenario(name, ctx, environment, sealer) for name in names}
+
+
+@contextmanager
+def serving(
+    environment: BenchEnvironment, processes: int, deadline: Deadline, no_sealer: bool
+) -> Iterator[tuple[Server, Sealer | None]]:
+    """The server, and beside it the Celery worker and beat (unless ``no_sealer``); all stopped
+    on the way out, also on Ctrl-C."""
+    with Server(environment, workers=processes, deadline=deadline, log_path=SERVER_LOG) as server:
+        if no_sealer:
+            yield server, None
+            return
+        with Sealer(
+            environment, log_path=SEALER_LOG, bin_dir=Path(sys.executable).parent
+        ) as sealer:
+            yield server, sealer
+
+
+def mixed_summary(runs: dict[int, dict[str, Any]], default_processes: int) -> dict[str, Any]:
+    """mixed_writers' entry over its runs, one per server process count: each run as it is,
+    and on top the run with the server's usual process count (or the last) for the figures
+    every scenario has, with the totals of requests and errors over all runs."""
+    if not runs:
+        return {"requests": 0, "errors": 0, "rps": None, "paced": None}
+    main = runs.get(default_processes) or runs[max(runs)]
+    first = runs[min(runs)]
+    result = {
+        key: main.get(key)
+        for key in ("description", "p50_ms", "p95_ms", "p99_ms", "rps", "writes_per_s")
+    }
+    result.update(
+        requests=sum(r["requests"] for r in runs.values()),
+        errors=sum(r["errors"] for r in runs.values()),
+        paced=None,
+        cpu_ms_per_request=main.get("cpu_ms_per_request"),
+        sealer_cpu_ms=sum(r.get("sealer_cpu_ms") or 0 for r in runs.values()),
+        writes_per_s_by_processes={str(p): r.get("writes_per_s") for p, r in runs.items()},
+        cpu_ms_per_request_by_processes={
+            str(p): r.get("cpu_ms_per_request") for p, r in runs.items()
+        },
+        scaling=(
+            round(main["writes_per_s"] / first["writes_per_s"], 2)
+            if len(runs) > 1 and first.get("writes_per_s") and main.get("writes_per_s")
+            else None
+        ),
+        by_processes={str(p): r for p, r in runs.items()},
+    )
+    return result
 
 
 def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
@@ -166,13 +302,22 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     # Client and server share this machine: anything else running skews the figures.
     load_at_start = round(os.getloadavg()[0], 2)
     deadline = Deadline(args.timeout)
-    environment = BenchEnvironment(var_dir=var_dir, settings_module=args.settings)
+    environment = BenchEnvironment(
+        var_dir=var_dir,
+        database=args.db_name,
+        redis_url=f"redis://{LOOPBACK}:6379/{args.redis_db}",
+        settings_module=args.settings,
+        app_root=args.app_root,
+    )
+    mixed = MixedWriters.name in args.scenarios
+    if mixed and not environment.has_command("generate_workday"):
+        raise BenchError(f"{args.app_root} has no generate_workday: mixed_writers cannot run")
     search = next((SCENARIOS[n] for n in args.scenarios if n == PatientSearch.name), None)
     scheduling = [SCENARIOS[n] for n in args.scenarios if n in (FreeSlots.name, BookingRace.name)]
     dispensing = SCENARIOS[Dispensing.name] if Dispensing.name in args.scenarios else None
     stock = (
         StockSizes(args.medicines, args.batches, args.prescriptions, pharmacists=PHARMACISTS)
-        if dispensing
+        if dispensing or mixed
         else None
     )
     prepared = prepare(
@@ -181,6 +326,7 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
         patients=args.patients if search else 0,
         appointments=args.appointments if scheduling else 0,
         stock=stock,
+        staff=mixed,
     )
     if prepared["scheduling"]:
         generated = prepared["scheduling"]
@@ -201,21 +347,51 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     if QueueFanout.name in args.scenarios and isinstance(fanout, QueueFanout):
         fanout.use(environment, args.queue_changes)
     SERVER_LOG.parent.mkdir(exist_ok=True)
-    with Server(
-        environment, workers=args.workers, deadline=deadline, log_path=SERVER_LOG
-    ) as server:
-        ctx = Context(
+    password = demo_password(args.app_root)
+
+    def context(server: Server) -> Context:
+        return Context(
             base_url=server.base_url,
             concurrency=args.concurrency,
             requests=args.requests,
             warmup=args.warmup,
             logins=args.logins,
-            password=demo_password(),
+            password=password,
             users=DEMO_USERS,
             deadline=deadline,
+            cpu=server.cpu_ms,
+            people=args.people,
+            think_s=args.think_ms / 1000,
+            paced_requests=args.paced_requests,
         )
-        scenarios = asyncio.run(run_scenarios(args.scenarios, ctx))
-        description = server.description
+
+    names = [name for name in args.scenarios if name != MixedWriters.name]
+    scenarios: dict[str, Any] = {}
+    description = ""
+    if names:
+        with serving(environment, args.workers, deadline, args.no_sealer) as (server, sealer):
+            scenarios = asyncio.run(run_scenarios(names, context(server), environment, sealer))
+            description = server.description
+    if mixed:
+        writers = SCENARIOS[MixedWriters.name]
+        assert isinstance(writers, MixedWriters)
+        signers = share_clients(args.concurrency)["signing"]
+        runs: dict[int, dict[str, Any]] = {}
+        for processes in args.mixed_processes:
+            work = generate_workday(environment, deadline, signers)
+            writers.use(work, args.mixed_seconds)
+            with serving(environment, processes, deadline, args.no_sealer) as (server, sealer):
+                log(f"mixed_writers on {processes} server process(es)")
+                runs[processes] = asyncio.run(
+                    run_scenario(MixedWriters.name, context(server), environment, sealer)
+                )
+                runs[processes]["server_processes"] = processes
+                runs[processes]["workday_generate_s"] = work["generate_s"]
+                description = description or server.description
+        at = args.scenarios.index(MixedWriters.name)
+        ordered = list(scenarios.items())
+        ordered.insert(at, (MixedWriters.name, mixed_summary(runs, args.workers)))
+        scenarios = dict(ordered)
     return {
         "machine": {
             "cpus": os.cpu_count(),
@@ -226,6 +402,10 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
         "server": (f"{description}, PostgreSQL {prepared['postgres']}, Redis {prepared['redis']}"),
         "data": prepared["data"],
         "concurrency": args.concurrency,
+        "paced": {"people": args.people, "think_ms": args.think_ms},
+        "database": {"name": args.db_name, "redis_db": args.redis_db},
+        "app_root": str(args.app_root),
+        "sealer": None if args.no_sealer else "celery worker (concurrency 1) and beat",
         "settings": {
             "requests": args.requests,
             "warmup": args.warmup,
@@ -234,6 +414,9 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             "appointments": args.appointments if scheduling else 0,
             "stock": asdict(stock) if stock else None,
             "queue_changes": args.queue_changes if QueueFanout.name in args.scenarios else 0,
+            "server_processes": args.workers,
+            "mixed_processes": args.mixed_processes if mixed else None,
+            "mixed_seconds": args.mixed_seconds if mixed else None,
             "django_settings": args.settings,
         },
         "scenarios": scenarios,

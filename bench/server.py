@@ -16,9 +16,11 @@ from typing import IO
 
 import httpx
 
-from bench.environment import LOOPBACK, PYTHON, ROOT, BenchEnvironment, BenchError, Deadline, log
+from bench.cpu import tree_cpu_ms
+from bench.environment import LOOPBACK, PYTHON, BenchEnvironment, BenchError, Deadline, log
 
 STARTUP_TIMEOUT_S = 60
+REUSEPORT = Path(__file__).resolve().parent / "reuseport.py"
 STOP_TIMEOUT_S = 15
 
 
@@ -70,8 +72,8 @@ class Server:
     def start(self) -> None:
         command = [
             PYTHON,
-            "-m",
-            "bench.reuseport",
+            # By path: the application's checkout (PYTHONPATH) may be another revision's.
+            str(REUSEPORT),
             "--host",
             LOOPBACK,
             "--port",
@@ -86,7 +88,7 @@ class Server:
         self._log = self.log_path.open("wb")
         self._process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=self.bench.app_root,
             env=self.bench.variables(),
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -117,6 +119,10 @@ class Server:
                     last = f"HTTP {response.status_code}: {response.text[:300]}"
                 time.sleep(0.25)
         raise BenchError(f"the server did not answer /health/ with 200 ({last}):\n{self.tail()}")
+
+    def cpu_ms(self) -> float:
+        """CPU milliseconds the launcher and its uvicorn processes have spent so far."""
+        return tree_cpu_ms(self._process.pid if self._process is not None else None)
 
     def tail(self, lines: int = 40) -> str:
         try:

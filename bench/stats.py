@@ -63,3 +63,23 @@ class Recorder:
         if self.error_samples:
             result["error_samples"] = list(self.error_samples)
         return result
+
+
+def paced_summary(result: dict[str, Any], *, people: int, think_ms: int) -> dict[str, Any]:
+    """The ``paced`` entry of a scenario from a load run's summary: what a person at a desk
+    feels when ``people`` each pause ``think_ms`` between requests."""
+    paced = {
+        "p50_ms": result.get("p50_ms"),
+        "p95_ms": result.get("p95_ms"),
+        "p99_ms": result.get("p99_ms"),
+        "requests": result["requests"],
+        "errors": result["errors"],
+        "people": people,
+        "think_ms": think_ms,
+        "rps": result.get("rps"),
+    }
+    if "cpu_ms_per_request" in result:
+        paced["cpu_ms_per_request"] = result["cpu_ms_per_request"]
+    if result.get("error_samples"):
+        paced["error_samples"] = result["error_samples"]
+    return paced

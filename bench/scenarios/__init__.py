@@ -9,6 +9,7 @@ from bench.scenarios.dispensing import Dispensing
 from bench.scenarios.free_slots import FreeSlots
 from bench.scenarios.login_page import LoginPage
 from bench.scenarios.login_post import LoginPost
+from bench.scenarios.mixed_writers import MixedWriters
 from bench.scenarios.patient_search import PatientSearch
 from bench.scenarios.queue_fanout import QueueFanout
 
@@ -22,6 +23,7 @@ SCENARIOS: dict[str, Scenario] = {
         FreeSlots(),
         BookingRace(),
         Dispensing(),
+        MixedWriters(),
         QueueFanout(),
     )
 }

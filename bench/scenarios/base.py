@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 from bench.client import BenchClient
 from bench.environment import Deadline
-from bench.load import LoadPlan, run_load
+from bench.load import CpuClock, LoadPlan, run_load
+from bench.stats import paced_summary
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,12 @@ class Context:
     password: str
     users: tuple[str, ...]
     deadline: Deadline
+    #: The server's CPU milliseconds so far (every scenario reports CPU per request).
+    cpu: CpuClock | None = None
+    #: The paced phase: ``people`` each pausing ``think_s`` between ``paced_requests``.
+    people: int = 20
+    think_s: float = 0.3
+    paced_requests: int = 400
 
     def user_for(self, client: int, iteration: int = 0) -> str:
         """Spread the clients, and successive sign-ins of one client, over the demo users."""
@@ -32,6 +39,9 @@ class Scenario(abc.ABC):
 
     name: ClassVar[str]
     description: ClassVar[str]
+    #: Whether the scenario also runs paced (people pausing between requests) after the
+    #: closed loop; the writing scenarios use up their data and say why not.
+    paced: ClassVar[bool] = True
 
     def plan(self, ctx: Context) -> LoadPlan:
         return LoadPlan(concurrency=ctx.concurrency, requests=ctx.requests, warmup=ctx.warmup)
@@ -54,5 +64,20 @@ class Scenario(abc.ABC):
         async def setup(client: BenchClient, index: int) -> None:
             await self.setup(ctx, client, index)
 
-        result = await run_load(ctx.base_url, self.plan(ctx), step, ctx.deadline, setup=setup)
+        result = await run_load(
+            ctx.base_url, self.plan(ctx), step, ctx.deadline, setup=setup, cpu=ctx.cpu
+        )
+        if self.paced:
+            result["paced"] = await self.run_paced(ctx, step, setup)
         return {"description": self.description, **result, **self.details(ctx)}
+
+    def paced_plan(self, ctx: Context) -> LoadPlan:
+        return LoadPlan(ctx.people, ctx.paced_requests, warmup=0, think_s=ctx.think_s)
+
+    async def run_paced(self, ctx: Context, step: Any, setup: Any) -> dict[str, Any]:
+        """The same requests from ``ctx.people`` people, each pausing ``ctx.think_s`` between
+        requests as someone at a desk does: the latency a person feels (the closed loop, every
+        client firing again the instant it is answered, measures throughput instead)."""
+        plan = self.paced_plan(ctx)
+        result = await run_load(ctx.base_url, plan, step, ctx.deadline, setup=setup, cpu=ctx.cpu)
+        return paced_summary(result, people=plan.concurrency, think_ms=round(plan.think_s * 1000))

@@ -15,6 +15,7 @@ import httpx
 import psycopg
 
 from bench.client import BenchClient, RequestFailed, expect_status
+from bench.cpu import per_request
 from bench.load import describe
 from bench.scenarios.base import Context, Scenario
 from bench.stats import Recorder
@@ -50,6 +51,9 @@ class BookingRace(Scenario):
         "patients (free then); 201 wins the slot, 409 slot_taken is a refusal, anything else "
         "an error; afterwards SQL counts overlapping active appointments per doctor and patient"
     )
+
+    #: No paced phase: it uses up its data (slots, stock) and asks how the writes contend.
+    paced = False
 
     def __init__(self) -> None:
         self.doctor_id = 0
@@ -148,13 +152,19 @@ class BookingRace(Scenario):
                         rec.ok(seconds)
 
             started = time.perf_counter()
+            cpu_before = ctx.cpu() if ctx.cpu else 0.0
             async with asyncio.timeout(max(ctx.deadline.remaining(), 1)):
                 await asyncio.gather(*(racer(i, c) for i, c in enumerate(clients)))
             wall = time.perf_counter() - started
+            cpu_ms = ctx.cpu() - cpu_before if ctx.cpu else None
         finally:
             await asyncio.gather(*(c.aclose() for c in clients))
         overlaps = self._overlaps()
         result = rec.summary(wall)
+        if cpu_ms is not None:
+            result["server_cpu_ms"] = round(cpu_ms, 1)
+            result["cpu_ms_per_request"] = per_request(cpu_ms, result["requests"])
+        result["paced"] = None
         result.update(
             {
                 "description": self.description,

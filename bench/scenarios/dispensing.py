@@ -20,6 +20,7 @@ import httpx
 import psycopg
 
 from bench.client import BenchClient, RequestFailed
+from bench.cpu import per_request
 from bench.load import describe
 from bench.scenarios.base import Context, Scenario
 from bench.stats import Recorder
@@ -117,6 +118,9 @@ class Dispensing(Scenario):
         "and over-dispensed items (each must be 0; any other count is an error)"
     )
 
+    #: No paced phase: it uses up its data (slots, stock) and asks how the writes contend.
+    paced = False
+
     def __init__(self) -> None:
         self.work: list[Work] = []
         self.database_url = ""
@@ -202,9 +206,11 @@ class Dispensing(Scenario):
                 tally["out_of_work"] += 1
 
             started = time.perf_counter()
+            cpu_before = ctx.cpu() if ctx.cpu else 0.0
             async with asyncio.timeout(max(ctx.deadline.remaining(), 1)):
                 await asyncio.gather(*(pharmacist(i, c) for i, c in enumerate(clients)))
             wall = time.perf_counter() - started
+            cpu_ms = ctx.cpu() - cpu_before if ctx.cpu else None
         finally:
             await asyncio.gather(*(c.aclose() for c in clients))
         checks, totals = self._checks()
@@ -213,6 +219,10 @@ class Dispensing(Scenario):
                 answered.error(f"stock check {name}: {count} (must be 0)")
         result = answered.summary(wall)
         successes = len(dispensed.latencies_s)
+        if cpu_ms is not None:
+            result["server_cpu_ms"] = round(cpu_ms, 1)
+            result["cpu_ms_per_request"] = per_request(cpu_ms, result["requests"])
+        result["paced"] = None
         result.update(
             {
                 "description": self.description,

@@ -19,6 +19,10 @@ class LoginPost(Scenario):
         # Every sign-in hashes a password on purpose: a small count, and no warm-up.
         return LoadPlan(concurrency=ctx.concurrency, requests=ctx.logins, warmup=0)
 
+    def paced_plan(self, ctx: Context) -> LoadPlan:
+        # As many sign-ins as the closed loop's: each hashes a password.
+        return LoadPlan(ctx.people, ctx.logins, warmup=0, think_s=ctx.think_s)
+
     async def step(self, ctx: Context, client: BenchClient, index: int, iteration: int) -> float:
         return (await client.sign_in(ctx.user_for(index, iteration), ctx.password)).seconds
 

@@ -14,11 +14,10 @@ from urllib.parse import urlencode
 from bench.client import BenchClient, RequestFailed, expect_status
 from bench.load import LoadPlan, describe, run_load
 from bench.scenarios.base import Context, Scenario
-from bench.stats import Recorder
+from bench.stats import Recorder, paced_summary
 
 SEARCH_PATH = "/patients/"
-#: The paced phase: each client pauses this long between queries, as a person typing does.
-PACE_S = 0.3
+#: Queries of the paced phase (at least; people and their pause come from the context).
 PACED_REQUESTS = 600
 #: Staff of the demo clinic KTM who search patients at the front desk and in the clinic.
 SEARCH_USERS = ("reception", "doc001", "doc002", "doc003", "doc004", "nurse", "manager")
@@ -135,6 +134,8 @@ class PatientSearch(Scenario):
         "names, one typo, reversed word order, given name only, phone numbers as E.164 / local "
         "/ formatted, MRNs in full and bare; any answer but 200 with the fragment is an error"
     )
+    #: Its own paced phase (below): the generic one would count its queries in ``by_kind``.
+    paced = False
     #: Measured requests: more than a page scenario's, so that every kind has a p95.
     requests = 1200
     #: Queries of each kind sent one at a time afterwards (``by_kind.<kind>.alone``).
@@ -226,23 +227,25 @@ class PatientSearch(Scenario):
         return result
 
     async def _paced(self, ctx: Context) -> dict[str, Any]:
-        """The same clients as people type: each waits ``PACE_S`` between its queries (a pause
-        between keystrokes), so the server sees a steady, realistic load instead of every
-        client firing again the instant it is answered."""
-        queries = make_queries(self.samples, PACED_REQUESTS, self.seed + 2)
+        """The same queries as people type them: ``ctx.people`` people each wait
+        ``ctx.think_s`` between queries (a pause between keystrokes), so the server sees a
+        steady, realistic load instead of every client firing again the instant it is
+        answered."""
+        total = max(PACED_REQUESTS, ctx.paced_requests)
+        queries = make_queries(self.samples, total, self.seed + 2)
 
         async def setup(client: BenchClient, index: int) -> None:
             await self.setup(ctx, client, index)
 
         async def step(client: BenchClient, index: int, iteration: int) -> float:
-            query = queries[(index + iteration * ctx.concurrency) % len(queries)]
+            query = queries[(index + iteration * ctx.people) % len(queries)]
             timed = await client.get(f"{SEARCH_PATH}?{urlencode({'q': query.text})}")
             expect_status(timed.response, 200)
             return timed.seconds
 
-        plan = LoadPlan(ctx.concurrency, PACED_REQUESTS, warmup=0, think_s=PACE_S)
-        result = await run_load(ctx.base_url, plan, step, ctx.deadline, setup=setup)
-        return {"think_ms": int(PACE_S * 1000), **result}
+        plan = LoadPlan(ctx.people, total, warmup=0, think_s=ctx.think_s)
+        result = await run_load(ctx.base_url, plan, step, ctx.deadline, setup=setup, cpu=ctx.cpu)
+        return paced_summary(result, people=ctx.people, think_ms=round(ctx.think_s * 1000))
 
     async def _alone(self, ctx: Context) -> dict[str, Any]:
         """The same kinds of query from one client, one at a time, after the concurrent phase:

@@ -124,9 +124,10 @@ def check_in(
     clinic = policy.require(actor, "frontdesk.check_in")
     appointment = (
         Appointment.objects.for_clinic(clinic)
-        # Only the appointment is locked: its patient, doctor and clinic are read, and a lock
-        # on the clinic's row would line up every check-in of the day behind each other.
-        .select_for_update(of=("self",))
+        # Not the clinic's or the doctor's row: FOR UPDATE on them would hold every insert
+        # naming them (their foreign-key checks) until this check-in commits, and deadlock
+        # with the audit chain's head lock (scheduling.services._lock says the same).
+        .select_for_update(of=("self", "patient"))
         .select_related("patient", "practitioner", "clinic")
         .get(pk=appointment.pk)
     )

@@ -216,7 +216,8 @@ def book_appointment(
 def _locked(appointment: Appointment) -> Appointment:
     return (
         Appointment.objects.for_clinic(appointment.clinic)
-        .select_for_update(of=("self",))  # the doctor and patient are read, not locked
+        # The patient's row as _lock takes it, never the doctor's (see _lock).
+        .select_for_update(of=("self", "patient"))
         .select_related("practitioner", "patient")
         .get(pk=appointment.pk)
     )
