@@ -124,9 +124,9 @@ def check_in(
     clinic = policy.require(actor, "frontdesk.check_in")
     appointment = (
         Appointment.objects.for_clinic(clinic)
-        # Not the clinic's or the doctor's row: FOR UPDATE on them would hold every insert
-        # naming them (their foreign-key checks) until this check-in commits, and deadlock
-        # with the audit chain's head lock (scheduling.services._lock says the same).
+        # The appointment and the patient (one open visit each), not the clinic's or the
+        # doctor's row: FOR UPDATE on them would hold every insert naming them (their
+        # foreign-key checks) until this check-in commits, and line up the clinic's check-ins.
         .select_for_update(of=("self", "patient"))
         .select_related("patient", "practitioner", "clinic")
         .get(pk=appointment.pk)
