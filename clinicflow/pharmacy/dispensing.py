@@ -298,7 +298,7 @@ def dispense(
     (a reason unless it is the first expiring). ``quantity`` defaults to what remains;
     ``complete`` says no more is needed. Writes the dispenses and their ledger rows."""
     prescription = _locked(actor, item.prescription)
-    if not prescription.is_reviewed:
+    if not prescription.is_reviewed:  # type: ignore[attr-defined]  # annotated by _locked
         raise DomainError(_("Review the prescription before dispensing."))
     states = progress(prescription)
     state = next((s for s in states if s.item.pk == item.pk), None)

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial, wraps
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -90,15 +90,14 @@ def forget_chains() -> None:
     _chain_ids.clear()
 
 
-def _chain_for(key: str, clinic_id: Any) -> AuditChain:
-    """The chain (its id without a query once known); created with the clinic's first event."""
-    chain_id = _chain_ids.get(key)
+def _chain_id(key: str, clinic_id: Any, pending: _SealChain | None) -> int:
+    """The chain's id: remembered once a commit has written to it, else this transaction's, else
+    read (and the chain created with the clinic's first event)."""
+    chain_id = _chain_ids.get(key) or (pending.chain_id if pending else None)
     if chain_id is None:
         chain, _ = AuditChain.objects.get_or_create(key=key, defaults={"clinic_id": clinic_id})
         chain_id = chain.pk
-        # Remembered once committed: a chain created in a transaction that rolls back is gone.
-        transaction.on_commit(partial(_chain_ids.__setitem__, key, chain_id))
-    return AuditChain(pk=chain_id, key=key, clinic_id=clinic_id)
+    return chain_id
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -162,8 +161,10 @@ def append(
     No savepoint of its own: an event that cannot be written fails the caller's whole
     transaction (the write it records must not land without it)."""
     key = chain_key(clinic_id)
+    pending = _pending_seal(key)
+    chain_id = _chain_id(key, clinic_id, pending)
     event = AuditEvent(
-        chain=_chain_for(key, clinic_id),
+        chain=AuditChain(pk=chain_id, key=key, clinic_id=clinic_id),
         occurred_at=timezone.now(),
         clinic_id=clinic_id,
         actor=actor,
@@ -183,31 +184,37 @@ def append(
         batch.events.append(event)
     else:
         event.save(force_insert=True)
-    _seal_after_commit(key)
+    if pending is None:
+        # Robust: the write has committed; a sealer that cannot be reached now is caught up
+        # by the periodic one, never a reason to fail the request.
+        transaction.on_commit(_SealChain(key, chain_id), robust=True)
     return event
 
 
 class _SealChain:
-    """The on-commit callback that asks for a chain to be sealed; one per chain and transaction."""
+    """The on-commit callback of a transaction that wrote to a chain: the chain's id is known
+    for good (a chain created in a transaction that rolls back is gone with it), and its new
+    events are to be sealed. One per chain and transaction."""
 
-    def __init__(self, key: str) -> None:
-        self.key = key
+    def __init__(self, key: str, chain_id: int) -> None:
+        self.key, self.chain_id = key, chain_id
         self.__qualname__ = f"seal of {key}"  # Django names a failed callback by it
 
     def __call__(self) -> None:
         from clinicflow.core.tasks import request_seal
 
+        _chain_ids[self.key] = self.chain_id
         request_seal(self.key)
 
 
-def _seal_after_commit(key: str) -> None:
-    if connection.in_atomic_block:
-        for _sids, callback, *_ in connection.run_on_commit:
-            if isinstance(callback, _SealChain) and callback.key == key:
-                return
-    # Robust: the write has committed; a sealer that cannot be reached now is caught up by
-    # the periodic one, never a reason to fail the request.
-    transaction.on_commit(_SealChain(key), robust=True)
+def _pending_seal(key: str) -> _SealChain | None:
+    """This transaction's callback for the chain, if it has written to it already."""
+    if not connection.in_atomic_block:
+        return None
+    for _savepoints, callback, *_ in connection.run_on_commit:
+        if isinstance(callback, _SealChain) and callback.key == key:
+            return callback
+    return None
 
 
 # -- sealing -----------------------------------------------------------------------------------
