@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core.filters import AuditEventFilter
@@ -27,7 +28,7 @@ class AuditExportView(ExportView):
     filename = "audit"
     columns: ClassVar[list[Column]] = [
         Column(_("Time (UTC)"), lambda e: e.occurred_at.isoformat()),
-        Column(_("Sequence"), lambda e: e.seq),
+        Column(_("Sequence"), lambda e: e.seq or gettext("pending")),  # sealed within seconds
         Column(_("User"), lambda e: e.actor_label),
         Column(_("Action"), lambda e: e.action),
         Column(_("Object type"), lambda e: e.object_type),
@@ -36,5 +37,5 @@ class AuditExportView(ExportView):
         Column(_("Changes"), lambda e: e.changes),
         Column(_("IP"), lambda e: e.ip),
         Column(_("Request"), lambda e: e.request_id),
-        Column(_("Hash"), lambda e: e.hash),
+        Column(_("Hash"), lambda e: e.hash or ""),
     ]
