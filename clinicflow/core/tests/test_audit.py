@@ -292,7 +292,9 @@ def test_busy_writers_queue_one_seal_until_the_worker_takes_it(
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued: list[str] = []
-    monkeypatch.setattr(tasks.seal_audit_chain, "delay", queued.append)
+    monkeypatch.setattr(
+        tasks.seal_audit_chain, "apply_async", lambda args, countdown: queued.extend(args)
+    )
     for _ in range(3):
         tasks.request_seal(f"clinic:{clinic.pk}")
     tasks.request_seal(f"clinic:{other_clinic.pk}")
