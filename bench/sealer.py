@@ -14,11 +14,11 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 from bench.cpu import tree_cpu_ms
 from bench.environment import BenchEnvironment, log
+from bench.managed import Managed
 
 STOP_TIMEOUT_S = 15
 #: Start-up is over when, over a step, they use less than this share of one core.
@@ -38,7 +38,7 @@ def celery_commands(bin_dir: Path, var_dir: Path) -> dict[str, list[str]]:
     }
 
 
-class Sealer:
+class Sealer(Managed):
     """``with Sealer(...) as sealer:`` runs the Celery worker and beat for the block."""
 
     def __init__(self, bench: BenchEnvironment, *, log_path: Path, bin_dir: Path):
@@ -47,22 +47,6 @@ class Sealer:
         self.commands = celery_commands(bin_dir, bench.var_dir)
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._log: IO[bytes] | None = None
-
-    def __enter__(self) -> Sealer:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         log(f"starting the Celery worker and beat (log: {self.log_path})")

@@ -11,13 +11,13 @@ import subprocess
 import time
 from importlib.metadata import version
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 import httpx
 
 from bench.cpu import tree_cpu_ms
 from bench.environment import LOOPBACK, PYTHON, BenchEnvironment, BenchError, Deadline, log
+from bench.managed import Managed
 
 STARTUP_TIMEOUT_S = 60
 REUSEPORT = Path(__file__).resolve().parent / "reuseport.py"
@@ -30,7 +30,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Server:
+class Server(Managed):
     """``with Server(...) as server:`` runs uvicorn for the duration of the block and always
     stops it, also on Ctrl-C or an error."""
 
@@ -52,22 +52,6 @@ class Server:
             f"uvicorn {version('uvicorn')}, {self.workers} processes on one port "
             "(SO_REUSEPORT), DJANGO_ENV=production"
         )
-
-    def __enter__(self) -> Server:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         command = [

@@ -306,19 +306,23 @@ def _altered_before_sealing(event: AuditEvent) -> bool:
     return bool(event.mac) and not hmac.compare_digest(event.mac, content_mac(event))
 
 
+def _events(chain: AuditChain, *, sealed: bool) -> Iterator[AuditEvent]:
+    """The chain's sealed events in chain order, or its pending ones in the order written."""
+    return (
+        AuditEvent.objects.all_clinics()
+        .filter(chain=chain, seq__isnull=not sealed)
+        .select_related("chain")
+        .order_by("seq" if sealed else "id")
+        .iterator(chunk_size=2000)
+    )
+
+
 def _walk(chain: AuditChain) -> Iterator[ChainBreak | int]:
     """Yield the number of sealed events checked, or the first break."""
     prev_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
-    events = (
-        AuditEvent.objects.all_clinics()
-        .filter(chain=chain, seq__isnull=False)
-        .select_related("chain")
-        .order_by("seq")
-        .iterator(chunk_size=2000)
-    )
-    for event in events:
+    for event in _events(chain, sealed=True):
         if event.seq != expected_seq:
             yield ChainBreak(
                 chain.key,
@@ -355,14 +359,7 @@ def _check_pending(chain: AuditChain) -> tuple[ChainBreak | None, int, int]:
     of them overdue."""
     pending = overdue = 0
     late = timezone.now() - SEAL_OVERDUE
-    events = (
-        AuditEvent.objects.all_clinics()
-        .filter(chain=chain, seq__isnull=True)
-        .select_related("chain")
-        .order_by("id")
-        .iterator(chunk_size=2000)
-    )
-    for event in events:
+    for event in _events(chain, sealed=False):
         if _altered_before_sealing(event) or not event.mac:
             return ChainBreak(chain.key, event.pk, None, "content altered before sealing"), 0, 0
         pending += 1
