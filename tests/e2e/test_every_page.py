@@ -121,6 +121,12 @@ def _visit(page: Page, findings: Findings, path: str) -> None:
     "networkidle", which always waits half a second."""
     findings.page = path
     page.goto(path, wait_until="load")
+    _settle(page, findings)
+
+
+def _settle(page: Page, findings: Findings) -> None:
+    """Wait until the page has fetched all it asked for. (Leaving a page while its logo was
+    still loading made the browser abort that request: a failure of ours, not the page's.)"""
     for _tick in range(200):
         if not findings.loading:
             return
@@ -173,6 +179,7 @@ def _walk(browser: Browser, base_url: str, username: str, seen: set[str]) -> lis
         page = context.new_page()
         findings.listen(page)
         sign_in(page, username)
+        _settle(page, findings)
         links = page.locator("[data-testid=navigation] a").evaluate_all(
             "links => links.map(a => a.getAttribute('href'))"
         )
