@@ -112,6 +112,11 @@ class Findings:
 
     def _failed(self, request: Request) -> None:
         self.loading.discard(request)
+        if request.failure == "net::ERR_ABORTED":
+            # The browser gave up a request because the page was left (by us, or by the page
+            # reloading itself): not a fault of the page. A refusal by the CSP is a console
+            # error, and a refusal by the server a response of 400 or more: both still count.
+            return
         self.add(f"failed {request.url}: {request.failure}")
 
 
