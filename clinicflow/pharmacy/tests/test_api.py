@@ -442,6 +442,28 @@ def test_a_dispense_over_the_api_costs_at_most_twelve_queries(
     assert sum(s.startswith('INSERT INTO "core_auditevent"') for s in statements) == 1
 
 
+def test_a_dispense_names_an_item_of_that_prescription_in_reach(
+    pharmacist, other_clinic_manager, amoxicillin, receive, prescribe, sign_in
+):
+    """The item and its prescription are read in one query: an item of another prescription,
+    a malformed address and another clinic's manager are still refused, nothing given."""
+    receive((amoxicillin, "B1", 100, 100))
+    first, second = (reviewed(pharmacist, prescribe(n)) for n in ("Asha", "Bina"))
+    api = sign_in(pharmacist)
+    other_item = post(
+        api, f"/api/v1/dispensing/{first.pk}/dispense/", {"item": second.items.get().pk}
+    )
+    assert (other_item.status_code, other_item.json()["field"]) == (400, "item")
+    assert post(api, "/api/v1/dispensing/not-an-id/dispense/", {"item": 1}).status_code == 404
+    stranger = post(
+        sign_in(other_clinic_manager),
+        f"/api/v1/dispensing/{first.pk}/dispense/",
+        {"item": first.items.get().pk},
+    )
+    assert stranger.status_code == 403  # no dispensing there, let alone here
+    assert not Dispense.objects.exists()
+
+
 def test_too_little_stock_is_a_conflict_and_nothing_is_given(
     pharmacist, amoxicillin, receive, issue, sign_in
 ):
