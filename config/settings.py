@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "clinicflow.frontdesk",
     "clinicflow.clinical",
     "clinicflow.pharmacy",
+    "clinicflow.billing",
 ]
 
 MIDDLEWARE = [
