@@ -421,6 +421,56 @@ POLICY: dict[str, Rule] = {
         {Role.PHARMACIST} | MANAGEMENT,
         "Stock valuation, movements by period and dispensed quantities, with exports.",
     ),
+    # Billing.
+    "billing.desk": grant(
+        {Role.CASHIER, Role.PHARMACIST} | MANAGEMENT,
+        "The cash desk: patients waiting to pay, invoices, payments and receipts (a "
+        "pharmacist: the pharmacy's own sales, where the clinic lets the pharmacy take payment).",
+    ),
+    "billing.balances": grant(
+        {Role.CASHIER, Role.RECEPTIONIST, Role.PHARMACIST} | MANAGEMENT,
+        "See a patient's charges, invoices and outstanding balance.",
+    ),
+    "billing.charges.add": grant(
+        {Role.CASHIER, Role.RECEPTIONIST} | MANAGEMENT,
+        "Add a service from the price list to a patient's bill.",
+    ),
+    "billing.charges.void": grant(
+        {Role.CASHIER} | MANAGEMENT, "Void an unbilled charge, with the reason."
+    ),
+    "billing.invoices.issue": grant(
+        {Role.CASHIER, Role.PHARMACIST} | MANAGEMENT,
+        "Draft, discount and issue invoices (a pharmacist: the pharmacy's own sales, where "
+        "the clinic lets the pharmacy take payment).",
+    ),
+    "billing.invoices.credit": grant(
+        {Role.CASHIER} | MANAGEMENT, "Correct an issued invoice with a credit note."
+    ),
+    "billing.discounts.approve": grant(
+        MANAGEMENT, "Approve a discount above the clinic's threshold."
+    ),
+    "billing.payments.take": grant(
+        {Role.CASHIER, Role.PHARMACIST} | MANAGEMENT,
+        "Take payments and deposits, use a patient's credit on a bill.",
+    ),
+    "billing.refunds.request": grant(
+        {Role.CASHIER} | MANAGEMENT, "Refund a patient's credit (above a threshold: approved)."
+    ),
+    "billing.refunds.approve": grant(MANAGEMENT, "Approve or reject a refund above the threshold."),
+    "billing.shifts": grant(
+        {Role.CASHIER, Role.PHARMACIST} | MANAGEMENT,
+        "Open and close one's own shift at the counter, counting the cash.",
+    ),
+    "billing.shifts.sign_off": grant(MANAGEMENT, "Sign off cashiers' closed shifts."),
+    "billing.prices.view": grant(
+        {Role.CASHIER, Role.RECEPTIONIST, Role.PHARMACIST, Role.DOCTOR} | MANAGEMENT,
+        "See the price list.",
+    ),
+    "billing.prices.manage": grant(MANAGEMENT, "Set prices, payers and billing settings."),
+    "billing.reports": grant(
+        MANAGEMENT, "Takings, outstanding balances, refunds, discounts, tax and claims."
+    ),
+    "billing.webhook": public("A payment gateway reports a QR payment (signed callback)."),
     # The platform.
     "platform.admin": grant(
         {Role.ADMIN}, "The platform admin site: clinics, limits, managers.", needs_clinic=False

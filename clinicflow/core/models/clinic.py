@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from datetime import date, datetime
 from functools import cache
 from typing import ClassVar
 
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core.audit.queryset import AuditedManager
@@ -129,3 +131,7 @@ class Clinic(Audited, models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def local_date(self, at: datetime | None = None) -> date:
+        """The clinic's calendar day at ``at`` (now by default)."""
+        return timezone.localtime(at or timezone.now(), self.zone).date()

@@ -1,0 +1,416 @@
+"""Invoices and credit notes: a draft gathers a patient's unbilled charges, takes discounts
+(above the clinic's threshold only with a manager's approval) and a payer's part; issuing
+numbers it and records what the patient owes in the ledger, and from then on it never
+changes. A correction is a credit note against its lines, possible whatever was paid: the
+part already paid becomes the patient's credit, to refund or to use on a later bill."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from clinicflow.billing import counters, live, numbers, prices
+from clinicflow.billing.models import (
+    Charge,
+    ChargeStatus,
+    Claim,
+    Entry,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    LedgerEntry,
+    Payer,
+    TaxCategory,
+)
+from clinicflow.billing.money import ZERO, read_amount, rounded, share, tax_on
+from clinicflow.core import policy
+from clinicflow.core.actor import Actor
+from clinicflow.core.audit.chain import atomic_audited
+from clinicflow.core.errors import Conflict, DomainError
+
+
+def _locked(actor: Actor, invoice: Invoice) -> Invoice:
+    return Invoice.objects.for_clinic(actor.clinic).select_for_update().get(pk=invoice.pk)
+
+
+# ---------------------------------------------------------------- drafts
+
+
+@atomic_audited
+def draft(
+    *,
+    actor: Actor,
+    patient: Any,
+    charge_ids: Iterable[Any] | None = None,
+    payer: Payer | None = None,
+    coverage_percent: Any = None,
+    coverage_amount: Any = None,
+) -> Invoice:
+    """A draft of the patient's unbilled charges (all, or those named)."""
+    clinic = policy.require(actor, "billing.invoices.issue", patient)
+    rows = (
+        Charge.objects.for_clinic(clinic)
+        .select_for_update()
+        .filter(patient=patient, status=ChargeStatus.UNBILLED)
+        .order_by("charged_at", "pk")
+    )
+    if charge_ids is not None:
+        wanted = {str(i) for i in charge_ids}
+        charges = list(rows.filter(pk__in=wanted))
+        if len(charges) != len(wanted):
+            raise Conflict("Some of these charges are invoiced or void already; reload the list.")
+    else:
+        charges = list(rows)
+    if not charges:
+        raise DomainError("This patient has nothing to invoice.")
+    counters.may_bill(actor, clinic, charges)
+    if payer is not None and (payer.clinic_id != clinic.pk or not payer.is_active):
+        raise DomainError("Choose one of this clinic's payers.", field="payer")
+    invoice = Invoice.objects.create(
+        clinic=clinic, patient=patient, payer=payer, created_by=actor.user
+    )
+    vat = prices.settings_of(clinic).vat_rate
+    for charge in charges:
+        rate = vat if charge.tax_category == TaxCategory.VAT else ZERO
+        tax = tax_on(charge.amount, rate) if charge.amount > 0 else -tax_on(-charge.amount, rate)
+        InvoiceLine.objects.create(
+            clinic=clinic,
+            invoice=invoice,
+            charge=charge,
+            description=charge.description,
+            quantity=charge.quantity,
+            unit_price=charge.unit_price,
+            gross=charge.amount,
+            tax_category=charge.tax_category,
+            tax_rate=rate,
+            tax=tax,
+            total=charge.amount + tax,
+        )
+    Charge.objects.filter(pk__in=[c.pk for c in charges]).update(status=ChargeStatus.BILLED)
+    _total(invoice)
+    _cover(invoice, coverage_percent, coverage_amount)
+    invoice.save()
+    return invoice
+
+
+def _total(invoice: Invoice) -> None:
+    sums = invoice.lines.aggregate(
+        gross=Sum("gross"), discount=Sum("discount"), tax=Sum("tax"), total=Sum("total")
+    )
+    invoice.subtotal = sums["gross"] or ZERO
+    invoice.discount_total = sums["discount"] or ZERO
+    invoice.tax_total = sums["tax"] or ZERO
+    invoice.total = sums["total"] or ZERO
+    if invoice.total < 0:
+        raise DomainError(
+            "The returns on this bill are more than its charges: credit the invoice that "
+            "charged them instead."
+        )
+
+
+def _cover(invoice: Invoice, percent: Any, amount: Any) -> None:
+    """The payer's part, by percentage or amount (not both), within the total."""
+    if invoice.payer is None:
+        if percent not in (None, "") or amount not in (None, ""):
+            raise DomainError("Choose the payer that covers part of the bill.", field="payer")
+        invoice.payer_share = ZERO
+        return
+    if percent not in (None, ""):
+        value = read_amount(percent, "coverage_percent")
+        if value > 100:
+            raise DomainError("Coverage is at most 100 %.", field="coverage_percent")
+        invoice.payer_share = share(invoice.total, value)
+    elif amount not in (None, ""):
+        invoice.payer_share = read_amount(amount, "coverage_amount")
+    else:
+        raise DomainError("Say how much the payer covers.", field="coverage_percent")
+    if invoice.payer_share > invoice.total:
+        raise DomainError("The payer cannot cover more than the bill.", field="coverage_amount")
+
+
+@atomic_audited
+def set_discount(
+    *, actor: Actor, invoice: Invoice, amount: Any, reason: str, line_ids: Iterable[Any] = ()
+) -> Invoice:
+    """A discount on the draft's lines (those named, or all), spread in proportion to what
+    each costs, with the reason. Replaces an earlier discount and its approval."""
+    policy.require(actor, "billing.invoices.issue", invoice)
+    locked = _locked(actor, invoice)
+    if locked.status != InvoiceStatus.DRAFT:
+        raise Conflict("This invoice is issued; it can only be corrected by a credit note.")
+    value = read_amount(amount, allow_zero=True)
+    reason = reason.strip()
+    if value and not reason:
+        raise DomainError("Say why the discount is given.", field="reason")
+    lines = list(locked.lines.filter(gross__gt=0).order_by("pk"))
+    wanted = {str(i) for i in line_ids}
+    if wanted:
+        lines = [line for line in lines if str(line.pk) in wanted]
+    base = sum((line.gross for line in lines), ZERO)
+    if value > base:
+        raise DomainError("The discount is more than the lines it is on.", field="amount")
+    locked.lines.update(discount=ZERO)
+    left = value
+    for index, line in enumerate(lines):
+        part = left if index == len(lines) - 1 else rounded(value * line.gross / base)
+        part = min(part, left, line.gross)
+        left -= part
+        line.discount = part
+        line.tax = tax_on(line.gross - part, line.tax_rate)
+        line.total = line.gross - part + line.tax
+        line.save(update_fields=["discount", "tax", "total"])
+    for line in locked.lines.filter(discount=ZERO).exclude(pk__in=[ln.pk for ln in lines]):
+        if line.gross > 0:
+            line.tax = tax_on(line.gross, line.tax_rate)
+            line.total = line.gross + line.tax
+            line.save(update_fields=["tax", "total"])
+    locked.discount_reason = reason if value else ""
+    locked.discount_approved_by = None
+    _total(locked)
+    _cover_again(locked)
+    locked.save()
+    return locked
+
+
+def _cover_again(invoice: Invoice) -> None:
+    """After a change of total, a payer's part stays within it."""
+    invoice.payer_share = min(invoice.payer_share, invoice.total)
+
+
+@transaction.atomic
+def approve_discount(*, actor: Actor, invoice: Invoice) -> Invoice:
+    policy.require(actor, "billing.discounts.approve", invoice)
+    locked = _locked(actor, invoice)
+    if locked.status != InvoiceStatus.DRAFT or not locked.discount_total:
+        raise Conflict("There is no discount on a draft to approve.")
+    locked.discount_approved_by = actor.user
+    locked.save(update_fields=["discount_approved_by"])
+    return locked
+
+
+@atomic_audited
+def discard(*, actor: Actor, invoice: Invoice) -> Invoice:
+    """Throw a draft away: its charges are unbilled again."""
+    policy.require(actor, "billing.invoices.issue", invoice)
+    locked = _locked(actor, invoice)
+    if locked.status != InvoiceStatus.DRAFT:
+        raise Conflict("This invoice is issued; it can only be corrected by a credit note.")
+    charge_ids = list(locked.lines.values_list("charge_id", flat=True))
+    locked.lines.all().delete()
+    Charge.objects.filter(pk__in=charge_ids).update(status=ChargeStatus.UNBILLED)
+    locked.status = InvoiceStatus.VOID
+    locked.save(update_fields=["status"])
+    return locked
+
+
+# ---------------------------------------------------------------- issuing
+
+
+@atomic_audited
+def issue(*, actor: Actor, invoice: Invoice) -> Invoice:
+    """Number the draft and record what the patient owes. From now on it never changes."""
+    clinic = policy.require(actor, "billing.invoices.issue", invoice)
+    locked = _locked(actor, invoice)
+    if locked.status != InvoiceStatus.DRAFT:
+        raise Conflict("This invoice is issued or discarded already.")
+    rules = prices.settings_of(clinic)
+    if (
+        locked.discount_total > rules.discount_approval_above
+        and locked.discount_approved_by_id is None
+    ):
+        raise DomainError(
+            f"A discount above {rules.discount_approval_above} needs a manager's approval.",
+            code="needs_approval",
+        )
+    return _issue(actor, clinic, locked, numbers.Series.INVOICE, rules.fiscal_year_rule)
+
+
+def _issue(actor: Actor, clinic: Any, invoice: Invoice, series: str, rule: str) -> Invoice:
+    now = timezone.now()
+    number = numbers.take(clinic, series, clinic.local_date(now), rule)
+    invoice.number, invoice.fiscal_year, invoice.sequence = (
+        number.text,
+        number.fiscal_year,
+        number.sequence,
+    )
+    invoice.status, invoice.issued_at, invoice.issued_by = InvoiceStatus.ISSUED, now, actor.user
+    invoice.save()
+    if invoice.kind == InvoiceKind.INVOICE:
+        LedgerEntry.objects.create(
+            clinic=clinic,
+            patient_id=invoice.patient_id,
+            kind=Entry.INVOICED,
+            invoice=invoice,
+            owed=invoice.patient_share,
+            by=actor.user,
+        )
+        if invoice.payer_id and invoice.payer_share > 0:
+            Claim.objects.create(
+                clinic=clinic,
+                invoice=invoice,
+                payer_id=invoice.payer_id,
+                amount=invoice.payer_share,
+            )
+        live.announce(clinic, "invoice_issued", invoice.patient_id)
+    return invoice
+
+
+@atomic_audited
+def invoice_now(
+    *,
+    actor: Actor,
+    patient: Any,
+    charge_ids: Iterable[Any] | None = None,
+    payer: Payer | None = None,
+    coverage_percent: Any = None,
+    coverage_amount: Any = None,
+) -> Invoice:
+    """Draft and issue in one step: the counter's usual path."""
+    made = draft(
+        actor=actor,
+        patient=patient,
+        charge_ids=charge_ids,
+        payer=payer,
+        coverage_percent=coverage_percent,
+        coverage_amount=coverage_amount,
+    )
+    return issue(actor=actor, invoice=made)
+
+
+# ---------------------------------------------------------------- credit notes
+
+
+def credited_so_far(line_ids: Iterable[Any]) -> dict[int, Decimal]:
+    rows = (
+        InvoiceLine.objects.filter(credits_id__in=list(line_ids))
+        .values("credits_id")
+        .annotate(total=Sum("total"))
+    )
+    return {r["credits_id"]: r["total"] for r in rows}
+
+
+@atomic_audited
+def credit(
+    *,
+    actor: Actor,
+    invoice: Invoice,
+    reason: str,
+    lines: Mapping[Any, Any] | None = None,
+    returns: bool = True,
+) -> Invoice:
+    """A credit note against an issued invoice: ``lines`` maps line ids to the amount to take
+    back (None or "" for all that is left of the line); by default every line's remainder.
+    ``returns`` also settles the unbilled returns of medicines that this invoice charged.
+
+    What the patient had not paid is taken off what they owe; what they had paid becomes
+    their credit (to refund, or to use on another bill)."""
+    clinic = policy.require(actor, "billing.invoices.credit", invoice)
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Say why the invoice is corrected.", field="reason")
+    locked = _locked(actor, invoice)
+    if locked.kind != InvoiceKind.INVOICE or locked.status != InvoiceStatus.ISSUED:
+        raise Conflict("Only an issued invoice can be credited.")
+    originals = {line.pk: line for line in locked.lines.filter(charge__isnull=False)}
+    done = credited_so_far(originals)
+    plan = _credit_plan(originals, done, lines)
+    settled = _returns_of(clinic, originals) if returns else []
+    for charge, line in settled:
+        left = line.total - done.get(line.pk, ZERO) - plan.get(line.pk, ZERO)
+        plan[line.pk] = plan.get(line.pk, ZERO) + min(-charge.amount, left)
+    plan = {pk: amount for pk, amount in plan.items() if amount > 0}
+    if not plan:
+        raise DomainError("There is nothing left on this invoice to credit.")
+    amount = sum(plan.values(), ZERO)
+    room = locked.patient_share - locked.credited
+    if amount > room:
+        raise DomainError(
+            f"The patient's part left to credit is {room}; the payer's part is corrected on "
+            "its claim.",
+            field="lines",
+        )
+    note = Invoice.objects.create(
+        clinic=clinic,
+        kind=InvoiceKind.CREDIT_NOTE,
+        patient_id=locked.patient_id,
+        credit_of=locked,
+        reason=reason[:200],
+        created_by=actor.user,
+    )
+    by_line = {line.pk: charge for charge, line in settled}
+    for pk, value in plan.items():
+        original = originals[pk]
+        tax = rounded(value * original.tax / original.total) if original.total else ZERO
+        InvoiceLine.objects.create(
+            clinic=clinic,
+            invoice=note,
+            credits=original,
+            charge=by_line.get(pk),
+            description=original.description,
+            quantity=original.quantity,
+            unit_price=original.unit_price,
+            gross=value - tax,
+            tax_category=original.tax_category,
+            tax_rate=original.tax_rate,
+            tax=tax,
+            total=value,
+        )
+    Charge.objects.filter(pk__in=[c.pk for c, _line in settled]).update(status=ChargeStatus.BILLED)
+    _total(note)
+    _issue(
+        actor, clinic, note, numbers.Series.CREDIT_NOTE, prices.settings_of(clinic).fiscal_year_rule
+    )
+    excess = max(ZERO, amount - locked.patient_due)
+    locked.credited += amount
+    locked.paid -= excess
+    locked.save(update_fields=["credited", "paid"])
+    LedgerEntry.objects.create(
+        clinic=clinic,
+        patient_id=locked.patient_id,
+        kind=Entry.CREDITED,
+        invoice=locked,
+        owed=excess - amount,
+        credit=excess,
+        by=actor.user,
+    )
+    return note
+
+
+def _credit_plan(
+    originals: Mapping[int, InvoiceLine],
+    done: Mapping[int, Decimal],
+    asked: Mapping[Any, Any] | None,
+) -> dict[int, Decimal]:
+    plan: dict[int, Decimal] = {}
+    wanted = asked if asked is not None else dict.fromkeys(originals)
+    for raw_pk, raw_amount in wanted.items():
+        try:
+            line = originals[int(raw_pk)]
+        except (KeyError, TypeError, ValueError):
+            raise DomainError("Choose lines of this invoice.", field="lines") from None
+        left = line.total - done.get(line.pk, ZERO)
+        value = left if raw_amount in (None, "") else read_amount(raw_amount, "lines")
+        if value > left:
+            raise DomainError(f"“{line.description}” has {left} left to credit.", field="lines")
+        if value > 0:
+            plan[line.pk] = value
+    return plan
+
+
+def _returns_of(
+    clinic: Any, originals: Mapping[int, InvoiceLine]
+) -> list[tuple[Charge, InvoiceLine]]:
+    """Unbilled returns (negative charges) of charges billed on these lines."""
+    by_charge = {line.charge_id: line for line in originals.values()}
+    rows = (
+        Charge.objects.for_clinic(clinic)
+        .select_for_update()
+        .filter(reverses_id__in=list(by_charge), status=ChargeStatus.UNBILLED)
+    )
+    return [(charge, by_charge[charge.reverses_id]) for charge in rows]
