@@ -222,6 +222,21 @@ GRANTS = {
     "pharmacy.dispense": {Role.PHARMACIST},
     "pharmacy.history": {Role.PHARMACIST, M, A},
     "pharmacy.reports": {Role.PHARMACIST, M, A},
+    "billing.desk": {Role.CASHIER, Role.PHARMACIST, M, A},
+    "billing.balances": {Role.CASHIER, Role.RECEPTIONIST, Role.PHARMACIST, M, A},
+    "billing.charges.add": {Role.CASHIER, Role.RECEPTIONIST, M, A},
+    "billing.charges.void": {Role.CASHIER, M, A},
+    "billing.invoices.issue": {Role.CASHIER, Role.PHARMACIST, M, A},
+    "billing.invoices.credit": {Role.CASHIER, M, A},
+    "billing.discounts.approve": {M, A},
+    "billing.payments.take": {Role.CASHIER, Role.PHARMACIST, M, A},
+    "billing.refunds.request": {Role.CASHIER, M, A},
+    "billing.refunds.approve": {M, A},
+    "billing.shifts": {Role.CASHIER, Role.PHARMACIST, M, A},
+    "billing.shifts.sign_off": {M, A},
+    "billing.prices.view": {Role.CASHIER, Role.RECEPTIONIST, Role.PHARMACIST, Role.DOCTOR, M, A},
+    "billing.prices.manage": {M, A},
+    "billing.reports": {M, A},
 }
 
 
