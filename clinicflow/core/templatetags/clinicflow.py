@@ -1,16 +1,21 @@
-"""Template helpers of the shared layout: Bootstrap fields with accessible errors, and the
-policy asked from a template (``may``, ``on``)."""
+"""Template helpers of the shared layout: Bootstrap fields with accessible errors, the
+policy asked from a template (``may``, ``on``) and dates with their Bikram Sambat day
+(``with_bs``)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from django import forms, template
 from django.db.models import Model
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
+from clinicflow.core.bsdates import to_bs
 from clinicflow.core.navigation import action_at
 
 register = template.Library()
@@ -94,3 +99,32 @@ def on(permission: Permission, obj: Model | None) -> bool:
     if not isinstance(permission, Permission):
         raise template.TemplateSyntaxError('"on" narrows actor|may:"action" to an object.')
     return permission.on(obj)
+
+
+#: How a day is shown beside its BS date: as the pages write it elsewhere ("6 Dec 2026").
+DAY_FORMAT = "j M Y"
+
+
+@register.filter
+def with_bs(value: date | datetime | None, clinic: Any) -> str:
+    """The day as the pages show it and, for a clinic in Nepal, its Bikram Sambat date beside
+    it: ``{{ invoice.issued_on|with_bs:clinic }}`` gives "6 Dec 2026 · 20 Mangsir 2083 BS".
+
+    A datetime counts on the clinic's calendar (its zone), not the server's. Plain text, so the
+    template escapes it; an empty string for no date, and the AD day alone outside the range
+    of the BS calendar."""
+    if not isinstance(value, date):
+        return ""
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            zone = getattr(clinic, "zone", None) or timezone.get_current_timezone()
+            value = value.astimezone(zone)
+        value = value.date()
+    shown = str(date_filter(value, DAY_FORMAT))
+    if getattr(clinic, "country", None) != "NP":
+        return shown
+    try:
+        bs = to_bs(value)
+    except ValueError:
+        return shown
+    return f"{shown} · {bs.format()} BS"
