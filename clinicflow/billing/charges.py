@@ -35,32 +35,37 @@ def capture(
     performer: Any = None,
     tax_category: str | None = None,
     reverses: Charge | None = None,
+    new_source: bool = False,
 ) -> Charge | None:
     """Charge the patient for ``source``/``source_id`` unless it was charged already (then
     None). For domains, from inside the service that did the work: that service decided who
-    may do it, and its transaction carries the charge (a rollback leaves nothing)."""
+    may do it, and its transaction carries the charge (a rollback leaves nothing).
+
+    ``new_source``: the source was created in this very transaction (a dispense), so it
+    cannot have been charged yet: one INSERT, without the check and its savepoint."""
     sources.get(source)  # an unregistered kind is a programming error, not a charge
     row = Charge(
-        clinic=clinic,
+        clinic_id=getattr(clinic, "pk", clinic),
         patient_id=patient_id,
         source_kind=source,
         source_id=str(source_id),
         item=item,
         description=description[:200],
         department=department or (item.department if item else ""),
-        performer=performer,
+        performer_id=getattr(performer, "pk", performer),
         quantity=quantity,
         unit_price=unit_price,
         amount=rounded(quantity * unit_price),
         tax_category=tax_category or (item.tax_category if item else "exempt"),
-        charged_by=by,
+        charged_by_id=getattr(by, "pk", by),
         reverses=reverses,
     )
-    if (
-        Charge.objects.for_clinic(clinic)
-        .filter(source_kind=source, source_id=row.source_id)
-        .exists()
-    ):
+    if new_source:
+        row.save()
+        live.announce(clinic, "charged", patient_id)
+        return row
+    charged = Charge.objects.for_clinic(clinic).filter(source_kind=source, source_id=row.source_id)
+    if charged.exists():
         return None
     try:
         with transaction.atomic():
@@ -106,6 +111,7 @@ def reverse(
         tax_category=original.tax_category,
         reverses=original,
         by=by,
+        new_source=True,
     )
 
 
@@ -153,6 +159,7 @@ def add_manual(
         unit_price=price,
         by=actor.user,
         performer=performer,
+        new_source=True,
     )
     assert charge is not None  # a fresh id is never charged
     return charge

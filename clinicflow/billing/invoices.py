@@ -155,21 +155,17 @@ def set_discount(
     base = sum((line.gross for line in lines), ZERO)
     if value > base:
         raise DomainError("The discount is more than the lines it is on.", field="amount")
-    locked.lines.update(discount=ZERO)
+    parts: dict[int, Decimal] = {}
     left = value
     for index, line in enumerate(lines):
         part = left if index == len(lines) - 1 else rounded(value * line.gross / base)
-        part = min(part, left, line.gross)
-        left -= part
-        line.discount = part
-        line.tax = tax_on(line.gross - part, line.tax_rate)
-        line.total = line.gross - part + line.tax
+        parts[line.pk] = min(part, left, line.gross)
+        left -= parts[line.pk]
+    for line in locked.lines.filter(gross__gt=0):
+        line.discount = parts.get(line.pk, ZERO)
+        line.tax = tax_on(line.gross - line.discount, line.tax_rate)
+        line.total = line.gross - line.discount + line.tax
         line.save(update_fields=["discount", "tax", "total"])
-    for line in locked.lines.filter(discount=ZERO).exclude(pk__in=[ln.pk for ln in lines]):
-        if line.gross > 0:
-            line.tax = tax_on(line.gross, line.tax_rate)
-            line.total = line.gross + line.tax
-            line.save(update_fields=["tax", "total"])
     locked.discount_reason = reason if value else ""
     locked.discount_approved_by = None
     _total(locked)

@@ -9,7 +9,7 @@ invoice never changes, nothing is paid beyond what is owed, the ledger is never 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -21,9 +21,12 @@ from clinicflow.core.models import Audited, ClinicOwned
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
+#: Amounts are whole cents; sums are compared within half of one, because SQLite (the
+#: embedded default) computes them in binary floating point. On PostgreSQL it is exact.
+HALF_CENT = Decimal("0.005")
 
 
-def money(verbose_name: str, **kwargs: object) -> models.DecimalField:
+def money(verbose_name: Any, **kwargs: Any) -> models.DecimalField:
     return models.DecimalField(verbose_name, **MONEY, **kwargs)  # type: ignore[arg-type]
 
 
@@ -385,7 +388,7 @@ class Invoice(Audited, ClinicOwned):
             ),
             # Never more paid than the patient owes, whatever two cashiers do at once.
             models.CheckConstraint(
-                condition=Q(paid__lte=F("total") - F("payer_share") - F("credited")),
+                condition=Q(paid__lte=F("total") - F("payer_share") - F("credited") + HALF_CENT),
                 name="invoice_never_overpaid",
             ),
             models.CheckConstraint(
@@ -464,7 +467,9 @@ class InvoiceLine(Audited, ClinicOwned):
                 name="line_discount_within",
             ),
             models.CheckConstraint(
-                condition=Q(total=F("gross") - F("discount") + F("tax")), name="line_total_adds_up"
+                condition=Q(total__gte=F("gross") - F("discount") + F("tax") - HALF_CENT)
+                & Q(total__lte=F("gross") - F("discount") + F("tax") + HALF_CENT),
+                name="line_total_adds_up",
             ),
         ]
 

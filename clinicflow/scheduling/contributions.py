@@ -19,6 +19,7 @@ from clinicflow.core.roles import Role
 from clinicflow.patients import merging, timeline, visits
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
+from clinicflow.scheduling import charging
 from clinicflow.scheduling.models import Appointment, AppointmentStatus
 
 
@@ -120,6 +121,7 @@ NAVIGATION = [
 
 
 def register() -> None:
+    charging.register()
     dashboards.register_card(
         "scheduling.appointments_today",
         appointments_today,

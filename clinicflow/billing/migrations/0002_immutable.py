@@ -72,7 +72,30 @@ DROP FUNCTION IF EXISTS billing_ledger_append_only();
 """
 
 #: The columns of an issued invoice that SQLite keeps as they are (all but paid, credited).
-FROZEN = ["kind", "status", "number", "fiscal_year", "sequence", "credit_of_id", "reason", "price_list_id", "payer_id", "subtotal", "discount_total", "discount_reason", "discount_approved_by_id", "tax_total", "total", "payer_share", "created_by_id", "created_at", "issued_by_id", "issued_at", "patient_id", "clinic_id"]
+FROZEN = [
+    "kind",
+    "status",
+    "number",
+    "fiscal_year",
+    "sequence",
+    "credit_of_id",
+    "reason",
+    "price_list_id",
+    "payer_id",
+    "subtotal",
+    "discount_total",
+    "discount_reason",
+    "discount_approved_by_id",
+    "tax_total",
+    "total",
+    "payer_share",
+    "created_by_id",
+    "created_at",
+    "issued_by_id",
+    "issued_at",
+    "patient_id",
+    "clinic_id",
+]
 CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in FROZEN)
 SQLITE = [
     f"""CREATE TRIGGER billing_ledger_append_only BEFORE UPDATE ON {LEDGER}
