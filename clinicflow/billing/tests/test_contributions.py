@@ -6,14 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
 from django.urls import reverse
 
 from clinicflow.accounts.actors import actor_for
-from clinicflow.billing import contributions, invoices, payments
+from clinicflow.billing import charges, contributions, invoices, payments
 from clinicflow.billing.consumers import BillingDeskConsumer
 from clinicflow.core import navigation
 from clinicflow.patients.timeline import timeline_for
 from config.routing import websocket_urlpatterns
+from tests.sockets import connect, cookie_header
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +71,52 @@ def test_the_desk_socket_is_routed_and_asks_the_policy():
     routes = {r.name: r.callback.consumer_class for r in websocket_urlpatterns}
     assert routes["ws_billing"] is BillingDeskConsumer
     assert BillingDeskConsumer.policy_action == "billing.desk"
+
+
+# ---------------------------------------------------------------- the desk's socket
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_desk_hears_a_charge_and_reloads(cashier, sign_in, billing_patient, services):
+    headers = cookie_header(sign_in(cashier))
+    actor = actor_for(cashier)
+
+    async def scenario() -> dict:
+        socket, ok = await connect(headers, "/ws/billing/")
+        assert ok
+        assert (await socket.receive_json_from())["type"] == "hello"
+        await sync_to_async(charges.add_manual)(
+            actor=actor, patient=billing_patient, item=services["REG"]
+        )
+        heard = await socket.receive_json_from()
+        await socket.disconnect()
+        return heard
+
+    heard = async_to_sync(scenario)()
+    assert heard["type"] == "queue"
+    assert heard["patient"] == str(billing_patient.pk)
+    assert "name" not in heard
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("who", ["receptionist", "doctor", None])
+def test_the_desk_socket_refuses_other_roles_and_strangers(who, request, sign_in):
+    headers = (
+        cookie_header(sign_in(request.getfixturevalue(who)))
+        if who
+        else [(b"origin", b"http://127.0.0.1")]
+    )
+
+    async def scenario() -> bool:
+        _socket, ok = await connect(headers, "/ws/billing/")
+        return ok
+
+    assert async_to_sync(scenario)() is False
+
+
+def test_the_chart_page_shows_the_bill_panel_and_timeline(receptionist, cashier, sign_in, charged):
+    patient = charged[0].patient
+    invoices.invoice_now(actor=actor_for(cashier), patient=patient)
+    html = sign_in(receptionist).get(reverse("patients:chart", args=[patient.pk])).content.decode()
+    assert 'data-testid="billing-balance"' in html
+    assert reverse("billing:patient", args=[patient.pk]) in html
