@@ -96,7 +96,6 @@ def _bill(
     *,
     charge_form: ManualChargeForm | None = None,
     invoice_form: InvoiceSelectedForm | None = None,
-    status: int = 200,
 ) -> HttpResponse:
     clinic = patient.clinic
     rows = list(selectors.unbilled(clinic, patient))
@@ -115,7 +114,6 @@ def _bill(
             "invoice_form": invoice_form,
             "void_form": VoidChargeForm(),
         },
-        status=status,
     )
 
 
