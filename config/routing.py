@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from clinicflow.billing.consumers import BillingDeskConsumer
 from clinicflow.frontdesk.consumers import BoardConsumer, QueueConsumer
 from clinicflow.notifications.consumers import NotificationConsumer
 from clinicflow.pharmacy.consumers import PendingConsumer
@@ -11,4 +12,5 @@ websocket_urlpatterns = [
     path("ws/queue/", QueueConsumer.as_asgi(), name="ws_queue"),
     path("ws/board/<str:token>/", BoardConsumer.as_asgi(), name="ws_board"),
     path("ws/pharmacy/", PendingConsumer.as_asgi(), name="ws_pharmacy"),
+    path("ws/billing/", BillingDeskConsumer.as_asgi(), name="ws_billing"),
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("frontdesk/", include("clinicflow.frontdesk.urls")),
     path("clinical/", include("clinicflow.clinical.urls")),
     path("pharmacy/", include("clinicflow.pharmacy.urls")),
+    path("billing/", include("clinicflow.billing.urls")),
     path("notifications/", include("clinicflow.notifications.urls")),
     path("api/", include("clinicflow.core.api_urls")),
     # The admin site's own password form would skip ending other sessions and the audit.

@@ -92,7 +92,9 @@ def draft(
             tax=tax,
             total=charge.amount + tax,
         )
-    Charge.objects.filter(pk__in=[c.pk for c in charges]).update(status=ChargeStatus.BILLED)
+    Charge.objects.for_clinic(clinic).filter(pk__in=[c.pk for c in charges]).update(
+        status=ChargeStatus.BILLED
+    )
     _total(invoice)
     _cover(invoice, coverage_percent, coverage_amount)
     invoice.save()
@@ -193,13 +195,13 @@ def approve_discount(*, actor: Actor, invoice: Invoice) -> Invoice:
 @atomic_audited
 def discard(*, actor: Actor, invoice: Invoice) -> Invoice:
     """Throw a draft away: its charges are unbilled again."""
-    policy.require(actor, "billing.invoices.issue", invoice)
+    clinic = policy.require(actor, "billing.invoices.issue", invoice)
     locked = _locked(actor, invoice)
     if locked.status != InvoiceStatus.DRAFT:
         raise Conflict("This invoice is issued; it can only be corrected by a credit note.")
     charge_ids = list(locked.lines.values_list("charge_id", flat=True))
     locked.lines.all().delete()
-    Charge.objects.filter(pk__in=charge_ids).update(status=ChargeStatus.UNBILLED)
+    Charge.objects.for_clinic(clinic).filter(pk__in=charge_ids).update(status=ChargeStatus.UNBILLED)
     locked.status = InvoiceStatus.VOID
     locked.save(update_fields=["status"])
     return locked
@@ -284,7 +286,9 @@ def invoice_now(
 
 def credited_so_far(line_ids: Iterable[Any]) -> dict[int, Decimal]:
     rows = (
-        InvoiceLine.objects.filter(credits_id__in=list(line_ids))
+        # The lines are of an invoice fetched in the caller's clinic; so are their credits.
+        InvoiceLine.objects.all_clinics()
+        .filter(credits_id__in=list(line_ids))
         .values("credits_id")
         .annotate(total=Sum("total"))
     )
@@ -357,7 +361,9 @@ def credit(
             tax=tax,
             total=value,
         )
-    Charge.objects.filter(pk__in=[c.pk for c, _line in settled]).update(status=ChargeStatus.BILLED)
+    Charge.objects.for_clinic(clinic).filter(pk__in=[c.pk for c, _line in settled]).update(
+        status=ChargeStatus.BILLED
+    )
     _total(note)
     _issue(
         actor, clinic, note, numbers.Series.CREDIT_NOTE, prices.settings_of(clinic).fiscal_year_rule

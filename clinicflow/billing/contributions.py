@@ -1,0 +1,131 @@
+"""What billing adds elsewhere: the Billing area of the sidebar, the cashier's "waiting to
+pay" and the manager's "revenue today" cards, the patient's balance on the chart, and
+invoices and payments on the chart's timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from clinicflow.billing import balances, selectors
+from clinicflow.billing.models import Invoice, InvoiceKind, InvoiceStatus, Method, Payment
+from clinicflow.billing.money import ZERO, rounded
+from clinicflow.core import dashboards, navigation, policy
+from clinicflow.core.actor import Actor
+from clinicflow.core.roles import Role
+from clinicflow.patients import panels, timeline
+from clinicflow.patients.models import Patient
+from clinicflow.patients.timeline import TimelineEntry
+
+# ---------------------------------------------------------------- dashboards
+
+
+def waiting_card(actor: Actor) -> dashboards.Card:
+    assert actor.clinic is not None
+    return dashboards.Card(
+        title=gettext_lazy("Waiting to pay"),
+        value=selectors.waiting_count(actor.clinic),
+        note=gettext_lazy("Patients with charges not yet invoiced."),
+        url=reverse("billing:desk"),
+        icon="bi-cash-coin",
+        key="billing.waiting_to_pay",
+    )
+
+
+def revenue_card(actor: Actor) -> dashboards.Card:
+    """Today's takings at the counters and gateways, less refunds (the ledger's cash)."""
+    clinic = actor.clinic
+    assert clinic is not None
+    by_method = balances.takings(clinic, clinic.local_date())
+    total = sum(by_method.values(), ZERO)
+    labels = dict(Method.choices)
+    note = " · ".join(f"{labels.get(m, m)} {rounded(amount)}" for m, amount in by_method.items())
+    return dashboards.Card(
+        title=gettext_lazy("Revenue today"),
+        value=f"{rounded(total)} {clinic.currency}",
+        note=note or _("Nothing taken yet today."),
+        url=reverse("billing:desk"),
+        icon="bi-cash-stack",
+        key="billing.revenue_today",
+    )
+
+
+# ---------------------------------------------------------------- the chart
+
+
+def balance_panel(patient: Patient, actor: Actor) -> panels.Panel | None:
+    """The balance and the latest invoices, for those who may see a patient's bill."""
+    if not policy.allows(actor, "billing.balances"):
+        return None
+    clinic = patient.clinic
+    recent = selectors.recent_invoices(clinic, patient)
+    balance = balances.of_patient(clinic, patient.pk)
+    if not recent and not balance.owed and not balance.credit:
+        return None
+    return panels.Panel(
+        "billing/_balance_panel.html",
+        {"balance": balance, "invoices": recent, "patient": patient, "currency": clinic.currency},
+    )
+
+
+def invoice_entries(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
+    rows = (
+        Invoice.objects.for_clinic(patient.clinic)
+        .filter(patient=patient, status=InvoiceStatus.ISSUED)
+        .order_by("-issued_at", "-pk")[:limit]
+    )
+    for row in rows:
+        assert row.issued_at is not None
+        title = (
+            _("Credit note %(number)s")
+            if row.kind == InvoiceKind.CREDIT_NOTE
+            else _("Invoice %(number)s")
+        ) % {"number": row.number}
+        yield TimelineEntry(
+            row.issued_at,
+            "invoice",
+            title,
+            _("Total %(total)s") % {"total": row.total},
+            "bi-receipt",
+            reverse("billing:invoice", args=[row.pk]),
+        )
+
+
+def payment_entries(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
+    rows = (
+        Payment.objects.for_clinic(patient.clinic)
+        .filter(patient=patient)
+        .order_by("-received_at", "-pk")[:limit]
+    )
+    for row in rows:
+        yield TimelineEntry(
+            row.received_at,
+            "payment",
+            _("Paid %(amount)s") % {"amount": row.amount},
+            _("Receipt %(number)s") % {"number": row.number},
+            "bi-cash-coin",
+            reverse("billing:receipt_print", args=[row.pk]),
+        )
+
+
+NAVIGATION = [
+    navigation.Entry(gettext_lazy("Cash desk"), "billing:desk", "bi-cash-coin", "billing", 10),
+    navigation.Entry(gettext_lazy("My shift"), "billing:shift", "bi-clock-history", "billing", 20),
+    navigation.Entry(
+        gettext_lazy("Shifts to sign off"), "billing:review", "bi-clipboard-check", "billing", 30
+    ),
+]
+
+
+def register() -> None:
+    dashboards.register_card("billing.waiting_to_pay", waiting_card, roles={Role.CASHIER}, order=60)
+    dashboards.register_card(
+        "billing.revenue_today", revenue_card, roles={Role.MANAGER, Role.ADMIN}, order=40
+    )
+    panels.register_panel("billing.balance", balance_panel)
+    timeline.register_source("billing.invoices", invoice_entries)
+    timeline.register_source("billing.payments", payment_entries)
+    navigation.register(*NAVIGATION)

@@ -1,0 +1,76 @@
+"""Printed invoices and receipts, as HTML pages in two layouts: A4, and an 80 mm thermal
+roll (``?layout=thermal``). Each carries the clinic's header and PAN/VAT number, the number,
+the AD date and, in Nepal, the BS date, the lines, tax, payments, the balance and the
+payment QR. (A PDF of the same comes later.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from clinicflow.billing import prices, selectors
+from clinicflow.billing.models import Invoice, InvoiceStatus, Payment
+from clinicflow.core.access import access_object, actor_of, requires
+
+VIEW = "billing.balances"
+LAYOUTS = ("a4", "thermal")
+
+
+def _layout(request: HttpRequest) -> str:
+    asked = request.GET.get("layout", "a4")
+    return asked if asked in LAYOUTS else "a4"
+
+
+def _dates(clinic: Any, moment: Any) -> dict[str, Any]:
+    day = clinic.local_date(moment) if moment else clinic.local_date()
+    return {"ad_date": day, "bs_date": selectors.bs_date(clinic, day)}
+
+
+@requires(VIEW)
+def invoice_print(request: HttpRequest, pk: Any) -> HttpResponse:
+    rows = Invoice.objects.select_related("clinic", "patient", "payer", "credit_of")
+    invoice = access_object(actor_of(request), VIEW, rows, pk=pk)
+    clinic = invoice.clinic
+    return render(
+        request,
+        "billing/invoice_print.html",
+        {
+            "invoice": invoice,
+            "clinic": clinic,
+            "patient": invoice.patient,
+            "rules": prices.settings_of(clinic),
+            "lines": list(invoice.lines.order_by("pk")),
+            "payments": list(invoice.payments.prefetch_related("tenders").order_by("received_at")),
+            "layout": _layout(request),
+            "is_draft": invoice.status != InvoiceStatus.ISSUED,
+            "qr": selectors.payment_qr(invoice),
+            "printed_at": timezone.now(),
+            **_dates(clinic, invoice.issued_at),
+        },
+    )
+
+
+@requires(VIEW)
+def receipt_print(request: HttpRequest, pk: Any) -> HttpResponse:
+    rows = Payment.objects.select_related("clinic", "patient", "invoice", "received_by")
+    payment = access_object(actor_of(request), VIEW, rows, pk=pk)
+    clinic = payment.clinic
+    return render(
+        request,
+        "billing/receipt_print.html",
+        {
+            "payment": payment,
+            "invoice": payment.invoice,
+            "clinic": clinic,
+            "patient": payment.patient,
+            "rules": prices.settings_of(clinic),
+            "tenders": list(payment.tenders.all()),
+            "layout": _layout(request),
+            "qr": selectors.payment_qr(payment.invoice) if payment.invoice else None,
+            "printed_at": timezone.now(),
+            **_dates(clinic, payment.received_at),
+        },
+    )

@@ -1,0 +1,34 @@
+from django.urls import path
+
+from clinicflow.billing import desk_views, invoice_views, print_views, shift_views
+
+app_name = "billing"
+
+urlpatterns = [
+    # The cash desk and a patient's bill (desk_views).
+    path("", desk_views.desk, name="desk"),
+    path("patients/<uuid:pk>/", desk_views.patient_bill, name="patient"),
+    path("patients/<uuid:pk>/charges/add/", desk_views.add_charge, name="add_charge"),
+    path("patients/<uuid:pk>/invoice/", desk_views.invoice_selected, name="invoice_selected"),
+    path("charges/<int:pk>/void/", desk_views.void_charge, name="void_charge"),
+    # One invoice (invoice_views).
+    path("invoices/<int:pk>/", invoice_views.invoice, name="invoice"),
+    path("invoices/<int:pk>/discount/", invoice_views.discount, name="discount"),
+    path("invoices/<int:pk>/approve/", invoice_views.approve_discount, name="approve_discount"),
+    path("invoices/<int:pk>/issue/", invoice_views.issue, name="issue"),
+    path("invoices/<int:pk>/discard/", invoice_views.discard, name="discard"),
+    path("invoices/<int:pk>/pay/", invoice_views.pay, name="pay"),
+    path("invoices/<int:pk>/use-credit/", invoice_views.use_credit, name="use_credit"),
+    path("invoices/<int:pk>/credit-note/", invoice_views.credit_note, name="credit_note"),
+    # Printing (print_views).
+    path("invoices/<int:pk>/print/", print_views.invoice_print, name="invoice_print"),
+    path("receipts/<int:pk>/print/", print_views.receipt_print, name="receipt_print"),
+    # Shifts (shift_views).
+    path("shift/", shift_views.shift, name="shift"),
+    path("shift/open/", shift_views.open_shift, name="shift_open"),
+    path("shifts/<int:pk>/", shift_views.shift_detail, name="shift_detail"),
+    path("shifts/<int:pk>/close/", shift_views.close_shift, name="shift_close"),
+    path("shifts/review/", shift_views.review, name="review"),
+    path("shifts/<int:pk>/sign-off/", shift_views.sign_off, name="sign_off"),
+    path("refunds/<int:pk>/approve/", shift_views.approve_refund, name="approve_refund"),
+]
