@@ -92,7 +92,9 @@ def draft(
             tax=tax,
             total=charge.amount + tax,
         )
-    Charge.objects.filter(pk__in=[c.pk for c in charges]).update(status=ChargeStatus.BILLED)
+    Charge.objects.for_clinic(clinic).filter(pk__in=[c.pk for c in charges]).update(
+        status=ChargeStatus.BILLED
+    )
     _total(invoice)
     _cover(invoice, coverage_percent, coverage_amount)
     invoice.save()
@@ -203,7 +205,9 @@ def discard(*, actor: Actor, invoice: Invoice) -> Invoice:
         raise Conflict("This invoice is issued; it can only be corrected by a credit note.")
     charge_ids = list(locked.lines.values_list("charge_id", flat=True))
     locked.lines.all().delete()
-    Charge.objects.filter(pk__in=charge_ids).update(status=ChargeStatus.UNBILLED)
+    Charge.objects.for_clinic(locked.clinic_id).filter(pk__in=charge_ids).update(
+        status=ChargeStatus.UNBILLED
+    )
     locked.status = InvoiceStatus.VOID
     locked.save(update_fields=["status"])
     return locked
@@ -288,7 +292,9 @@ def invoice_now(
 
 def credited_so_far(line_ids: Iterable[Any]) -> dict[int, Decimal]:
     rows = (
-        InvoiceLine.objects.filter(credits_id__in=list(line_ids))
+        # The lines are of one invoice, already fetched in its clinic's scope.
+        InvoiceLine.objects.all_clinics()
+        .filter(credits_id__in=list(line_ids))
         .values("credits_id")
         .annotate(total=Sum("total"))
     )
@@ -361,7 +367,9 @@ def credit(
             tax=tax,
             total=value,
         )
-    Charge.objects.filter(pk__in=[c.pk for c, _line in settled]).update(status=ChargeStatus.BILLED)
+    Charge.objects.for_clinic(clinic).filter(pk__in=[c.pk for c, _line in settled]).update(
+        status=ChargeStatus.BILLED
+    )
     _total(note)
     _issue(
         actor, clinic, note, numbers.Series.CREDIT_NOTE, prices.settings_of(clinic).fiscal_year_rule
