@@ -48,6 +48,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_map(name: str) -> dict[str, str]:
+    """``name=value,name=value`` as a dict (a value may hold "=", not ",")."""
+    found: dict[str, str] = {}
+    for item in env_list(name, []):
+        key, _, value = item.partition("=")
+        if key.strip() and value.strip():
+            found[key.strip()] = value.strip()
+    return found
+
+
 def required(name: str) -> str:
     value = env(name)
     if value is None:
@@ -454,3 +464,6 @@ CLINICFLOW_MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 10)
 # Largest image accepted, in millions of pixels, read from its header before any decoding (a
 # small file can claim a huge picture: 40 MP decode to 160 MB); also Pillow's own limit.
 CLINICFLOW_MAX_IMAGE_MEGAPIXELS = env_int("MAX_IMAGE_MEGAPIXELS", 40)
+# Payment gateways' shared secrets by provider (the name in the webhook's address), e.g.
+# BILLING_GATEWAY_SECRETS="signed=...". A provider without a secret is refused (404).
+BILLING_GATEWAY_SECRETS = env_map("BILLING_GATEWAY_SECRETS")

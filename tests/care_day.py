@@ -15,6 +15,8 @@ from PIL import Image
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.accounts.models import User
+from clinicflow.billing import charges, invoices, payments, prices, shifts
+from clinicflow.billing.models import ItemKind
 from clinicflow.clinical import prescribing
 from clinicflow.clinical import services as clinical
 from clinicflow.clinical.icd10 import load_codes
@@ -147,4 +149,21 @@ def care_day(clinic: Clinic, people: dict[str, User]) -> CareDay:
     given: Any = dispensing.dispense(
         actor=pharmacist, item=prescription.items.get(), quantity="3", complete=True
     )
+    # The bill, at the manager's counter: a service charged, invoiced and paid; a deposit,
+    # part of it refunded.
+    shifts.open_shift(actor=manager, opening_float="0")
+    dressing = prices.create_item(
+        actor=manager,
+        code="DRESS",
+        name="Wound dressing",
+        kind=ItemKind.PROCEDURE,
+        amount="350.00",
+        valid_from=clinic.local_date(),
+    )
+    charge = charges.add_manual(actor=manager, patient=patient, item=dressing)
+    invoice = invoices.invoice_now(actor=manager, patient=patient, charge_ids=[charge.pk])
+    cash = payments.TenderIn("cash", "350.00")
+    payments.pay(actor=manager, invoice=invoice, tenders=[cash])
+    payments.deposit(actor=manager, patient=patient, tenders=[payments.TenderIn("cash", "500")])
+    payments.refund(actor=manager, patient=patient, amount="100.00", reason="Fewer visits")
     return CareDay(patient=patient, prescription=prescription, dispense=given[0])

@@ -81,6 +81,28 @@ RECEIVED: dict[str, list[str]] = {
         "prescriber_name", "review.findings", "review.id", "review.note", "review.prescription",
         "review.reviewed_at", "review.reviewed_by", "status", "status_reason",
     ],
+    "charge-list": [
+        "amount", "charged_at", "description", "id", "item", "patient", "patient_mrn",
+        "patient_name", "quantity", "status", "tax_category", "unit_price", "void_reason",
+    ],
+    "invoice-list": [
+        "created_at", "credit_of", "credited", "discount_approved", "discount_reason",
+        "discount_total", "id", "issued_at", "kind", "lines.charge", "lines.credits",
+        "lines.description", "lines.discount", "lines.gross", "lines.id", "lines.quantity",
+        "lines.tax", "lines.tax_rate", "lines.total", "lines.unit_price", "number", "paid",
+        "patient", "patient_due", "patient_mrn", "patient_name", "payer_share", "payments.amount",
+        "payments.id", "payments.number", "payments.received_at", "payments.tenders", "reason",
+        "status", "subtotal", "tax_total", "total",
+    ],
+    "payment-list": [
+        "amount", "id", "invoice", "invoice_number", "number", "patient", "patient_mrn",
+        "patient_name", "purpose", "received_at", "received_by", "shift", "tenders.amount",
+        "tenders.method", "tenders.reference",
+    ],
+    "refund-list": [
+        "amount", "approved_by", "id", "method", "number", "paid_at", "patient", "patient_mrn",
+        "patient_name", "payment", "reason", "requested_at", "requested_by", "status",
+    ],
 }  # fmt: skip
 
 

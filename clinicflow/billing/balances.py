@@ -35,12 +35,8 @@ def of_patient(clinic: Any, patient_id: Any) -> Balance:
 
 
 def due_on(invoice: Invoice) -> Decimal:
-    return (
-        LedgerEntry.objects.filter(clinic_id=invoice.clinic_id, invoice=invoice).aggregate(
-            t=Sum("owed")
-        )["t"]
-        or ZERO
-    )
+    rows = LedgerEntry.objects.for_clinic(invoice.clinic_id).filter(invoice=invoice)
+    return rows.aggregate(t=Sum("owed"))["t"] or ZERO
 
 
 def day_bounds(clinic: Any, day: date) -> tuple[datetime, datetime]:

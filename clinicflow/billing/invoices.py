@@ -201,7 +201,9 @@ def discard(*, actor: Actor, invoice: Invoice) -> Invoice:
         raise Conflict("This invoice is issued; it can only be corrected by a credit note.")
     charge_ids = list(locked.lines.values_list("charge_id", flat=True))
     locked.lines.all().delete()
-    Charge.objects.for_clinic(clinic).filter(pk__in=charge_ids).update(status=ChargeStatus.UNBILLED)
+    Charge.objects.for_clinic(locked.clinic_id).filter(pk__in=charge_ids).update(
+        status=ChargeStatus.UNBILLED
+    )
     locked.status = InvoiceStatus.VOID
     locked.save(update_fields=["status"])
     return locked
@@ -286,7 +288,7 @@ def invoice_now(
 
 def credited_so_far(line_ids: Iterable[Any]) -> dict[int, Decimal]:
     rows = (
-        # The lines are of an invoice fetched in the caller's clinic; so are their credits.
+        # The lines are of one invoice, already fetched in its clinic's scope.
         InvoiceLine.objects.all_clinics()
         .filter(credits_id__in=list(line_ids))
         .values("credits_id")

@@ -157,7 +157,7 @@ def keep_item(
         item.save(update_fields=["name", "department"])
     price_list = default_list(clinic)
     if price_of(item, on, price_list) != amount:
-        Price.objects.update_or_create(
+        Price.objects.for_clinic(clinic).update_or_create(
             clinic=clinic,
             price_list=price_list,
             item=item,

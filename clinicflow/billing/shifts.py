@@ -62,7 +62,7 @@ class Summary:
 def summary(shift: Shift) -> Summary:
     """Takings by method, refunds, deposits, and the cash the drawer should hold; the
     discounts given and credit notes issued by the cashier while the shift was open."""
-    rows = LedgerEntry.objects.filter(clinic_id=shift.clinic_id, shift=shift)
+    rows = LedgerEntry.objects.for_clinic(shift.clinic_id).filter(shift=shift)
     by_method = {
         r["method"]: r["cash"]
         for r in rows.values("method").annotate(cash=Sum("cash")).order_by("method")

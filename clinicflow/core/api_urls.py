@@ -12,6 +12,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from clinicflow.billing import api as billing_api
 from clinicflow.clinical import api as clinical_api
 from clinicflow.core.api import MeView
 from clinicflow.frontdesk import api as frontdesk_api
@@ -43,11 +44,13 @@ scheduling_api.register(router)
 frontdesk_api.register(router)
 clinical_api.register(router)
 pharmacy_api.register(router)
+billing_api.register(router)
 
 app_name = "api"
 urlpatterns = [
     path("v1/me/", MeView.as_view(), name="me"),
     path("v1/icd10/", clinical_api.Icd10View.as_view(), name="icd10"),
+    path("v1/", include(billing_api.urlpatterns)),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(), name="docs"),
