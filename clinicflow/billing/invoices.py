@@ -201,9 +201,7 @@ def discard(*, actor: Actor, invoice: Invoice) -> Invoice:
         raise Conflict("This invoice is issued; it can only be corrected by a credit note.")
     charge_ids = list(locked.lines.values_list("charge_id", flat=True))
     locked.lines.all().delete()
-    Charge.objects.for_clinic(locked.clinic_id).filter(pk__in=charge_ids).update(
-        status=ChargeStatus.UNBILLED
-    )
+    Charge.objects.for_clinic(clinic).filter(pk__in=charge_ids).update(status=ChargeStatus.UNBILLED)
     locked.status = InvoiceStatus.VOID
     locked.save(update_fields=["status"])
     return locked
