@@ -23,7 +23,6 @@ Money is written as strings with two decimals ("1250.00"), in and out.
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import django_filters
@@ -39,7 +38,7 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 from rest_framework.views import APIView
 
-from clinicflow.billing import charges, emvco, gateways, invoices, payments, prices, shifts
+from clinicflow.billing import charges, gateways, invoices, payments, prices, qr, shifts
 from clinicflow.billing.models import (
     Charge,
     ChargeStatus,
@@ -59,11 +58,10 @@ from clinicflow.billing.models import (
     TaxCategory,
     Tender,
 )
-from clinicflow.core import policy
 from clinicflow.core.access import ScopedViewSetMixin, actor_of
 from clinicflow.core.audit.reads import record_row_read
 from clinicflow.core.audit.recorder import record
-from clinicflow.core.errors import Conflict, DomainError
+from clinicflow.core.errors import DomainError
 from clinicflow.core.filters import ClinicFilterSet
 from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.core.serializers import (
@@ -464,33 +462,6 @@ class InvoiceFilter(ClinicFilterSet):
         fields = ["patient", "status", "kind"]
 
 
-def qr_payload(invoice: Invoice) -> tuple[str, Decimal]:
-    """The dynamic QR for what is still due on an issued invoice, from the clinic's merchant
-    settings. A Conflict when the clinic has no QR merchant or nothing is due."""
-    rules = prices.settings_of(invoice.clinic)
-    if not rules.qr_ready:
-        raise Conflict("This clinic has no QR merchant set up.", code="no_qr_merchant")
-    if invoice.kind != InvoiceKind.INVOICE or not invoice.is_issued:
-        raise Conflict("Only an issued invoice has a payment QR.")
-    due = invoice.patient_due
-    if due <= 0:
-        raise Conflict("Nothing is due on this invoice.", code="nothing_due")
-    try:
-        merchant = emvco.Merchant(
-            name=rules.qr_merchant_name,
-            city=rules.qr_merchant_city,
-            mcc=rules.qr_merchant_category,
-            guid=rules.qr_account_guid,
-            account_id=rules.qr_account_id,
-        )
-        payload = emvco.merchant_payload(merchant=merchant, amount=due, bill_number=invoice.number)
-    except emvco.EMVCoError as exc:
-        raise Conflict(
-            f"This clinic's QR merchant is not set up fully: {exc}", code="no_qr_merchant"
-        ) from None
-    return payload, due
-
-
 class InvoiceViewSet(
     ScopedViewSetMixin,
     mixins.ListModelMixin,
@@ -626,7 +597,7 @@ class InvoiceViewSet(
         clinic has no QR merchant set up or nothing is due."""
         invoice = self.get_object()
         record_row_read(invoice, patient_key="patient_id", part="invoice qr", via="api")
-        payload, due = qr_payload(invoice)
+        payload, due = qr.payload_for(invoice)
         return Response(
             QrSerializer({"payload": payload, "amount": due, "bill_number": invoice.number}).data
         )
@@ -876,15 +847,6 @@ class ShiftViewSet(
         "summary": "billing.shifts",
         "sign_off": "billing.shifts.sign_off",
     }
-
-    def get_queryset(self) -> QuerySet[Shift]:
-        rows = super().get_queryset()
-        actor = getattr(self.request, "actor", None)
-        if actor is None or self.action == "sign_off":
-            return rows
-        if not policy.allows(actor, "billing.shifts.sign_off"):
-            rows = rows.filter(cashier=actor.user)
-        return rows
 
     def _shift(self, shift: Shift, code: int = status.HTTP_200_OK) -> Response:
         fresh = SHIFTS.for_clinic(shift.clinic).get(pk=shift.pk)

@@ -11,12 +11,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinicflow.billing import balances, selectors
-from clinicflow.billing.models import Invoice, InvoiceKind, InvoiceStatus, Method, Payment
+from clinicflow.billing.models import (
+    Charge,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    LedgerEntry,
+    Method,
+    Payment,
+    Refund,
+)
 from clinicflow.billing.money import ZERO, rounded
 from clinicflow.core import dashboards, navigation, policy
 from clinicflow.core.actor import Actor
+from clinicflow.core.errors import Conflict
 from clinicflow.core.roles import Role
-from clinicflow.patients import panels, timeline
+from clinicflow.patients import merging, panels, timeline
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
 
@@ -120,7 +130,28 @@ NAVIGATION = [
 ]
 
 
+def move_bills(duplicate: Patient, survivor: Patient) -> int:
+    """A merge moves the duplicate's unbilled charges (and discarded drafts); once it has
+    bills, its invoices, payments and ledger rows cannot move (they never change), so the
+    merge is refused: the bills are settled or credited on the record that has them."""
+    clinic = duplicate.clinic
+    billed = (
+        Invoice.objects.for_clinic(clinic).filter(patient=duplicate).exclude(status="void").exists()
+        or LedgerEntry.objects.for_clinic(clinic).filter(patient=duplicate).exists()
+        or Refund.objects.for_clinic(clinic).filter(patient=duplicate).exists()
+    )
+    if billed:
+        raise Conflict(
+            _("%(mrn)s has invoices or payments; they stay on that record, so it cannot be merged.")
+            % {"mrn": duplicate.mrn}
+        )
+    return merging.move_rows(Charge)(duplicate, survivor) + merging.move_rows(Invoice)(
+        duplicate, survivor
+    )
+
+
 def register() -> None:
+    merging.register_mover("bills", move_bills)
     dashboards.register_card("billing.waiting_to_pay", waiting_card, roles={Role.CASHIER}, order=60)
     dashboards.register_card(
         "billing.revenue_today", revenue_card, roles={Role.MANAGER, Role.ADMIN}, order=40

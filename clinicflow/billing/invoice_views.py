@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinicflow.billing import balances, invoices, payments, selectors
+from clinicflow.billing import balances, invoices, payments, qr, selectors
 from clinicflow.billing.forms import (
     QUICK_METHODS,
     CreditNoteForm,
@@ -79,7 +79,7 @@ def _page(request: HttpRequest, invoice: Invoice, **forms_: Any) -> HttpResponse
             "note_form": forms_.get("note_form") or CreditNoteForm(lines=credit_lines),
             "credit_rows": [(line, line.total - done.get(line.pk, 0)) for line in credit_lines],
             "has_shift": selectors.open_shift(clinic, actor_of(request).user) is not None,
-            "qr": selectors.payment_qr(invoice) if payable else None,
+            "qr": qr.svg_for(invoice) if payable else None,
         },
     )
 

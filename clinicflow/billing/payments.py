@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from clinicflow.billing import counters, live, numbers, prices
+from clinicflow.billing import counters, live, numbers, prices, selectors
 from clinicflow.billing.gateways import GatewayCallback
 from clinicflow.billing.models import (
     Entry,
@@ -28,7 +28,6 @@ from clinicflow.billing.models import (
     Refund,
     RefundStatus,
     Shift,
-    ShiftStatus,
     Tender,
 )
 from clinicflow.billing.money import ZERO, read_amount
@@ -67,11 +66,7 @@ def read_tenders(tenders: Iterable[TenderIn]) -> list[TenderIn]:
 
 def open_shift_of(actor: Actor) -> Shift:
     """The actor's open shift: every payment and refund at a counter belongs to one."""
-    found = (
-        Shift.objects.for_clinic(actor.clinic)
-        .filter(cashier=actor.user, status=ShiftStatus.OPEN)
-        .first()
-    )
+    found = selectors.open_shift(actor.clinic, actor.user)
     if found is None:
         raise DomainError("Open your shift first (with its float).", code="no_shift")
     return found

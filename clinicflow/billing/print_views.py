@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from clinicflow.billing import prices, selectors
+from clinicflow.billing import prices, qr
 from clinicflow.billing.models import Invoice, InvoiceStatus, Payment
 from clinicflow.core.access import access_object, actor_of, requires
 
@@ -25,8 +25,8 @@ def _layout(request: HttpRequest) -> str:
 
 
 def _dates(clinic: Any, moment: Any) -> dict[str, Any]:
-    day = clinic.local_date(moment) if moment else clinic.local_date()
-    return {"ad_date": day, "bs_date": selectors.bs_date(clinic, day)}
+    """The day it was issued or paid, on the clinic's calendar (shown with its BS day)."""
+    return {"day": clinic.local_date(moment) if moment else clinic.local_date()}
 
 
 @requires(VIEW)
@@ -46,7 +46,7 @@ def invoice_print(request: HttpRequest, pk: Any) -> HttpResponse:
             "payments": list(invoice.payments.prefetch_related("tenders").order_by("received_at")),
             "layout": _layout(request),
             "is_draft": invoice.status != InvoiceStatus.ISSUED,
-            "qr": selectors.payment_qr(invoice),
+            "qr": qr.svg_for(invoice),
             "printed_at": timezone.now(),
             **_dates(clinic, invoice.issued_at),
         },
@@ -69,7 +69,7 @@ def receipt_print(request: HttpRequest, pk: Any) -> HttpResponse:
             "rules": prices.settings_of(clinic),
             "tenders": list(payment.tenders.all()),
             "layout": _layout(request),
-            "qr": selectors.payment_qr(payment.invoice) if payment.invoice else None,
+            "qr": qr.svg_for(payment.invoice) if payment.invoice else None,
             "printed_at": timezone.now(),
             **_dates(clinic, payment.received_at),
         },

@@ -10,9 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.utils.safestring import SafeString, mark_safe
 
-from clinicflow.billing import balances, emvco, prices
+from clinicflow.billing import balances
 from clinicflow.billing.models import (
     Charge,
     ChargeStatus,
@@ -24,6 +23,7 @@ from clinicflow.billing.models import (
 )
 from clinicflow.billing.money import ZERO
 from clinicflow.patients.models import Patient
+from clinicflow.patients.search import search_patients
 
 #: The desk lists at most this many waiting patients (newest first).
 WAITING_SHOWN = 100
@@ -77,22 +77,17 @@ def issued_on(clinic: Any, day: date) -> QuerySet[Invoice]:
 
 
 def search(clinic: Any, text: str, *, limit: int = 20) -> tuple[list[Patient], list[Invoice]]:
-    """Patients by name or MRN, invoices by number."""
-    words = text.split()
-    if not words:
+    """Patients as the patient search finds them (MRN, phone, a name with typos), and
+    invoices by number."""
+    if not text.strip():
         return [], []
-    people = Patient.objects.for_clinic(clinic)
-    for word in words:
-        people = people.filter(
-            Q(given_name__icontains=word) | Q(family_name__icontains=word) | Q(mrn__iexact=word)
-        )
     invoices = (
         Invoice.objects.for_clinic(clinic)
         .filter(number__icontains=text.strip())
         .exclude(number="")
         .select_related("patient")[:limit]
     )
-    return list(people[:limit]), list(invoices)
+    return search_patients(clinic, text, limit=limit), list(invoices)
 
 
 def unbilled(clinic: Any, patient: Patient) -> QuerySet[Charge]:
@@ -126,43 +121,3 @@ def recent_invoices(clinic: Any, patient: Patient, limit: int = 5) -> list[Invoi
 
 def open_shift(clinic: Any, user: Any) -> Shift | None:
     return Shift.objects.for_clinic(clinic).filter(cashier=user, status=ShiftStatus.OPEN).first()
-
-
-# ---------------------------------------------------------------- printing
-
-
-def payment_qr(invoice: Invoice) -> SafeString | None:
-    """The invoice's dynamic payment QR for what is still due, as inline SVG, when the
-    clinic set its QR merchant up (and bills in NPR, the currency the code carries)."""
-    if not invoice.is_issued or invoice.kind != InvoiceKind.INVOICE or invoice.patient_due <= 0:
-        return None
-    rules = prices.settings_of(invoice.clinic)
-    if not rules.qr_ready or invoice.clinic.currency != "NPR":
-        return None
-    try:
-        merchant = emvco.Merchant(
-            name=rules.qr_merchant_name,
-            city=rules.qr_merchant_city,
-            mcc=rules.qr_merchant_category,
-            guid=rules.qr_account_guid,
-            account_id=rules.qr_account_id,
-        )
-        payload = emvco.merchant_payload(
-            merchant=merchant, amount=invoice.patient_due, bill_number=invoice.number
-        )
-        # segno writes the SVG from the checked payload: no text of ours is in it.
-        return mark_safe(emvco.qr_svg(payload, title=f"Pay {invoice.number}"))  # noqa: S308
-    except emvco.EMVCoError:
-        return None
-
-
-def bs_date(clinic: Any, day: date) -> str:
-    """The Bikram Sambat date of ``day`` for a clinic in Nepal ("" elsewhere or out of range)."""
-    if clinic.country != "NP":
-        return ""
-    from clinicflow.core.bsdates import to_bs
-
-    try:
-        return to_bs(day).format()
-    except ValueError:
-        return ""

@@ -459,7 +459,9 @@ POLICY: dict[str, Rule] = {
     "billing.refunds.approve": grant(MANAGEMENT, "Approve or reject a refund above the threshold."),
     "billing.shifts": grant(
         {Role.CASHIER, Role.PHARMACIST} | MANAGEMENT,
-        "Open and close one's own shift at the counter, counting the cash.",
+        "Open and close one's own shift at the counter, counting the cash (managers see "
+        "everyone's).",
+        only={Role.CASHIER: OwnedBy("cashier"), Role.PHARMACIST: OwnedBy("cashier")},
     ),
     "billing.shifts.sign_off": grant(MANAGEMENT, "Sign off cashiers' closed shifts."),
     "billing.prices.view": grant(

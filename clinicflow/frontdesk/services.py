@@ -41,7 +41,7 @@ from clinicflow.scheduling.models import Appointment, AppointmentStatus, Practit
 
 
 def today(clinic: Clinic) -> date:
-    return timezone.localtime(timezone.now(), clinic.zone).date()
+    return clinic.local_date()
 
 
 def _next_token(clinic: Clinic, day: date) -> int:

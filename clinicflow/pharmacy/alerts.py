@@ -30,7 +30,6 @@ from django.db.models import (
     Value,
 )
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinicflow.core.roles import Role
@@ -50,7 +49,7 @@ SUMMARY_ABOVE = 20
 
 def clinic_today(clinic: Any) -> date:
     """Today in the clinic's time zone (tasks run in UTC)."""
-    return timezone.localdate(timezone=clinic.zone)
+    return clinic.local_date()
 
 
 def low_stock(clinic: Any, on: date | None = None) -> QuerySet[Medicine]:

@@ -56,3 +56,16 @@ def charged(cashier, billing_patient, services):
 @pytest.fixture
 def shift(cashier):
     return shifts.open_shift(actor=actor_for(cashier), opening_float=Decimal("1000"))
+
+
+@pytest.fixture
+def qr_clinic(clinic):
+    """The clinic with its QR merchant and PAN/VAT number set up."""
+    rules = prices.settings_of(clinic)
+    rules.qr_merchant_name = "Himalaya Family Clinic"
+    rules.qr_merchant_city = "Kathmandu"
+    rules.qr_account_guid = "np.com.nepalpay"
+    rules.qr_account_id = "9800000001"
+    rules.tax_number = "601234567"
+    rules.save()
+    return clinic

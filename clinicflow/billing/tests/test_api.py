@@ -508,3 +508,9 @@ def test_listing_invoices_is_a_read_of_the_patients_record(at_desk, issued, bill
     events = AuditEvent.objects.for_clinic(issued.clinic).filter(action=AuditAction.VIEW)
     assert events.count() == before + 1
     assert str(billing_patient.pk) in events.latest("pk").changes["patients"]
+
+
+def test_no_payment_qr_for_a_clinic_billing_in_another_currency(at_desk, qr_clinic, issued):
+    qr_clinic.currency = "INR"
+    qr_clinic.save()
+    assert at_desk.get(url("invoice-qr", issued.pk)).status_code == 409

@@ -224,3 +224,13 @@ def test_two_cashiers_paying_the_same_invoice_at_once_never_overpay(
             )
         )
     )
+
+
+def test_a_cashier_cannot_close_another_cashiers_shift(clinic, cashier, shift):
+    from tests.factories import member
+
+    other = member("cashier", clinic, username="cashier2")
+    with pytest.raises(DomainError):
+        shifts.close_shift(actor=actor_for(other), shift=shift, counted={"1000": 1})
+    shift.refresh_from_db()
+    assert shift.status == ShiftStatus.OPEN

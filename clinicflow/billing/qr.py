@@ -1,0 +1,57 @@
+"""An issued invoice's payment QR: the EMVCo payload for what is still due, from the
+clinic's merchant settings, for the page, the printout and the API alike."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.safestring import SafeString, mark_safe
+
+from clinicflow.billing import emvco, prices
+from clinicflow.billing.models import Invoice, InvoiceKind
+from clinicflow.core.errors import Conflict
+
+#: The currency the code carries (ISO 4217 numeric); NEPALPAY QR settles in rupees.
+CURRENCIES = {"NPR": emvco.NPR}
+
+
+def payload_for(invoice: Invoice) -> tuple[str, Decimal]:
+    """The payload and the amount it asks. A Conflict when the clinic has no QR merchant, bills
+    in a currency the code cannot carry, or nothing is due on an issued invoice."""
+    rules = prices.settings_of(invoice.clinic)
+    if not rules.qr_ready:
+        raise Conflict("This clinic has no QR merchant set up.", code="no_qr_merchant")
+    currency = CURRENCIES.get(invoice.clinic.currency)
+    if currency is None:
+        raise Conflict("QR payment is in Nepali rupees only.", code="no_qr_merchant")
+    if invoice.kind != InvoiceKind.INVOICE or not invoice.is_issued:
+        raise Conflict("Only an issued invoice has a payment QR.")
+    due = invoice.patient_due
+    if due <= 0:
+        raise Conflict("Nothing is due on this invoice.", code="nothing_due")
+    try:
+        merchant = emvco.Merchant(
+            name=rules.qr_merchant_name,
+            city=rules.qr_merchant_city,
+            mcc=rules.qr_merchant_category,
+            guid=rules.qr_account_guid,
+            account_id=rules.qr_account_id,
+        )
+        payload = emvco.merchant_payload(
+            merchant=merchant, amount=due, currency=currency, bill_number=invoice.number
+        )
+    except emvco.EMVCoError as exc:
+        raise Conflict(
+            f"This clinic's QR merchant is not set up fully: {exc}", code="no_qr_merchant"
+        ) from None
+    return payload, due
+
+
+def svg_for(invoice: Invoice) -> SafeString | None:
+    """The QR as inline SVG, or None where there is none to show."""
+    try:
+        payload, _due = payload_for(invoice)
+    except Conflict:
+        return None
+    # segno writes the SVG from the checked payload: no text of ours is in it.
+    return mark_safe(emvco.qr_svg(payload, title=f"Pay {invoice.number}"))  # noqa: S308
