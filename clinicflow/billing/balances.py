@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Q, Sum
 
 from clinicflow.billing.models import Entry, Invoice, LedgerEntry
-from clinicflow.billing.money import ZERO
+from clinicflow.billing.money import summed
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,12 @@ def of_patient(clinic: Any, patient_id: Any) -> Balance:
         .filter(patient_id=patient_id)
         .aggregate(owed=Sum("owed"), credit=Sum("credit"))
     )
-    return Balance(sums["owed"] or ZERO, sums["credit"] or ZERO)
+    return Balance(summed(sums["owed"]), summed(sums["credit"]))
 
 
 def due_on(invoice: Invoice) -> Decimal:
     rows = LedgerEntry.objects.for_clinic(invoice.clinic_id).filter(invoice=invoice)
-    return rows.aggregate(t=Sum("owed"))["t"] or ZERO
+    return summed(rows.aggregate(t=Sum("owed"))["t"])
 
 
 def day_bounds(clinic: Any, day: date) -> tuple[datetime, datetime]:
@@ -55,7 +55,7 @@ def takings(clinic: Any, day: date) -> dict[str, Decimal]:
         .annotate(total=Sum("cash"))
         .order_by("method")
     )
-    return {r["method"]: r["total"] for r in rows}
+    return {r["method"]: summed(r["total"]) for r in rows}
 
 
 def refunds_on(clinic: Any, day: date) -> Decimal:
@@ -65,4 +65,4 @@ def refunds_on(clinic: Any, day: date) -> Decimal:
         .filter(Q(kind=Entry.REFUNDED), at__gte=start, at__lt=end)
         .aggregate(t=Sum("cash"))["t"]
     )
-    return -(total or ZERO)
+    return -summed(total)

@@ -26,6 +26,8 @@ from clinicflow.core import dashboards, navigation, policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict
 from clinicflow.core.roles import Role
+from clinicflow.frontdesk import arrival_notes
+from clinicflow.frontdesk.models import QueueEntry
 from clinicflow.patients import merging, panels, timeline
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
@@ -150,7 +152,22 @@ def move_bills(duplicate: Patient, survivor: Patient) -> int:
     )
 
 
+def balance_at_arrival(entry: QueueEntry, actor: Actor) -> str | None:
+    """The desk is told, as the patient arrives, of a balance still owed on issued bills."""
+    if not policy.allows(actor, "billing.balances"):
+        return None
+    clinic = entry.clinic
+    owed = balances.of_patient(clinic, entry.patient_id).owed
+    if owed <= 0:
+        return None
+    return _("This patient still owes %(amount)s %(currency)s on earlier bills.") % {
+        "amount": owed,
+        "currency": clinic.currency,
+    }
+
+
 def register() -> None:
+    arrival_notes.register_note("billing.balance", balance_at_arrival)
     merging.register_mover("bills", move_bills)
     dashboards.register_card("billing.waiting_to_pay", waiting_card, roles={Role.CASHIER}, order=60)
     dashboards.register_card(

@@ -28,7 +28,7 @@ from clinicflow.billing.models import (
     Payer,
     TaxCategory,
 )
-from clinicflow.billing.money import ZERO, read_amount, rounded, share, tax_on
+from clinicflow.billing.money import ZERO, read_amount, rounded, share, summed, tax_on
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.audit.chain import atomic_audited
@@ -105,10 +105,10 @@ def _total(invoice: Invoice) -> None:
     sums = invoice.lines.aggregate(
         gross=Sum("gross"), discount=Sum("discount"), tax=Sum("tax"), total=Sum("total")
     )
-    invoice.subtotal = sums["gross"] or ZERO
-    invoice.discount_total = sums["discount"] or ZERO
-    invoice.tax_total = sums["tax"] or ZERO
-    invoice.total = sums["total"] or ZERO
+    invoice.subtotal = summed(sums["gross"])
+    invoice.discount_total = summed(sums["discount"])
+    invoice.tax_total = summed(sums["tax"])
+    invoice.total = summed(sums["total"])
     if invoice.total < 0:
         raise DomainError(
             "The returns on this bill are more than its charges: credit the invoice that "
@@ -292,7 +292,7 @@ def credited_so_far(line_ids: Iterable[Any]) -> dict[int, Decimal]:
         .values("credits_id")
         .annotate(total=Sum("total"))
     )
-    return {r["credits_id"]: r["total"] for r in rows}
+    return {r["credits_id"]: summed(r["total"]) for r in rows}
 
 
 @atomic_audited

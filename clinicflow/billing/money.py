@@ -40,6 +40,12 @@ def read_amount(raw: Any, field: str = "amount", *, allow_zero: bool = False) ->
     return value.quantize(CENT)
 
 
+def summed(value: Decimal | None) -> Decimal:
+    """A database sum as money: no rows is zero, and SQLite's sums (computed in floating
+    point, their scale lost) come back to whole cents."""
+    return ZERO if value is None else rounded(Decimal(value))
+
+
 def tax_on(net: Decimal, rate: Decimal) -> Decimal:
     return rounded(net * rate / Decimal(100)) if rate else ZERO
 

@@ -30,7 +30,7 @@ from clinicflow.billing.models import (
     Shift,
     Tender,
 )
-from clinicflow.billing.money import ZERO, read_amount
+from clinicflow.billing.money import ZERO, read_amount, summed
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.audit.chain import atomic_audited
@@ -185,7 +185,7 @@ def credit_of(clinic: Any, patient_id: Any) -> Decimal:
         .filter(patient_id=patient_id)
         .aggregate(t=Sum("credit"))["t"]
     )
-    return total or ZERO
+    return summed(total)
 
 
 def _lock_patient(clinic: Any, patient_id: Any) -> None:
@@ -279,7 +279,7 @@ def _awaiting(clinic: Any, patient_id: Any) -> Decimal:
         )
         .aggregate(t=Sum("amount"))["t"]
     )
-    return total or ZERO
+    return summed(total)
 
 
 @transaction.atomic

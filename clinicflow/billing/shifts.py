@@ -24,7 +24,7 @@ from clinicflow.billing.models import (
     Shift,
     ShiftStatus,
 )
-from clinicflow.billing.money import ZERO, read_amount
+from clinicflow.billing.money import ZERO, read_amount, summed
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict, DomainError
@@ -64,7 +64,7 @@ def summary(shift: Shift) -> Summary:
     discounts given and credit notes issued by the cashier while the shift was open."""
     rows = LedgerEntry.objects.for_clinic(shift.clinic_id).filter(shift=shift)
     by_method = {
-        r["method"]: r["cash"]
+        r["method"]: summed(r["cash"])
         for r in rows.values("method").annotate(cash=Sum("cash")).order_by("method")
     }
     figures = rows.aggregate(
@@ -87,12 +87,12 @@ def summary(shift: Shift) -> Summary:
     return Summary(
         by_method=by_method,
         payments=figures["payments"],
-        refunds=-(figures["refunds"] or ZERO),
+        refunds=-summed(figures["refunds"]),
         refund_count=figures["refund_count"],
-        deposits=figures["deposits"] or ZERO,
+        deposits=summed(figures["deposits"]),
         expected_cash=shift.opening_float + by_method.get(Method.CASH, ZERO),
-        discounts=issued["discounts"] or ZERO,
-        credit_notes=issued["credit_notes"] or ZERO,
+        discounts=summed(issued["discounts"]),
+        credit_notes=summed(issued["credit_notes"]),
     )
 
 

@@ -30,7 +30,7 @@ from clinicflow.core.feedback import (
 )
 from clinicflow.core.lists import Column, ExportView
 from clinicflow.core.models import Clinic
-from clinicflow.frontdesk import services, states
+from clinicflow.frontdesk import arrival_notes, services, states
 from clinicflow.frontdesk.forms import (
     AssignForm,
     CheckInForm,
@@ -207,7 +207,14 @@ def check_in(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, services.arrival_message(entry))
+        _tell_notes(request, entry)
     return _back(request)
+
+
+def _tell_notes(request: HttpRequest, entry: QueueEntry) -> None:
+    """What other domains ask the desk to see at arrival (a balance still owed)."""
+    for note in arrival_notes.notes_for(entry, actor_of(request)):
+        messages.warning(request, note)
 
 
 @requires("frontdesk.check_in")
@@ -218,6 +225,11 @@ def walk_in(request: HttpRequest) -> HttpResponse:
     form = WalkInForm(request.POST)
 
     def add(data: dict[str, Any]) -> QueueEntry:
+        entry = enqueue(data)
+        _tell_notes(request, entry)
+        return entry
+
+    def enqueue(data: dict[str, Any]) -> QueueEntry:
         patient = None
         if data["mrn"].strip():
             patient = (

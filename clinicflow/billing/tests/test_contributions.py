@@ -120,3 +120,26 @@ def test_the_chart_page_shows_the_bill_panel_and_timeline(receptionist, cashier,
     html = sign_in(receptionist).get(reverse("patients:chart", args=[patient.pk])).content.decode()
     assert 'data-testid="billing-balance"' in html
     assert reverse("billing:patient", args=[patient.pk]) in html
+
+
+def test_reception_is_told_of_a_balance_owed_when_the_patient_arrives(
+    receptionist, nurse, cashier, sign_in, billing_patient, charged
+):
+    invoices.invoice_now(actor=actor_for(cashier), patient=billing_patient)
+    walk_in = {"mrn": billing_patient.mrn, "priority": 4, "name": "", "phone": ""}
+    page = sign_in(receptionist).post("/frontdesk/walk-in/", walk_in, follow=True)
+    assert "still owes 926.00 NPR" in page.content.decode()
+
+
+def test_no_balance_is_told_where_nothing_is_owed_or_to_whom_may_not_see_it(
+    receptionist, nurse, cashier, sign_in, billing_patient, charged, register
+):
+    invoices.invoice_now(actor=actor_for(cashier), patient=billing_patient)
+    walk_in = {"mrn": billing_patient.mrn, "priority": 4, "name": "", "phone": ""}
+    page = sign_in(nurse).post("/frontdesk/walk-in/", walk_in, follow=True)
+    assert page.status_code == 200
+    assert "still owes" not in page.content.decode()
+    settled = register(given_name="Hari", family_name="Thapa", phone="9841000077")
+    walk_in["mrn"] = settled.mrn
+    page = sign_in(receptionist).post("/frontdesk/walk-in/", walk_in, follow=True)
+    assert "still owes" not in page.content.decode()
