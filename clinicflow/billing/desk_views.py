@@ -15,9 +15,11 @@ from django.views.decorators.http import require_POST
 
 from clinicflow.billing import balances, charges, invoices, selectors, shifts
 from clinicflow.billing.forms import (
+    DepositForm,
     FloatForm,
     InvoiceSelectedForm,
     ManualChargeForm,
+    RefundForm,
     SearchForm,
     VoidChargeForm,
     show_error,
@@ -64,7 +66,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- a patient's bill
 
 
-def _patient(request: HttpRequest, action: str, pk: Any) -> Patient:
+def patient_for(request: HttpRequest, action: str, pk: Any) -> Patient:
     return access_object(actor_of(request), action, Patient.objects.all(), pk=pk)
 
 
@@ -90,13 +92,16 @@ def _invoice_form(clinic: Any, rows: list[Charge], data: Any = None) -> InvoiceS
     return form
 
 
-def _bill(
+def show_bill(
     request: HttpRequest,
     patient: Patient,
     *,
     charge_form: ManualChargeForm | None = None,
     invoice_form: InvoiceSelectedForm | None = None,
+    deposit_form: DepositForm | None = None,
+    refund_form: RefundForm | None = None,
 ) -> HttpResponse:
+    """The patient's bill, with any form just sent back at its errors."""
     clinic = patient.clinic
     rows = list(selectors.unbilled(clinic, patient))
     invoice_form = invoice_form or _invoice_form(clinic, rows)
@@ -113,6 +118,9 @@ def _bill(
             "charge_form": charge_form or ManualChargeForm(items=_manual_items(clinic)),
             "invoice_form": invoice_form,
             "void_form": VoidChargeForm(),
+            "deposit_form": deposit_form or DepositForm(),
+            "refund_form": refund_form or RefundForm(),
+            "refunds": list(selectors.refunds_pending(clinic, patient)),
         },
     )
 
@@ -120,13 +128,13 @@ def _bill(
 @requires(BALANCES)
 def patient_bill(request: HttpRequest, pk: Any) -> HttpResponse:
     """A patient's unbilled charges, open invoices, balance and credit."""
-    return _bill(request, _patient(request, BALANCES, pk))
+    return show_bill(request, patient_for(request, BALANCES, pk))
 
 
 @requires("billing.charges.add")
 @require_POST
 def add_charge(request: HttpRequest, pk: Any) -> HttpResponse:
-    patient = _patient(request, "billing.charges.add", pk)
+    patient = patient_for(request, "billing.charges.add", pk)
     clinic = patient.clinic
     form = ManualChargeForm(request.POST, items=_manual_items(clinic))
     if form.is_valid():
@@ -143,7 +151,7 @@ def add_charge(request: HttpRequest, pk: Any) -> HttpResponse:
         else:
             messages.success(request, _("%(item)s is on the bill.") % {"item": item.name})
             return redirect("billing:patient", pk=patient.pk)
-    return _bill(request, patient, charge_form=form)
+    return show_bill(request, patient, charge_form=form)
 
 
 @requires("billing.charges.void")
@@ -168,7 +176,7 @@ def void_charge(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 def invoice_selected(request: HttpRequest, pk: Any) -> HttpResponse:
     """Invoice the ticked charges at once (or, with "draft", keep it a draft to discount)."""
-    patient = _patient(request, "billing.invoices.issue", pk)
+    patient = patient_for(request, "billing.invoices.issue", pk)
     clinic = patient.clinic
     form = _invoice_form(clinic, list(selectors.unbilled(clinic, patient)), request.POST)
     if form.is_valid():
@@ -188,4 +196,4 @@ def invoice_selected(request: HttpRequest, pk: Any) -> HttpResponse:
         else:
             messages.success(request, _("Invoice %(number)s is made.") % {"number": made})
             return redirect("billing:invoice", pk=made.pk)
-    return _bill(request, patient, invoice_form=form)
+    return show_bill(request, patient, invoice_form=form)

@@ -141,3 +141,21 @@ class CloseShiftForm(ClinicFlowForm):
 
     def counted(self) -> dict[str, int]:
         return {key: self.cleaned_data.get(name) or 0 for key, name in self.count_fields}
+
+
+class DepositForm(ClinicFlowForm):
+    """Money taken in advance, held on the patient's account for later bills."""
+
+    amount = forms.CharField(label=_("Deposit"), max_length=20)
+    method = forms.ChoiceField(label=_("Method"), choices=Method.choices, initial=Method.CASH)
+    reference = forms.CharField(
+        label=_("Slip or transaction number"), required=False, max_length=80
+    )
+
+
+class RefundForm(ClinicFlowForm):
+    """Giving back the patient's credit, in cash or the way they paid."""
+
+    amount = forms.CharField(label=_("Refund"), max_length=20)
+    method = forms.ChoiceField(label=_("Method"), choices=Method.choices, initial=Method.CASH)
+    reason = forms.CharField(label=_("Why the refund"), max_length=200)

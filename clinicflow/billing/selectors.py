@@ -18,6 +18,8 @@ from clinicflow.billing.models import (
     Invoice,
     InvoiceKind,
     InvoiceStatus,
+    Refund,
+    RefundStatus,
     Shift,
     ShiftStatus,
 )
@@ -116,6 +118,18 @@ def recent_invoices(clinic: Any, patient: Patient, limit: int = 5) -> list[Invoi
         Invoice.objects.for_clinic(clinic)
         .filter(patient=patient, status=InvoiceStatus.ISSUED)
         .order_by("-issued_at", "-pk")[:limit]
+    )
+
+
+def refunds_pending(clinic: Any, patient: Patient) -> QuerySet[Refund]:
+    """The patient's refunds waiting for a manager or to be paid out."""
+    return (
+        Refund.objects.for_clinic(clinic)
+        .filter(
+            patient=patient,
+            status__in=[RefundStatus.AWAITING_APPROVAL, RefundStatus.APPROVED],
+        )
+        .order_by("requested_at", "pk")
     )
 
 

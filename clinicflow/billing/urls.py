@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicflow.billing import desk_views, invoice_views, print_views, shift_views
+from clinicflow.billing import account_views, desk_views, invoice_views, print_views, shift_views
 
 app_name = "billing"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("patients/<uuid:pk>/charges/add/", desk_views.add_charge, name="add_charge"),
     path("patients/<uuid:pk>/invoice/", desk_views.invoice_selected, name="invoice_selected"),
     path("charges/<int:pk>/void/", desk_views.void_charge, name="void_charge"),
+    # The patient's account: deposits and refunds (account_views).
+    path("patients/<uuid:pk>/deposit/", account_views.deposit, name="deposit"),
+    path("patients/<uuid:pk>/refund/", account_views.refund, name="refund"),
+    path("refunds/<int:pk>/pay-out/", account_views.pay_out, name="pay_out"),
     # One invoice (invoice_views).
     path("invoices/<int:pk>/", invoice_views.invoice, name="invoice"),
     path("invoices/<int:pk>/discount/", invoice_views.discount, name="discount"),
