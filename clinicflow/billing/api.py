@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import django_filters
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.urls import URLPattern, path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -50,7 +50,6 @@ from clinicflow.billing.models import (
     Method,
     Payment,
     PaymentPurpose,
-    Price,
     PriceItem,
     Refund,
     RefundStatus,
@@ -128,19 +127,6 @@ class PriceItemFilter(ClinicFilterSet):
         fields = ["kind", "is_active"]
 
 
-def with_price_today(rows: QuerySet[PriceItem], clinic: Clinic) -> QuerySet[PriceItem]:
-    """Each item with its price today on the clinic's standard list, in the same query."""
-    today = clinic.local_date()
-    standard = prices.default_list(clinic)
-    price = (
-        Price.objects.for_clinic(clinic)
-        .filter(item=OuterRef("pk"), price_list=standard, valid_from__lte=today)
-        .order_by("-valid_from")
-        .values("amount")[:1]
-    )
-    return rows.annotate(current_price=Subquery(price))
-
-
 class PriceItemViewSet(
     ScopedViewSetMixin,
     mixins.ListModelMixin,
@@ -165,7 +151,7 @@ class PriceItemViewSet(
         clinic = getattr(getattr(self.request, "actor", None), "clinic", None)
         if clinic is None:  # the schema generator
             return rows.none()
-        return with_price_today(rows, clinic)
+        return prices.with_price_today(rows, clinic)
 
     def _item(self, pk: Any) -> Response:
         return Response(PriceItemSerializer(self.get_queryset().get(pk=pk)).data)

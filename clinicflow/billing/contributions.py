@@ -129,6 +129,7 @@ NAVIGATION = [
     navigation.Entry(
         gettext_lazy("Shifts to sign off"), "billing:review", "bi-clipboard-check", "billing", 30
     ),
+    navigation.Entry(gettext_lazy("Price list"), "billing:prices", "bi-tags", "billing", 40),
 ]
 
 

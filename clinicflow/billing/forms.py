@@ -10,9 +10,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinicflow.billing.models import InvoiceLine, Method
+from clinicflow.billing.configuration import SETTINGS_FIELDS
+from clinicflow.billing.models import BillingSettings, InvoiceLine, ItemKind, Method, TaxCategory
 from clinicflow.core.errors import DomainError
-from clinicflow.core.forms import ClinicFlowForm
+from clinicflow.core.forms import ClinicFlowForm, ClinicFlowModelForm
 
 #: The methods the payment form offers as one-press buttons, in this order.
 QUICK_METHODS = [Method.CASH, Method.CARD, Method.QR]
@@ -159,3 +160,28 @@ class RefundForm(ClinicFlowForm):
     amount = forms.CharField(label=_("Refund"), max_length=20)
     method = forms.ChoiceField(label=_("Method"), choices=Method.choices, initial=Method.CASH)
     reason = forms.CharField(label=_("Why the refund"), max_length=200)
+
+
+class PriceItemForm(ClinicFlowForm):
+    """A service added to the price list with its price from a day on."""
+
+    code = forms.CharField(label=_("Code"), max_length=40)
+    name = forms.CharField(label=_("Name"), max_length=160)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[(k, v) for k, v in ItemKind.choices if k != ItemKind.MEDICINE]
+    )
+    tax_category = forms.ChoiceField(label=_("Tax"), choices=TaxCategory.choices)
+    department = forms.CharField(label=_("Department"), max_length=80, required=False)
+    amount = forms.CharField(label=_("Price"), max_length=20)
+    valid_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class NewPriceForm(ClinicFlowForm):
+    amount = forms.CharField(label=_("New price"), max_length=20)
+    valid_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class BillingSettingsForm(ClinicFlowModelForm):
+    class Meta:
+        model = BillingSettings
+        fields = list(SETTINGS_FIELDS)

@@ -12,11 +12,13 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.core.bsdates import FiscalYearRule
 from clinicflow.core.models import Audited, ClinicOwned
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -63,7 +65,12 @@ class BillingSettings(Audited, ClinicOwned):
         choices=PaymentCounter.choices,
         default=PaymentCounter.CASHIER,
     )
-    fiscal_year_rule = models.CharField(_("fiscal year"), max_length=12, default="bs-shrawan")
+    fiscal_year_rule = models.CharField(
+        _("fiscal year"),
+        max_length=12,
+        choices=FiscalYearRule.choices,
+        default=FiscalYearRule.BS_SHRAWAN,
+    )
     vat_rate = models.DecimalField(
         _("VAT rate (%)"), max_digits=5, decimal_places=2, default=Decimal("13.00")
     )
@@ -75,7 +82,15 @@ class BillingSettings(Audited, ClinicOwned):
         _("refunds above this need a manager"), default=Decimal("1000.00")
     )
     denominations = models.CharField(
-        _("notes and coins"), max_length=100, default=NPR_DENOMINATIONS
+        _("notes and coins"),
+        max_length=100,
+        default=NPR_DENOMINATIONS,
+        validators=[
+            RegexValidator(
+                r"^\d{1,6}(\.\d{1,2})?(,\d{1,6}(\.\d{1,2})?)*$",
+                _("Values separated by commas, largest first, e.g. 1000,500,100,50."),
+            )
+        ],
     )
     qr_merchant_name = models.CharField(_("QR merchant name"), max_length=25, blank=True)
     qr_merchant_city = models.CharField(_("QR merchant city"), max_length=15, blank=True)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from clinicflow.billing.models import (
     BillingSettings,
@@ -62,6 +63,19 @@ def price_of(item: PriceItem, on: date, price_list: PriceList | None = None) -> 
         if found is not None:
             return found
     return None
+
+
+def with_price_today(rows: QuerySet[PriceItem], clinic: Any) -> QuerySet[PriceItem]:
+    """Each item with its price today on the clinic's standard list, in the same query."""
+    today = clinic.local_date()
+    standard = default_list(clinic)
+    price = (
+        Price.objects.for_clinic(clinic)
+        .filter(item=OuterRef("pk"), price_list=standard, valid_from__lte=today)
+        .order_by("-valid_from")
+        .values("amount")[:1]
+    )
+    return rows.annotate(current_price=Subquery(price))
 
 
 def _store_price(

@@ -8,11 +8,37 @@ from decimal import Decimal
 from django.utils.safestring import SafeString, mark_safe
 
 from clinicflow.billing import emvco, prices
-from clinicflow.billing.models import Invoice, InvoiceKind
-from clinicflow.core.errors import Conflict
+from clinicflow.billing.models import BillingSettings, Invoice, InvoiceKind
+from clinicflow.core.errors import Conflict, DomainError
 
 #: The currency the code carries (ISO 4217 numeric); NEPALPAY QR settles in rupees.
 CURRENCIES = {"NPR": emvco.NPR}
+
+
+#: Which setting an EMVCo refusal is about, by the data object it names.
+SETTING_OF_TAG = {"59": "qr_merchant_name", "60": "qr_merchant_city", "52": "qr_merchant_category"}
+
+
+def merchant_of(rules: BillingSettings) -> emvco.Merchant:
+    """The clinic's QR merchant; ``emvco.EMVCoError`` when a setting cannot go in a code."""
+    return emvco.Merchant(
+        name=rules.qr_merchant_name,
+        city=rules.qr_merchant_city,
+        mcc=rules.qr_merchant_category,
+        guid=rules.qr_account_guid,
+        account_id=rules.qr_account_id,
+    )
+
+
+def check_merchant(rules: BillingSettings) -> None:
+    """Refuse QR settings a code could not carry, at the setting at fault."""
+    if not any(getattr(rules, name) for name in ("qr_account_guid", "qr_account_id")):
+        return
+    try:
+        merchant_of(rules)
+    except emvco.EMVCoError as exc:
+        field = SETTING_OF_TAG.get((exc.tag or "").split(".")[0], "qr_account_id")
+        raise DomainError(exc.message, field=field) from None
 
 
 def payload_for(invoice: Invoice) -> tuple[str, Decimal]:
@@ -30,15 +56,8 @@ def payload_for(invoice: Invoice) -> tuple[str, Decimal]:
     if due <= 0:
         raise Conflict("Nothing is due on this invoice.", code="nothing_due")
     try:
-        merchant = emvco.Merchant(
-            name=rules.qr_merchant_name,
-            city=rules.qr_merchant_city,
-            mcc=rules.qr_merchant_category,
-            guid=rules.qr_account_guid,
-            account_id=rules.qr_account_id,
-        )
         payload = emvco.merchant_payload(
-            merchant=merchant, amount=due, currency=currency, bill_number=invoice.number
+            merchant=merchant_of(rules), amount=due, currency=currency, bill_number=invoice.number
         )
     except emvco.EMVCoError as exc:
         raise Conflict(

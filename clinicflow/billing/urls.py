@@ -1,6 +1,13 @@
 from django.urls import path
 
-from clinicflow.billing import account_views, desk_views, invoice_views, print_views, shift_views
+from clinicflow.billing import (
+    account_views,
+    desk_views,
+    invoice_views,
+    price_views,
+    print_views,
+    shift_views,
+)
 
 app_name = "billing"
 
@@ -35,4 +42,9 @@ urlpatterns = [
     path("shifts/review/", shift_views.review, name="review"),
     path("shifts/<int:pk>/sign-off/", shift_views.sign_off, name="sign_off"),
     path("refunds/<int:pk>/approve/", shift_views.approve_refund, name="approve_refund"),
+    # The price list and billing settings (price_views).
+    path("prices/", price_views.price_list, name="prices"),
+    path("prices/add/", price_views.add_item, name="add_item"),
+    path("prices/<int:pk>/set/", price_views.set_price, name="set_price"),
+    path("settings/", price_views.billing_settings, name="settings"),
 ]
