@@ -1,6 +1,7 @@
 from django.urls import path
 
 from clinicflow.billing import desk_views, invoice_views, print_views, shift_views
+from clinicflow.billing.document_views import invoice_pdf, receipt_pdf, verify
 
 app_name = "billing"
 
@@ -31,4 +32,8 @@ urlpatterns = [
     path("shifts/review/", shift_views.review, name="review"),
     path("shifts/<int:pk>/sign-off/", shift_views.sign_off, name="sign_off"),
     path("refunds/<int:pk>/approve/", shift_views.approve_refund, name="approve_refund"),
+    # PDFs, and the public page a printed copy's QR opens (document_views).
+    path("invoices/<int:pk>/pdf/", invoice_pdf, name="invoice_pdf"),
+    path("receipts/<int:pk>/pdf/", receipt_pdf, name="receipt_pdf"),
+    path("verify/<str:token>/", verify, name="verify"),
 ]
