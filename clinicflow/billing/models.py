@@ -8,6 +8,7 @@ invoice never changes, nothing is paid beyond what is owed, the ledger is never 
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -26,6 +27,12 @@ ZERO = Decimal("0.00")
 #: Amounts are whole cents; sums are compared within half of one, because SQLite (the
 #: embedded default) computes them in binary floating point. On PostgreSQL it is exact.
 HALF_CENT = Decimal("0.005")
+
+
+def verification_token() -> str:
+    """The secret in a printed document's verification link: 256 random bits, so the public
+    page it opens cannot be found by trying addresses."""
+    return secrets.token_urlsafe(32)
 
 
 def money(verbose_name: Any, **kwargs: Any) -> models.DecimalField:
@@ -369,6 +376,13 @@ class Invoice(Audited, ClinicOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     issued_at = models.DateTimeField(null=True, blank=True)
+    #: Opens the public page that confirms a printed copy (``billing:verify``); given when the
+    #: row is made, so it is fixed by the time the invoice is issued.
+    verify_token = models.CharField(
+        max_length=64, unique=True, default=verification_token, editable=False
+    )
+
+    audit_secrets: ClassVar[tuple[str, ...]] = ("verify_token",)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -609,6 +623,12 @@ class Payment(Audited, ClinicOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     received_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    #: Opens the public page that confirms a printed receipt (``billing:verify``).
+    verify_token = models.CharField(
+        max_length=64, unique=True, default=verification_token, editable=False
+    )
+
+    audit_secrets: ClassVar[tuple[str, ...]] = ("verify_token",)
 
     class Meta:
         ordering = ["-received_at", "-pk"]

@@ -1,17 +1,21 @@
 """Printed invoices and receipts, as HTML pages in two layouts: A4, and an 80 mm thermal
 roll (``?layout=thermal``). Each carries the clinic's header and PAN/VAT number, the number,
 the AD date and, in Nepal, the BS date, the lines, tax, payments, the balance and the
-payment QR. (A PDF of the same comes later.)"""
+payment QR, and a second QR that opens the public page confirming the paper
+(``document_views.verify``). The same as PDFs: ``document_views``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import segno
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from clinicflow.billing import prices, qr
+from clinicflow.billing.document_views import verify_url
 from clinicflow.billing.models import Invoice, InvoiceStatus, Payment
 from clinicflow.core.access import access_object, actor_of, requires
 
@@ -27,6 +31,14 @@ def _layout(request: HttpRequest) -> str:
 def _dates(clinic: Any, moment: Any) -> dict[str, Any]:
     """The day it was issued or paid, on the clinic's calendar (shown with its BS day)."""
     return {"day": clinic.local_date(moment) if moment else clinic.local_date()}
+
+
+def _verify_svg(url: str | None) -> SafeString | None:
+    if url is None:
+        return None
+    code = segno.make_qr(url, error="m")
+    # segno draws the address as modules (no text of ours but the fixed title is in it).
+    return mark_safe(code.svg_inline(scale=2, border=2, light="#fff", title="Verify this copy"))  # noqa: S308
 
 
 @requires(VIEW)
@@ -47,6 +59,7 @@ def invoice_print(request: HttpRequest, pk: Any) -> HttpResponse:
             "layout": _layout(request),
             "is_draft": invoice.status != InvoiceStatus.ISSUED,
             "qr": qr.svg_for(invoice),
+            "verify_qr": _verify_svg(verify_url(request, invoice)),
             "printed_at": timezone.now(),
             **_dates(clinic, invoice.issued_at),
         },
@@ -70,6 +83,7 @@ def receipt_print(request: HttpRequest, pk: Any) -> HttpResponse:
             "tenders": list(payment.tenders.all()),
             "layout": _layout(request),
             "qr": qr.svg_for(payment.invoice) if payment.invoice else None,
+            "verify_qr": _verify_svg(verify_url(request, payment)),
             "printed_at": timezone.now(),
             **_dates(clinic, payment.received_at),
         },

@@ -3,6 +3,7 @@ from django.urls import path
 from clinicflow.billing import (
     account_views,
     desk_views,
+    document_views,
     invoice_views,
     price_views,
     print_views,
@@ -47,4 +48,8 @@ urlpatterns = [
     path("prices/add/", price_views.add_item, name="add_item"),
     path("prices/<int:pk>/set/", price_views.set_price, name="set_price"),
     path("settings/", price_views.billing_settings, name="settings"),
+    # PDFs, and the public page a printed copy's QR opens (document_views).
+    path("invoices/<int:pk>/pdf/", document_views.invoice_pdf, name="invoice_pdf"),
+    path("receipts/<int:pk>/pdf/", document_views.receipt_pdf, name="receipt_pdf"),
+    path("verify/<str:token>/", document_views.verify, name="verify"),
 ]

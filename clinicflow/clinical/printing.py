@@ -4,27 +4,12 @@ prescription in ClinicFlow (staff sign-in) for verification."""
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
 from typing import Any
 
-import segno
 from django.utils import timezone
-from fpdf import FPDF
 
 from clinicflow.clinical.models import ItemStatus, Prescription
-
-#: A Unicode font when the system has one (names in any script); else the PDF core font.
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-
-
-def _font(pdf: FPDF) -> tuple[str, bool]:
-    regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
-    if regular.exists() and bold.exists():
-        pdf.add_font("body", "", str(regular))
-        pdf.add_font("body", "B", str(bold))
-        return "body", True
-    return "helvetica", False
+from clinicflow.core.pdf import Document
 
 
 def _age(patient: Any) -> str:
@@ -37,18 +22,10 @@ def _age(patient: Any) -> str:
 
 
 def prescription_pdf(prescription: Prescription, verify_url: str) -> bytes:
-    pdf = FPDF(format="A5")
+    pdf = Document(format="A5")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    family, unicode_ok = _font(pdf)
-
-    def text(value: Any) -> str:
-        value = str(value)
-        return value if unicode_ok else value.encode("latin-1", "replace").decode("latin-1")
-
-    def line(value: Any, size: int = 10, style: str = "", height: float = 5.5) -> None:
-        pdf.set_font(family, style, size)
-        pdf.multi_cell(0, height, text(value), new_x="LMARGIN", new_y="NEXT")
+    line = pdf.paragraph
 
     clinic = prescription.clinic
     doctor = prescription.prescriber
@@ -73,8 +50,5 @@ def prescription_pdf(prescription: Prescription, verify_url: str) -> bytes:
     pdf.ln(10)
     line("_______________________________", 10)
     line(f"Signature: {doctor}", 9)
-    qr = io.BytesIO()
-    segno.make(verify_url, error="m").save(qr, kind="png", scale=3, border=1)
-    qr.seek(0)
-    pdf.image(qr, x=pdf.w - pdf.r_margin - 28, y=pdf.t_margin, w=28)
+    pdf.qr(verify_url, x=pdf.w - pdf.r_margin - 28, y=pdf.t_margin, size=28)
     return bytes(pdf.output())

@@ -29,7 +29,7 @@ from clinicflow.clinical.models import (
     SafetyAlert,
 )
 from clinicflow.clinical.services import NOTE_FIELDS
-from clinicflow.core import policy
+from clinicflow.core import pdf, policy
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
@@ -391,9 +391,9 @@ def prescription_pdf(request: HttpRequest, pk: Any) -> HttpResponse:
     item = _prescription(request, pk)
     record(AuditAction.VIEW, obj=item, changes={"part": "prescription", "format": "pdf"})
     verify = request.build_absolute_uri(reverse("clinical:prescription", args=[item.pk]))
-    response = HttpResponse(printing.prescription_pdf(item, verify), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="prescription-{item.patient.mrn}.pdf"'
-    return response
+    return pdf.response(
+        printing.prescription_pdf(item, verify), f"prescription-{item.patient.mrn}.pdf"
+    )
 
 
 @requires("clinical.write")

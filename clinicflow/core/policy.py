@@ -473,6 +473,10 @@ POLICY: dict[str, Rule] = {
         MANAGEMENT, "Takings, outstanding balances, refunds, discounts, tax and claims."
     ),
     "billing.webhook": public("A payment gateway reports a QR payment (signed callback)."),
+    "billing.verify": public(
+        "Confirm a printed invoice, credit note or receipt from its QR code: number, date and "
+        "amount, never the patient (the address carries the document's unguessable token)."
+    ),
     # The platform.
     "platform.admin": grant(
         {Role.ADMIN}, "The platform admin site: clinics, limits, managers.", needs_clinic=False
