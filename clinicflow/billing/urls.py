@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicflow.billing import desk_views, invoice_views, print_views, shift_views
+from clinicflow.billing import desk_views, invoice_views, print_views, report_views, shift_views
 
 app_name = "billing"
 
@@ -31,4 +31,6 @@ urlpatterns = [
     path("shifts/review/", shift_views.review, name="review"),
     path("shifts/<int:pk>/sign-off/", shift_views.sign_off, name="sign_off"),
     path("refunds/<int:pk>/approve/", shift_views.approve_refund, name="approve_refund"),
+    # Reports for managers (report_views): each page with its .csv and .xlsx.
+    *report_views.report_urls(),
 ]
