@@ -7,6 +7,7 @@ from clinicflow.billing import (
     invoice_views,
     price_views,
     print_views,
+    report_views,
     shift_views,
 )
 
@@ -52,4 +53,6 @@ urlpatterns = [
     path("invoices/<int:pk>/pdf/", document_views.invoice_pdf, name="invoice_pdf"),
     path("receipts/<int:pk>/pdf/", document_views.receipt_pdf, name="receipt_pdf"),
     path("verify/<str:token>/", document_views.verify, name="verify"),
+    # Reports for managers (report_views): each page with its .csv and .xlsx.
+    *report_views.report_urls(),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -31,6 +32,9 @@ class Card:
     url: str = ""
     icon: str = "bi-circle"
     key: str = ""  # the provider's key (see ``register_card``)
+    #: A template drawn under the figure (a small chart), given ``detail`` as its context.
+    include: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
