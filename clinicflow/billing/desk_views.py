@@ -27,6 +27,7 @@ from clinicflow.billing.forms import (
 from clinicflow.billing.models import Charge, ItemKind, Payer, PriceItem
 from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
+from clinicflow.core.audit.reads import record_row_read, record_rows_read
 from clinicflow.core.errors import DomainError
 from clinicflow.patients.models import Patient
 
@@ -41,16 +42,21 @@ def desk(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     clinic = actor.clinic
     assert clinic is not None
-    context: dict[str, Any] = {"waiting": selectors.waiting_to_pay(clinic), "now": timezone.now()}
+    waiting = selectors.waiting_to_pay(clinic)
+    context: dict[str, Any] = {"waiting": waiting, "now": timezone.now()}
     if getattr(request, "htmx", False) and request.GET.get("part") == "waiting":
+        record_rows_read(Patient, waiting, patient_key="patient.pk", part="billing.waiting")
         return render(request, "billing/desk.html#waiting", context)
     search = SearchForm(request.GET or None)
     found: tuple[list[Any], list[Any]] = ([], [])
     if search.is_valid() and search.cleaned_data["q"]:
         found = selectors.search(clinic, search.cleaned_data["q"])
     shift = selectors.open_shift(clinic, actor.user)
+    today = list(selectors.issued_on(clinic, clinic.local_date()))
+    shown = [w.patient for w in waiting] + found[0] + [i.patient for i in today + found[1]]
+    record_rows_read(Patient, shown, patient_key="pk", part="billing.desk")
     context |= {
-        "today": list(selectors.issued_on(clinic, clinic.local_date())),
+        "today": today,
         "search": search,
         "searched": bool(search.is_valid() and search.cleaned_data["q"]),
         "found_patients": found[0],
@@ -127,8 +133,10 @@ def show_bill(
 
 @requires(BALANCES)
 def patient_bill(request: HttpRequest, pk: Any) -> HttpResponse:
-    """A patient's unbilled charges, open invoices, balance and credit."""
-    return show_bill(request, patient_for(request, BALANCES, pk))
+    """A patient's unbilled charges, open invoices, balance and credit (a read, audited)."""
+    patient = patient_for(request, BALANCES, pk)
+    record_row_read(patient, patient_key="pk", part="billing.bill")
+    return show_bill(request, patient)
 
 
 @requires("billing.charges.add")

@@ -26,6 +26,7 @@ from clinicflow.billing.forms import (
 )
 from clinicflow.billing.models import Invoice, InvoiceKind, InvoiceStatus, Method
 from clinicflow.core.access import access_object, actor_of, requires
+from clinicflow.core.audit.reads import record_row_read
 from clinicflow.core.errors import DomainError
 from clinicflow.core.feedback import run_and_report
 
@@ -86,7 +87,10 @@ def _page(request: HttpRequest, invoice: Invoice, **forms_: Any) -> HttpResponse
 
 @requires(VIEW)
 def invoice(request: HttpRequest, pk: Any) -> HttpResponse:
-    return _page(request, _invoice(request, VIEW, pk))
+    """One invoice or credit note; opening it is a read of the patient's bill (audited)."""
+    item = _invoice(request, VIEW, pk)
+    record_row_read(item, patient_key="patient_id", part="billing.invoice")
+    return _page(request, item)
 
 
 def _post(

@@ -18,6 +18,7 @@ from clinicflow.billing import prices, qr
 from clinicflow.billing.document_views import verify_url
 from clinicflow.billing.models import Invoice, InvoiceStatus, Payment
 from clinicflow.core.access import access_object, actor_of, requires
+from clinicflow.core.audit.reads import record_row_read
 
 VIEW = "billing.balances"
 LAYOUTS = ("a4", "thermal")
@@ -45,6 +46,7 @@ def _verify_svg(url: str | None) -> SafeString | None:
 def invoice_print(request: HttpRequest, pk: Any) -> HttpResponse:
     rows = Invoice.objects.select_related("clinic", "patient", "payer", "credit_of")
     invoice = access_object(actor_of(request), VIEW, rows, pk=pk)
+    record_row_read(invoice, patient_key="patient_id", part="billing.invoice.print")
     clinic = invoice.clinic
     return render(
         request,
@@ -70,6 +72,7 @@ def invoice_print(request: HttpRequest, pk: Any) -> HttpResponse:
 def receipt_print(request: HttpRequest, pk: Any) -> HttpResponse:
     rows = Payment.objects.select_related("clinic", "patient", "invoice", "received_by")
     payment = access_object(actor_of(request), VIEW, rows, pk=pk)
+    record_row_read(payment, patient_key="patient_id", part="billing.receipt.print")
     clinic = payment.clinic
     return render(
         request,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from django import forms
@@ -30,11 +30,13 @@ from django.utils.translation import gettext_lazy
 from clinicflow.billing import prices, reports
 from clinicflow.billing.models import ClaimStatus, Method, TaxCategory
 from clinicflow.core.access import actor_of, requires
+from clinicflow.core.audit.reads import record_rows_read
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.core.lists import Column, excel_file, stream_csv
 from clinicflow.core.models import AuditAction
 from clinicflow.core.templatetags.clinicflow import with_bs
+from clinicflow.patients.models import Patient
 
 ACTION = "billing.reports"
 #: The longest period a report covers.
@@ -141,6 +143,8 @@ class Report:
     needs_period: bool = True
     statuses: bool = False
     note: str | Promise = ""
+    #: For reports whose rows name patients: a row's patient (the page's read is audited).
+    patient_of: Callable[[Any], Any] | None = None
 
     @property
     def url_name(self) -> str:
@@ -468,22 +472,22 @@ REPORTS = [
     Report(
         "outstanding", gettext_lazy("Outstanding balances"),
         gettext_lazy("What patients owe today on issued invoices, aged by the day of issue."),
-        _ageing_headers, _outstanding, needs_period=False,
+        _ageing_headers, _outstanding, needs_period=False, patient_of=itemgetter("patient"),
     ),
     Report(
         "refunds", gettext_lazy("Refunds"),
         gettext_lazy("Refunds paid out in the period."),
-        _refund_headers, _refunds,
+        _refund_headers, _refunds, patient_of=attrgetter("patient_id"),
     ),
     Report(
         "discounts", gettext_lazy("Discounts"),
         gettext_lazy("Invoices issued with a discount: why, and who approved it."),
-        _discount_headers, _discounts,
+        _discount_headers, _discounts, patient_of=attrgetter("patient_id"),
     ),
     Report(
         "credit_notes", gettext_lazy("Credit notes"),
         gettext_lazy("Credit notes issued in the period, the invoice each corrects and why."),
-        _credit_note_headers, _credit_notes,
+        _credit_note_headers, _credit_notes, patient_of=attrgetter("patient_id"),
     ),
     Report(
         "tax", gettext_lazy("Tax summary"),
@@ -498,7 +502,7 @@ REPORTS = [
     Report(
         "claims", gettext_lazy("Claims"),
         gettext_lazy("Payers' parts of invoices issued in the period, and where each stands."),
-        _claim_headers, _claims, statuses=True,
+        _claim_headers, _claims, statuses=True, patient_of=attrgetter("invoice.patient_id"),
     ),
 ]  # fmt: skip
 BY_SLUG = {r.slug: r for r in REPORTS}
@@ -580,6 +584,10 @@ def report(request: HttpRequest, slug: str, fmt: str | None = None) -> HttpRespo
     page = Paginator(table.rows, settings.CLINICFLOW_LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    if chosen.patient_of is not None:
+        record_rows_read(
+            Patient, page, patient_key=chosen.patient_of, part=f"billing.report.{chosen.slug}"
+        )
     total = table.total()
     context.update(
         table.extra,

@@ -5,7 +5,7 @@ has seen this patient's data" is answered by the trail alone, lists included."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from operator import attrgetter
 from typing import Any
 
@@ -14,11 +14,14 @@ from django.db.models import Model
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction, AuditEvent
 
+PatientKey = str | Callable[[Any], Any]
 
-def patients_named(rows: Iterable[Any], patient_key: str) -> list[str]:
+
+def patients_named(rows: Iterable[Any], patient_key: PatientKey) -> list[str]:
     """The keys of the patients the rows are about (``patient_key``: ``pk`` for patients
-    themselves, ``patient_id`` for their records; rows without a patient are skipped)."""
-    read = attrgetter(patient_key)
+    themselves, ``patient_id`` for their records, or a function of a row, e.g. for rows that
+    are dictionaries; rows without a patient are skipped)."""
+    read = patient_key if callable(patient_key) else attrgetter(patient_key)
     return sorted({str(key) for key in map(read, rows) if key is not None})
 
 
@@ -26,7 +29,7 @@ def record_rows_read(
     model: type[Model],
     rows: Iterable[Any],
     *,
-    patient_key: str,
+    patient_key: PatientKey,
     part: str,
     via: str = "",
     filters: Mapping[str, Any] | None = None,
