@@ -3,15 +3,19 @@ new row from a day on, so charges made under the old one keep it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 
 from clinicflow.billing.models import (
     BillingSettings,
     ItemKind,
+    Payer,
+    PayerKind,
     Price,
     PriceItem,
     PriceList,
@@ -165,3 +169,89 @@ def keep_item(
             defaults={"amount": amount},
         )
     return item
+
+
+# ---------------------------------------------------------------- the clinic's billing set-up
+
+#: What a manager sets of the clinic's billing settings.
+SETTINGS_FIELDS = frozenset(
+    {
+        "consultation_charged_at",
+        "payment_counter",
+        "vat_rate",
+        "tax_number",
+        "discount_approval_above",
+        "refund_approval_above",
+        "denominations",
+        "qr_merchant_name",
+        "qr_merchant_city",
+        "qr_merchant_category",
+        "qr_account_guid",
+        "qr_account_id",
+    }
+)
+
+
+ZERO_RATE = Decimal(0)
+
+
+@transaction.atomic
+def change_settings(*, actor: Actor, values: Mapping[str, Any]) -> BillingSettings:
+    """Change the clinic's billing settings: the PAN/VAT number, what the payment QR carries,
+    the approval thresholds... Errors: ``DomainError`` naming the field that is wrong."""
+    clinic = policy.require(actor, "billing.prices.manage")
+    rules = (
+        BillingSettings.objects.for_clinic(clinic)
+        .select_for_update()
+        .get(pk=settings_of(clinic).pk)
+    )
+    for name, value in values.items():
+        if name not in SETTINGS_FIELDS:
+            raise DomainError("This is not one of the billing settings.", field=name)
+        setattr(rules, name, value.strip() if isinstance(value, str) else value)
+    try:
+        # The range checks below say what is wrong in words; the constraints hold them too.
+        rules.full_clean(exclude=["clinic"], validate_constraints=False)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(messages[0], field=None if field == NON_FIELD_ERRORS else field) from None
+    if not ZERO_RATE <= rules.vat_rate < 100:
+        raise DomainError("The VAT rate is a percentage under 100.", field="vat_rate")
+    for name in ("discount_approval_above", "refund_approval_above"):
+        if getattr(rules, name) < 0:
+            raise DomainError("A threshold cannot be negative.", field=name)
+    rules.save()
+    return rules
+
+
+@transaction.atomic
+def add_payer(*, actor: Actor, name: str, kind: str, reference: str = "") -> Payer:
+    """An insurer or a company that pays part of some patients' bills. Errors:
+    ``DomainError`` (no name, an unknown kind, the name taken)."""
+    clinic = policy.require(actor, "billing.prices.manage")
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError("Give the payer's name.", field="name")
+    if kind not in PayerKind.values:
+        raise DomainError("Choose what kind of payer this is.", field="kind")
+    if Payer.objects.for_clinic(clinic).filter(name__iexact=name).exists():
+        raise DomainError("Another payer has this name.", field="name")
+    return Payer.objects.create(
+        clinic=clinic, name=name[:120], kind=kind, reference=reference.strip()[:60]
+    )
+
+
+@transaction.atomic
+def add_price_list(*, actor: Actor, name: str, payer: Payer | None = None) -> PriceList:
+    """A price list besides the standard one, usually a payer's. Errors: ``DomainError``
+    (no name, the name taken, another clinic's payer)."""
+    clinic = policy.require(actor, "billing.prices.manage")
+    default_list(clinic)  # the standard list comes first
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError("Give the list a name.", field="name")
+    if payer is not None and payer.clinic_id != clinic.pk:
+        raise DomainError("Choose one of this clinic's payers.", field="payer")
+    if PriceList.objects.for_clinic(clinic).filter(name__iexact=name).exists():
+        raise DomainError("Another price list has this name.", field="name")
+    return PriceList.objects.create(clinic=clinic, name=name[:80], payer=payer)

@@ -21,7 +21,7 @@ from clinicflow.billing.models import (
     Shift,
     ShiftStatus,
 )
-from clinicflow.billing.money import ZERO
+from clinicflow.billing.money import ZERO, rounded
 from clinicflow.patients.models import Patient
 from clinicflow.patients.search import search_patients
 
@@ -49,7 +49,8 @@ def waiting_to_pay(clinic: Any, *, limit: int = WAITING_SHOWN) -> list[Waiting]:
     )
     people = Patient.objects.for_clinic(clinic).in_bulk([r["patient_id"] for r in rows])
     return [
-        Waiting(people[r["patient_id"]], r["amount"] or ZERO, r["count"], r["latest"])
+        # In cents: SQLite sums in binary floating point (537.5 for 537.50).
+        Waiting(people[r["patient_id"]], rounded(r["amount"] or ZERO), r["count"], r["latest"])
         for r in rows
         if r["patient_id"] in people
     ]
