@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from clinicflow.accounts.demo import ACCOUNTS, CLINICS, DEMO_PASSWORD
 from clinicflow.accounts.models import Membership, User
+from clinicflow.billing.models import Charge, Invoice, LedgerEntry, Payer, Payment, Shift
 from clinicflow.core.models import AuditEvent, Clinic
 from clinicflow.core.roles import Role
 from clinicflow.frontdesk.models import BoardLink, DoctorDesk
@@ -39,6 +40,12 @@ CLINIC_ROWS = (
     Medicine,
     StockBatch,
     StockMovement,
+    Payer,
+    Charge,
+    Invoice,
+    Payment,
+    Shift,
+    LedgerEntry,
 )
 
 

@@ -31,11 +31,13 @@ class DemoClinic:
     limits: dict[Role, int]
     #: Who sets up each part of the clinic's demo, as they would at work (usernames): the
     #: manager (doctors' hours, rooms, the board), the front desk (patients, appointments),
-    #: the nurse (allergies and problems), the pharmacist (catalogue and stock).
+    #: the nurse (allergies and problems), the pharmacist (catalogue and stock), the cashier
+    #: (the cash desk's past weeks; none where the clinic has no cashier).
     manager: str
     receptionist: str
     nurse: str
     pharmacist: str
+    cashier: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ CLINICS = [
         receptionist="reception",
         nurse="nurse",
         pharmacist="pharmacist",
+        cashier="cashier",
     ),
     DemoClinic(
         code="PKR",

@@ -43,9 +43,15 @@ def update_settings(*, actor: Actor, changes: dict[str, Any]) -> BillingSettings
     prices.settings_of(clinic)
     rules = BillingSettings.objects.for_clinic(clinic).select_for_update().get()
     for name, value in changes.items():
-        setattr(rules, name, value)
+        setattr(rules, name, value.strip() if isinstance(value, str) else value)
     with field_errors():
-        rules.full_clean()
+        rules.full_clean(exclude=["clinic"], validate_constraints=False)
+    # What the constraints hold too, said in words at the field.
+    if not 0 <= rules.vat_rate < 100:
+        raise DomainError("The VAT rate is a percentage under 100.", field="vat_rate")
+    for name in ("discount_approval_above", "refund_approval_above"):
+        if getattr(rules, name) < 0:
+            raise DomainError("A threshold cannot be negative.", field=name)
     qr.check_merchant(rules)
     rules.save()
     return rules

@@ -306,7 +306,8 @@ def credit(
 ) -> Invoice:
     """A credit note against an issued invoice: ``lines`` maps line ids to the amount to take
     back (None or "" for all that is left of the line); by default every line's remainder.
-    ``returns`` also settles the unbilled returns of medicines that this invoice charged.
+    ``returns`` also settles the unbilled returns of medicines that this invoice charged: a
+    line gives back at least its returns, and an amount asked of it includes them.
 
     What the patient had not paid is taken off what they owe; what they had paid becomes
     their credit (to refund, or to use on another bill)."""
@@ -321,9 +322,14 @@ def credit(
     done = credited_so_far(originals)
     plan = _credit_plan(originals, done, lines)
     settled = _returns_of(clinic, originals) if returns else []
+    returned: dict[int, Decimal] = {}
     for charge, line in settled:
-        left = line.total - done.get(line.pk, ZERO) - plan.get(line.pk, ZERO)
-        plan[line.pk] = plan.get(line.pk, ZERO) + min(-charge.amount, left)
+        returned[line.pk] = returned.get(line.pk, ZERO) - charge.amount
+    for pk, back in returned.items():
+        # What is asked off a line includes its returns (the cashier enters what was
+        # brought back): it is given back once, never the return on top of the amount.
+        left = originals[pk].total - done.get(pk, ZERO)
+        plan[pk] = max(plan.get(pk, ZERO), min(back, left))
     plan = {pk: amount for pk, amount in plan.items() if amount > 0}
     if not plan:
         raise DomainError("There is nothing left on this invoice to credit.")

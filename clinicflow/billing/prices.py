@@ -13,6 +13,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from clinicflow.billing.models import (
     BillingSettings,
     ItemKind,
+    Payer,
+    PayerKind,
     Price,
     PriceItem,
     PriceList,
@@ -179,3 +181,39 @@ def keep_item(
             defaults={"amount": amount},
         )
     return item
+
+
+# ---------------------------------------------------------------- the clinic's billing set-up
+
+
+@transaction.atomic
+def add_payer(*, actor: Actor, name: str, kind: str, reference: str = "") -> Payer:
+    """An insurer or a company that pays part of some patients' bills. Errors:
+    ``DomainError`` (no name, an unknown kind, the name taken)."""
+    clinic = policy.require(actor, "billing.prices.manage")
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError("Give the payer's name.", field="name")
+    if kind not in PayerKind.values:
+        raise DomainError("Choose what kind of payer this is.", field="kind")
+    if Payer.objects.for_clinic(clinic).filter(name__iexact=name).exists():
+        raise DomainError("Another payer has this name.", field="name")
+    return Payer.objects.create(
+        clinic=clinic, name=name[:120], kind=kind, reference=reference.strip()[:60]
+    )
+
+
+@transaction.atomic
+def add_price_list(*, actor: Actor, name: str, payer: Payer | None = None) -> PriceList:
+    """A price list besides the standard one, usually a payer's. Errors: ``DomainError``
+    (no name, the name taken, another clinic's payer)."""
+    clinic = policy.require(actor, "billing.prices.manage")
+    default_list(clinic)  # the standard list comes first
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError("Give the list a name.", field="name")
+    if payer is not None and payer.clinic_id != clinic.pk:
+        raise DomainError("Choose one of this clinic's payers.", field="payer")
+    if PriceList.objects.for_clinic(clinic).filter(name__iexact=name).exists():
+        raise DomainError("Another price list has this name.", field="name")
+    return PriceList.objects.create(clinic=clinic, name=name[:80], payer=payer)

@@ -225,3 +225,29 @@ def test_a_new_price_never_changes_an_existing_charge(manager, charged, services
     tomorrow = clinic.local_date() + timedelta(days=1)
     assert prices.price_of(services["DRESS"], tomorrow) == Decimal("400.00")
     assert prices.price_of(services["DRESS"], clinic.local_date()) == Decimal("350.00")
+
+
+def test_a_credit_note_for_a_returned_medicine_gives_it_back_once(
+    issue,  # noqa: F811
+    amoxicillin,  # noqa: F811
+    receive,  # noqa: F811
+    pharmacist,
+    cashier,
+):
+    from clinicflow.billing import invoices
+
+    receive((amoxicillin, "A1", 200, 100))
+    prescription = issue()
+    dispensing.review(actor=actor_for(pharmacist), prescription=prescription)
+    (given,) = dispensing.dispense(actor=actor_for(pharmacist), item=prescription.items.get())
+    bill = invoices.invoice_now(actor=actor_for(cashier), patient=given.patient)
+    pharmacy_stock.return_to_stock(
+        actor=actor_for(pharmacist), dispense=given, quantity="5", reason="Unopened strip"
+    )
+    line = bill.lines.get(charge__source_kind="pharmacy.dispense")
+    # The cashier enters what came back on the medicine's line: 5 of 15 at 1.00.
+    note = invoices.credit(
+        actor=actor_for(cashier), invoice=bill, reason="Returned", lines={line.pk: "5.00"}
+    )
+    assert note.total == Decimal("5.00")
+    assert Charge.objects.get(source_kind="pharmacy.return").status == ChargeStatus.BILLED

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from clinicflow.accounts.demo import CLINICS, DEMO_PASSWORD, DemoClinic, load_demo
 from clinicflow.accounts.models import User
+from clinicflow.billing.demo import load_demo_bills, load_demo_prices
 from clinicflow.core.audit.context import audit_context
 from clinicflow.core.models import Clinic
 from clinicflow.frontdesk.demo import load_demo_desks
@@ -23,8 +24,9 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 def load_clinic_day(spec: DemoClinic) -> BoardLink:
-    """One demo clinic's patients, doctors, rooms, pharmacy and appointments, each set up by
-    the clinic's own people through the domain's services; its waiting-room board link."""
+    """One demo clinic's patients, doctors, rooms, pharmacy, cash desk and appointments, each
+    set up by the clinic's own people through the domain's services; its waiting-room board
+    link."""
     clinic = Clinic.objects.get(code=spec.code)
     manager, receptionist, nurse, pharmacist = (
         User.objects.get(username=name)
@@ -35,6 +37,13 @@ def load_clinic_day(spec: DemoClinic) -> BoardLink:
     board = load_demo_desks(manager=manager, clinic=clinic)
     load_demo_catalogue(pharmacist=pharmacist, clinic=clinic)
     load_demo_stock(pharmacist=pharmacist, clinic=clinic)
+    load_demo_prices(manager=manager, clinic=clinic)
+    load_demo_bills(
+        manager=manager,
+        receptionist=receptionist,
+        cashier=User.objects.get(username=spec.cashier) if spec.cashier else None,
+        clinic=clinic,
+    )
     load_demo_appointments(receptionist=receptionist, clinic=clinic)
     return board
 
