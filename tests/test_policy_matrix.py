@@ -234,6 +234,7 @@ GRANTS = {
     "billing.refunds.approve": {M, A},
     "billing.shifts": {Role.CASHIER, Role.PHARMACIST, M, A},
     "billing.shifts.sign_off": {M, A},
+    "billing.claims": {Role.CASHIER, M, A},
     "billing.prices.view": {Role.CASHIER, Role.RECEPTIONIST, Role.PHARMACIST, Role.DOCTOR, M, A},
     "billing.prices.manage": {M, A},
     "billing.reports": {M, A},

@@ -24,7 +24,7 @@ from clinicflow.billing.forms import (
     UseCreditForm,
     show_error,
 )
-from clinicflow.billing.models import Invoice, InvoiceKind, InvoiceStatus, Method
+from clinicflow.billing.models import Claim, Invoice, InvoiceKind, InvoiceStatus, Method
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.reads import record_row_read
 from clinicflow.core.errors import DomainError
@@ -81,6 +81,7 @@ def _page(request: HttpRequest, invoice: Invoice, **forms_: Any) -> HttpResponse
             "credit_rows": [(line, line.total - done.get(line.pk, 0)) for line in credit_lines],
             "has_shift": selectors.open_shift(clinic, actor_of(request).user) is not None,
             "qr": qr.svg_for(invoice) if payable else None,
+            "claim": Claim.objects.for_clinic(clinic).filter(invoice=invoice).first(),
         },
     )
 

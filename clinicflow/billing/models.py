@@ -738,6 +738,7 @@ class Entry(models.TextChoices):
     DEPOSITED = "deposited", _("Deposit")
     APPLIED = "applied", _("Deposit applied")
     REFUNDED = "refunded", _("Refund")
+    CLAIM_PAID = "claim_paid", _("Payer's payment of a claim")
 
 
 class LedgerEntry(Audited, ClinicOwned):
@@ -746,8 +747,8 @@ class LedgerEntry(Audited, ClinicOwned):
 
     - ``owed``: what the patient owes on issued invoices (``invoice`` says which);
     - ``credit``: what the clinic holds for the patient (deposits, a credit note's excess);
-    - ``cash``: money at the counter (``method``, ``shift``): in for payments and deposits,
-      out for refunds.
+    - ``cash``: money received (``method``, and the ``shift`` at a counter): in for payments,
+      deposits and payers' payments of claims, out for refunds.
 
     Every balance (an invoice's, a patient's, a shift's, a day's takings) is a sum of rows.
     """
@@ -762,6 +763,9 @@ class LedgerEntry(Audited, ClinicOwned):
     )
     refund = models.ForeignKey(
         Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    claim = models.ForeignKey(
+        "Claim", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
     )
     method = models.CharField(max_length=8, choices=Method.choices, blank=True)
     shift = models.ForeignKey(
@@ -801,7 +805,8 @@ class LedgerEntry(Audited, ClinicOwned):
                     credit__lt=0,
                     cash=F("credit"),
                     refund__isnull=False,
-                ),
+                )
+                | Q(kind=Entry.CLAIM_PAID, owed=0, credit=0, cash__gt=0, claim__isnull=False),
                 name="ledger_entry_moves_fit_kind",
             ),
             models.CheckConstraint(
@@ -840,11 +845,26 @@ class Claim(Audited, ClinicOwned):
     status = models.CharField(max_length=10, choices=ClaimStatus.choices, default="pending")
     external_id = models.CharField(_("payer's reference"), max_length=80, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    #: What the payer paid (at most the claim; the ledger holds the payment).
+    paid_amount = money(_("paid by the payer"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-pk"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="claim_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="claim_positive"),
+            models.CheckConstraint(
+                condition=Q(
+                    status=ClaimStatus.PAID, paid_amount__gt=0, paid_amount__lte=F("amount")
+                )
+                | ~Q(status=ClaimStatus.PAID) & Q(paid_amount__isnull=True),
+                name="claim_paid_within",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ClaimStatus.REJECTED) | ~Q(note=""),
+                name="claim_rejected_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Claim {self.invoice} · {self.amount}"

@@ -2,6 +2,7 @@ from django.urls import path
 
 from clinicflow.billing import (
     account_views,
+    claim_views,
     desk_views,
     document_views,
     invoice_views,
@@ -49,6 +50,10 @@ urlpatterns = [
     path("prices/add/", price_views.add_item, name="add_item"),
     path("prices/<int:pk>/set/", price_views.set_price, name="set_price"),
     path("settings/", price_views.billing_settings, name="settings"),
+    # Payers' claims (claim_views).
+    path("claims/<int:pk>/submit/", claim_views.submit, name="claim_submit"),
+    path("claims/<int:pk>/paid/", claim_views.paid, name="claim_paid"),
+    path("claims/<int:pk>/rejected/", claim_views.rejected, name="claim_rejected"),
     # PDFs, and the public page a printed copy's QR opens (document_views).
     path("invoices/<int:pk>/pdf/", document_views.invoice_pdf, name="invoice_pdf"),
     path("receipts/<int:pk>/pdf/", document_views.receipt_pdf, name="receipt_pdf"),

@@ -464,6 +464,10 @@ POLICY: dict[str, Rule] = {
         only={Role.CASHIER: OwnedBy("cashier"), Role.PHARMACIST: OwnedBy("cashier")},
     ),
     "billing.shifts.sign_off": grant(MANAGEMENT, "Sign off cashiers' closed shifts."),
+    "billing.claims": grant(
+        {Role.CASHIER} | MANAGEMENT,
+        "Submit payers' claims, record a payer's payment or rejection.",
+    ),
     "billing.prices.view": grant(
         {Role.CASHIER, Role.RECEPTIONIST, Role.PHARMACIST, Role.DOCTOR} | MANAGEMENT,
         "See the price list.",
