@@ -352,6 +352,108 @@ def generate_stock(
     }
 
 
+#: What ``generate_billing`` makes besides the invoices: days of history and cashiers (the
+#: counter's benchcashier01…10 and the shift closers' 11…20).
+BILLING_DAYS = 365
+BILLING_CASHIERS = 20
+#: A million invoices take about ten minutes on a busy 2-core machine (other commands: 180 s).
+BILLING_LIMIT_S = 1800.0
+_BILLING_COUNTS = """
+SELECT
+    (SELECT count(*) FROM billing_invoice WHERE clinic_id = c.id),
+    (SELECT count(*) FROM billing_invoiceline WHERE clinic_id = c.id),
+    (SELECT count(*) FROM billing_charge WHERE clinic_id = c.id),
+    (SELECT count(*) FROM billing_payment WHERE clinic_id = c.id),
+    (SELECT count(*) FROM billing_tender WHERE clinic_id = c.id),
+    (SELECT count(*) FROM billing_ledgerentry WHERE clinic_id = c.id),
+    (SELECT count(*) FROM billing_shift WHERE clinic_id = c.id),
+    (SELECT count(*) FROM billing_invoice WHERE clinic_id = c.id AND paid = 0),
+    (SELECT count(*) FROM billing_invoice WHERE clinic_id = c.id AND paid > 0 AND paid < total),
+    (SELECT count(*) FROM billing_payment p WHERE clinic_id = c.id
+        AND (SELECT count(*) FROM billing_tender t WHERE t.payment_id = p.id) > 1),
+    (SELECT count(*) FROM billing_ledgerentry WHERE clinic_id = c.id AND cash <> 0
+        AND at >= (date_trunc('day', now() AT TIME ZONE c.timezone) AT TIME ZONE c.timezone)),
+    (SELECT sum(pg_total_relation_size(t::regclass)) FROM unnest(ARRAY['billing_invoice',
+        'billing_invoiceline', 'billing_charge', 'billing_payment', 'billing_tender',
+        'billing_ledgerentry', 'billing_shift']) AS t)
+FROM core_clinic c WHERE c.code = %s
+"""
+_BILLING_SAMPLE = """
+SELECT p.id::text FROM patients_patient p JOIN core_clinic c ON c.id = p.clinic_id
+WHERE c.code = %s AND p.is_active ORDER BY p.mrn_seq LIMIT 5000
+"""
+_BILLING_ITEMS = """
+SELECT i.id FROM billing_priceitem i JOIN core_clinic c ON c.id = i.clinic_id
+WHERE c.code = %s AND i.code LIKE 'GEN-%%' AND i.is_manual AND i.is_active ORDER BY i.id
+"""
+
+
+def billing_data(bench: BenchEnvironment) -> dict[str, Any]:
+    """What the billing tables hold, and the patients and services the counter uses."""
+    with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
+        counts = conn.execute(_BILLING_COUNTS, (PATIENT_CLINIC,)).fetchone()
+        patients = [row[0] for row in conn.execute(_BILLING_SAMPLE, (PATIENT_CLINIC,))]
+        items = [row[0] for row in conn.execute(_BILLING_ITEMS, (PATIENT_CLINIC,))]
+    assert counts is not None
+    names = (
+        "invoices", "invoice_lines", "charges", "payments", "tenders", "ledger_rows", "shifts",
+        "invoices_unpaid", "invoices_part_paid", "payments_split", "cash_ledger_rows_today",
+    )  # fmt: skip
+    data: dict[str, Any] = dict(zip(names, counts[:-1], strict=True))
+    data["billing_tables_mb"] = round(float(counts[-1] or 0) / (1024 * 1024), 1)
+    return {"patients": patients, "items": items, "data": data}
+
+
+def generate_billing(bench: BenchEnvironment, deadline: Deadline, invoices: int) -> dict[str, Any]:
+    """``manage.py generate_billing`` into the demo clinic, timed; then what it made, counted,
+    with the patients and services the billing scenarios use."""
+    log(f"generating {invoices} invoices in {PATIENT_CLINIC}")
+    started = time.monotonic()
+    output = bench.manage(
+        "generate_billing", "--clinic", PATIENT_CLINIC, "--invoices", str(invoices),
+        "--days", str(BILLING_DAYS), "--cashiers", str(BILLING_CASHIERS),
+        "--seed", str(PATIENT_SEED), "--force", deadline=deadline, capture=True,
+        limit_s=BILLING_LIMIT_S,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    log(f"  {summary}")
+    rate = _RATE.search(summary)
+    found = billing_data(bench)
+    found["data"].update(
+        generate_s=round(seconds, 1),
+        written_s=float(rate.group(1)) if rate else None,
+        vacuum_analyze_s=float(rate.group(2)) if rate and rate.group(2) else None,
+        days=BILLING_DAYS,
+        cashiers=BILLING_CASHIERS,
+    )
+    return found
+
+
+def reuse(bench: BenchEnvironment, deadline: Deadline) -> dict[str, Any]:
+    """The bench database as an earlier run left it (``--reuse-database``: billing only):
+    migrated, static files collected again, Redis flushed, nothing generated."""
+    log(f"reusing database {bench.database}")
+    with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    redis_version = flush_redis(bench)
+    bench.manage("migrate", "--no-input", "-v", "0", deadline=deadline)
+    collectstatic(bench, deadline)
+    output = bench.manage("shell", "-c", _COUNT_DATA, deadline=deadline, capture=True)
+    data = json.loads(output.strip().splitlines()[-1])
+    found = billing_data(bench)
+    data["billing_generation"] = {**found["data"], "reused": True}
+    return {
+        "postgres": str(row[0]).split()[0] if row else "unknown",
+        "redis": redis_version,
+        "data": data,
+        "patients": None,
+        "scheduling": None,
+        "pharmacy": None,
+        "billing": found,
+    }
+
+
 def prepare(
     bench: BenchEnvironment,
     deadline: Deadline,
@@ -359,11 +461,13 @@ def prepare(
     appointments: int = 0,
     stock: StockSizes | None = None,
     staff: bool = False,
+    invoices: int = 0,
 ) -> dict[str, Any]:
     """Everything the server needs before it starts; returns versions and data counts (and,
     with ``patients``, generates that many patients and samples them; with ``appointments``,
     that many appointments; with ``stock``, a pharmacy's stock and prescriptions; the last two
-    over :data:`SCHEDULING_PATIENTS` patients when no ``patients``)."""
+    over :data:`SCHEDULING_PATIENTS` patients when no ``patients``; with ``invoices``, a
+    billing history of that many invoices)."""
     log(f"recreating database {bench.database}")
     postgres = recreate_database(bench)
     redis_version = flush_redis(bench)
@@ -381,7 +485,7 @@ def prepare(
         data["patients"] = generated["data"]["patients_in_table"]
         data["patient_generation"] = generated["data"]
     scheduling = None
-    if (appointments or stock) and not generated:
+    if (appointments or stock or invoices) and not generated:
         log(f"generating {SCHEDULING_PATIENTS} patients in {PATIENT_CLINIC}")
         bench.manage(
             "generate_patients", "--clinic", PATIENT_CLINIC, "--count",
@@ -399,7 +503,11 @@ def prepare(
     if staff:
         generate_staff(bench, deadline)
         data["mixed_writers_staff_per_role"] = STAFF_PER_ROLE
+    billing = generate_billing(bench, deadline, invoices) if invoices else None
+    if billing:
+        data["billing_generation"] = billing["data"]
     return {
+        "billing": billing,
         "postgres": postgres,
         "redis": redis_version,
         "data": data,

@@ -97,9 +97,11 @@ class BenchEnvironment:
         revision lacks the newer generators)."""
         return any(self.app_root.glob(f"clinicflow/*/management/commands/{name}.py"))
 
-    def manage(self, *args: str, deadline: Deadline, capture: bool = False) -> str:
-        """Run ``manage.py`` with the bench environment; its output goes to stderr unless
-        captured."""
+    def manage(
+        self, *args: str, deadline: Deadline, capture: bool = False, limit_s: float = 180
+    ) -> str:
+        """Run ``manage.py`` with the bench environment, for at most ``limit_s`` (and what is
+        left of the run's time); its output goes to stderr unless captured."""
         command = [PYTHON, "manage.py", *args]
         result = subprocess.run(
             command,
@@ -108,7 +110,7 @@ class BenchEnvironment:
             stdout=subprocess.PIPE if capture else sys.stderr,
             stderr=subprocess.PIPE,
             text=True,
-            timeout=min(deadline.remaining(), 180),
+            timeout=min(deadline.remaining(), limit_s),
             check=False,
         )
         if result.returncode != 0:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bench.scenarios.base import Context, Scenario
+from bench.scenarios.billing_counter import BillingCounter
+from bench.scenarios.billing_reports import BillingReports
 from bench.scenarios.booking_race import BookingRace
 from bench.scenarios.dashboard import Dashboard
 from bench.scenarios.dispensing import Dispensing
@@ -24,6 +26,8 @@ SCENARIOS: dict[str, Scenario] = {
         BookingRace(),
         Dispensing(),
         MixedWriters(),
+        BillingCounter(),
+        BillingReports(),
         QueueFanout(),
     )
 }
