@@ -76,6 +76,7 @@ from clinicflow.billing.models import (
     Shift,
     ShiftStatus,
     Tender,
+    verification_token,
 )
 from clinicflow.billing.numbers import Series
 from clinicflow.billing.sources import MANUAL
@@ -145,9 +146,10 @@ LINE = ("clinic_id", "invoice_id", "charge_id", "description", "quantity", "unit
 INVOICE = (
     "id", "clinic_id", "kind", "patient_id", "status", "number", "fiscal_year", "sequence",
     "subtotal", "total", "paid", "created_by_id", "created_at", "issued_by_id", "issued_at",
+    "verify_token",
 )  # fmt: skip
 PAYMENT = ("id", "clinic_id", "patient_id", "purpose", "invoice_id", "number", "amount",
-           "shift_id", "received_by_id", "received_at")  # fmt: skip
+           "shift_id", "received_by_id", "received_at", "verify_token")  # fmt: skip
 TENDER = ("clinic_id", "payment_id", "method", "amount", "reference")
 LEDGER = ("clinic_id", "patient_id", "kind", "invoice_id", "payment_id", "method", "shift_id",
           "owed", "cash", "by_id", "at")  # fmt: skip
@@ -316,7 +318,8 @@ class BillingFaker:
             paid = self._payments(made, invoice, patient, at, total_due, paying)
             made.invoices.append(
                 (invoice, clinic, invoice_kind, patient, issued, number, year, sequence,
-                 total_due, total_due, paid, cashier, at - timedelta(seconds=30), cashier, at)
+                 total_due, total_due, paid, cashier, at - timedelta(seconds=30), cashier, at,
+                 verification_token())
             )  # fmt: skip
             made.ledger.append(
                 (clinic, patient, Entry.INVOICED.value, invoice, None, "", None, total_due, 0,
@@ -353,7 +356,7 @@ class BillingFaker:
             number, _year, _sequence = self.number(Series.RECEIPT, at)
             made.payments.append(
                 (payment, self.clinic.pk, patient, PaymentPurpose.INVOICE.value, invoice, number,
-                 amount, shift, cashier, at)
+                 amount, shift, cashier, at, verification_token())
             )  # fmt: skip
             if amount >= 2 and rng.random() < SPLIT_SHARE:
                 cash = amount // 2
