@@ -87,6 +87,29 @@ def tree_cpu_ms(root: int | None) -> float:
     return tree_ticks(root, read_processes()) * 1000 / TICKS_PER_S
 
 
+def tree_rss_kb(root: int | None, proc: Path = PROC) -> int:
+    """Resident memory (kB) of the process tree of ``root`` now: the server's footprint, to
+    show that a streamed export does not grow it with its rows."""
+    if root is None:
+        return 0
+    processes = read_processes(proc)
+    children: dict[int, list[int]] = {}
+    for process in processes:
+        children.setdefault(process.ppid, []).append(process.pid)
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            status = (proc / str(pid) / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+        stack.extend(children.get(pid, ()))
+    return total
+
+
 def per_request(cpu_ms: float, requests: int) -> float | None:
     """CPU milliseconds per request, or None when nothing was answered."""
     return round(cpu_ms / requests, 2) if requests > 0 else None

@@ -417,6 +417,7 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             users=DEMO_USERS,
             deadline=deadline,
             cpu=server.cpu_ms,
+            rss=server.rss_kb,
             people=args.people,
             think_s=args.think_ms / 1000,
             paced_requests=args.paced_requests,

@@ -15,7 +15,7 @@ from typing import IO
 
 import httpx
 
-from bench.cpu import tree_cpu_ms
+from bench.cpu import tree_cpu_ms, tree_rss_kb
 from bench.environment import LOOPBACK, PYTHON, BenchEnvironment, BenchError, Deadline, log
 from bench.managed import Managed
 
@@ -107,6 +107,10 @@ class Server(Managed):
     def cpu_ms(self) -> float:
         """CPU milliseconds the launcher and its uvicorn processes have spent so far."""
         return tree_cpu_ms(self._process.pid if self._process is not None else None)
+
+    def rss_kb(self) -> int:
+        """Resident memory (kB) of the launcher and its uvicorn processes now."""
+        return tree_rss_kb(self._process.pid if self._process is not None else None)
 
     def tail(self, lines: int = 40) -> str:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,6 +25,8 @@ class Context:
     deadline: Deadline
     #: The server's CPU milliseconds so far (every scenario reports CPU per request).
     cpu: CpuClock | None = None
+    #: The server's resident memory (kB) now, for the streamed exports.
+    rss: Callable[[], int] | None = None
     #: The paced phase: ``people`` each pausing ``think_s`` between ``paced_requests``.
     people: int = 20
     think_s: float = 0.3

@@ -1,8 +1,7 @@
 """The billing figures people wait for, over a large billing history (``generate_billing``):
 
-- **the day's takings**: the manager's dashboard (``GET /dashboard/`` as KTM's ``manager``),
-  whose "Revenue today" card sums the day's ledger rows by method (``balances.takings``), the
-  only page computing it so far;
+- **the day's takings**: the takings report for today (``GET /billing/reports/takings/`` as
+  KTM's ``manager``), the day's ledger rows summed by method;
 - **a shift, opened and closed**: ten cashiers (``benchcashier11``…``20``), each opening its
   shift (``POST /api/v1/shifts/open/``), making a few sales (charge, invoice, payment: the
   counter's requests), reading the shift's figures (``GET /api/v1/shifts/{id}/summary/``)
@@ -10,17 +9,21 @@
   counted = the summary's expected cash, so no variance).
 
 Paced (people pausing the think time between requests) then closed loop; the p95 of each route
-against the goal (200 ms, paced). The streamed month report by service is not built yet:
-its entry says so."""
+against the goal (200 ms, paced). Then the **streamed exports**: the month's report by service
+as CSV, and the outstanding balances (a row per patient who owes), with the server's resident
+memory sampled while each streams: flat memory is a peak that does not grow with the rows."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bench.client import DASHBOARD_PATH, BenchClient, RequestFailed, expect_status
+from bench.client import BenchClient, RequestFailed, expect_status
 from bench.load import LoadPlan, run_load
 from bench.scenarios.base import Context, Scenario
 from bench.scenarios.billing_counter import (
@@ -38,7 +41,16 @@ GOAL_P95_MS = 200.0
 USERNAME = "benchcashier{:02d}"
 FIRST_CASHIER = CASHIERS + 1
 MANAGER = "manager"
-REVENUE_MARKER = b"Revenue today"
+TAKINGS_PATH = "/billing/reports/takings/?first={day}&last={day}"
+TAKINGS_MARKER = b"Takings by method"
+#: The streamed exports: the month's report by service, and every patient who owes.
+STREAMS = {
+    "service_month_csv": "/billing/reports/service.csv?first={month}&last={day}",
+    "outstanding_csv": "/billing/reports/outstanding.csv",
+}
+RSS_SAMPLE_S = 0.02
+#: The bench clinic's zone: "today" is its day (the reports' periods are the clinic's days).
+CLINIC_ZONE = ZoneInfo("Asia/Kathmandu")
 SALES_PER_SHIFT = 3
 #: One shift: open, a few sales, its figures, close.
 SHIFT = ("open", *(("charge", "invoice", "pay") * SALES_PER_SHIFT), "summary", "close")
@@ -46,15 +58,6 @@ SUMMARY_PATH = "/api/v1/shifts/{shift}/summary/"
 CLOSE_PATH = "/api/v1/shifts/{shift}/close/"
 OPEN_PATH = "/api/v1/shifts/open/"
 DENOMINATIONS = (1000, 500, 100, 50, 20, 10, 5, 2, 1)
-#: Not built yet: what (c) of the bench's billing figures would measure.
-STREAMED_REPORT = {
-    "status": "not yet",
-    "reason": (
-        "no streamed billing report or export exists on this branch (no month report by "
-        "service, no billing CSV export): the server's peak RSS while streaming one is to be "
-        "measured once it lands"
-    ),
-}
 
 
 def count_notes(amount: Decimal) -> dict[str, int]:
@@ -80,7 +83,7 @@ class ShiftState:
 class BillingReports(Scenario):
     name = "billing_reports"
     description = (
-        "the day's takings (GET /dashboard/ as KTM's manager: the Revenue today card) and "
+        "the day's takings (the takings report for today, as KTM's manager) and "
         f"{CASHIERS} cashiers (benchcashier{FIRST_CASHIER:02d}…{FIRST_CASHIER + CASHIERS - 1:02d}) "
         f"each opening a shift, making {SALES_PER_SHIFT} sales (charge, invoice, payment), "
         "reading its summary and closing it with the cash counted; paced then closed loop; "
@@ -103,11 +106,13 @@ class BillingReports(Scenario):
         async def setup(client: BenchClient, index: int) -> None:
             await client.sign_in(MANAGER, ctx.password)
 
+        path = TAKINGS_PATH.format(day=datetime.now(CLINIC_ZONE).date().isoformat())
+
         async def step(client: BenchClient, index: int, iteration: int) -> float:
-            timed = await client.get(DASHBOARD_PATH)
+            timed = await client.get(path)
             expect_status(timed.response, 200)
-            if REVENUE_MARKER not in timed.response.content:
-                raise RequestFailed("dashboard without the Revenue today card")
+            if TAKINGS_MARKER not in timed.response.content:
+                raise RequestFailed("the takings report did not come")
             return timed.seconds
 
         plan = LoadPlan(people, requests, warmup=0 if think_s else people, think_s=think_s)
@@ -152,6 +157,52 @@ class BillingReports(Scenario):
         result["shifts_closed"] = CASHIERS * shifts_each
         return result
 
+    async def _stream(self, ctx: Context, path: str) -> dict[str, Any]:
+        """One export streamed to the end, the server's memory sampled meanwhile."""
+        client = BenchClient(ctx.base_url)
+        try:
+            await client.sign_in(MANAGER, ctx.password)
+            rss = ctx.rss or (lambda: 0)
+            before = rss()
+            peak = before
+            done = asyncio.Event()
+
+            async def sample() -> None:
+                nonlocal peak
+                while not done.is_set():
+                    peak = max(peak, rss())
+                    await asyncio.sleep(RSS_SAMPLE_S)
+
+            sampler = asyncio.create_task(sample())
+            try:
+                timed = await client.get(path)
+            finally:
+                done.set()
+                await sampler
+            expect_status(timed.response, 200)
+            body = timed.response.content
+            return {
+                "path": path,
+                "seconds": round(timed.seconds, 3),
+                "bytes": len(body),
+                "rows": body.count(b"\n") - 1,
+                "rss_before_mb": round(before / 1024, 1),
+                "rss_peak_mb": round(peak / 1024, 1),
+                "rss_growth_mb": round((peak - before) / 1024, 1),
+            }
+        finally:
+            await client.aclose()
+
+    async def _streams(self, ctx: Context) -> dict[str, Any]:
+        today = datetime.now(CLINIC_ZONE).date()
+        month = today - timedelta(days=30)
+        found = {}
+        for name, pattern in STREAMS.items():
+            path = pattern.format(month=month.isoformat(), day=today.isoformat())
+            await self._stream(ctx, path)  # the first pays for imports and caches
+            found[name] = await self._stream(ctx, path)
+        return found
+
     async def run(self, ctx: Context) -> dict[str, Any]:
         if not self.data.patients or not self.data.items:
             raise RequestFailed("no generated billing data (see bench/database.py)")
@@ -161,7 +212,8 @@ class BillingReports(Scenario):
         shifts_closed = await self._shifts(ctx, 2, 0.0)
         takings = summarise(self.description, takings_closed, takings_paced, ctx)
         shifts = summarise(self.description, shifts_closed, shifts_paced, ctx)
-        routes = {"takings (GET /dashboard/)": takings["paced"]["p95_ms"]}
+        streams = await self._streams(ctx)
+        routes = {"takings (today's report)": takings["paced"]["p95_ms"]}
         for kind in (
             "shift_open",
             "shift_summary",
@@ -191,11 +243,12 @@ class BillingReports(Scenario):
             "goal_met": met,
             "takings": takings,
             "shift_close": shifts,
-            "month_report_stream": STREAMED_REPORT,
+            "streams": streams,
             "notes": (
-                "takings: the manager's dashboard, which also renders the other cards (the "
-                "Revenue today card sums today's ledger rows, at the clinic's time zone: the "
-                "generated history spreads its rows evenly over each 24 hours); shift_close: "
+                "takings: today's takings report (today's ledger rows by method, at the "
+                "clinic's time zone: the generated history spreads its rows evenly over each "
+                "24 hours); streams: the server's resident memory before and at its peak while "
+                "each export streamed (second run of each); shift_close: "
                 "every request of a shift's cycle, by kind; rps and CPU under each part; "
                 "paced.p95_ms is the worst route's"
             ),
