@@ -208,3 +208,24 @@ def test_cash_is_counted_in_the_fewest_notes():
     }  # fmt: skip
     with pytest.raises(CommandError):
         count_notes(3, (2,))
+
+
+@pytest.mark.django_db(transaction=True)  # the load rebuilds indexes: no writes pending before
+def test_numbers_carry_on_after_bills_the_clinic_has_already(clinic, manager, cashier, services):
+    """A clinic with bills (the demo's) gets its generated numbers after them, never twice."""
+    from clinicflow.accounts.actors import actor_for
+    from clinicflow.billing import charges, invoices, payments, shifts
+    from clinicflow.patients.models import Patient
+
+    call_command("generate_patients", clinic="KTM", count=40, seed=5, force=True)
+    person = Patient.objects.for_clinic(clinic).first()
+    desk = actor_for(cashier)
+    charges.add_manual(actor=desk, patient=person, item=services["REG"])
+    first = invoices.invoice_now(actor=desk, patient=person)
+    shift = shifts.open_shift(actor=desk, opening_float="0")
+    payments.pay(actor=desk, invoice=first, tenders=[payments.TenderIn("cash", "100")])
+    shifts.close_shift(actor=desk, shift=shift, counted={"100": 1})
+    generate()
+    for model in (Invoice, Payment):
+        numbers = list(model.objects.for_clinic(clinic).values_list("number", flat=True))
+        assert len(numbers) == len(set(numbers))

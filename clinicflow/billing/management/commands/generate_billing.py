@@ -215,7 +215,10 @@ class BillingFaker:
         self.rule = rule
         self.keys = dict(keys)
         self.years: dict[date, str] = {}
+        # Numbers carry on from those the clinic has given already (the demo's bills).
         self.last: dict[tuple[str, str], int] = defaultdict(int)
+        given = NumberSeries.objects.for_clinic(clinic).values_list("series", "fiscal_year", "last")
+        self.last.update({(series, year): last for series, year, last in given})
         self.shift_cash: dict[int, int] = defaultdict(int)
         self.slots = ceil(self.span_s / (SHIFT_HOURS * 3600))
         self.first_shift = keys["shift"]
