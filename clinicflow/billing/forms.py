@@ -147,6 +147,10 @@ class CloseShiftForm(ClinicFlowForm):
 class DepositForm(ClinicFlowForm):
     """Money taken in advance, held on the patient's account for later bills."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "deposit_%s")  # beside the refund form on one page
+        super().__init__(*args, **kwargs)
+
     amount = forms.CharField(label=_("Deposit"), max_length=20)
     method = forms.ChoiceField(label=_("Method"), choices=Method.choices, initial=Method.CASH)
     reference = forms.CharField(
@@ -156,6 +160,10 @@ class DepositForm(ClinicFlowForm):
 
 class RefundForm(ClinicFlowForm):
     """Giving back the patient's credit, in cash or the way they paid."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "refund_%s")  # beside the deposit form on one page
+        super().__init__(*args, **kwargs)
 
     amount = forms.CharField(label=_("Refund"), max_length=20)
     method = forms.ChoiceField(label=_("Method"), choices=Method.choices, initial=Method.CASH)

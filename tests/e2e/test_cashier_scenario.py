@@ -20,7 +20,15 @@ from clinicflow.accounts.actors import actor_for
 from clinicflow.accounts.models import User
 from clinicflow.billing import payments, shifts
 from clinicflow.billing.demo import load_demo_prices
-from clinicflow.billing.models import Invoice, InvoiceKind, Method, Payment, Shift, ShiftStatus
+from clinicflow.billing.models import (
+    Invoice,
+    InvoiceKind,
+    Method,
+    Payment,
+    Refund,
+    Shift,
+    ShiftStatus,
+)
 from clinicflow.clinical import prescribing
 from clinicflow.clinical import services as clinical
 from clinicflow.clinical.models import Prescription
@@ -195,18 +203,17 @@ def test_the_cashier_bills_the_visit_takes_cash_and_qr_and_credits_a_returned_st
     expect(page.get_by_test_id("credit-notes")).to_contain_text("12.50")
 
     # The paid part that was credited is the patient's credit: back to the QR wallet it came
-    # from (there is no refund page; the service, at the cashier's next shift).
-    cashier = actor_for(User.objects.get(username="cashier"))
-    shifts.open_shift(actor=cashier, opening_float="1000")
-    refund = payments.refund(
-        actor=cashier,
-        patient=patient,
-        amount="12.50",
-        reason="Returned tablets",
-        method=Method.QR,
-        payment=payment,
-    )
-    assert refund.number.startswith("KTM-RF-")
+    # from, from the patient's bill, at the cashier's next shift.
+    shifts.open_shift(actor=actor_for(User.objects.get(username="cashier")), opening_float="1000")
+    page.goto(f"/billing/patients/{patient.pk}/")
+    refund_form = page.get_by_test_id("refund-form")
+    refund_form.get_by_label("Refund", exact=True).fill("12.50")
+    refund_form.get_by_label("Method").select_option(Method.QR.value)
+    refund_form.get_by_label("Why the refund").fill("Returned tablets")
+    refund_form.get_by_role("button", name="Refund").click()
+    expect(page.get_by_text("Refunded 12.50")).to_be_visible()
+    refund = Refund.objects.get(patient=patient)
+    assert (refund.method, refund.number[:7]) == (Method.QR, "KTM-RF-")
     assert payments.credit_of(invoice.clinic, patient.pk) == 0
     page.goto(f"/billing/patients/{patient.pk}/")
     expect(page.get_by_test_id("credit")).to_have_text("0.00")

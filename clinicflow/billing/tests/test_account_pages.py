@@ -109,3 +109,19 @@ def test_reception_may_not_refund(receptionist, sign_in, billing_patient):
     url = reverse("billing:refund", args=[billing_patient.pk])
     answer = sign_in(receptionist).post(url, {"amount": "5", "method": "cash", "reason": "x"})
     assert answer.status_code == 403
+
+
+def test_the_bills_forms_label_their_own_fields(cashier, sign_in, billing_patient, shift):
+    """The deposit and refund forms sit side by side: each label names its own field."""
+    import re
+    from collections import Counter
+
+    payments.deposit(
+        actor=actor_for(cashier),
+        patient=billing_patient,
+        tenders=[payments.TenderIn("cash", "100")],
+    )
+    page = sign_in(cashier).get(reverse("billing:patient", args=[billing_patient.pk]))
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page.content.decode()))
+    assert [name for name, seen in ids.items() if seen > 1] == []
+    assert ids["deposit_amount"] == ids["refund_amount"] == 1
