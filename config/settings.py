@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "clinicflow.clinical",
     "clinicflow.pharmacy",
     "clinicflow.billing",
+    "clinicflow.lab",
 ]
 
 MIDDLEWARE = [

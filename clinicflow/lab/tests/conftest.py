@@ -1,0 +1,88 @@
+"""A small catalogue: biochemistry's serum creatinine, with ranges for newborns, children and
+adults by sex, as a clinic's lab would set them up."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from clinicflow.lab.models import LabSection, LabTest, Parameter, ReferenceRange
+
+
+@pytest.fixture
+def biochemistry(clinic):
+    return LabSection.objects.create(clinic=clinic, name="Biochemistry")
+
+
+@pytest.fixture
+def creatinine_test(clinic, biochemistry):
+    return LabTest.objects.create(
+        clinic=clinic, code="CREA", name="Creatinine", loinc="2160-0", section=biochemistry
+    )
+
+
+@pytest.fixture
+def creatinine(clinic, creatinine_test):
+    return Parameter.objects.create(
+        clinic=clinic,
+        test=creatinine_test,
+        code="CREA",
+        name="Creatinine",
+        loinc="2160-0",
+        unit="mg/dL",
+        unit_label="mg/dL",
+        decimals=2,
+        absolute_low=Decimal("0.05"),
+        absolute_high=Decimal("30"),
+    )
+
+
+def add_range(parameter, **fields) -> ReferenceRange:
+    return ReferenceRange.objects.create(clinic=parameter.clinic, parameter=parameter, **fields)
+
+
+#: Age bands in days: the first 28 days, then to the 18th year (6575 days), then adults.
+NEWBORN_TO = 28
+ADULT_FROM = 6575
+
+
+@pytest.fixture
+def creatinine_ranges(creatinine):
+    d = Decimal
+    return {
+        "newborn": add_range(
+            creatinine, age_from_days=0, age_to_days=NEWBORN_TO, low=d("0.3"), high=d("1.0")
+        ),
+        "child": add_range(
+            creatinine,
+            age_from_days=NEWBORN_TO,
+            age_to_days=ADULT_FROM,
+            low=d("0.2"),
+            high=d("0.7"),
+        ),
+        "adult": add_range(
+            creatinine,
+            age_from_days=ADULT_FROM,
+            low=d("0.6"),
+            high=d("1.2"),
+            critical_high=d("7.0"),
+        ),
+        "man": add_range(
+            creatinine,
+            sex="male",
+            age_from_days=ADULT_FROM,
+            low=d("0.7"),
+            high=d("1.3"),
+            critical_low=d("0.2"),
+            critical_high=d("7.0"),
+        ),
+        "woman": add_range(
+            creatinine,
+            sex="female",
+            age_from_days=ADULT_FROM,
+            low=d("0.5"),
+            high=d("1.1"),
+            critical_high=d("7.0"),
+        ),
+    }
