@@ -19,6 +19,7 @@ urlpatterns = [
     path("clinical/", include("clinicflow.clinical.urls")),
     path("pharmacy/", include("clinicflow.pharmacy.urls")),
     path("billing/", include("clinicflow.billing.urls")),
+    path("lab/", include("clinicflow.lab.urls")),
     path("notifications/", include("clinicflow.notifications.urls")),
     path("api/", include("clinicflow.core.api_urls")),
     # The admin site's own password form would skip ending other sessions and the audit.

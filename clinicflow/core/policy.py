@@ -421,6 +421,48 @@ POLICY: dict[str, Rule] = {
         {Role.PHARMACIST} | MANAGEMENT,
         "Stock valuation, movements by period and dispensed quantities, with exports.",
     ),
+    # The laboratory.
+    "lab.catalogue.view": grant(
+        WORKFORCE - {Role.PHARMACIST},
+        "Look up the lab's tests, panels, parameters, ranges and prices; export the catalogue.",
+    ),
+    "lab.catalogue.manage": grant(
+        {Role.LAB_TECHNICIAN} | MANAGEMENT,
+        "Edit and import the lab's catalogue and its reference ranges; the lab's settings.",
+    ),
+    "lab.order": grant(
+        {Role.DOCTOR, Role.RECEPTIONIST} | MANAGEMENT,
+        "Order tests: doctors from their consultations, reception for a direct lab visit with "
+        "an outside prescription; cancel an order not yet collected.",
+    ),
+    "lab.view": grant(
+        {Role.DOCTOR, Role.NURSE, Role.LAB_TECHNICIAN} | MANAGEMENT,
+        "See lab orders, samples, results and reports, with flags and trends (each opening "
+        "of a patient's results is audited).",
+    ),
+    "lab.collect": grant(
+        {Role.NURSE, Role.LAB_TECHNICIAN},
+        "Collect samples at the time they were taken and print their barcode labels.",
+    ),
+    "lab.work": grant(
+        {Role.LAB_TECHNICIAN},
+        "Receive or reject samples, enter results, verify others' results, amend a verified "
+        "result with a reason.",
+    ),
+    "lab.alerts.acknowledge": grant(
+        {Role.DOCTOR} | MANAGEMENT,
+        "Acknowledge a critical value and say what was done (doctors: their own patients' "
+        "alerts; managers: escalated ones).",
+    ),
+    "lab.dashboard": grant(
+        {Role.LAB_TECHNICIAN} | MANAGEMENT,
+        "The lab's day: samples to collect, to result and to verify, turnaround breaches and "
+        "unacknowledged critical values.",
+    ),
+    "lab.verify_report": public(
+        "Confirm a printed lab report from its QR code: the order number, the tests and when "
+        "they were verified, never the patient (the address carries the report's token)."
+    ),
     # Billing.
     "billing.desk": grant(
         {Role.CASHIER, Role.PHARMACIST} | MANAGEMENT,

@@ -5,3 +5,8 @@ class LabConfig(AppConfig):
     name = "clinicflow.lab"
     label = "lab"
     verbose_name = "Laboratory"
+
+    def ready(self) -> None:
+        from clinicflow.lab import contributions
+
+        contributions.register()

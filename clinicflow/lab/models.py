@@ -11,8 +11,13 @@ critical limits for a sex and an age band). A stored result will keep a snapshot
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core.models import Audited, ClinicOwned
@@ -80,6 +85,8 @@ class LabTest(Audited, ClinicOwned):
     )
     container = models.CharField(_("container"), max_length=60, blank=True)
     turnaround_minutes = models.PositiveIntegerField(_("turnaround (minutes)"), default=60)
+    #: What the patient pays; ``charging`` keeps the price list's item ``LAB-<code>`` in step.
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, default=Decimal("0"))
     is_panel = models.BooleanField(_("panel"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -90,6 +97,7 @@ class LabTest(Audited, ClinicOwned):
             models.CheckConstraint(
                 condition=Q(turnaround_minutes__gt=0), name="lab_test_turnaround_positive"
             ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="lab_test_price_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -137,6 +145,9 @@ class Parameter(Audited, ClinicOwned):
     formula = models.CharField(_("formula"), max_length=40, blank=True)
     absolute_low = _value("lowest plausible")
     absolute_high = _value("highest plausible")
+    #: A change from the patient's previous result larger than this percentage is flagged
+    #: for a second look (the delta check); empty: not checked.
+    delta_percent = models.PositiveSmallIntegerField(_("delta check (%)"), null=True, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
@@ -216,3 +227,400 @@ class ReferenceRange(Audited, ClinicOwned):
     def __str__(self) -> str:
         upper = "" if self.age_to_days is None else f"{self.age_to_days}"
         return f"{self.parameter.code} {self.sex} {self.age_from_days}–{upper} d"
+
+
+# ---------------------------------------------------------------- the clinic's lab settings
+
+
+class LabSettings(Audited, ClinicOwned):
+    """How a clinic's lab tells doctors of critical values: at verification (the default) or
+    as soon as a result is entered, and after how many unacknowledged minutes the manager on
+    duty is told instead."""
+
+    alert_on_entry = models.BooleanField(_("alert critical values when entered"), default=False)
+    escalate_after_minutes = models.PositiveSmallIntegerField(
+        _("escalate an unacknowledged alert after (minutes)"), default=15
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic"], name="lab_settings_one_per_clinic"),
+            models.CheckConstraint(
+                condition=Q(escalate_after_minutes__gt=0), name="lab_settings_escalation_positive"
+            ),
+        ]
+
+
+# ---------------------------------------------------------------- orders and samples
+
+
+class LabCounter(ClinicOwned):
+    """The last number given out in a series ("order", "sample") on a day: order numbers and
+    accession numbers are taken under this row's lock, so two desks never share one."""
+
+    series = models.CharField(max_length=10)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "series", "day"], name="lab_counter_one_per_day"
+            )
+        ]
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", _("Routine")
+    URGENT = "urgent", _("Urgent")
+    STAT = "stat", _("STAT")
+
+
+class OrderSource(models.TextChoices):
+    CONSULTATION = "consultation", _("Consultation")
+    DIRECT = "direct", _("Direct lab visit")
+
+
+class LabOrder(Audited, ClinicOwned):
+    """A requisition (FHIR: the ServiceRequests of one requisition): the tests a doctor
+    ordered at a consultation, or reception registered for an outside prescription. Each
+    ordered test is an ``OrderedTest``; the report (DiagnosticReport) is the order's verified
+    results. ``verify_token`` is what the printed report's QR code carries."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(_("order number"), max_length=20)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="lab_orders"
+    )
+    encounter = models.ForeignKey(
+        "clinical.Encounter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lab_orders",
+    )
+    source = models.CharField(_("source"), max_length=12, choices=OrderSource.choices)
+    #: The doctor results go to (the one who ordered, or the outside prescriber's name).
+    ordering_doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lab_orders",
+    )
+    referrer = models.CharField(_("referred by"), max_length=120, blank=True)
+    urgency = models.CharField(
+        _("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE
+    )
+    clinical_note = models.CharField(_("clinical note"), max_length=500, blank=True)
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ordered_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    verify_token = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+
+    class Meta:
+        ordering = ["-ordered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "number"], name="lab_order_unique_number"),
+            models.CheckConstraint(
+                condition=~Q(source=OrderSource.CONSULTATION) | Q(encounter__isnull=False),
+                name="lab_order_consultation_has_encounter",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "ordered_at"], name="lab_order_patient_idx"),
+            models.Index(fields=["clinic", "ordered_at"], name="lab_order_clinic_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class TestStatus(models.TextChoices):
+    ORDERED = "ordered", _("Ordered")
+    COLLECTED = "collected", _("Collected")
+    RECEIVED = "received", _("Received in lab")
+    RESULTED = "resulted", _("Resulted")
+    VERIFIED = "verified", _("Verified")
+    AMENDED = "amended", _("Amended")
+    CANCELLED = "cancelled", _("Cancelled")
+    REJECTED = "rejected", _("Sample rejected")
+
+
+#: A test still waiting for the lab's work (what worklists and turnaround watch).
+OPEN_STATUSES = (
+    TestStatus.ORDERED,
+    TestStatus.COLLECTED,
+    TestStatus.RECEIVED,
+    TestStatus.RESULTED,
+    TestStatus.REJECTED,
+)
+#: A test whose results have been released to the doctor and the patient.
+RELEASED_STATUSES = (TestStatus.VERIFIED, TestStatus.AMENDED)
+
+
+class SampleStatus(models.TextChoices):
+    COLLECTED = "collected", _("Collected")
+    RECEIVED = "received", _("Received in lab")
+    REJECTED = "rejected", _("Rejected")
+
+
+class RejectionReason(models.TextChoices):
+    HAEMOLYSED = "haemolysed", _("Haemolysed")
+    CLOTTED = "clotted", _("Clotted")
+    INSUFFICIENT = "insufficient", _("Insufficient volume")
+    WRONG_CONTAINER = "wrong_container", _("Wrong container")
+    UNLABELLED = "unlabelled", _("Unlabelled")
+
+
+class Sample(Audited, ClinicOwned):
+    """A specimen (FHIR Specimen) taken for some tests of an order, one per sample type and
+    container. ``collected_at`` is when it was taken, as the collector says, never when its
+    label was printed (``label_printed_at``, kept apart)."""
+
+    order = models.ForeignKey(LabOrder, on_delete=models.PROTECT, related_name="samples")
+    accession = models.CharField(_("accession number"), max_length=20)
+    sample_type = models.CharField(_("sample"), max_length=8, choices=SampleType.choices)
+    container = models.CharField(_("container"), max_length=60, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=SampleStatus.choices, default=SampleStatus.COLLECTED
+    )
+    collected_at = models.DateTimeField(_("collected at"))
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    label_printed_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rejection_reason = models.CharField(
+        _("why rejected"), max_length=16, choices=RejectionReason.choices, blank=True
+    )
+    rejection_note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-collected_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "accession"], name="lab_sample_unique_accession"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SampleStatus.RECEIVED) | Q(received_at__isnull=False),
+                name="lab_sample_received_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SampleStatus.REJECTED)
+                | (Q(rejected_at__isnull=False) & ~Q(rejection_reason="")),
+                name="lab_sample_rejected_why",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.accession
+
+
+class OrderedTest(Audited, ClinicOwned):
+    """One test or panel of an order (FHIR ServiceRequest), its sample and where it stands.
+    Every step keeps who and when; billing charges it as source ``lab.order``."""
+
+    order = models.ForeignKey(LabOrder, on_delete=models.PROTECT, related_name="tests")
+    test = models.ForeignKey(LabTest, on_delete=models.PROTECT, related_name="+")
+    sample = models.ForeignKey(
+        Sample, on_delete=models.PROTECT, null=True, blank=True, related_name="tests"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=TestStatus.choices, default=TestStatus.ORDERED
+    )
+    comment = models.CharField(_("report comment"), max_length=500, blank=True)
+    resulted_at = models.DateTimeField(null=True, blank=True)
+    resulted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancel_reason = models.CharField(_("why cancelled"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "test"], name="lab_ordered_test_once"),
+            models.CheckConstraint(
+                condition=~Q(
+                    status__in=["collected", "received", "resulted", "verified", "amended"]
+                )
+                | Q(sample__isnull=False),
+                name="lab_ordered_test_sampled",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["verified", "amended"]) | Q(verified_by__isnull=False),
+                name="lab_ordered_test_verified_by",
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True)
+                | Q(resulted_by__isnull=True)
+                | ~Q(verified_by=F("resulted_by")),
+                name="lab_ordered_test_second_person",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=TestStatus.CANCELLED) | ~Q(cancel_reason=""),
+                name="lab_ordered_test_cancel_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["clinic", "status"], name="lab_ordered_test_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order.number} {self.test.code}"
+
+
+class Flag(models.TextChoices):
+    NORMAL = "", _("Normal")
+    LOW = "L", _("Low")
+    HIGH = "H", _("High")
+    CRITICAL_LOW = "LL", _("Critically low")
+    CRITICAL_HIGH = "HH", _("Critically high")
+    ABNORMAL = "A", _("Abnormal")
+
+
+class ResultStatus(models.TextChoices):
+    ENTERED = "entered", _("Entered")
+    VERIFIED = "verified", _("Verified")
+    #: A correction of a verified result, released by its author at once (the original
+    #: stays, superseded, with the reason on the correction).
+    AMENDED = "amended", _("Amended")
+    SUPERSEDED = "superseded", _("Superseded by an amendment")
+
+
+class Result(Audited, ClinicOwned):
+    """One parameter's value (FHIR Observation), with the range it was flagged against as it
+    stood (``applied_range``, see ``ranges.AppliedRange``). An amendment never edits a
+    verified result: it supersedes it with a new row that names it (``amends``) and why.
+
+    ``patient``, ``parameter`` and ``collected_at`` are kept on the row so a patient's trend
+    of one parameter is one index range."""
+
+    ordered_test = models.ForeignKey(OrderedTest, on_delete=models.PROTECT, related_name="results")
+    parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    collected_at = models.DateTimeField()
+    value = _value("value")
+    text = models.CharField(_("result"), max_length=500, blank=True)
+    flag = models.CharField(_("flag"), max_length=2, choices=Flag.choices, blank=True)
+    applied_range = models.JSONField(_("applied range"), null=True, blank=True)
+    #: The patient's previous value of this parameter, and whether the change is beyond the
+    #: parameter's delta limit.
+    previous_value = _value("previous value")
+    delta_flagged = models.BooleanField(_("delta check"), default=False)
+    comment = models.CharField(_("comment"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ResultStatus.choices, default=ResultStatus.ENTERED
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    amends = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="amended_by"
+    )
+    amend_reason = models.CharField(_("why amended"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["ordered_test", "parameter__order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ordered_test", "parameter"],
+                condition=~Q(status="superseded"),
+                name="lab_result_one_current",
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | ~Q(verified_by=F("entered_by")),
+                name="lab_result_second_person",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="verified") | Q(verified_by__isnull=False),
+                name="lab_result_verified_by",
+            ),
+            models.CheckConstraint(
+                condition=(Q(amends__isnull=True) & ~Q(status="amended"))
+                | (
+                    Q(amends__isnull=False)
+                    & Q(status__in=["amended", "superseded"])
+                    & ~Q(amend_reason="")
+                ),
+                name="lab_result_amendment_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=False) | ~Q(text=""), name="lab_result_has_value"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["patient", "parameter", "collected_at"], name="lab_result_trend_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parameter.code} {self.display}"
+
+    @property
+    def display(self) -> str:
+        return f"{self.value.normalize():f}" if self.value is not None else self.text
+
+    @property
+    def is_critical(self) -> bool:
+        return self.flag in (Flag.CRITICAL_LOW, Flag.CRITICAL_HIGH)
+
+
+class CriticalAlert(Audited, ClinicOwned):
+    """A critical result the ordering doctor must acknowledge. Unacknowledged after the
+    clinic's minutes, it escalates to the manager on duty; who was told and who acknowledged,
+    and when, stay on the row."""
+
+    result = models.OneToOneField(Result, on_delete=models.PROTECT, related_name="alert")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    raised_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    #: Everyone told, in order: ``{"user": id, "name": ..., "at": iso time, "as": "doctor" |
+    #: "escalation"}``.
+    told = models.JSONField(default=list, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    #: What the acknowledger did: "patient called back", "repeat sample ordered"...
+    action_taken = models.CharField(_("action taken"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | Q(acknowledged_by__isnull=False),
+                name="lab_alert_acknowledged_by",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["clinic", "raised_at"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="lab_alert_open_idx",
+            )
+        ]

@@ -86,3 +86,64 @@ def creatinine_ranges(creatinine):
             critical_high=d("7.0"),
         ),
     }
+
+
+# ---------------------------------------------------------------- orders: a lipid profile
+
+
+from clinicflow.clinical.tests.conftest import (  # noqa: E402, F401  (shared with clinical)
+    encounter,
+    icd10,
+    patient,
+    practitioner,
+    visit,
+)
+
+
+def numeric(test, code, name, unit, **fields) -> Parameter:
+    return Parameter.objects.create(
+        clinic=test.clinic, test=test, code=code, name=name, unit=unit, unit_label=unit, **fields
+    )
+
+
+@pytest.fixture
+def lipid_profile(clinic, biochemistry):
+    """Total cholesterol, HDL, triglycerides (critical above 1000) and Friedewald's LDL."""
+    d = Decimal
+    test = LabTest.objects.create(
+        clinic=clinic,
+        code="LIPID",
+        name="Lipid profile",
+        section=biochemistry,
+        price=d("800"),
+    )
+    tc = numeric(
+        test,
+        "total_cholesterol",
+        "Total cholesterol",
+        "mg/dL",
+        order=1,
+        absolute_low=d("20"),
+        absolute_high=d("1500"),
+    )
+    add_range(tc, high=d("200"))
+    hdl = numeric(test, "hdl", "HDL cholesterol", "mg/dL", order=2, delta_percent=50)
+    add_range(hdl, low=d("40"))
+    tg = numeric(test, "triglycerides", "Triglycerides", "mg/dL", order=3)
+    add_range(tg, high=d("150"), critical_high=d("1000"))
+    numeric(
+        test,
+        "ldl",
+        "LDL cholesterol",
+        "mg/dL",
+        order=4,
+        result_type="calculated",
+        formula="ldl_friedewald",
+    )
+    return test
+
+
+def values_for(test, **by_code) -> dict[str, str]:
+    """The entry form's values (by parameter id) from values by code."""
+    ids = dict(Parameter.objects.filter(test=test).values_list("code", "pk"))
+    return {str(ids[code]): value for code, value in by_code.items()}

@@ -1,0 +1,101 @@
+"""Reads of the lab that several places share: what a test reports, the orders and results a
+person may see, a patient's previous value of a parameter and its trend."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from clinicflow.lab.models import (
+    LabOrder,
+    LabTest,
+    OrderedTest,
+    PanelMember,
+    Parameter,
+    Result,
+    ResultStatus,
+)
+
+#: Results a doctor or patient may read: verified, or amended after verification.
+RELEASED = (ResultStatus.VERIFIED, ResultStatus.AMENDED)
+
+
+def parameters_of(test: LabTest) -> list[Parameter]:
+    """What ``test`` reports, in report order: a panel's members' parameters, member by
+    member (two queries, whatever the panel's size)."""
+    if not test.is_panel:
+        tests = [test.pk]
+    else:
+        tests = list(
+            PanelMember.objects.filter(panel=test)
+            .order_by("order", "pk")
+            .values_list("test_id", flat=True)
+        )
+    position = {pk: i for i, pk in enumerate(tests)}
+    rows = Parameter.objects.filter(test_id__in=tests).prefetch_related("ranges")
+    return sorted(rows, key=lambda p: (position[p.test_id], p.order, p.pk))
+
+
+def sample_needs(test: LabTest) -> tuple[str, str]:
+    """The sample type and container a test is collected in (a panel: its own, as the
+    catalogue says; its members share the tube)."""
+    return test.sample_type, test.container
+
+
+def order_detail(clinic: Any) -> QuerySet[LabOrder]:
+    """Orders with what their pages show, in a bounded number of queries."""
+    return (
+        LabOrder.objects.for_clinic(clinic)
+        .select_related("patient", "ordering_doctor", "ordered_by", "encounter")
+        .prefetch_related(
+            Prefetch(
+                "tests",
+                OrderedTest.objects.select_related(
+                    "test", "sample", "resulted_by", "verified_by"
+                ).order_by("pk"),
+            )
+        )
+    )
+
+
+def current_results(ordered_test: OrderedTest) -> QuerySet[Result]:
+    """A test's results as they stand (amended ones replace what they amend)."""
+    return (
+        Result.objects.filter(ordered_test=ordered_test)
+        .exclude(status=ResultStatus.SUPERSEDED)
+        .select_related("parameter", "entered_by", "verified_by", "amends")
+    )
+
+
+def previous_result(
+    patient_id: Any, parameter: Parameter, before: datetime, *, exclude_test: Any = None
+) -> Result | None:
+    """The patient's latest released value of ``parameter`` from a sample taken before
+    ``before``: what the delta check compares with (one index range scan)."""
+    rows = Result.objects.filter(
+        patient_id=patient_id,
+        parameter=parameter,
+        collected_at__lt=before,
+        status__in=RELEASED,
+        value__isnull=False,
+    )
+    if exclude_test is not None:
+        rows = rows.exclude(ordered_test_id=exclude_test)
+    return rows.order_by("-collected_at", "-pk").first()
+
+
+def trend(patient_id: Any, parameter_ids: list[Any]) -> QuerySet[Result]:
+    """A patient's released numeric values of a parameter (all versions of it in the
+    catalogue share a code, so the caller names them), oldest first."""
+    return (
+        Result.objects.filter(
+            patient_id=patient_id,
+            parameter_id__in=parameter_ids,
+            status__in=RELEASED,
+            value__isnull=False,
+        )
+        .order_by("collected_at", "pk")
+        .only("value", "flag", "collected_at", "applied_range", "parameter_id")
+    )
