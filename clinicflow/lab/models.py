@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -318,6 +319,9 @@ class LabOrder(Audited, ClinicOwned):
     )
     ordered_at = models.DateTimeField(auto_now_add=True, db_default=Now())
     verify_token = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+
+    #: The report's QR code is as good as a key to its verification page: never in the trail.
+    audit_secrets: ClassVar[tuple[str, ...]] = ("verify_token",)
 
     class Meta:
         ordering = ["-ordered_at"]
