@@ -55,6 +55,7 @@ from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.core.imports import ImportRefused, RowError, cell, csv_rows
+from clinicflow.core.lists import Column
 from clinicflow.lab import age_bands
 from clinicflow.lab.calculations import FORMULAS
 from clinicflow.lab.models import (
@@ -500,8 +501,10 @@ def _check_removals(reading: _Reading, clinic: Any, existing: dict[str, LabTest]
         for parameter in current.parameters.all():
             if parameter.code.lower() not in test.parameters:
                 dropped[parameter.pk] = (test, parameter)
-    reported = Result.objects.filter(parameter_id__in=list(dropped)).values_list(
-        "parameter_id", flat=True
+    reported = (
+        Result.objects.for_clinic(clinic)
+        .filter(parameter_id__in=list(dropped))
+        .values_list("parameter_id", flat=True)
     )
     for pk in set(reported):
         test, parameter = dropped[pk]
@@ -513,7 +516,8 @@ def _check_removals(reading: _Reading, clinic: Any, existing: dict[str, LabTest]
         )
     panels = [code for code, test in reading.tests.items() if test.members]
     contained = (
-        PanelMember.objects.filter(test__code__in=panels, clinic=clinic)
+        PanelMember.objects.for_clinic(clinic)
+        .filter(test__code__in=panels)
         .exclude(panel__code__in=list(reading.tests))
         .values_list("test__code", "panel__code")
     )
@@ -622,19 +626,28 @@ def _save_members(clinic: Any, panel: LabTest, draft: TestDraft, tests: dict[str
     return changed
 
 
+def parameters_with_ranges(clinic: Any) -> QuerySet[Parameter]:
+    """Parameters in report order, each with its ranges by sex and age (two queries)."""
+    ranges = ReferenceRange.objects.for_clinic(clinic).order_by("sex", "age_from_days")
+    return (
+        Parameter.objects.for_clinic(clinic)
+        .order_by("order", "pk")
+        .prefetch_related(Prefetch("ranges", ranges))
+    )
+
+
+def members_in_order(clinic: Any) -> QuerySet[PanelMember]:
+    return PanelMember.objects.for_clinic(clinic).select_related("test").order_by("order", "pk")
+
+
 def _catalogue(clinic: Any) -> QuerySet[LabTest]:
     """The clinic's tests with their parameters, ranges and members (four queries)."""
     return (
         LabTest.objects.for_clinic(clinic)
         .select_related("section")
         .prefetch_related(
-            Prefetch(
-                "parameters",
-                Parameter.objects.order_by("order", "pk").prefetch_related(
-                    Prefetch("ranges", ReferenceRange.objects.order_by("sex", "age_from_days"))
-                ),
-            ),
-            Prefetch("members", PanelMember.objects.select_related("test").order_by("order")),
+            Prefetch("parameters", parameters_with_ranges(clinic)),
+            Prefetch("members", members_in_order(clinic)),
         )
     )
 
@@ -768,6 +781,14 @@ def rows_of(test: LabTest) -> Iterator[dict[str, Any]]:
             yield described
         for band in bands:
             yield {**described, **_range_cells(band)}
+
+
+def _cell_of(column: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: row.get(column)
+
+
+#: The file's columns, for ``core.lists.stream_csv`` over ``export_rows``.
+EXPORT_COLUMNS = [Column(column, _cell_of(column)) for column in COLUMNS]
 
 
 def export_rows(clinic: Any) -> Iterator[dict[str, Any]]:

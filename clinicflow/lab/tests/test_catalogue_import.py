@@ -240,10 +240,9 @@ def test_export_then_import_changes_nothing(manager, clinic):
 
 
 def _exported(clinic) -> bytes:
-    from clinicflow.core.lists import Column, stream_csv
+    from clinicflow.core.lists import stream_csv
 
-    columns = [Column(name, lambda row, name=name: row.get(name)) for name in catalogue.COLUMNS]
-    response = stream_csv("lab.csv", columns, catalogue.export_rows(clinic))
+    response = stream_csv("lab.csv", catalogue.EXPORT_COLUMNS, catalogue.export_rows(clinic))
     return b"".join(response.streaming_content)
 
 
