@@ -70,8 +70,6 @@ from clinicflow.lab.models import (
     SampleType,
 )
 
-__all__ = ["COLUMNS", "ImportRefused", "ImportSummary", "RowError", "export_rows", "import_csv"]
-
 MANAGE = "lab.catalogue.manage"
 
 TEST_COLUMNS = (
