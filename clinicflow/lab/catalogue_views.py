@@ -137,7 +137,7 @@ def _test(request: HttpRequest, pk: Any, action: str = VIEW) -> LabTest:
 
 
 @requires(VIEW)
-def test_page(request: HttpRequest, pk: Any) -> HttpResponse:
+def lab_test_page(request: HttpRequest, pk: Any) -> HttpResponse:
     """One test: its sample, price, panels, and each parameter with unit, result type and
     reference ranges by sex and age band."""
     test = _test(request, pk)

@@ -10,7 +10,7 @@ urlpatterns = [
     path("alerts/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
     # The catalogue and the lab's settings (catalogue_views).
     path("catalogue/", catalogue_views.CatalogueView.as_view(), name="catalogue"),
-    path("catalogue/<int:pk>/", catalogue_views.test_page, name="catalogue_test"),
+    path("catalogue/<int:pk>/", catalogue_views.lab_test_page, name="catalogue_test"),
     path("catalogue/<int:pk>/change/", catalogue_views.change_test, name="catalogue_change"),
     path("catalogue/import/", catalogue_views.import_catalogue, name="catalogue_import"),
     path("catalogue/export.csv", catalogue_views.export_catalogue, name="catalogue_export"),

@@ -28,11 +28,8 @@ def demo_lab(manager, clinic):
     return clinic
 
 
-def test_page(code: str) -> str:
+def page_of(code: str) -> str:
     return reverse("lab:catalogue_test", args=[LabTest.objects.get(code=code).pk])
-
-
-test_page.__test__ = False  # a helper, not a test
 
 
 def test_the_list_shows_tests_with_section_price_and_panel_badge(demo_lab, doctor, sign_in):
@@ -69,15 +66,15 @@ def test_the_list_costs_the_same_few_queries_for_forty_tests(
 
 
 def test_one_test_reads_its_ranges_by_sex_and_age_band(demo_lab, nurse, sign_in):
-    page = sign_in(nurse).get(test_page("CBC")).content.decode()
+    page = sign_in(nurse).get(page_of("CBC")).content.decode()
     assert "Haemoglobin" in page
     assert "g/dL" in page
     for text in ("0–28 days", "18 years and over", "1–12 years", "Male", "Female", "13–17"):
         assert text in page, text
     assert "critical &lt; 7" in page
-    urine = sign_in(nurse).get(test_page("URINE")).content.decode()
+    urine = sign_in(nurse).get(page_of("URINE")).content.decode()
     assert "Nil / Trace / + / ++ / +++ / ++++" in urine
-    panel = sign_in(nurse).get(test_page("RFT")).content.decode()
+    panel = sign_in(nurse).get(page_of("RFT")).content.decode()
     assert "Blood urea" in panel
     assert "eGFR (CKD-EPI 2021)" in panel
 
@@ -98,7 +95,7 @@ def test_the_lab_manager_changes_a_price_and_retires_a_test(demo_lab, lab_techni
 def test_a_doctor_may_look_but_not_change(demo_lab, doctor, sign_in):
     client = sign_in(doctor)
     esr = LabTest.objects.get(code="ESR")
-    page = client.get(test_page("ESR")).content.decode()
+    page = client.get(page_of("ESR")).content.decode()
     assert 'data-testid="lab-test-change"' not in page
     assert (
         client.post(reverse("lab:catalogue_change", args=[esr.pk]), {"price": "1"}).status_code
@@ -113,13 +110,13 @@ def test_a_doctor_may_look_but_not_change(demo_lab, doctor, sign_in):
 def test_a_pharmacist_may_not_open_the_lab_catalogue(demo_lab, pharmacist, sign_in):
     client = sign_in(pharmacist)
     assert client.get(LIST).status_code == 403
-    assert client.get(test_page("CBC")).status_code == 403
+    assert client.get(page_of("CBC")).status_code == 403
     assert client.get(reverse("lab:catalogue_export")).status_code == 403
 
 
 def test_another_clinics_test_is_not_found(demo_lab, other_clinic, sign_in):
     client = sign_in(member(Role.LAB_TECHNICIAN, other_clinic, username="their_labtech"))
-    assert client.get(test_page("CBC")).status_code == 404
+    assert client.get(page_of("CBC")).status_code == 404
     pk = LabTest.objects.get(code="CBC").pk
     response = client.post(reverse("lab:catalogue_change", args=[pk]), {"price": "1"})
     assert response.status_code == 404
