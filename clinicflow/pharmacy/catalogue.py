@@ -4,10 +4,7 @@ changing one medicine (``save_medicine``) with the same tidying."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,6 +15,7 @@ from django.utils.translation import gettext as _
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict, DomainError, field_errors
+from clinicflow.core.imports import ImportRefused, RowError, csv_rows
 from clinicflow.core.text import refuse_control_characters
 from clinicflow.pharmacy.models import Medicine
 
@@ -31,28 +29,6 @@ DECIMALS = ("max_daily_mg", "mg_per_unit", "sale_price")
 FLAGS = ("pregnancy_caution", "paediatric_caution")
 YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0", ""}
 MAX_ROWS = 20_000
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # as a spreadsheet numbers it: the header is row 1
-    field: str
-    error: str
-
-
-class ImportRefused(DomainError):
-    """The file has errors; nothing was imported."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(
-            _("Nothing was imported: %(n)d error(s) in the file.") % {"n": len(errors)},
-            code="import_refused",
-        )
-        self.errors = errors
-
-    @property
-    def payload(self) -> dict[str, object]:
-        return {"errors": [e.__dict__ for e in self.errors]}
 
 
 def _value(name: str, raw: str) -> Any:
@@ -89,20 +65,7 @@ def _value(name: str, raw: str) -> Any:
 
 
 def _rows(content: bytes) -> list[dict[str, str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DomainError(
-            _("The file is not UTF-8 text (save it as CSV UTF-8)."), field="file"
-        ) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise DomainError(_("Missing columns: %s") % ", ".join(missing), field="file")
-    rows = list(reader)
-    if len(rows) > MAX_ROWS:
-        raise DomainError(_("At most %d rows per file.") % MAX_ROWS, field="file")
-    return rows
+    return csv_rows(content, COLUMNS, max_rows=MAX_ROWS)
 
 
 IDENTITY = ("generic_name", "brand", "form", "strength")

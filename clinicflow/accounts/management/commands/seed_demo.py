@@ -15,6 +15,7 @@ from clinicflow.core.audit.context import audit_context
 from clinicflow.core.models import Clinic
 from clinicflow.frontdesk.demo import load_demo_desks
 from clinicflow.frontdesk.models import BoardLink
+from clinicflow.lab.demo import load_demo_lab_catalogue
 from clinicflow.patients.demo import load_demo_patients
 from clinicflow.pharmacy.demo import load_demo_catalogue, load_demo_stock
 from clinicflow.scheduling.demo import load_demo_appointments, load_demo_schedules
@@ -44,6 +45,7 @@ def load_clinic_day(spec: DemoClinic) -> BoardLink:
         cashier=User.objects.get(username=spec.cashier) if spec.cashier else None,
         clinic=clinic,
     )
+    load_demo_lab_catalogue(manager=manager, clinic=clinic)
     load_demo_appointments(receptionist=receptionist, clinic=clinic)
     return board
 
