@@ -106,6 +106,13 @@ def _range_text(ordered_test: OrderedTest, parameter: Parameter, result: Result 
     return applied.display if applied else ""
 
 
+def _amend_form(result: Result | None, sent: AmendForm | None) -> AmendForm | None:
+    """A released result's amend form (the one sent back with errors, if it is this one)."""
+    if result is None or result.status not in selectors.RELEASED:
+        return None
+    return sent if sent is not None and sent.result == result else AmendForm(result=result)
+
+
 def build_block(
     actor: Actor,
     ordered_test: OrderedTest,
@@ -126,19 +133,15 @@ def build_block(
     rows = []
     for parameter in parameters:
         result = by_parameter.get(parameter.pk)
-        typed = form is not None and parameter.result_type != ResultType.CALCULATED
-        released = result is not None and result.status in selectors.RELEASED
-        amendable = released and parameter.result_type != ResultType.CALCULATED
+        calculated = parameter.result_type == ResultType.CALCULATED
         rows.append(
             ParameterRow(
                 parameter=parameter,
-                value=form[value_field(parameter)] if typed and form else None,
+                value=form[value_field(parameter)] if form and not calculated else None,
                 comment=form[comment_field(parameter)] if form else None,
                 result=result,
                 range_text=_range_text(ordered_test, parameter, result),
-                amend=(amend if amend and amend.result == result else AmendForm(result=result))
-                if amendable and result
-                else None,
+                amend=_amend_form(result, amend) if not calculated else None,
             )
         )
     amendments = list(
