@@ -35,6 +35,7 @@ from clinicflow.lab.models import (
 from clinicflow.lab.samples import mark_received
 
 ENTERABLE = (TestStatus.COLLECTED, TestStatus.RECEIVED, TestStatus.RESULTED)
+SAME_PERSON = "You entered results of this test: another person must verify them."
 RELEASED_TESTS = (TestStatus.VERIFIED, TestStatus.AMENDED)
 
 
@@ -101,7 +102,12 @@ class Context:
     def read(self, parameter: Parameter, raw: Any) -> Reading:
         if parameter.result_type == ResultType.NUMERIC:
             value = _number(parameter, raw)
-            ranges.check_plausible(parameter, value)
+            try:
+                ranges.check_plausible(parameter, value)
+            except DomainError as refused:
+                # The entry form shows it at the parameter's own input.
+                refused.field = str(parameter.pk)
+                raise
             return self.numeric(parameter, value)
         text = str(raw).strip()
         if parameter.result_type == ResultType.CHOICE:
@@ -176,32 +182,28 @@ def _store(row: Result, reading: Reading) -> None:
     row.previous_value, row.delta_flagged = reading.previous_value, reading.delta_flagged
 
 
-@transaction.atomic
-def enter(
-    *,
-    actor: Actor,
-    ordered_test: OrderedTest,
-    values: Mapping[str, Any],
-    comments: Mapping[str, str] | None = None,
-    report_comment: str | None = None,
-) -> list[Result]:
-    """Enter or correct (before verification) a test's values, keyed by parameter id; a
-    blank leaves a parameter as it was. All or nothing: one bad value refuses the entry.
-    Entering from a collected sample receives it in the lab."""
-    clinic = policy.require(actor, "lab.work")
-    row = _locked_test(clinic, ordered_test)
-    if row.status not in ENTERABLE:
-        raise Conflict(
-            f"{row.test.name} is {row.get_status_display().lower()}: results cannot be entered."
-        )
-    if row.sample is not None and row.sample.status == SampleStatus.COLLECTED:
-        mark_received(clinic, row.sample, actor.user)
+@dataclass
+class Entry:
+    """A test's values read as ``enter`` stores them: what the test reports, its current
+    results, and a ``Reading`` per parameter given (calculated ones included)."""
+
+    context: Context
+    parameters: list[Parameter]
+    by_id: dict[str, Parameter]
+    existing: dict[str, Result]
+    readings: dict[str, Reading]
+
+
+def read_entry(row: OrderedTest, values: Mapping[str, Any]) -> Entry:
+    """Check and read ``values`` (by parameter id) of a test, the calculated parameters
+    computed over them and the results already entered; a blank keeps what was entered.
+    Raises ``DomainError`` naming the parameter (``field``: its id) of the first bad value.
+    Writes nothing: ``enter`` stores it, ``preview`` shows it."""
     parameters = selectors.parameters_of(row.test)
     by_id = {str(p.pk): p for p in parameters}
     unknown = [key for key in values if str(key) not in by_id]
     if unknown:
         raise DomainError("A value was sent for a parameter this test does not report.")
-    comments = {str(k): v.strip()[:300] for k, v in (comments or {}).items()}
     context = Context(row)
     existing = {str(r.parameter_id): r for r in selectors.current_results(row)}
     readings: dict[str, Reading] = {}
@@ -222,14 +224,59 @@ def enter(
             computed = context.calculated(parameter, numbers)
             if computed is not None:
                 readings[str(parameter.pk)] = computed
+    return Entry(context, parameters, by_id, existing, readings)
+
+
+def preview(*, actor: Actor, ordered_test: OrderedTest, values: Mapping[str, Any]) -> Entry:
+    """What ``enter`` would store for ``values``, stored nowhere (the entry form's calculated
+    results, recomputed as the values are typed)."""
+    clinic = policy.require(actor, "lab.work")
+    row = (
+        OrderedTest.objects.for_clinic(clinic)
+        .select_related("order__patient", "sample", "test", "clinic")
+        .get(pk=ordered_test.pk)
+    )
+    if row.sample is None:
+        raise Conflict(f"{row.test.name} has no sample yet.")
+    return read_entry(row, values)
+
+
+@transaction.atomic
+def enter(
+    *,
+    actor: Actor,
+    ordered_test: OrderedTest,
+    values: Mapping[str, Any],
+    comments: Mapping[str, str] | None = None,
+    report_comment: str | None = None,
+) -> list[Result]:
+    """Enter or correct (before verification) a test's values, keyed by parameter id; a
+    blank leaves a parameter as it was. All or nothing: one bad value refuses the entry.
+    Entering from a collected sample receives it in the lab."""
+    clinic = policy.require(actor, "lab.work")
+    row = _locked_test(clinic, ordered_test)
+    if row.status not in ENTERABLE:
+        raise Conflict(
+            f"{row.test.name} is {row.get_status_display().lower()}: results cannot be entered."
+        )
+    if row.sample is not None and row.sample.status == SampleStatus.COLLECTED:
+        mark_received(clinic, row.sample, actor.user)
+    entry = read_entry(row, values)
+    parameters, by_id, existing, readings = (
+        entry.parameters,
+        entry.by_id,
+        entry.existing,
+        entry.readings,
+    )
+    comments = {str(k): v.strip()[:300] for k, v in (comments or {}).items()}
     saved = []
     for key, reading in readings.items():
         result = existing.get(key) or Result(
             clinic=clinic,
             ordered_test=row,
             parameter=by_id[key],
-            patient=context.patient,
-            collected_at=context.collected_at,
+            patient=entry.context.patient,
+            collected_at=entry.context.collected_at,
         )
         _store(result, reading)
         result.entered_by, result.comment = actor.user, comments.get(key, result.comment)
@@ -264,10 +311,7 @@ def verify(*, actor: Actor, ordered_test: OrderedTest) -> OrderedTest:
         )
     results = list(selectors.current_results(row).filter(status=ResultStatus.ENTERED))
     if any(r.entered_by_id == actor.user.pk for r in results):
-        raise DomainError(
-            "You entered results of this test: another person must verify them.",
-            code="same_person",
-        )
+        raise DomainError(SAME_PERSON, code="same_person")
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -281,10 +325,7 @@ def verify(*, actor: Actor, ordered_test: OrderedTest) -> OrderedTest:
             row.status, row.verified_by, row.verified_at = TestStatus.VERIFIED, actor.user, now
             row.save(update_fields=["status", "verified_by", "verified_at"])
     except IntegrityError:
-        raise DomainError(
-            "You entered results of this test: another person must verify them.",
-            code="same_person",
-        ) from None
+        raise DomainError(SAME_PERSON, code="same_person") from None
     alerts.released(row)
     alerts.raise_for([r for r in results if r.is_critical])
     return row

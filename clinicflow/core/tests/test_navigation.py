@@ -46,7 +46,15 @@ def test_each_role_sees_exactly_the_pages_it_may_open(role, clinic, sign_in):
 def test_areas_come_in_their_order_and_empty_ones_are_left_out(manager, cashier, sign_in):
     sections = sign_in(manager).get(reverse("core:dashboard")).context["navigation"].sections
     areas = [s.area.key for s in sections if s.area]
-    assert areas == ["front_desk", "clinical", "pharmacy", "billing", "reports", "administration"]
+    assert areas == [
+        "front_desk",
+        "clinical",
+        "pharmacy",
+        "lab",
+        "billing",
+        "reports",
+        "administration",
+    ]
     assert sections[0].area is None  # the dashboard, above the areas
     assert [str(link.label) for link in sections[0].links] == ["Dashboard"]
 

@@ -48,7 +48,7 @@ def test_no_dashboard_tile_promises_a_figure_it_does_not_have(role, clinic, sign
     assert "Not available yet" not in text
 
 
-@pytest.mark.parametrize("role", [Role.LAB_TECHNICIAN, Role.PATIENT])
+@pytest.mark.parametrize("role", [Role.PATIENT])
 def test_roles_whose_modules_do_not_exist_yet_get_no_tiles_but_a_plain_word(role, clinic, sign_in):
     page = sign_in(member(role, clinic)).get(reverse("core:dashboard"))
     assert page.context["dashboard"].cards == []
