@@ -20,7 +20,10 @@ def item_code(test: LabTest) -> str:
 
 
 def _links(ids: Any) -> dict[str, str]:
-    rows = OrderedTest.objects.filter(pk__in=[int(i) for i in ids if str(i).isdigit()])
+    # Every clinic: the ids come from the charges of the invoice being shown, its clinic's own.
+    rows = OrderedTest.objects.all_clinics().filter(
+        pk__in=[int(i) for i in ids if str(i).isdigit()]
+    )
     return {
         str(pk): reverse("lab:order", args=[order])
         for pk, order in rows.values_list("pk", "order_id")
