@@ -65,7 +65,10 @@ def raise_for(results: Iterable[Result]) -> list[CriticalAlert]:
     transaction: the alert exists exactly when the result does."""
     raised = []
     for result in results:
-        if not result.is_critical or CriticalAlert.objects.filter(result=result).exists():
+        if (
+            not result.is_critical
+            or CriticalAlert.objects.filter(clinic_id=result.clinic_id, result=result).exists()
+        ):
             continue
         order = result.ordered_test.order
         alert = CriticalAlert.objects.create(

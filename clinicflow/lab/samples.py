@@ -148,7 +148,7 @@ def reject(*, actor: Actor, sample: Sample, reason: str, note: str = "") -> Samp
     )
     tests.exclude(status=TestStatus.CANCELLED).update(status=TestStatus.REJECTED)
     # Values entered from the rejected sample are not results: the next sample's replace them.
-    Result.objects.filter(ordered_test__sample=sample, status=ResultStatus.ENTERED).update(
-        status=ResultStatus.SUPERSEDED
-    )
+    Result.objects.for_clinic(clinic).filter(
+        ordered_test__sample=sample, status=ResultStatus.ENTERED
+    ).update(status=ResultStatus.SUPERSEDED)
     return sample

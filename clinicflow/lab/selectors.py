@@ -29,12 +29,14 @@ def parameters_of(test: LabTest) -> list[Parameter]:
         tests = [test.pk]
     else:
         tests = list(
-            PanelMember.objects.filter(panel=test)
+            PanelMember.objects.filter(clinic_id=test.clinic_id, panel=test)
             .order_by("order", "pk")
             .values_list("test_id", flat=True)
         )
     position = {pk: i for i, pk in enumerate(tests)}
-    rows = Parameter.objects.filter(test_id__in=tests).prefetch_related("ranges")
+    rows = Parameter.objects.filter(clinic_id=test.clinic_id, test_id__in=tests).prefetch_related(
+        "ranges"
+    )
     return sorted(rows, key=lambda p: (position[p.test_id], p.order, p.pk))
 
 
@@ -63,7 +65,7 @@ def order_detail(clinic: Any) -> QuerySet[LabOrder]:
 def current_results(ordered_test: OrderedTest) -> QuerySet[Result]:
     """A test's results as they stand (amended ones replace what they amend)."""
     return (
-        Result.objects.filter(ordered_test=ordered_test)
+        Result.objects.filter(clinic_id=ordered_test.clinic_id, ordered_test=ordered_test)
         .exclude(status=ResultStatus.SUPERSEDED)
         .select_related("parameter", "entered_by", "verified_by", "amends")
     )
@@ -75,6 +77,7 @@ def previous_result(
     """The patient's latest released value of ``parameter`` from a sample taken before
     ``before``: what the delta check compares with (one index range scan)."""
     rows = Result.objects.filter(
+        clinic_id=parameter.clinic_id,
         patient_id=patient_id,
         parameter=parameter,
         collected_at__lt=before,
