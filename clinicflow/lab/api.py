@@ -300,7 +300,7 @@ class LabOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrderRea
         )
 
     @extend_schema(request=CollectSerializer, responses={201: SampleSerializer(many=True)})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)  # the samples just taken
     def collect(self, request: Request, pk: Any = None) -> Response:
         """Take the order's samples (one per sample type and container) at the time given."""
         data = CollectSerializer(data=request.data)

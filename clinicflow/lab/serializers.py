@@ -12,7 +12,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinicflow.core.api_fields import OffsetDateTimeField
-from clinicflow.core.serializers import ClinicFlowModelSerializer, ClinicFlowSerializer
+from clinicflow.core.serializers import (
+    ClinicFlowModelSerializer,
+    ClinicFlowSerializer,
+    PlainTextFields,
+)
 from clinicflow.lab import ranges
 from clinicflow.lab.models import (
     CriticalAlert,
@@ -143,7 +147,7 @@ class ResultSerializer(ClinicFlowModelSerializer[Result]):
         return ranges.AppliedRange.from_dict(result.applied_range).display
 
 
-class CurrentResults(serializers.ListSerializer):
+class CurrentResults(PlainTextFields, serializers.ListSerializer):
     """An order's results as they stand, test by test: those its tests were fetched with
     (``current``, chosen for the caller by ``lab.api``), in one list."""
 
@@ -220,7 +224,7 @@ class CancelReasonSerializer(ClinicFlowSerializer):
 
 
 class CollectSerializer(ClinicFlowSerializer):
-    collected_at = serializers.DateTimeField(
+    collected_at = OffsetDateTimeField(
         help_text="When the sample was taken (with its UTC offset), as the collector says."
     )
     tests = serializers.ListField(
