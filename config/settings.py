@@ -421,6 +421,12 @@ SPECTACULAR_SETTINGS = {
         "PriorityEnum": "clinicflow.frontdesk.models.Priority",
         "PrescriptionStatusEnum": "clinicflow.clinical.models.PrescriptionStatus",
         "PregnancyEnum": "clinicflow.clinical.models.Pregnancy",
+        "SexEnum": "clinicflow.patients.models.Sex",
+        "LabTestStatusEnum": "clinicflow.lab.models.TestStatus",
+        "LabSampleStatusEnum": "clinicflow.lab.models.SampleStatus",
+        "LabResultStatusEnum": "clinicflow.lab.models.ResultStatus",
+        "LabRangeSexEnum": "clinicflow.lab.models.RangeSex",
+        "LabRejectionReasonEnum": "clinicflow.lab.models.RejectionReason",
     },
 }
 

@@ -16,6 +16,7 @@ from clinicflow.billing import api as billing_api
 from clinicflow.clinical import api as clinical_api
 from clinicflow.core.api import MeView
 from clinicflow.frontdesk import api as frontdesk_api
+from clinicflow.lab import api as lab_api
 from clinicflow.patients import api as patients_api
 from clinicflow.pharmacy import api as pharmacy_api
 from clinicflow.scheduling import api as scheduling_api
@@ -45,6 +46,7 @@ frontdesk_api.register(router)
 clinical_api.register(router)
 pharmacy_api.register(router)
 billing_api.register(router)
+lab_api.register(router)
 
 app_name = "api"
 urlpatterns = [

@@ -242,6 +242,32 @@ PATIENT_RECORD = PATIENT_IDENTITY | {
     "created_at",
 }
 
+#: Ordering and following an order (the front desk's direct lab visits): which tests were
+#: ordered for whom and where each stands, never a result, a sample or the clinical note.
+LAB_ORDER = "lab.laborder"
+LAB_ORDERED_TEST = "lab.orderedtest"
+LAB_RESULT = "lab.result"
+LAB_ORDER_STATUS = frozenset(
+    {
+        "id", "number", "patient", "patient_name", "patient_mrn", "source", "urgency",
+        "ordering_doctor", "ordering_doctor_name", "referrer", "ordered_at", "tests",
+    }
+)  # fmt: skip
+LAB_TEST_STATUS = frozenset(
+    {"id", "test", "code", "name", "status", "cancelled_at", "cancel_reason"}
+)
+#: A released result as a clinician reads it: the value, its flag against the range printed,
+#: the previous value and the delta check, who verified it and any amendment's reason.
+LAB_RESULT_CLINICAL = frozenset(
+    {
+        "id", "ordered_test", "parameter", "code", "name", "unit", "value", "text", "flag",
+        "reference", "previous_value", "delta_flagged", "comment", "status", "collected_at",
+        "verified_by", "verified_at", "amends", "amend_reason",
+    }
+)  # fmt: skip
+#: The bench's view adds who typed each value, when, and the range snapshot as stored.
+LAB_RESULT_BENCH = LAB_RESULT_CLINICAL | {"entered_by", "entered_at", "applied_range"}
+
 # ---------------------------------------------------------------- the table
 
 POLICY: dict[str, Rule] = {
@@ -434,11 +460,14 @@ POLICY: dict[str, Rule] = {
         {Role.DOCTOR, Role.RECEPTIONIST} | MANAGEMENT,
         "Order tests: doctors from their consultations, reception for a direct lab visit with "
         "an outside prescription; cancel an order not yet collected.",
+        fields={LAB_ORDER: LAB_ORDER_STATUS, LAB_ORDERED_TEST: LAB_TEST_STATUS},
     ),
     "lab.view": grant(
         {Role.DOCTOR, Role.NURSE, Role.LAB_TECHNICIAN} | MANAGEMENT,
         "See lab orders, samples, results and reports, with flags and trends (each opening "
         "of a patient's results is audited).",
+        fields={LAB_RESULT: LAB_RESULT_CLINICAL},
+        fields_only={Role.LAB_TECHNICIAN: {LAB_RESULT: LAB_RESULT_BENCH}},
     ),
     "lab.collect": grant(
         {Role.NURSE, Role.LAB_TECHNICIAN},

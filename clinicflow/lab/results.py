@@ -216,7 +216,11 @@ def read_entry(row: OrderedTest, values: Mapping[str, Any]) -> Entry:
         parameter = by_id[str(key)]
         if parameter.result_type == ResultType.CALCULATED or str(raw).strip() == "":
             continue
-        readings[str(key)] = reading = context.read(parameter, raw)
+        try:
+            readings[str(key)] = reading = context.read(parameter, raw)
+        except DomainError as exc:
+            exc.field = str(parameter.pk)  # an entry's refusal names its parameter
+            raise
         if reading.value is not None:
             numbers[parameter.code.lower()] = reading.value
     for parameter in parameters:
