@@ -41,8 +41,10 @@ def _checked_tests(clinic: Any, tests: Sequence[LabTest]) -> list[LabTest]:
     retired = [t.name for t in found.values() if not t.is_active]
     if retired:
         raise DomainError(f"No longer offered: {', '.join(retired)}.", field="tests")
-    in_panels = PanelMember.objects.filter(panel_id__in=ids, test_id__in=ids).select_related(
-        "panel", "test"
+    in_panels = (
+        PanelMember.objects.for_clinic(clinic)
+        .filter(panel_id__in=ids, test_id__in=ids)
+        .select_related("panel", "test")
     )
     for member in in_panels:
         raise DomainError(
