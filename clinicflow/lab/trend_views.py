@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
@@ -77,5 +78,6 @@ def trend(request: HttpRequest, patient: Any, code: str) -> HttpResponse:
             "rows": [(row, *_band(row)) for row in reversed(rows)],
             "points": points_of(rows),
             "limited": len(rows) == TREND_LIMIT,
+            "today": timezone.localdate(),
         },
     )
