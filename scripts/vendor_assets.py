@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES = ROOT / "node_modules"
 VENDOR = ROOT / "static" / "vendor"
 
+DEVANAGARI = "@expo-google-fonts/noto-sans-devanagari"
+FONTS = "fonts/noto-sans-devanagari/NotoSansDevanagari"
+
 # (source under node_modules, destination under static/vendor)
 FILES = [
     ("bootstrap/dist/css/bootstrap.min.css", "bootstrap/bootstrap.min.css"),
@@ -26,6 +29,10 @@ FILES = [
     ("chart.js/dist/chart.umd.js", "chartjs/chart.umd.js"),
     ("chart.js/dist/chart.umd.js.map", "chartjs/chart.umd.js.map"),
     ("fullcalendar/index.global.min.js", "fullcalendar/index.global.min.js"),
+    # The Devanagari font of the printed PDFs (core/pdf.py): Nepali names and comments.
+    (f"{DEVANAGARI}/400Regular/NotoSansDevanagari_400Regular.ttf", f"{FONTS}-Regular.ttf"),
+    (f"{DEVANAGARI}/700Bold/NotoSansDevanagari_700Bold.ttf", f"{FONTS}-Bold.ttf"),
+    (f"{DEVANAGARI}/LICENSE_FONT", "fonts/noto-sans-devanagari/OFL.txt"),
 ]
 
 

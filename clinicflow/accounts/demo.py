@@ -93,6 +93,8 @@ ACCOUNTS = [
     _staff("reception", "Bikash", "Magar", "Receptionist", (Role.RECEPTIONIST, "KTM")),
     _staff("pharmacist", "Sunita", "Joshi", "Pharmacist", (Role.PHARMACIST, "KTM")),
     _staff("labtech", "Dipak", "Adhikari", "Lab technician", (Role.LAB_TECHNICIAN, "KTM")),
+    # A second pair of eyes: results are verified by someone other than who entered them.
+    _staff("labtech2", "Srijana", "Basnet", "Lab technician", (Role.LAB_TECHNICIAN, "KTM")),
     _staff("cashier", "Anita", "Tamang", "Cashier", (Role.CASHIER, "KTM")),
     _staff("patient", "Priya", "Sharma", "", (Role.PATIENT, "KTM")),
     _staff("manager2", "Rajesh", "Poudel", "Clinic manager", (Role.MANAGER, "PKR")),

@@ -513,7 +513,10 @@ class Result(Audited, ClinicOwned):
 
     ordered_test = models.ForeignKey(OrderedTest, on_delete=models.PROTECT, related_name="results")
     parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    #: Indexed by the trend index, which leads with the patient.
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     collected_at = models.DateTimeField()
     value = _value("value")
     text = models.CharField(_("result"), max_length=500, blank=True)

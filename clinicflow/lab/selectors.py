@@ -52,9 +52,9 @@ def order_detail(clinic: Any) -> QuerySet[LabOrder]:
         .prefetch_related(
             Prefetch(
                 "tests",
-                OrderedTest.objects.select_related(
-                    "test", "sample", "resulted_by", "verified_by"
-                ).order_by("pk"),
+                OrderedTest.objects.for_clinic(clinic)
+                .select_related("test", "sample", "resulted_by", "verified_by")
+                .order_by("pk"),
             )
         )
     )

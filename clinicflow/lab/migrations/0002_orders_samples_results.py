@@ -535,7 +535,10 @@ class Migration(migrations.Migration):
             model_name="result",
             name="patient",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="patients.patient"
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="patients.patient",
             ),
         ),
         migrations.AddField(

@@ -41,8 +41,6 @@ import random
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from math import ceil
@@ -50,8 +48,8 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Max, Model
+from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from clinicflow.accounts.demo import DEMO_PASSWORD
@@ -85,7 +83,10 @@ from clinicflow.core.audit.recorder import record
 from clinicflow.core.bsdates import fiscal_year
 from clinicflow.core.bulkdata import (
     add_force_argument,
+    advance_sequence,
+    bulk_load,
     insert_rows,
+    next_key,
     refuse_without_debug,
     tidy_table,
 )
@@ -382,57 +383,6 @@ class BillingFaker:
 # ---------------------------------------------------------------- writing
 
 
-def _next_key(model: type[Model]) -> int:
-    found = model._default_manager.all_clinics().aggregate(m=Max("pk"))["m"]  # type: ignore[attr-defined]
-    return int(found or 0) + 1
-
-
-def _advance_sequence(model: type[Model]) -> None:
-    """After rows written with their own ids, the table's sequence follows them."""
-    if connection.vendor != "postgresql":
-        return
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "  # noqa: S608  (our own table)
-            f"(SELECT coalesce(max(id), 1) FROM {connection.ops.quote_name(table)}))",
-            [table],
-        )
-
-
-@contextmanager
-def _bulk_load(models: tuple[type[Model], ...]) -> Iterator[None]:
-    """On PostgreSQL: the indexes backing no constraint dropped for the load and built again
-    after it (a sort is far faster than a million random inserts), and, for a superuser, the
-    triggers skipped (foreign-key checks, the issued-invoice guards). Inside the caller's
-    transaction: a failure rolls all of it back."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        try:
-            with transaction.atomic():
-                cursor.execute("SET LOCAL session_replication_role = replica")
-        except DatabaseError:
-            pass  # not a superuser: the triggers run (slower, same rows)
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        indexes: list[tuple[str, str]] = []
-        for model in models:
-            cursor.execute(
-                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-                "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT EXISTS "
-                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
-                [model._meta.db_table],
-            )
-            indexes += cursor.fetchall()
-        for name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {name}")
-    yield
-    with connection.cursor() as cursor:
-        for _name, definition in indexes:
-            cursor.execute(definition)
-
-
 def _cashiers(clinic: Clinic, count: int) -> list[User]:
     names = [cashier_username(n) for n in range(1, count + 1)]
     return _accounts(clinic, Role.CASHIER, names, make_password(DEMO_PASSWORD))
@@ -550,10 +500,10 @@ class Command(BaseCommand):
             .first()
         )
         keys = {
-            "charge": _next_key(Charge),
-            "invoice": _next_key(Invoice),
-            "payment": _next_key(Payment),
-            "shift": _next_key(Shift),
+            "charge": next_key(Charge),
+            "invoice": next_key(Invoice),
+            "payment": next_key(Payment),
+            "shift": next_key(Shift),
         }
         faker = BillingFaker(
             clinic=clinic, now=now, days=options["days"], seed=options["seed"],
@@ -561,7 +511,7 @@ class Command(BaseCommand):
             rule=rules.fiscal_year_rule, keys=keys,
         )  # fmt: skip
         counts = dict.fromkeys(("charges", "lines", "invoices", "payments", "tenders", "ledger"), 0)
-        with _bulk_load(BULK_TABLES):
+        with bulk_load(BULK_TABLES):
             # Lines before their invoices (an issued invoice takes no new line); the shifts
             # last, with the cash their payments brought (foreign keys are checked at commit).
             for first in range(0, wanted, CHUNK):
@@ -581,7 +531,7 @@ class Command(BaseCommand):
             insert_rows(Shift, SHIFT, faker.shift_rows(manager, denominations))
             self._progress(f"  building indexes, {time.perf_counter() - started:.0f} s")
         for model in (Charge, Invoice, Payment, Shift):
-            _advance_sequence(model)
+            advance_sequence(model)
         _save_series(clinic, faker.last)
         made = {
             "invoices": counts["invoices"],
