@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinicflow.clinical import prescribing, printing, selectors, services
+from clinicflow.clinical import prescribing, printing, sections, selectors, services
 from clinicflow.clinical.models import (
     Diagnosis,
     Encounter,
@@ -107,6 +107,7 @@ def encounter(request: HttpRequest, pk: Any) -> HttpResponse:
             "may_write": may_sign,
             "may_amend": may_write and item.is_signed,
             "today": timezone.localdate(),
+            "sections": sections.sections_for(item, actor),
         },
     )
 

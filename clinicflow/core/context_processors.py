@@ -6,8 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from clinicflow.core.actor import Actor
+from clinicflow.core.banners import banners_for
 from clinicflow.core.navigation import navigation_for
 
 #: The cookie that remembers a folded sidebar (set by clinicflow.js): read here, so the page
@@ -26,4 +28,6 @@ def clinicflow(request: HttpRequest) -> dict[str, Any]:
         "navigation": navigation_for(actor, request),
         "sidebar_folded": request.COOKIES.get(SIDEBAR_COOKIE) == "folded",
         "debug_banner": settings.DEBUG and not settings.TESTING,
+        # Asked for only where the layout draws them: a fragment costs no query.
+        "page_banners": SimpleLazyObject(lambda: banners_for(actor)),
     }

@@ -1,12 +1,14 @@
 """What the lab adds elsewhere: its charges (billing); the bench's and the collector's
-dashboard cards and sidebar entries."""
+dashboard cards and sidebar entries; its place in the doctor's and the desk's day (the
+consultation's "Lab tests", the chart's timeline and "Results", the doctor's card and
+critical banner, the new lab visit in the sidebar)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core import navigation
-from clinicflow.lab import charging, dashboard
+from clinicflow.lab import charging, chart, consultation, dashboard, workspace
 
 
 def register_bench_pages() -> None:
@@ -18,9 +20,20 @@ def register_bench_pages() -> None:
         navigation.Entry(_("Collect samples"), "lab:collect_list", "bi-droplet", "lab", 20),
         navigation.Entry(_("Worklist"), "lab:worklist", "bi-list-check", "lab", 30),
         navigation.Entry(_("To verify"), "lab:to_verify", "bi-patch-check", "lab", 40),
+        navigation.Entry(_("Test catalogue"), "lab:catalogue", "bi-journal-medical", "lab", 50),
+    )
+
+
+def register_doctor_and_desk() -> None:
+    chart.register()
+    consultation.register()
+    workspace.register()
+    navigation.register(
+        navigation.Entry(_("New lab visit"), "lab:direct_visit", "bi-droplet", "front_desk", 40)
     )
 
 
 def register() -> None:
     charging.register()
     register_bench_pages()
+    register_doctor_and_desk()

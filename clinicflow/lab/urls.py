@@ -4,7 +4,9 @@ from clinicflow.lab import (
     catalogue_views,
     dashboard,
     entry_views,
+    order_views,
     print_views,
+    trend_views,
     views,
     worklist_views,
 )
@@ -19,6 +21,16 @@ urlpatterns = [
     path("samples/<int:pk>/label/", print_views.sample_label, name="sample_label"),
     path("orders/<uuid:pk>/report.pdf", print_views.report, name="report"),
     path("verify/<uuid:token>/", print_views.verify, name="verify"),
+    # Ordering (the consultation's panel, the direct lab visit) and trends.
+    path("tests/pick/", order_views.test_picker, name="test_picker"),
+    path(
+        "encounters/<uuid:pk>/order/",
+        order_views.order_from_consultation,
+        name="order_from_consultation",
+    ),
+    path("ordered-tests/<int:pk>/cancel/", order_views.cancel_test, name="cancel_test"),
+    path("visits/new/", order_views.direct_visit, name="direct_visit"),
+    path("patients/<uuid:patient>/trends/<str:code>/", trend_views.trend, name="trend"),
     # The catalogue and the lab's settings (catalogue_views).
     path("catalogue/", catalogue_views.CatalogueView.as_view(), name="catalogue"),
     path("catalogue/<int:pk>/", catalogue_views.lab_test_page, name="catalogue_test"),
@@ -40,7 +52,7 @@ urlpatterns += [
     path("samples/<int:pk>/results/", entry_views.sample_entry, name="sample_entry"),
     path("tests/<int:pk>/", entry_views.test_entry, name="test_entry"),
     path("tests/<int:pk>/preview/", entry_views.preview, name="entry_preview"),
-    path("tests/<int:pk>/verify/", entry_views.verify, name="verify"),
+    path("tests/<int:pk>/verify/", entry_views.verify, name="verify_test"),
     path("results/<int:pk>/amend/", entry_views.amend, name="amend"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]

@@ -45,6 +45,9 @@
       var socket = new WebSocket(scheme + window.location.host + url);
       socket.onmessage = function (message) {
         var data = JSON.parse(message.data);
+        if (data.type === "notification") { // for a page's own reaction (the lab's banner)
+          document.dispatchEvent(new CustomEvent("clinicflow:notice", { detail: data.payload || {} }));
+        }
         if (!badge) { return; }
         if (data.type === "hello") { // the server's count, fresh at each (re)connection
           badge.textContent = String(data.unread || 0);

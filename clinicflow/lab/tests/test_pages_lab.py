@@ -136,7 +136,7 @@ def test_another_clinics_technician_cannot_verify_amend_or_receive(
     other_clinic, ordered_test, sample, sign_in
 ):
     outsider = sign_in(member(Role.LAB_TECHNICIAN, other_clinic, username="outsider"))
-    assert outsider.post(reverse("lab:verify", args=[ordered_test.pk])).status_code == 404
+    assert outsider.post(reverse("lab:verify_test", args=[ordered_test.pk])).status_code == 404
     assert outsider.post(reverse("lab:receive", args=[sample.pk])).status_code == 404
     assert outsider.post(reverse("lab:entry_preview", args=[ordered_test.pk])).status_code == 404
     assert Sample.objects.get(pk=sample.pk).status == SampleStatus.COLLECTED
@@ -398,7 +398,7 @@ def test_the_person_who_entered_sees_why_they_cannot_verify(ordered_test, lab_te
     page = client.get(reverse("lab:test_entry", args=[ordered_test.pk]))
     assert results.SAME_PERSON in page.content.decode()
     assert 'data-testid="verify"' not in page.content.decode()
-    refused = client.post(reverse("lab:verify", args=[ordered_test.pk]), follow=True)
+    refused = client.post(reverse("lab:verify_test", args=[ordered_test.pk]), follow=True)
     assert results.SAME_PERSON in refused.content.decode()
     ordered_test.refresh_from_db()
     assert ordered_test.status == TestStatus.RESULTED
@@ -411,7 +411,7 @@ def test_a_second_technician_verifies_from_the_list_to_verify(
     client = sign_in(second_technician)
     listed = client.get(reverse("lab:to_verify"))
     assert [t.pk for t in listed.context["rows"]] == [ordered_test.pk]
-    client.post(reverse("lab:verify", args=[ordered_test.pk]))
+    client.post(reverse("lab:verify_test", args=[ordered_test.pk]))
     ordered_test.refresh_from_db()
     assert (ordered_test.status, ordered_test.verified_by) == (
         TestStatus.VERIFIED,
