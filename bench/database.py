@@ -515,3 +515,72 @@ def prepare(
         "scheduling": scheduling,
         "pharmacy": pharmacy,
     }
+
+
+#: What ``generate_lab`` makes: stored results (over 200,000 patients), patients with ten
+#: years of monthly results, and received tests for lab_entry (more than a run enters).
+LAB_PATIENTS = 200_000
+LAB_HISTORY_PATIENTS = 50
+LAB_WORKLIST = 8000
+#: Five million results take about three minutes to write on a busy 2-core machine.
+LAB_LIMIT_S = 1800.0
+_LAB_COUNTS = """
+SELECT
+    (SELECT count(*) FROM lab_result r JOIN core_clinic c ON c.id = r.clinic_id WHERE c.code = %s),
+    (SELECT count(*) FROM lab_laborder o JOIN core_clinic c ON c.id = o.clinic_id
+        WHERE c.code = %s),
+    (SELECT count(*) FROM patients_patient p JOIN core_clinic c ON c.id = p.clinic_id
+        WHERE c.code = %s),
+    (SELECT sum(pg_total_relation_size(t::regclass)) FROM unnest(ARRAY['lab_result',
+        'lab_laborder', 'lab_orderedtest', 'lab_sample']) AS t)
+"""
+_LAB_WORKLIST = """
+SELECT t.id FROM lab_orderedtest t JOIN lab_labtest l ON l.id = t.test_id
+WHERE l.code = 'GEN-P20' AND t.status = 'received' ORDER BY t.id
+"""
+_LAB_PARAMETERS = """
+SELECT p.id, p.code, r.low, r.high FROM lab_parameter p JOIN lab_labtest l ON l.id = p.test_id
+JOIN lab_referencerange r ON r.parameter_id = p.id WHERE l.code = 'GEN-P20' ORDER BY p.order
+"""
+_LAB_HISTORY = """
+SELECT o.patient_id::text FROM lab_laborder o GROUP BY o.patient_id
+ORDER BY count(*) DESC LIMIT %s
+"""
+
+
+def generate_lab(bench: BenchEnvironment, deadline: Deadline, results: int) -> dict[str, Any]:
+    """``manage.py generate_lab`` into the demo clinic, timed; then what the lab scenarios use:
+    the worklist, the generated parameters with a normal value each, the long-history
+    patients and the sizes."""
+    log(f"generating {results} lab results in {PATIENT_CLINIC}")
+    started = time.monotonic()
+    output = bench.manage(
+        "generate_lab", "--clinic", PATIENT_CLINIC, "--results", str(results),
+        "--history-patients", str(LAB_HISTORY_PATIENTS), "--worklist", str(LAB_WORKLIST),
+        "--seed", str(PATIENT_SEED), "--force", deadline=deadline, capture=True,
+        limit_s=LAB_LIMIT_S,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    log(f"  {output.strip().splitlines()[-1] if output.strip() else ''}")
+    with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
+        counts = conn.execute(_LAB_COUNTS, (PATIENT_CLINIC,) * 3).fetchone()
+        worklist = [row[0] for row in conn.execute(_LAB_WORKLIST)]
+        parameters = list(conn.execute(_LAB_PARAMETERS))
+        history = [row[0] for row in conn.execute(_LAB_HISTORY, (LAB_HISTORY_PATIENTS,))]
+    assert counts is not None
+    return {
+        "worklist": worklist,
+        "parameters": [(pk, str((low + high) / 2)) for pk, _code, low, high in parameters],
+        "codes": [code for _pk, code, _low, _high in parameters],
+        "history_patients": history,
+        "data": {
+            "results": counts[0],
+            "orders": counts[1],
+            "patients": counts[2],
+            "history_patients": len(history),
+            "history_years": 10,
+            "worklist": len(worklist),
+            "lab_tables_mb": round(float(counts[3] or 0) / (1024 * 1024), 1),
+            "generate_s": round(seconds, 1),
+        },
+    }

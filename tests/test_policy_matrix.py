@@ -222,7 +222,7 @@ GRANTS = {
     "pharmacy.dispense": {Role.PHARMACIST},
     "pharmacy.history": {Role.PHARMACIST, M, A},
     "pharmacy.reports": {Role.PHARMACIST, M, A},
-    "lab.catalogue.view": WORKFORCE - {Role.PHARMACIST},
+    "lab.catalogue.view": {Role.DOCTOR, Role.NURSE, Role.LAB_TECHNICIAN, Role.RECEPTIONIST, M, A},
     "lab.catalogue.manage": {Role.LAB_TECHNICIAN, M, A},
     "lab.order": {Role.DOCTOR, Role.RECEPTIONIST, M, A},
     "lab.view": {Role.DOCTOR, Role.NURSE, Role.LAB_TECHNICIAN, M, A},

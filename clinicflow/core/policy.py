@@ -449,7 +449,7 @@ POLICY: dict[str, Rule] = {
     ),
     # The laboratory.
     "lab.catalogue.view": grant(
-        WORKFORCE - {Role.PHARMACIST},
+        {Role.DOCTOR, Role.NURSE, Role.LAB_TECHNICIAN, Role.RECEPTIONIST} | MANAGEMENT,
         "Look up the lab's tests, panels, parameters, ranges and prices; export the catalogue.",
     ),
     "lab.catalogue.manage": grant(

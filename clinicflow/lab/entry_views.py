@@ -96,7 +96,7 @@ def _range_text(ordered_test: OrderedTest, parameter: Parameter, result: Result 
     """The range the saved result was flagged against, else the one that applies to the
     patient on the day of collection."""
     if result is not None and result.applied_range:
-        return ranges.AppliedRange.from_dict(result.applied_range).display
+        return ranges.shown(result.applied_range)
     if ordered_test.sample is None:
         return ""
     try:

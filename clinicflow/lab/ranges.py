@@ -161,3 +161,8 @@ def check_plausible(parameter: Parameter, value: Decimal) -> None:
         field="value",
         code="implausible",
     )
+
+
+def shown(applied: dict[str, str | int | None] | None) -> str:
+    """How a stored result's applied range prints ("" when it had none)."""
+    return AppliedRange.from_dict(applied).display if applied else ""

@@ -20,6 +20,7 @@ from fpdf.fonts import FontFace
 
 from clinicflow.core.pdf import Document
 from clinicflow.core.templatetags.clinicflow import with_bs
+from clinicflow.lab import ranges
 from clinicflow.lab.models import (
     RELEASED_STATUSES,
     Flag,
@@ -32,7 +33,6 @@ from clinicflow.lab.models import (
     TestStatus,
     Urgency,
 )
-from clinicflow.lab.ranges import AppliedRange
 from clinicflow.patients.templatetags.patient_tags import age
 
 #: Parameter, result, unit, flag, reference range (mm of the 180 mm between A4's margins).
@@ -93,7 +93,7 @@ def value_text(result: Result, decimals: int) -> str:
 
 
 def range_text(result: Result) -> str:
-    return AppliedRange.from_dict(result.applied_range).display if result.applied_range else ""
+    return ranges.shown(result.applied_range)
 
 
 def first_reported(result: Result) -> Result:

@@ -103,5 +103,14 @@ def trend(patient_id: Any, parameter_ids: list[Any]) -> QuerySet[Result]:
             value__isnull=False,
         )
         .order_by("collected_at", "pk")
-        .only("value", "flag", "collected_at", "applied_range", "parameter_id")
+        .only(
+            "value",
+            "text",
+            "flag",
+            "collected_at",
+            "applied_range",
+            "parameter_id",
+            "delta_flagged",
+            "previous_value",
+        )
     )

@@ -142,9 +142,7 @@ class ResultSerializer(ClinicFlowModelSerializer[Result]):
 
     def get_reference(self, result: Result) -> str:
         """The range as the report prints it ("0.6–1.2", "≤ 200", "Negative")."""
-        if not result.applied_range:
-            return ""
-        return ranges.AppliedRange.from_dict(result.applied_range).display
+        return ranges.shown(result.applied_range)
 
 
 class CurrentResults(PlainTextFields, serializers.ListSerializer):

@@ -16,7 +16,7 @@ from clinicflow.core.audit.recorder import record
 from clinicflow.core.feedback import run_and_report
 from clinicflow.core.models import AuditAction
 from clinicflow.lab import alerts, selectors
-from clinicflow.lab.models import CriticalAlert, LabOrder
+from clinicflow.lab.models import RELEASED_STATUSES, CriticalAlert, LabOrder
 
 VIEW = "lab.view"
 
@@ -31,11 +31,26 @@ def order(request: HttpRequest, pk: Any) -> HttpResponse:
     actor = actor_of(request)
     found: LabOrder = access_object(actor, VIEW, selectors.order_detail(actor.clinic), pk=pk)
     audit_read(found, found.patient_id, "lab order")
-    tests = [(t, list(selectors.current_results(t))) for t in found.tests.all()]
+    # Values not yet verified are the lab's own work in progress, not results.
+    bench = policy.allows(actor, "lab.work")
+    tests = []
+    for ordered in found.tests.all():
+        rows = selectors.current_results(ordered)
+        if not bench:
+            rows = rows.filter(status__in=selectors.RELEASED)
+        tests.append((ordered, list(rows)))
+    released = any(t.status in RELEASED_STATUSES for t in found.tests.all())
+    samples = {t.sample for t in found.tests.all() if t.sample is not None}
     return render(
         request,
         "lab/order.html",
-        {"order": found, "patient": found.patient, "tests": tests},
+        {
+            "order": found,
+            "patient": found.patient,
+            "tests": tests,
+            "released": released,
+            "samples": sorted(samples, key=lambda s: s.accession),
+        },
     )
 
 

@@ -205,8 +205,8 @@ def test_every_read_of_an_order_is_audited(order, doctor, nurse, patient, sign_i
     assert opened.object_id == str(order.pk)
 
 
-def test_the_catalogue_lists_tests_with_parameters_and_ranges(lipid_profile, cashier, sign_in):
-    rows = sign_in(cashier).get("/api/v1/lab-tests/", {"q": "lipid"}).json()["results"]
+def test_the_catalogue_lists_tests_with_parameters_and_ranges(lipid_profile, receptionist, sign_in):
+    rows = sign_in(receptionist).get("/api/v1/lab-tests/", {"q": "lipid"}).json()["results"]
     (lipid,) = rows
     assert lipid["code"] == "LIPID"
     assert lipid["price"] == "800.00"

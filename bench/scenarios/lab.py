@@ -1,0 +1,179 @@
+"""The laboratory over a large history (``generate_lab``: 5,000,000 results by default, over
+200,000 patients).
+
+``lab_entry``: ten technicians (``benchlab01``…``10``), each working through its own share of
+the received samples of the generated 20-parameter test, entering all 20 values of one test
+per request (``POST /api/v1/lab-ordered-tests/{id}/results/``: checked, flagged against the
+range that applies, delta-checked against the patient's previous value, saved). Paced (each
+technician pausing the think time between tests) then as a closed loop.
+
+``lab_results``: the doctors of the demo clinic reading the patients with ten years of
+monthly results: a parameter's trend page (``/lab/patients/{id}/trends/{code}/``) and the
+patient's chart (``/patients/{id}/``, whose Results panel shows the latest value of each
+parameter), alternately; paced then closed loop, latency per kind of page."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.client import BenchClient, RequestFailed, expect_status
+from bench.load import LoadPlan, run_load
+from bench.scenarios.base import Context, Scenario
+from bench.scenarios.billing_counter import Kinds, summarise
+
+TECHNICIANS = 10
+#: The generated technicians (``generate_lab --technicians``).
+TECHNICIAN = "benchlab{:02d}"
+ENTRY_PATH = "/api/v1/lab-ordered-tests/{test}/results/"
+DOCTORS = ("doc001", "doc002", "doc003", "doc004")
+TREND_PATH = "/lab/patients/{patient}/trends/{code}/"
+CHART_PATH = "/patients/{patient}/"
+#: What a trend page must show (its table's rows) and a chart its Results panel.
+TREND_MARKER = b'data-testid="lab-trend-row"'
+
+
+@dataclass
+class LabData:
+    """What the generator made that the scenarios use."""
+
+    #: The received tests waiting for their results, oldest first.
+    worklist: list[int] = field(default_factory=list)
+    #: The generated test's parameters: (id, a value inside its normal range).
+    parameters: list[tuple[int, str]] = field(default_factory=list)
+    #: Patients with a long history, and the parameter codes to draw.
+    history_patients: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    sizes: dict[str, Any] = field(default_factory=dict)
+
+
+class LabEntry(Scenario):
+    name = "lab_entry"
+    description = (
+        f"{TECHNICIANS} technicians (benchlab01…{TECHNICIANS:02d}) each entering its own share "
+        "of the received samples: POST /api/v1/lab-ordered-tests/{id}/results/ with the 20 "
+        "values of the generated panel (checked, flagged, delta-checked, saved); paced (think "
+        "time between tests) then closed loop"
+    )
+    paced = False  # its own phases, with the technicians' clients
+
+    def __init__(self) -> None:
+        self.data = LabData()
+        self.taken = 0
+
+    def use(self, data: LabData) -> None:
+        self.data = data
+
+    async def step(self, ctx: Context, client: BenchClient, index: int, iteration: int) -> float:
+        raise NotImplementedError("lab_entry runs its own phases")
+
+    def _payload(self) -> dict[str, Any]:
+        return {"values": {str(pk): value for pk, value in self.data.parameters}}
+
+    async def _phase(self, ctx: Context, requests: int, think_s: float) -> dict[str, Any]:
+        # Each technician takes every 10th of what is left, so no two enter one test.
+        start, self.taken = self.taken, self.taken + requests
+        if self.taken > len(self.data.worklist):
+            raise RequestFailed(
+                f"the worklist holds {len(self.data.worklist)} tests; {self.taken} needed"
+            )
+        mine = [self.data.worklist[start + k :: TECHNICIANS] for k in range(TECHNICIANS)]
+        mine = [share[: requests // TECHNICIANS] for share in mine]
+        kinds = Kinds()
+
+        async def setup(client: BenchClient, index: int) -> None:
+            await client.sign_in(TECHNICIAN.format(index + 1), ctx.password)
+
+        async def step(client: BenchClient, index: int, iteration: int) -> float:
+            test = mine[index][iteration]
+            started = time.perf_counter()
+            response = await client.post_json(ENTRY_PATH.format(test=test), self._payload())
+            seconds = time.perf_counter() - started
+            if response.status_code != 200:
+                raise RequestFailed(
+                    f"enter {test}: HTTP {response.status_code} {response.text[:200]}"
+                )
+            kinds.ok("enter_20", seconds)
+            return seconds
+
+        plan = LoadPlan(TECHNICIANS, TECHNICIANS * (requests // TECHNICIANS), 0, think_s=think_s)
+        result = await run_load(ctx.base_url, plan, step, ctx.deadline, setup=setup, cpu=ctx.cpu)
+        result["by_kind"] = kinds.summary()
+        return result
+
+    async def run(self, ctx: Context) -> dict[str, Any]:
+        if not self.data.worklist or not self.data.parameters:
+            raise RequestFailed("no generated lab data (see bench/database.py)")
+        paced = await self._phase(ctx, ctx.paced_requests, ctx.think_s)
+        closed = await self._phase(ctx, ctx.requests, 0.0)
+        entry = summarise(self.description, closed, paced, ctx)
+        entry["paced"]["people"] = TECHNICIANS
+        entry["data"] = self.data.sizes
+        return entry
+
+
+class LabResults(Scenario):
+    name = "lab_results"
+    description = (
+        "the demo clinic's doctors (doc001…doc004) reading patients with ten years of monthly "
+        "results: GET /lab/patients/{id}/trends/{code}/ (a parameter's trend) and GET "
+        "/patients/{id}/ (the chart with its Results panel), alternately; paced then closed "
+        "loop, latency per kind of page"
+    )
+    paced = False  # its own phases: per kind of page
+
+    def __init__(self) -> None:
+        self.data = LabData()
+
+    def use(self, data: LabData) -> None:
+        self.data = data
+
+    async def step(self, ctx: Context, client: BenchClient, index: int, iteration: int) -> float:
+        raise NotImplementedError("lab_results runs its own phases")
+
+    async def _phase(
+        self, ctx: Context, people: int, requests: int, think_s: float
+    ) -> dict[str, Any]:
+        kinds = Kinds()
+        rng = random.Random(7)
+
+        async def setup(client: BenchClient, index: int) -> None:
+            await client.sign_in(DOCTORS[index % len(DOCTORS)], ctx.password)
+
+        async def step(client: BenchClient, index: int, iteration: int) -> float:
+            patient = rng.choice(self.data.history_patients)
+            if iteration % 2 == 0:
+                kind, path = (
+                    "trend",
+                    TREND_PATH.format(patient=patient, code=rng.choice(self.data.codes)),
+                )
+            else:
+                kind, path = "chart", CHART_PATH.format(patient=patient)
+            timed = await client.get(path)
+            expect_status(timed.response, 200)
+            if kind == "trend" and TREND_MARKER not in timed.response.content:
+                raise RequestFailed(f"{path}: no trend rows")
+            kinds.ok(kind, timed.seconds)
+            return timed.seconds
+
+        plan = LoadPlan(people, requests, 0, think_s=think_s)
+        if think_s == 0:  # warm the caches and connections once, uncounted
+            await run_load(
+                ctx.base_url, LoadPlan(people, people * 2, 0), step, ctx.deadline, setup=setup
+            )
+            kinds = Kinds()
+        result = await run_load(ctx.base_url, plan, step, ctx.deadline, setup=setup, cpu=ctx.cpu)
+        result["by_kind"] = kinds.summary()
+        return result
+
+    async def run(self, ctx: Context) -> dict[str, Any]:
+        if not self.data.history_patients or not self.data.codes:
+            raise RequestFailed("no generated lab data (see bench/database.py)")
+        closed = await self._phase(ctx, ctx.concurrency, ctx.requests, 0.0)
+        paced = await self._phase(ctx, ctx.people, ctx.paced_requests, ctx.think_s)
+        entry = summarise(self.description, closed, paced, ctx)
+        entry["paced"]["people"] = ctx.people
+        entry["data"] = self.data.sizes
+        return entry
