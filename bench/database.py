@@ -462,12 +462,14 @@ def prepare(
     stock: StockSizes | None = None,
     staff: bool = False,
     invoices: int = 0,
+    lab_results: int = 0,
 ) -> dict[str, Any]:
     """Everything the server needs before it starts; returns versions and data counts (and,
     with ``patients``, generates that many patients and samples them; with ``appointments``,
     that many appointments; with ``stock``, a pharmacy's stock and prescriptions; the last two
     over :data:`SCHEDULING_PATIENTS` patients when no ``patients``; with ``invoices``, a
-    billing history of that many invoices)."""
+    billing history of that many invoices; with ``lab_results``, a lab history of that many
+    results over :data:`LAB_PATIENTS` patients)."""
     log(f"recreating database {bench.database}")
     postgres = recreate_database(bench)
     redis_version = flush_redis(bench)
@@ -485,6 +487,10 @@ def prepare(
         data["patients"] = generated["data"]["patients_in_table"]
         data["patient_generation"] = generated["data"]
     scheduling = None
+    if lab_results and not generated:
+        generated = generate_patients(bench, deadline, LAB_PATIENTS)
+        data["patients"] = generated["data"]["patients_in_table"]
+        data["patient_generation"] = generated["data"]
     if (appointments or stock or invoices) and not generated:
         log(f"generating {SCHEDULING_PATIENTS} patients in {PATIENT_CLINIC}")
         bench.manage(
@@ -506,8 +512,12 @@ def prepare(
     billing = generate_billing(bench, deadline, invoices) if invoices else None
     if billing:
         data["billing_generation"] = billing["data"]
+    lab = generate_lab(bench, deadline, lab_results) if lab_results else None
+    if lab:
+        data["lab_generation"] = lab["data"]
     return {
         "billing": billing,
+        "lab": lab,
         "postgres": postgres,
         "redis": redis_version,
         "data": data,

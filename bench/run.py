@@ -39,6 +39,7 @@ from bench.scenarios.billing_reports import BillingReports
 from bench.scenarios.booking_race import BookingRace
 from bench.scenarios.dispensing import PHARMACISTS, Dispensing
 from bench.scenarios.free_slots import FreeSlots
+from bench.scenarios.lab import LabData, LabEntry, LabResults
 from bench.scenarios.mixed_writers import MIX, MixedWriters, share_clients
 from bench.scenarios.patient_search import PatientSearch
 from bench.scenarios.queue_fanout import CHANGES, QueueFanout
@@ -56,9 +57,12 @@ WRITING_SCENARIOS = (
     "mixed_writers",
     "billing_counter",
     "billing_reports",
+    "lab_entry",
 )
 #: The scenarios over a generated billing history.
 BILLING_SCENARIOS = (BillingCounter.name, BillingReports.name)
+#: The scenarios over a generated lab history (minutes to generate: asked for by name).
+LAB_SCENARIOS = (LabEntry.name, LabResults.name)
 
 #: Demo users the signed-in scenarios sign in as, one role after another. ``admin`` is left
 #: out: in production a platform admin must enrol a second factor before anything else.
@@ -82,7 +86,9 @@ DEMO_USERS = (
 #: The scenarios of a plain run; queue_fanout takes minutes of its own, and the billing ones a
 #: million-invoice history of their own: each is asked for by name.
 DEFAULT_SCENARIOS = tuple(
-    name for name in SCENARIOS if name != QueueFanout.name and name not in BILLING_SCENARIOS
+    name
+    for name in SCENARIOS
+    if name != QueueFanout.name and name not in BILLING_SCENARIOS + LAB_SCENARIOS
 )
 
 
@@ -202,6 +208,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="invoices generated into KTM for billing_counter and billing_reports",
     )
     parser.add_argument(
+        "--lab-results",
+        type=positive,
+        default=5_000_000,
+        help="lab results generated into KTM (over 200,000 patients) for lab_entry and lab_results",
+    )
+    parser.add_argument(
         "--reuse-database",
         action="store_true",
         help="use --db-name as an earlier billing run left it (no drop, no generating): "
@@ -223,8 +235,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--scenarios",
         default=",".join(DEFAULT_SCENARIOS),
         help=f"comma-separated, in order (default: {','.join(DEFAULT_SCENARIOS)}; also: "
-        f"{QueueFanout.name}, minutes long, run on its own, and {', '.join(BILLING_SCENARIOS)} "
-        "over a generated billing history)",
+        f"{QueueFanout.name}, minutes long, run on its own, {', '.join(BILLING_SCENARIOS)} "
+        f"over a generated billing history and {', '.join(LAB_SCENARIOS)} over a generated "
+        "lab history)",
     )
     args = parser.parse_args(argv)
     args.scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
@@ -368,6 +381,7 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
         else None
     )
     billing = [SCENARIOS[n] for n in args.scenarios if n in BILLING_SCENARIOS]
+    lab = [SCENARIOS[n] for n in args.scenarios if n in LAB_SCENARIOS]
     if args.reuse_database:
         prepared = reuse(environment, deadline)
     else:
@@ -379,7 +393,20 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             stock=stock,
             staff=mixed,
             invoices=args.invoices if billing else 0,
+            lab_results=args.lab_results if lab else 0,
         )
+    if prepared.get("lab"):
+        generated_lab = prepared["lab"]
+        lab_data = LabData(
+            worklist=generated_lab["worklist"],
+            parameters=generated_lab["parameters"],
+            history_patients=generated_lab["history_patients"],
+            codes=generated_lab["codes"],
+            sizes=generated_lab["data"],
+        )
+        for scenario in lab:
+            if isinstance(scenario, (LabEntry, LabResults)):
+                scenario.use(lab_data)
     if prepared["billing"]:
         counter = CounterData(prepared["billing"]["patients"], prepared["billing"]["items"])
         for scenario in billing:
@@ -474,6 +501,7 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             "appointments": args.appointments if scheduling else 0,
             "stock": asdict(stock) if stock else None,
             "invoices": args.invoices if billing else 0,
+            "lab_results": args.lab_results if lab else 0,
             "reuse_database": args.reuse_database,
             "queue_changes": args.queue_changes if QueueFanout.name in args.scenarios else 0,
             "server_processes": args.workers,

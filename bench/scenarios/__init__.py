@@ -9,6 +9,7 @@ from bench.scenarios.booking_race import BookingRace
 from bench.scenarios.dashboard import Dashboard
 from bench.scenarios.dispensing import Dispensing
 from bench.scenarios.free_slots import FreeSlots
+from bench.scenarios.lab import LabEntry, LabResults
 from bench.scenarios.login_page import LoginPage
 from bench.scenarios.login_post import LoginPost
 from bench.scenarios.mixed_writers import MixedWriters
@@ -28,6 +29,8 @@ SCENARIOS: dict[str, Scenario] = {
         MixedWriters(),
         BillingCounter(),
         BillingReports(),
+        LabEntry(),
+        LabResults(),
         QueueFanout(),
     )
 }

@@ -49,6 +49,13 @@ class LabData:
     sizes: dict[str, Any] = field(default_factory=dict)
 
 
+def shares(worklist: list[int], start: int, requests: int, technician: int) -> list[int]:
+    """The tests technician ``technician`` enters in a phase of ``requests`` starting at
+    ``start`` of the worklist: every tenth, so that no two technicians, and no two phases,
+    ever enter the same test."""
+    return worklist[start + technician : start + requests : TECHNICIANS][: requests // TECHNICIANS]
+
+
 class LabEntry(Scenario):
     name = "lab_entry"
     description = (
@@ -79,8 +86,7 @@ class LabEntry(Scenario):
             raise RequestFailed(
                 f"the worklist holds {len(self.data.worklist)} tests; {self.taken} needed"
             )
-        mine = [self.data.worklist[start + k :: TECHNICIANS] for k in range(TECHNICIANS)]
-        mine = [share[: requests // TECHNICIANS] for share in mine]
+        mine = [shares(self.data.worklist, start, requests, k) for k in range(TECHNICIANS)]
         kinds = Kinds()
 
         async def setup(client: BenchClient, index: int) -> None:
