@@ -553,8 +553,8 @@ SELECT p.id, p.code, r.low, r.high FROM lab_parameter p JOIN lab_labtest l ON l.
 JOIN lab_referencerange r ON r.parameter_id = p.id WHERE l.code = 'GEN-P20' ORDER BY p.order
 """
 _LAB_HISTORY = """
-SELECT o.patient_id::text FROM lab_laborder o GROUP BY o.patient_id
-ORDER BY count(*) DESC LIMIT %s
+SELECT o.patient_id::text FROM lab_laborder o JOIN lab_orderedtest t ON t.order_id = o.id
+WHERE t.status = 'verified' GROUP BY o.patient_id ORDER BY count(*) DESC LIMIT %s
 """
 
 

@@ -8,9 +8,10 @@ range that applies, delta-checked against the patient's previous value, saved). 
 technician pausing the think time between tests) then as a closed loop.
 
 ``lab_results``: the doctors of the demo clinic reading the patients with ten years of
-monthly results: a parameter's trend page (``/lab/patients/{id}/trends/{code}/``) and the
-patient's chart (``/patients/{id}/``, whose Results panel shows the latest value of each
-parameter), alternately; paced then closed loop, latency per kind of page."""
+monthly results, in turn: a parameter's trend page (``/lab/patients/{id}/trends/{code}/``),
+the chart's Results section on its own (``/lab/patients/{id}/results/``: the latest value of
+each parameter) and the whole chart (``/patients/{id}/``, with that section, the timeline and
+the other panels); ten doctors paced, then a closed loop; latency per kind of page."""
 
 from __future__ import annotations
 
@@ -31,8 +32,17 @@ ENTRY_PATH = "/api/v1/lab-ordered-tests/{test}/results/"
 DOCTORS = ("doc001", "doc002", "doc003", "doc004")
 TREND_PATH = "/lab/patients/{patient}/trends/{code}/"
 CHART_PATH = "/patients/{patient}/"
+RESULTS_PATH = "/lab/patients/{patient}/results/"
+#: Doctors reading at once in the paced phase (people with think time between pages).
+READERS = 10
+PAGES = ("trend", "results", "chart")
+PATHS = {"trend": TREND_PATH, "results": RESULTS_PATH, "chart": CHART_PATH}
 #: What a trend page must show (its table's rows) and a chart its Results panel.
-TREND_MARKER = b'data-testid="lab-trend-row"'
+MARKERS = {
+    "trend": b'data-testid="lab-trend-row"',
+    "results": b'data-testid="lab-latest"',
+    "chart": b'data-testid="lab-latest"',
+}
 
 
 @dataclass
@@ -124,9 +134,9 @@ class LabResults(Scenario):
     name = "lab_results"
     description = (
         "the demo clinic's doctors (doc001…doc004) reading patients with ten years of monthly "
-        "results: GET /lab/patients/{id}/trends/{code}/ (a parameter's trend) and GET "
-        "/patients/{id}/ (the chart with its Results panel), alternately; paced then closed "
-        "loop, latency per kind of page"
+        "results, in turn: GET /lab/patients/{id}/trends/{code}/ (a parameter's trend), GET "
+        "/lab/patients/{id}/results/ (the chart's Results section) and GET /patients/{id}/ "
+        f"(the whole chart); {READERS} doctors paced, then closed loop; latency per kind of page"
     )
     paced = False  # its own phases: per kind of page
 
@@ -150,17 +160,13 @@ class LabResults(Scenario):
 
         async def step(client: BenchClient, index: int, iteration: int) -> float:
             patient = rng.choice(self.data.history_patients)
-            if iteration % 2 == 0:
-                kind, path = (
-                    "trend",
-                    TREND_PATH.format(patient=patient, code=rng.choice(self.data.codes)),
-                )
-            else:
-                kind, path = "chart", CHART_PATH.format(patient=patient)
+            kind = PAGES[iteration % len(PAGES)]
+            code = rng.choice(self.data.codes)
+            path = PATHS[kind].format(patient=patient, code=code)
             timed = await client.get(path)
             expect_status(timed.response, 200)
-            if kind == "trend" and TREND_MARKER not in timed.response.content:
-                raise RequestFailed(f"{path}: no trend rows")
+            if MARKERS[kind] not in timed.response.content:
+                raise RequestFailed(f"{path}: no {kind} shown")
             kinds.ok(kind, timed.seconds)
             return timed.seconds
 
@@ -178,8 +184,8 @@ class LabResults(Scenario):
         if not self.data.history_patients or not self.data.codes:
             raise RequestFailed("no generated lab data (see bench/database.py)")
         closed = await self._phase(ctx, ctx.concurrency, ctx.requests, 0.0)
-        paced = await self._phase(ctx, ctx.people, ctx.paced_requests, ctx.think_s)
+        paced = await self._phase(ctx, READERS, ctx.paced_requests, ctx.think_s)
         entry = summarise(self.description, closed, paced, ctx)
-        entry["paced"]["people"] = ctx.people
+        entry["paced"]["people"] = READERS
         entry["data"] = self.data.sizes
         return entry

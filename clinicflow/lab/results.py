@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
+from clinicflow.core.audit.chain import atomic_audited
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.lab import alerts, ranges, selectors
 from clinicflow.lab.calculations import FORMULAS
@@ -68,12 +69,29 @@ class Context:
     """What every value of one test's entry is read against: the patient, the day of
     collection and the clinic's settings."""
 
-    def __init__(self, ordered_test: OrderedTest):
+    def __init__(self, ordered_test: OrderedTest, parameters: list[Parameter] | None = None):
         self.test = ordered_test
+        #: The test's parameters, whose previous values are read together.
+        self.parameter_ids = [p.pk for p in parameters] if parameters else None
         self.patient = ordered_test.order.patient
         assert ordered_test.sample is not None
         self.collected_at = ordered_test.sample.collected_at
         self.collected_on = ordered_test.clinic.local_date(self.collected_at)
+        self._previous: dict[Any, Result] | None = None
+
+    def previous(self, parameter: Parameter) -> Result | None:
+        """The patient's previous released value of ``parameter`` (the delta check's
+        reference): those of every parameter of the test read at the first ask, in one
+        query."""
+        if self._previous is None:
+            self._previous = selectors.previous_results(
+                self.test.clinic_id,
+                self.patient.pk,
+                self.parameter_ids or [parameter.pk],
+                self.collected_at,
+                exclude_test=self.test.pk,
+            )
+        return self._previous.get(parameter.pk)
 
     def range_of(self, parameter: Parameter) -> ranges.AppliedRange | None:
         found = ranges.applicable_range(
@@ -91,9 +109,7 @@ class Context:
             flag=ranges.flag(value, applied),
             applied_range=applied.as_dict() if applied else None,
         )
-        previous = selectors.previous_result(
-            self.patient.pk, parameter, self.collected_at, exclude_test=self.test.pk
-        )
+        previous = self.previous(parameter)
         if previous is not None and previous.value is not None:
             reading.previous_value = previous.value
             reading.delta_flagged = _beyond_delta(parameter, previous.value, value)
@@ -204,7 +220,7 @@ def read_entry(row: OrderedTest, values: Mapping[str, Any]) -> Entry:
     unknown = [key for key in values if str(key) not in by_id]
     if unknown:
         raise DomainError("A value was sent for a parameter this test does not report.")
-    context = Context(row)
+    context = Context(row, parameters)
     existing = {str(r.parameter_id): r for r in selectors.current_results(row)}
     readings: dict[str, Reading] = {}
     numbers: dict[str, Decimal] = {
@@ -245,7 +261,7 @@ def preview(*, actor: Actor, ordered_test: OrderedTest, values: Mapping[str, Any
     return read_entry(row, values)
 
 
-@transaction.atomic
+@atomic_audited
 def enter(
     *,
     actor: Actor,
@@ -302,7 +318,7 @@ def enter(
     return saved
 
 
-@transaction.atomic
+@atomic_audited
 def verify(*, actor: Actor, ordered_test: OrderedTest) -> OrderedTest:
     """A second person checks and releases a test's results: never one who entered any of
     them (the database holds the same rule)."""

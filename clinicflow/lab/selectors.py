@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from clinicflow.lab.models import (
     LabOrder,
@@ -75,21 +76,34 @@ def current_results(ordered_test: OrderedTest) -> QuerySet[Result]:
     )
 
 
-def previous_result(
-    patient_id: Any, parameter: Parameter, before: datetime, *, exclude_test: Any = None
-) -> Result | None:
-    """The patient's latest released value of ``parameter`` from a sample taken before
-    ``before``: what the delta check compares with (one index range scan)."""
-    rows = Result.objects.for_clinic(parameter.clinic_id).filter(
+def previous_results(
+    clinic: Any,
+    patient_id: Any,
+    parameter_ids: list[Any],
+    before: datetime,
+    *,
+    exclude_test: Any = None,
+) -> dict[Any, Result]:
+    """The patient's latest released value of each parameter from a sample taken before
+    ``before``, by parameter id: what the delta check compares with. One query, a window
+    over the trend index's range of each parameter, whatever the number of parameters."""
+    rows = Result.objects.for_clinic(clinic).filter(
         patient_id=patient_id,
-        parameter=parameter,
+        parameter_id__in=parameter_ids,
         collected_at__lt=before,
         status__in=RELEASED,
         value__isnull=False,
     )
     if exclude_test is not None:
         rows = rows.exclude(ordered_test_id=exclude_test)
-    return rows.order_by("-collected_at", "-pk").first()
+    ranked = rows.annotate(
+        newest=Window(
+            RowNumber(),
+            partition_by=[F("parameter_id")],
+            order_by=[F("collected_at").desc(), F("pk").desc()],
+        )
+    ).filter(newest=1)
+    return {row.parameter_id: row for row in ranked.only("parameter_id", "value", "collected_at")}
 
 
 def trend(patient_id: Any, parameter_ids: list[Any]) -> QuerySet[Result]:

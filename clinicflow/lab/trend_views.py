@@ -14,7 +14,7 @@ from django.utils import timezone
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction
-from clinicflow.lab import selectors
+from clinicflow.lab import chart, selectors
 from clinicflow.lab.models import Parameter, Result
 from clinicflow.lab.ranges import AppliedRange
 from clinicflow.patients.models import Patient
@@ -81,3 +81,15 @@ def trend(request: HttpRequest, patient: Any, code: str) -> HttpResponse:
             "today": timezone.localdate(),
         },
     )
+
+
+@requires(VIEW)
+def results_section(request: HttpRequest, patient: Any) -> HttpResponse:
+    """The chart's Results section on its own (what the chart shows, for a page that
+    refreshes it in place): the latest released value of each parameter."""
+    actor = actor_of(request)
+    found: Patient = access_object(actor, VIEW, Patient.objects.all(), pk=patient)
+    panel = chart.results_panel(found, actor)
+    if panel is None:
+        return render(request, "lab/_no_results.html", {"patient": found})
+    return render(request, panel.template, {"panel": panel.context})

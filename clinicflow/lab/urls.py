@@ -31,6 +31,7 @@ urlpatterns = [
     path("ordered-tests/<int:pk>/cancel/", order_views.cancel_test, name="cancel_test"),
     path("visits/new/", order_views.direct_visit, name="direct_visit"),
     path("patients/<uuid:patient>/trends/<str:code>/", trend_views.trend, name="trend"),
+    path("patients/<uuid:patient>/results/", trend_views.results_section, name="results"),
     # The catalogue and the lab's settings (catalogue_views).
     path("catalogue/", catalogue_views.CatalogueView.as_view(), name="catalogue"),
     path("catalogue/<int:pk>/", catalogue_views.lab_test_page, name="catalogue_test"),

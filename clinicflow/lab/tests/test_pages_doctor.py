@@ -436,3 +436,20 @@ def test_trends_of_another_clinics_patient_or_an_unknown_parameter_are_not_found
     assert client.get(reverse("lab:trend", args=[patient.pk, "nothing"])).status_code == 404
     desk = sign_in(receptionist).get(reverse("lab:trend", args=[patient.pk, "hdl"]))
     assert desk.status_code == 403
+
+
+def test_the_results_section_on_its_own_shows_what_the_chart_shows(
+    doctor, receptionist, sign_in, order, release, patient, register, other_clinic_manager
+):
+    client = sign_in(doctor)
+    url = reverse("lab:results", args=[patient.pk])
+    assert b'data-testid="lab-no-results"' in client.get(url).content
+    release(order, HIGH_LIPIDS)
+    section = client.get(url)
+    latest = {r.parameter.code: r.flag for r in section.context["panel"]["results"]}
+    assert latest["hdl"] == "L"
+    assert latest["total_cholesterol"] == "H"
+    assert AuditEvent.objects.filter(changes__part="latest lab results").exists()
+    theirs = register(actor_user=other_clinic_manager, given_name="Ram")
+    assert client.get(reverse("lab:results", args=[theirs.pk])).status_code == 404
+    assert sign_in(receptionist).get(url).status_code == 403
