@@ -147,3 +147,17 @@ def values_for(test, **by_code) -> dict[str, str]:
     """The entry form's values (by parameter id) from values by code."""
     ids = dict(Parameter.objects.filter(test=test).values_list("code", "pk"))
     return {str(ids[code]): value for code, value in by_code.items()}
+
+
+def lab_queries(client, url: str) -> tuple[int, object]:
+    """How many queries of the lab's tables a page or API answer costs, and the answer. The
+    session's, the bell's and the access cache's queries come and go with their caches and
+    the clock (a busy machine renews a session's activity mid-test): the lab's own are what
+    must not grow with the rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len([q for q in queries.captured_queries if '"lab_' in q["sql"]]), response
