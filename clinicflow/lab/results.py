@@ -19,6 +19,7 @@ from django.utils import timezone
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.audit.chain import atomic_audited
+from clinicflow.core.audit.recorder import record_bulk_create
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.lab import alerts, ranges, selectors
 from clinicflow.lab.calculations import FORMULAS
@@ -289,7 +290,7 @@ def enter(
         entry.readings,
     )
     comments = {str(k): v.strip()[:300] for k, v in (comments or {}).items()}
-    saved = []
+    saved, new = [], []
     for key, reading in readings.items():
         result = existing.get(key) or Result(
             clinic=clinic,
@@ -300,8 +301,14 @@ def enter(
         )
         _store(result, reading)
         result.entered_by, result.comment = actor.user, comments.get(key, result.comment)
-        result.save()
+        if result.pk is None:
+            new.append(result)
+        else:
+            result.save()  # a correction before verification
         saved.append(result)
+    # A panel's first entry is one INSERT, each row audited as its own save would be.
+    Result.objects.bulk_create(new)
+    record_bulk_create(new)
     for key, comment in comments.items():
         if key in existing and key not in readings and existing[key].comment != comment:
             existing[key].comment = comment

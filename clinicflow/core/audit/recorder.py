@@ -152,6 +152,14 @@ def _on_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any
     record_change(instance, AuditAction.DELETE, changes)
 
 
+def record_bulk_create(rows: list[Audited]) -> None:
+    """Record the creation of rows written together by ``bulk_create`` (which sends no
+    ``post_save``), each as its own save would."""
+    for obj in rows:
+        record_change(obj, AuditAction.CREATE, diff(obj, None))
+        obj._audit_snapshot = _snapshot(obj)
+
+
 def record_bulk_update(model: type[Audited], before: list[Audited]) -> None:
     """Record the change of each row of a bulk update, given the rows as they were before."""
     old_by_pk = {obj.pk: _snapshot(obj) for obj in before}

@@ -340,3 +340,17 @@ def test_the_lab_work_is_the_technicians(order, nurse, doctor):
         samples.receive(actor=actor_for(nurse), sample=sample)
     with pytest.raises(DomainError, match="may not"):
         results.enter(actor=actor_for(doctor), ordered_test=order.tests.get(), values={})
+
+
+def test_each_entered_result_is_in_the_audit_trail(order, nurse, lab_technician):
+    from clinicflow.core.models import AuditEvent
+
+    collected(nurse, order)
+    entered(lab_technician, order, **NORMAL)
+    created = AuditEvent.objects.filter(object_type="lab.result", action="create")
+    assert created.count() == Result.objects.count() == 4  # three values and LDL
+    assert set(created.values_list("object_id", flat=True)) == {
+        str(pk) for pk in Result.objects.values_list("pk", flat=True)
+    }
+    hdl = created.get(object_id=str(Result.objects.get(parameter__code="hdl").pk))
+    assert hdl.changes["value"][1] == "50.0"
