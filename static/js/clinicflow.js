@@ -45,6 +45,9 @@
       var socket = new WebSocket(scheme + window.location.host + url);
       socket.onmessage = function (message) {
         var data = JSON.parse(message.data);
+        if (data.type === "hello") { // joined: from now on, notices reach this page live
+          document.body.setAttribute("data-notifications-live", "on");
+        }
         if (data.type === "notification") { // for a page's own reaction (the lab's banner)
           document.dispatchEvent(new CustomEvent("clinicflow:notice", { detail: data.payload || {} }));
         }
@@ -59,6 +62,7 @@
         }
       };
       socket.onclose = function (event) {
+        document.body.setAttribute("data-notifications-live", "off");
         if (event.code === 4401) { window.location.reload(); return; } // session ended
         if (event.code === 4403) { return; } // not allowed: do not retry
         setTimeout(function () { connect(Math.min(delay * 2, 30000)); }, delay);

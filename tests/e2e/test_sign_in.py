@@ -57,7 +57,7 @@ def test_each_person_signs_in_to_their_dashboard_and_out_again(
     expect(page).to_have_url(DASHBOARD_URL)
     expect(page.get_by_test_id("dashboard-heading")).to_have_text(heading)
     navigation = page.get_by_test_id("navigation")
-    expect(navigation.get_by_role("link", name="Dashboard")).to_be_visible()
+    expect(navigation.get_by_role("link", name="Dashboard", exact=True)).to_be_visible()
     staff_link = navigation.get_by_role("link", name="Staff", exact=True)
     if manages_staff:
         expect(staff_link).to_be_visible()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import template
+from django.utils import timezone
 
 from clinicflow.patients.models import Patient
 from clinicflow.patients.phones import display_phone
@@ -13,8 +14,13 @@ register = template.Library()
 
 
 @register.simple_tag
-def age(patient: Patient, today: date) -> str:
-    """ "34 y", "~34 y" for an estimated birth date, "8 m" for a baby, "—" when unknown."""
+def age(patient: Patient, today: date | None = None) -> str:
+    """ "34 y", "~34 y" for an estimated birth date, "8 m" for a baby, "—" when unknown.
+
+    ``today`` is the day the age is counted on; a page that names none (the template engine
+    gives an empty string for a missing variable) counts on the current date."""
+    if not isinstance(today, date):
+        today = timezone.localdate()
     years = patient.age_on(today)
     if years is None or patient.birth_date is None:
         return "—"
