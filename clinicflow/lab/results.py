@@ -290,7 +290,8 @@ def enter(
         entry.readings,
     )
     comments = {str(k): v.strip()[:300] for k, v in (comments or {}).items()}
-    saved, new = [], []
+    saved: list[Result] = []
+    new: list[Result] = []
     for key, reading in readings.items():
         result = existing.get(key) or Result(
             clinic=clinic,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -152,7 +153,7 @@ def _on_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any
     record_change(instance, AuditAction.DELETE, changes)
 
 
-def record_bulk_create(rows: list[Audited]) -> None:
+def record_bulk_create(rows: Iterable[Audited]) -> None:
     """Record the creation of rows written together by ``bulk_create`` (which sends no
     ``post_save``), each as its own save would."""
     for obj in rows:
