@@ -1,7 +1,7 @@
-"""What the lab adds elsewhere: its charges (billing); the bench's and the collector's
-dashboard cards and sidebar entries; its place in the doctor's and the desk's day (the
-consultation's "Lab tests", the chart's timeline and "Results", the doctor's card and
-critical banner, the new lab visit in the sidebar)."""
+"""What the lab adds elsewhere: its charges (billing); its rows moved in a merge; the bench's
+and the collector's dashboard cards and sidebar entries; its place in the doctor's and the
+desk's day (the consultation's "Lab tests", the chart's timeline and "Results", the doctor's
+card and critical banner, the new lab visit in the sidebar)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core import navigation
 from clinicflow.lab import charging, chart, consultation, dashboard, workspace
+from clinicflow.lab.models import CriticalAlert, LabOrder, Result
+from clinicflow.patients import merging
+from clinicflow.patients.models import Patient
 
 
 def register_bench_pages() -> None:
@@ -33,7 +36,16 @@ def register_doctor_and_desk() -> None:
     )
 
 
+def move_lab_records(duplicate: Patient, survivor: Patient) -> int:
+    """A merge moves the duplicate's orders, results (each keeps the range it was flagged
+    against) and critical alerts to the survivor."""
+    return sum(
+        merging.move_rows(model)(duplicate, survivor) for model in (LabOrder, Result, CriticalAlert)
+    )
+
+
 def register() -> None:
     charging.register()
+    merging.register_mover("lab orders and results", move_lab_records)
     register_bench_pages()
     register_doctor_and_desk()

@@ -354,3 +354,23 @@ def test_each_entered_result_is_in_the_audit_trail(order, nurse, lab_technician)
     }
     hdl = created.get(object_id=str(Result.objects.get(parameter__code="hdl").pk))
     assert hdl.changes["value"][1] == "50.0"
+
+
+def test_a_merge_moves_orders_results_and_alerts_to_the_survivor(
+    order, nurse, lab_technician, second_technician, patient, register, manager
+):
+    from clinicflow.patients.services import merge_patients
+
+    collected(nurse, order)
+    ordered = entered(
+        lab_technician, order, total_cholesterol="300", hdl="50", triglycerides="1200"
+    )
+    results.verify(actor=actor_for(second_technician), ordered_test=ordered)
+    survivor = register(given_name="Priya", family_name="Sharma-Rai", phone="9800000001")
+    merge_patients(
+        actor=actor_for(manager), duplicate=patient, survivor=survivor, reason="same person"
+    )
+    order.refresh_from_db()
+    assert order.patient == survivor
+    assert set(Result.objects.values_list("patient_id", flat=True)) == {survivor.pk}
+    assert CriticalAlert.objects.get().patient == survivor
