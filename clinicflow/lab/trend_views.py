@@ -75,7 +75,7 @@ def trend(request: HttpRequest, patient: Any, code: str) -> HttpResponse:
         {
             "patient": found,
             "parameter": parameters[0],
-            "rows": [(row, *_band(row)) for row in reversed(rows)],
+            "rows": rows[::-1],
             "points": points_of(rows),
             "limited": len(rows) == TREND_LIMIT,
             "today": timezone.localdate(),

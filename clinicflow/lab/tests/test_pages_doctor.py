@@ -391,7 +391,9 @@ def test_a_parameters_trend_draws_values_over_their_reference_band(
         ("45", "", "40", None),
     ]
     assert points[0]["at"] < points[1]["at"]  # oldest first
-    assert page.content.decode().count('data-testid="lab-trend-row"') == 2
+    html = page.content.decode()
+    assert html.count('data-testid="lab-trend-row"') == 2
+    assert html.count("<td>≥ 40</td>") == 2  # each row's own range, as the report prints it
     assert b"vendor/chartjs/chart.umd.js" in page.content
     read = AuditEvent.objects.filter(action="view").order_by("-pk")[0]
     assert read.changes["part"] == "lab trend"
