@@ -25,17 +25,21 @@ def _flush_trigger_written_tables_last():
     writes the doctor's schedule stamp: when the stamps' table was emptied before and the
     doctors' after, the stamp names a deleted doctor and the flush fails at commit, now and
     then. Emptied last, the stamps go with everything else."""
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db import connection
 
-    original = DatabaseOperations.sql_flush
+    if connection.vendor != "sqlite":
+        yield
+        return
+    operations = type(connection.ops)
+    original = operations.sql_flush
 
     def sql_flush(self, style, tables, **kwargs):
         ordered = sorted(tables, key=lambda table: table in STAMPED_ON_DELETE)
         return original(self, style, ordered, **kwargs)
 
-    DatabaseOperations.sql_flush = sql_flush
+    operations.sql_flush = sql_flush
     yield
-    DatabaseOperations.sql_flush = original
+    operations.sql_flush = original
 
 
 @pytest.fixture(autouse=True)
