@@ -19,13 +19,12 @@ from django.views.decorators.http import require_POST
 from clinicflow.clinical.models import Encounter
 from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
-from clinicflow.core.audit.reads import record_rows_read
 from clinicflow.core.errors import DomainError
 from clinicflow.core.feedback import run_and_report
 from clinicflow.lab import orders
 from clinicflow.lab.models import LabOrder, LabTest, OrderedTest, Urgency
 from clinicflow.patients.models import Patient
-from clinicflow.patients.search import search_patients
+from clinicflow.patients.picking import choose_patient
 
 ORDER = "lab.order"
 #: Tests offered per search (type more to narrow), patients per search.
@@ -131,26 +130,8 @@ def cancel_test(request: HttpRequest, pk: Any) -> HttpResponse:
 def _choose_patient(request: HttpRequest) -> HttpResponse:
     """The visit's first step: find the patient as at booking (the rows shown are an audited
     read)."""
-    actor = actor_of(request)
-    assert actor.clinic is not None
-    text = request.GET.get("q", "").strip()
-    found: list[Patient] = []
-    if text and policy.allows(actor, "patients.search"):
-        found = search_patients(actor.clinic, text, limit=PICK_LIMIT)
-    record_rows_read(Patient, found, patient_key="pk", part="lab visit search", filters={"q": text})
-    template = "lab/direct_visit.html"
-    if getattr(request, "htmx", False):
-        template += "#choices"
-    return render(
-        request,
-        template,
-        {
-            "q": text,
-            "found": found,
-            "limit": PICK_LIMIT,
-            "today": timezone.localdate(),
-            "may_register": policy.allows(actor, "patients.register"),
-        },
+    return choose_patient(
+        request, template="lab/direct_visit.html", part="lab visit search", limit=PICK_LIMIT
     )
 
 

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_POST
 from clinicflow.accounts.models import Membership
 from clinicflow.core import policy
 from clinicflow.core.access import access_object, actor_of, requires
-from clinicflow.core.audit.reads import record_rows_read
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError, NeedsConfirmation
 from clinicflow.core.feedback import (
@@ -36,7 +35,7 @@ from clinicflow.core.models import AuditAction, Clinic
 from clinicflow.core.roles import Role
 from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.models import DocumentStatus, Patient
-from clinicflow.patients.search import search_patients
+from clinicflow.patients.picking import choose_patient
 from clinicflow.patients.selectors import active_allergies
 from clinicflow.patients.uploads import read_upload
 from clinicflow.scheduling import calendars, notices, services, slots, states
@@ -97,26 +96,8 @@ def _choose_patient(request: HttpRequest) -> HttpResponse:
     """Booking's first step when it does not start from a chart: find the patient as you type
     (name, phone, e-mail or MRN); each one found opens their booking page. The rows name
     patients, so the request's read of them is audited (one event, naming those shown)."""
-    actor = actor_of(request)
-    assert actor.clinic is not None
-    text = request.GET.get("q", "").strip()
-    found: list[Patient] = []
-    if text and policy.allows(actor, "patients.search"):
-        found = search_patients(actor.clinic, text, limit=PICK_LIMIT)
-    record_rows_read(Patient, found, patient_key="pk", part="booking search", filters={"q": text})
-    template = "scheduling/book_patient.html"
-    if getattr(request, "htmx", False):
-        template += "#choices"
-    return render(
-        request,
-        template,
-        {
-            "q": text,
-            "found": found,
-            "limit": PICK_LIMIT,
-            "today": timezone.localdate(),
-            "may_register": policy.allows(actor, "patients.register"),
-        },
+    return choose_patient(
+        request, template="scheduling/book_patient.html", part="booking search", limit=PICK_LIMIT
     )
 
 
