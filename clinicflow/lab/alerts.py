@@ -20,7 +20,8 @@ from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.core.roles import Role
-from clinicflow.lab.models import CriticalAlert, LabSettings, OrderedTest, Result
+from clinicflow.lab import configuration
+from clinicflow.lab.models import CriticalAlert, OrderedTest, Result
 from clinicflow.notifications import notices
 
 DOCTOR, ESCALATION = "doctor", "escalation"
@@ -97,8 +98,7 @@ def open_alerts(clinic: Any) -> QuerySet[CriticalAlert]:
 
 
 def overdue(clinic: Any, now: datetime | None = None) -> QuerySet[CriticalAlert]:
-    settings = LabSettings.objects.filter(clinic=clinic).first()
-    minutes = settings.escalate_after_minutes if settings else 15
+    minutes = configuration.settings_of(clinic).escalate_after_minutes
     now = now or timezone.now()
     return open_alerts(clinic).filter(
         escalated_at=None, raised_at__lte=now - timedelta(minutes=minutes)

@@ -21,11 +21,10 @@ from clinicflow.core.actor import Actor
 from clinicflow.core.audit.chain import atomic_audited
 from clinicflow.core.audit.recorder import record_bulk_create
 from clinicflow.core.errors import Conflict, DomainError
-from clinicflow.lab import alerts, ranges, selectors
+from clinicflow.lab import alerts, configuration, ranges, selectors
 from clinicflow.lab.calculations import FORMULAS
 from clinicflow.lab.models import (
     Flag,
-    LabSettings,
     OrderedTest,
     Parameter,
     Result,
@@ -179,11 +178,6 @@ def _beyond_delta(parameter: Parameter, previous: Decimal, value: Decimal) -> bo
     return abs(value - previous) * 100 / abs(previous) > parameter.delta_percent
 
 
-def _settings(clinic: Any) -> LabSettings:
-    found = LabSettings.objects.filter(clinic=clinic).first()
-    return found or LabSettings(clinic=clinic)
-
-
 def _locked_test(clinic: Any, ordered_test: OrderedTest) -> OrderedTest:
     return (
         OrderedTest.objects.for_clinic(clinic)
@@ -321,7 +315,7 @@ def enter(
     if report_comment is not None:
         row.comment = report_comment.strip()[:500]
     row.save(update_fields=["status", "resulted_at", "resulted_by", "comment"])
-    if _settings(clinic).alert_on_entry:
+    if configuration.settings_of(clinic).alert_on_entry:
         alerts.raise_for([r for r in saved if r.is_critical])
     return saved
 
