@@ -25,6 +25,10 @@ app.conf.beat_schedule = {
     "seal-audit": {"task": "core.seal_audit", "schedule": 10.0},
     "expire-sessions": {"task": "accounts.expire_sessions", "schedule": 15 * 60.0},
     "mark-no-shows": {"task": "scheduling.mark_no_shows", "schedule": 5 * 60.0},
+    "send-reminders": {"task": "scheduling.send_reminders", "schedule": 5 * 60.0},
+    # Messages are delivered as their transaction commits; this catches up on retries, the
+    # end of quiet hours and anything a lost task left.
+    "deliver-messages": {"task": "notifications.deliver_due", "schedule": 30.0},
     "lab-escalate-alerts": {"task": "lab.escalate_alerts", "schedule": 60.0},
     "verify-audit-nightly": {"task": "core.verify_audit", "schedule": crontab(hour=2, minute=30)},
     # Beat keeps UTC: 00:15 UTC is 06:00 in Kathmandu (the default clinic zone); each clinic's

@@ -181,6 +181,8 @@ WORKFORCE = {r for r in Role if r is not Role.PATIENT}
 GRANTS = {
     "api.docs": WORKFORCE,
     "clinic.settings": {M, A},
+    "notifications.manage": {M, A},
+    "notifications.log": {M, A},
     "staff.view": {M, A},
     "staff.manage": {M, A},
     "staff.manage_managers": {A},

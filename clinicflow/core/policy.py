@@ -287,6 +287,14 @@ POLICY: dict[str, Rule] = {
     "clinic.switch": signed_in("Switch between the clinics one works in."),
     "dashboard.view": signed_in("The home dashboard of one's roles."),
     "notifications.receive": signed_in("Receive one's own live notifications."),
+    "notifications.manage": grant(
+        MANAGEMENT, "Set when reminders go, the quiet hours and the clinic's message texts."
+    ),
+    "notifications.log": grant(
+        MANAGEMENT,
+        "Read the log of e-mails and SMS sent to patients and staff, and send a failed one "
+        "again.",
+    ),
     "api.me": signed_in("Read one's own identity, clinic and roles over the API."),
     "api.docs": grant(WORKFORCE, "Read the API schema and its documentation pages."),
     # Running a clinic.

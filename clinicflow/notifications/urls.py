@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicflow.notifications import views
+from clinicflow.notifications import log_views, views
 
 app_name = "notifications"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.NoticeListView.as_view(), name="list"),
     path("<int:pk>/read/", views.read, name="read"),
     path("read-all/", views.read_all, name="read_all"),
+    path("log/", log_views.MessageLogView.as_view(), name="log"),
+    path("log/<int:pk>/resend/", log_views.resend, name="resend"),
 ]

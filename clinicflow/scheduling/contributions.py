@@ -19,7 +19,7 @@ from clinicflow.core.roles import Role
 from clinicflow.patients import merging, timeline, visits
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
-from clinicflow.scheduling import charging
+from clinicflow.scheduling import charging, messages
 from clinicflow.scheduling.models import Appointment, AppointmentStatus
 
 
@@ -122,6 +122,7 @@ NAVIGATION = [
 
 def register() -> None:
     charging.register()
+    messages.register()
     dashboards.register_card(
         "scheduling.appointments_today",
         appointments_today,

@@ -309,6 +309,26 @@ class AppointmentChange(ClinicOwned):
         return f"{self.get_from_status_display() or '∅'} → {self.get_to_status_display()}"
 
 
+class AppointmentReminder(ClinicOwned):
+    """A reminder sent for an appointment at a time: the reminder sweep writes one before it
+    tells the patient, so a sweep run twice (or on two beat instances) reminds once, and a
+    moved appointment is reminded again of its new time."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="reminders", db_index=False
+    )
+    starts_at = models.DateTimeField()
+    hours_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "starts_at", "hours_before"], name="reminder_once"
+            ),
+        ]
+
+
 class AppointmentDocument(Audited, ClinicOwned):
     """A document of the patient attached to one of their appointments (a referral, earlier
     results). The document stays the patient's; the link says who attached it and when.

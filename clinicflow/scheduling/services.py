@@ -32,7 +32,7 @@ from clinicflow.core.roles import Role
 from clinicflow.patients import services as patient_services
 from clinicflow.patients.models import DocumentCategory, DocumentStatus, Patient, PatientDocument
 from clinicflow.patients.uploads import check_upload
-from clinicflow.scheduling import signals, slots, states
+from clinicflow.scheduling import messages, signals, slots, states
 from clinicflow.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -155,6 +155,7 @@ def _log(appointment: Appointment, actor: Actor, from_status: str, **changes: An
     signals.appointment_changed.send(
         Appointment, appointment=appointment, from_status=from_status, actor=actor
     )
+    messages.tell_change(appointment, from_status, changes)
 
 
 @atomic_audited

@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from clinicflow.core.actor import Actor
 from clinicflow.core.audit.context import audit_context
+from clinicflow.core.models import Clinic
+from clinicflow.scheduling import reminders
 from clinicflow.scheduling.models import Appointment, AppointmentStatus
 from clinicflow.scheduling.services import mark_no_show, no_show_grace
 
@@ -27,3 +29,13 @@ def mark_no_shows() -> int:
         for appointment in late.iterator(chunk_size=500):
             marked += mark_no_show(actor=Actor.system(appointment.clinic), appointment=appointment)
     return marked
+
+
+@shared_task(name="scheduling.send_reminders")
+def send_reminders() -> int:
+    """Every five minutes: each clinic's due appointment reminders (see ``reminders``)."""
+    sent = 0
+    with audit_context(source="task:scheduling.send_reminders"):
+        for clinic in Clinic.objects.filter(is_active=True).order_by("pk"):
+            sent += reminders.send_reminders(clinic)
+    return sent

@@ -1,0 +1,140 @@
+"""Events: what a domain tells the notifications app, and the kinds it may tell.
+
+A domain registers its event kinds from its ``contributions.py`` (``register_kind``) and emits
+one from inside its service's transaction (``emit``)::
+
+    events.emit("appointment.booked", clinic=clinic, key=str(appointment.pk),
+                patient=appointment.patient, values={"doctor": ..., "when": ...})
+
+``emit`` decides who hears it through which channel (``routing``), writes the in-app notices
+and the outbox's messages in that same transaction, and asks for delivery once it commits: a
+rolled-back booking sends nothing, a committed one always sends, and the same event emitted
+twice (same kind and key) writes each message once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from django.db import transaction
+
+from clinicflow.core.roles import Role
+from clinicflow.notifications.models import Channel
+
+
+class Audience(str, Enum):
+    PATIENT = "patient"
+    STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A message's wording in one language: ``subject`` heads an e-mail and titles an in-app
+    notice; ``body`` is the e-mail's and the notice's text; ``sms`` the SMS (``body`` when
+    empty), written to fit one segment."""
+
+    subject: str
+    body: str
+    sms: str = ""
+
+    def for_channel(self, channel: str) -> tuple[str, str]:
+        """(subject, text) as sent through ``channel``."""
+        if channel == Channel.SMS:
+            return "", self.sms or self.body
+        return self.subject, self.body
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One kind of event and how it is told by default.
+
+    ``channels``: where it goes when the person chose nothing else; ``placeholders``: the
+    values an emitter gives (and a clinic's text may use; ``clinic`` is always there);
+    ``texts``: per language, English required; ``urgent``: sent during quiet hours too;
+    ``optional``: the person may turn it off (service messages a clinic must send, such as a
+    changed appointment, are not optional, but STOP still stops SMS)."""
+
+    key: str
+    label: str
+    audience: Audience
+    channels: tuple[str, ...]
+    placeholders: tuple[str, ...]
+    texts: Mapping[str, Text]
+    urgent: bool = False
+    optional: bool = True
+
+    def text(self, language: str) -> Text:
+        return self.texts.get(language) or self.texts["en"]
+
+    @property
+    def all_placeholders(self) -> tuple[str, ...]:
+        return ("clinic", *self.placeholders)
+
+
+_KINDS: dict[str, EventKind] = {}
+
+
+def register_kind(kind: EventKind) -> None:
+    if "en" not in kind.texts:
+        raise ValueError(f"{kind.key}: an event kind needs an English text.")
+    _KINDS[kind.key] = kind
+
+
+def kind_of(key: str) -> EventKind:
+    return _KINDS[key]
+
+
+def kinds(audience: Audience | None = None) -> list[EventKind]:
+    return sorted(
+        (k for k in _KINDS.values() if audience is None or k.audience == audience),
+        key=lambda k: k.key,
+    )
+
+
+@dataclass
+class Emitted:
+    """What an event produced: notices raised and messages queued (new ones only)."""
+
+    notices: int = 0
+    messages: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def emit(
+    kind: str,
+    *,
+    clinic: Any,
+    key: str,
+    values: Mapping[str, Any],
+    patient: Any = None,
+    users: Iterable[Any] = (),
+    roles: Collection[Role | str] = (),
+    url: str = "",
+    channels: Collection[str] | None = None,
+) -> Emitted:
+    """Tell the event ``kind`` (an instance named by ``key``, unique within the kind) to the
+    ``patient`` (patient events) or to ``users`` and everyone holding ``roles`` in the clinic
+    (staff events). ``channels`` narrows the kind's channels for this one event. Must run
+    inside the emitter's transaction."""
+    from clinicflow.notifications import routing
+
+    event = kind_of(kind)
+    emitted = routing.route(
+        event,
+        clinic=clinic,
+        key=key,
+        values={"clinic": clinic.name, **{k: "" if v is None else v for k, v in values.items()}},
+        patient=patient,
+        users=users,
+        roles=roles,
+        url=url,
+        channels=channels,
+    )
+    if emitted.messages:
+        from clinicflow.notifications import outbox
+
+        transaction.on_commit(outbox.deliver_soon, robust=True)
+    return emitted

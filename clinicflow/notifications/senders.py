@@ -1,0 +1,83 @@
+"""Handing one outbox message to its channel's provider: Django's mail backend for e-mail
+(SMTP, or a provider's API through django-anymail as production configures it), the
+configured SMS gateway for SMS (``sms.backends``).
+
+Each sender returns what the provider said (``Sent``) or raises ``DeliveryError``: permanent
+(a refused address: retrying cannot help) or temporary (a timeout, the provider down, no
+credit left: the worker tries again later)."""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from decimal import Decimal
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from clinicflow.notifications.models import Channel, Message
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider: str
+    provider_id: str = ""
+    cost: Decimal | None = None
+    segments: int | None = None
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def send_email(message: Message) -> Sent:
+    ident = make_msgid(domain="clinicflow")
+    mail = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to],
+        headers={"Message-ID": ident, "X-ClinicFlow-Key": message.key},
+    )
+    mail.attach_alternative(
+        render_to_string("notifications/email.html", {"message": message}), "text/html"
+    )
+    try:
+        mail.send()
+    except smtplib.SMTPRecipientsRefused as error:
+        raise DeliveryError(f"Address refused: {error.recipients}", permanent=True) from error
+    except (smtplib.SMTPException, OSError) as error:
+        raise DeliveryError(f"Mail server: {error}", permanent=False) from error
+    return Sent(provider="email", provider_id=ident.strip("<>"))
+
+
+def send_sms(message: Message) -> Sent:
+    from clinicflow.notifications.sms import segments
+    from clinicflow.notifications.sms.backends.base import (
+        PermanentSmsError,
+        SmsError,
+        get_backend,
+    )
+
+    backend = get_backend()
+    try:
+        sent = backend.send(to=message.to, text=message.body, reference=message.key)
+    except SmsError as error:
+        raise DeliveryError(str(error), permanent=isinstance(error, PermanentSmsError)) from error
+    return Sent(
+        provider=backend.name,
+        provider_id=sent.provider_id,
+        cost=sent.cost,
+        segments=segments.count(message.body).segments,
+    )
+
+
+SENDERS = {Channel.EMAIL: send_email, Channel.SMS: send_sms}
+
+
+def send(message: Message) -> Sent:
+    return SENDERS[Channel(message.channel)](message)

@@ -1,0 +1,183 @@
+"""Delivering the outbox: sent once, retried with growing waits after a temporary failure,
+failed at once after a permanent one or after the last try; two workers never send one
+message twice; a provider's reports update the status; a manager resends a failed one."""
+
+from __future__ import annotations
+
+import smtplib
+import threading
+import time as clock
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from clinicflow.accounts.actors import actor_for
+from clinicflow.core.errors import DomainError
+from clinicflow.core.models import AuditEvent
+from clinicflow.notifications import outbox, senders
+from clinicflow.notifications.models import Channel, Message, MessageStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def priya(register):
+    return register(phone="+9779841000001", email="priya@example.com")
+
+
+def queue(clinic, patient, n=1, channel=Channel.EMAIL, **fields):
+    return [
+        Message.objects.create(
+            clinic=clinic, key=f"k{i}:{channel}", event="test.ping", channel=channel,
+            patient=patient, to=patient.email if channel == Channel.EMAIL else patient.phone,
+            subject="Hello", body=f"Message {i}", **fields,
+        )  # fmt: skip
+        for i in range(n)
+    ]
+
+
+def test_a_due_e_mail_is_sent_once_with_text_and_html(clinic, priya):
+    [message] = queue(clinic, priya)
+    assert outbox.deliver_due() == {"sent": 1}
+    assert outbox.deliver_due() == {}
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert (sent.to, sent.subject, sent.body) == (["priya@example.com"], "Hello", "Message 0")
+    assert "<p>Message 0</p>" in sent.alternatives[0][0]
+    message.refresh_from_db()
+    assert message.status == "sent" and message.attempts == 1 and message.sent_at
+    assert message.provider == "email" and message.provider_id in sent.extra_headers["Message-ID"]
+
+
+def test_a_message_not_yet_due_waits(clinic, priya):
+    queue(clinic, priya, next_attempt_at=timezone.now() + timedelta(hours=1))
+    assert outbox.deliver_due() == {}
+    assert outbox.deliver_due(now=timezone.now() + timedelta(hours=2)) == {"sent": 1}
+
+
+class Flaky:
+    def __init__(self, error):
+        self.error, self.calls = error, 0
+
+    def __call__(self, message):
+        self.calls += 1
+        raise self.error
+
+
+def test_a_temporary_failure_is_retried_with_growing_waits_then_failed(clinic, priya, monkeypatch):
+    flaky = Flaky(senders.DeliveryError("Mail server: timed out", permanent=False))
+    monkeypatch.setitem(senders.SENDERS, Channel.EMAIL, flaky)
+    [message] = queue(clinic, priya)
+    waits = []
+    for _try in range(outbox.MAX_ATTEMPTS):
+        now = message.next_attempt_at
+        outbox.deliver_due(now=now)
+        message.refresh_from_db()
+        waits.append(round((message.next_attempt_at - now).total_seconds()))
+    assert flaky.calls == outbox.MAX_ATTEMPTS
+    assert waits[:4] == [30, 60, 120, 240]
+    assert message.status == "failed" and message.last_error == "Mail server: timed out"
+    outbox.deliver_due(now=timezone.now() + timedelta(days=1))
+    assert flaky.calls == outbox.MAX_ATTEMPTS
+
+
+def test_a_refused_address_fails_at_once(clinic, priya, monkeypatch):
+    def refuse(message):
+        raise smtplib.SMTPRecipientsRefused({message.to[0]: (550, b"no such user")})
+
+    monkeypatch.setattr(mail.EmailMultiAlternatives, "send", lambda self: refuse(self))
+    [message] = queue(clinic, priya)
+    outbox.deliver_due()
+    message.refresh_from_db()
+    assert message.status == "failed" and message.attempts == 1
+    assert "refused" in message.last_error
+
+
+def test_provider_reports_move_a_sent_message_once(clinic, priya):
+    [message] = queue(clinic, priya, channel=Channel.SMS)
+    Message.objects.filter(pk=message.pk).update(
+        status="sent", sent_at=timezone.now(), provider="sparrow", provider_id="abc"
+    )
+    assert outbox.record_report(provider="sparrow", provider_id="abc", status="delivered") == 1
+    assert outbox.record_report(provider="sparrow", provider_id="abc", status="delivered") == 0
+    assert outbox.record_report(provider="other", provider_id="abc", status="failed") == 0
+    message.refresh_from_db()
+    assert message.status == "delivered" and message.delivered_at
+
+
+def test_a_manager_resends_a_failed_message_and_it_is_audited(clinic, priya, manager):
+    [message] = queue(clinic, priya, status="failed", last_error="timed out", attempts=5)
+    outbox.resend(actor=actor_for(manager), message=message)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("queued", 0)
+    event = AuditEvent.objects.filter(object_id=str(message.pk)).latest("pk")
+    assert event.changes["resent"] is True
+    with pytest.raises(DomainError, match="Only a failed"):
+        outbox.resend(actor=actor_for(manager), message=message)
+
+
+def test_resend_is_refused_to_other_roles_and_other_clinics(
+    clinic, priya, receptionist, other_clinic_manager
+):
+    [message] = queue(clinic, priya, status="failed", last_error="x")
+    with pytest.raises(DomainError):
+        outbox.resend(actor=actor_for(receptionist), message=message)
+    with pytest.raises(DomainError):
+        outbox.resend(actor=actor_for(other_clinic_manager), message=message)
+    message.refresh_from_db()
+    assert message.status == "failed"
+
+
+def test_health_counts_the_last_hour_per_channel(clinic, priya):
+    queue(clinic, priya, n=2)
+    queue(clinic, priya, channel=Channel.SMS, status="failed", last_error="x")
+    outbox.deliver_due()
+    assert outbox.health(clinic) == {
+        "email": {"sent": 2, "failed": 0, "queued": 0},
+        "sms": {"sent": 0, "failed": 1, "queued": 0},
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_each_message_exactly_once(clinic, priya, monkeypatch):
+    sends: list[str] = []
+    lock = threading.Lock()
+
+    def slow_send(message):
+        clock.sleep(0.02)  # long enough that the other worker looks at the queue meanwhile
+        with lock:
+            sends.append(message.key)
+        return senders.Sent(provider="test", provider_id=message.key)
+
+    monkeypatch.setitem(senders.SENDERS, Channel.EMAIL, slow_send)
+    queue(clinic, priya, n=30)
+    outcomes = []
+
+    def worker():
+        try:
+            outcomes.append(outbox.deliver_due())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(sends) == sorted(f"k{i}:email" for i in range(30))
+    assert sum(o.get("sent", 0) for o in outcomes) == 30
+    assert len([o for o in outcomes if o]) >= 2  # the work was shared, not serialised
+    assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
+
+
+def test_the_delivery_log_is_for_managers(clinic, priya, sign_in, manager, receptionist):
+    queue(clinic, priya, status="failed", last_error="timed out")
+    page = sign_in(manager).get(reverse("notifications:log"))
+    assert page.status_code == 200
+    assert b"timed out" in page.content and b"priya@example.com" in page.content
+    assert sign_in(receptionist).get(reverse("notifications:log")).status_code == 403
