@@ -275,3 +275,10 @@ def test_the_standin_serves_concurrent_senders():
             )
     assert len({s.provider_id for s in sent}) == 40
     assert len(gateway.requests) == 40
+
+
+def test_sparrow_code_sent_as_text_is_read_as_its_number(sparrow):
+    sparrow.script(Reply(403, {"response_code": "1013", "response": "Insufficient Credits"}))
+    with pytest.raises(TemporarySmsError) as refused:
+        sparrow_backend(sparrow).send(to="9841234567", text="Hello", reference="r")
+    assert refused.value.provider_code == "1013"

@@ -110,11 +110,12 @@ class HttpSmsBackend(SmsBackend):
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return self.answer(response.status, response.read(MAX_ANSWER))
-        except urllib.error.HTTPError as error:
-            with error:
-                return self.answer(error.code, error.read(MAX_ANSWER))
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                    return self.answer(response.status, response.read(MAX_ANSWER))
+            except urllib.error.HTTPError as error:  # 4xx, 5xx: their bodies say why
+                with error:
+                    return self.answer(error.code, error.read(MAX_ANSWER))
         except urllib.error.URLError as error:
             # Before the request was sent: refused, unknown host, or a connect timeout.
             raise TemporarySmsError(

@@ -36,7 +36,7 @@ class SparrowBackend(HttpSmsBackend):
 
     def read(self, answer: Answer) -> SmsSent:
         body = answer.body if isinstance(answer.body, dict) else {}
-        code = body.get("response_code")
+        code = _code(body.get("response_code"))
         message = str(body.get("response") or "")
         if answer.status == 200 and code == 200:
             cost, credits = self.money(body.get("credit_consumed"))
@@ -52,7 +52,7 @@ class SparrowBackend(HttpSmsBackend):
             if message:
                 retry.message = f"{retry.message} {message}"
             raise retry
-        if not isinstance(code, int) or not message:
+        if code is None or not message:
             raise TemporarySmsError(
                 f"The sparrow gateway gave an answer it does not document (HTTP {answer.status}).",
                 provider_code=str(answer.status),
@@ -60,3 +60,11 @@ class SparrowBackend(HttpSmsBackend):
         if code in TEMPORARY_CODES:
             raise TemporarySmsError(message, provider_code=str(code))
         raise PermanentSmsError(message, provider_code=str(code))
+
+
+def _code(value: object) -> int | None:
+    """Sparrow's ``response_code`` as a number, whether it came as 1013 or "1013"."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
