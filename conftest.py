@@ -43,6 +43,17 @@ def _flush_trigger_written_tables_last():
 
 
 @pytest.fixture(autouse=True)
+def _sms_console_emptied():
+    """Each test starts with the console SMS gateway's record empty, as Django empties
+    ``mail.outbox``."""
+    from clinicflow.notifications.sms.backends.console import ConsoleBackend
+
+    ConsoleBackend.reset()
+    yield
+    ConsoleBackend.reset()
+
+
+@pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
     # Argon2 is the production hasher (tests/test_settings.py checks it); here a fast one
     # keeps hundreds of sign-ins quick. Media goes to a temporary folder.

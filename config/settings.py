@@ -392,6 +392,28 @@ if env("EMAIL_HOST"):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
+# ---------------------------------------------------------------- SMS
+# The gateway (clinicflow/notifications/sms/backends/): "console" prints and keeps messages
+# (development, tests), "sparrow" or "aakash" send through the Nepali gateways, or a dotted
+# path to another SmsBackend. A real gateway needs its token; Sparrow also the sender
+# identity it gave us. SMS_URL points a gateway elsewhere (the loopback stand-in).
+SMS_BACKEND = env("SMS_BACKEND", "console")
+SMS_OPTIONS: dict[str, str] = {
+    name: value
+    for name, value in {
+        "token": env("SMS_TOKEN"),
+        "sender": env("SMS_SENDER"),
+        "url": env("SMS_URL"),
+        "timeout": env("SMS_TIMEOUT"),
+        "credit_price": env("SMS_CREDIT_PRICE"),  # what one of the gateway's credits costs
+    }.items()
+    if value is not None
+}
+if SMS_BACKEND != "console" and "token" not in SMS_OPTIONS:
+    raise ImproperlyConfigured(f"SMS_TOKEN must be set for the {SMS_BACKEND} SMS gateway.")
+# The price of one SMS segment, for the estimate shown while a template is edited.
+SMS_PRICE_PER_SEGMENT = env("SMS_PRICE_PER_SEGMENT", "0")
+
 # ---------------------------------------------------------------- API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
