@@ -292,8 +292,7 @@ POLICY: dict[str, Rule] = {
     ),
     "notifications.log": grant(
         MANAGEMENT,
-        "Read the log of e-mails and SMS sent to patients and staff, and send a failed one "
-        "again.",
+        "Read the log of e-mails and SMS sent to patients and staff, and send a failed one again.",
     ),
     "api.me": signed_in("Read one's own identity, clinic and roles over the API."),
     "api.docs": grant(WORKFORCE, "Read the API schema and its documentation pages."),

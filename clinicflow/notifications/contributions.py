@@ -9,5 +9,7 @@ from clinicflow.core import navigation
 
 def register() -> None:
     navigation.register(
-        navigation.Entry(_("Messages sent"), "notifications:log", "bi-envelope", "administration", 65),
+        navigation.Entry(
+            _("Messages sent"), "notifications:log", "bi-envelope", "administration", 65
+        ),
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
@@ -25,7 +25,7 @@ from clinicflow.core.roles import Role
 from clinicflow.notifications.models import Channel
 
 
-class Audience(str, Enum):
+class Audience(StrEnum):
     PATIENT = "patient"
     STAFF = "staff"
 

@@ -53,7 +53,9 @@ class Recipient:
         return "in-app" if self.user_id else ""
 
 
-def channels_for(event: EventKind, person: Recipient, narrowed: Collection[str] | None) -> list[str]:
+def channels_for(
+    event: EventKind, person: Recipient, narrowed: Collection[str] | None
+) -> list[str]:
     """The channels ``person`` hears ``event`` on: their own choice for an optional kind, the
     kind's default otherwise; those they can be reached on."""
     chosen = person.chosen.get(event.key) if event.optional else None
@@ -180,7 +182,9 @@ def route(
                 )
             )
     for (subject, text), user_ids in in_app.items():
-        draft = notices.Draft(kind=event.key, key=f"{event.key}:{key}", title=subject, body=text, url=url)
+        draft = notices.Draft(
+            kind=event.key, key=f"{event.key}:{key}", title=subject, body=text, url=url
+        )
         emitted.notices += notices.raise_notices(clinic=clinic, recipients=user_ids, drafts=[draft])
     emitted.messages = _queue(clinic, queued)
     return emitted

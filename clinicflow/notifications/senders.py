@@ -18,6 +18,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from clinicflow.notifications.models import Channel, Message
+from clinicflow.notifications.sms.backends.base import SmsError, TemporarySmsError, get_backend
+from clinicflow.notifications.sms.segments import count_segments
 
 
 @dataclass(frozen=True)
@@ -56,23 +58,24 @@ def send_email(message: Message) -> Sent:
 
 
 def send_sms(message: Message) -> Sent:
-    from clinicflow.notifications.sms import segments
-    from clinicflow.notifications.sms.backends.base import (
-        PermanentSmsError,
-        SmsError,
-        get_backend,
-    )
-
     backend = get_backend()
     try:
         sent = backend.send(to=message.to, text=message.body, reference=message.key)
+    except TemporarySmsError as error:
+        if error.may_have_sent:
+            # The gateway took the request and never answered: trying again might send it
+            # twice. A person decides (the log's "send again").
+            raise DeliveryError(
+                f"No answer from the gateway; it may have been sent. {error}", permanent=True
+            ) from error
+        raise DeliveryError(str(error), permanent=False) from error
     except SmsError as error:
-        raise DeliveryError(str(error), permanent=isinstance(error, PermanentSmsError)) from error
+        raise DeliveryError(str(error), permanent=True) from error
     return Sent(
         provider=backend.name,
         provider_id=sent.provider_id,
-        cost=sent.cost,
-        segments=segments.count(message.body).segments,
+        cost=sent.cost if sent.cost is not None else sent.credits,
+        segments=count_segments(message.body).segments,
     )
 
 

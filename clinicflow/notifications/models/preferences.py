@@ -25,9 +25,7 @@ class Language(models.TextChoices):
 class Preferences(models.Model):
     """The choices a patient and a staff member share."""
 
-    language = models.CharField(
-        _("language"), max_length=8, choices=Language.choices, blank=True
-    )
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
     #: ``{event kind: [channels]}`` for the kinds the person changed; ``[]`` is "not at all".
     channels = models.JSONField(default=dict, blank=True)
     quiet_from = models.TimeField(_("quiet from"), null=True, blank=True)
@@ -55,6 +53,9 @@ class PatientPreference(Audited, ClinicOwned, Preferences):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"Messages to {self.patient}"
+
 
 class UserPreference(Audited, Preferences):
     user = models.OneToOneField(
@@ -69,6 +70,9 @@ class UserPreference(Audited, Preferences):
                 name="user_preference_quiet_pair",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"Messages to {self.user}"
 
 
 class ConsentSource(models.TextChoices):

@@ -20,6 +20,7 @@ from clinicflow.core.errors import DomainError
 from clinicflow.core.models import AuditEvent
 from clinicflow.notifications import outbox, senders
 from clinicflow.notifications.models import Channel, Message, MessageStatus
+from clinicflow.notifications.sms.standin import GatewayStandin, Reply, sparrow_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +33,16 @@ def priya(register):
 def queue(clinic, patient, n=1, channel=Channel.EMAIL, **fields):
     return [
         Message.objects.create(
-            clinic=clinic, key=f"k{i}:{channel}", event="test.ping", channel=channel,
-            patient=patient, to=patient.email if channel == Channel.EMAIL else patient.phone,
-            subject="Hello", body=f"Message {i}", **fields,
-        )  # fmt: skip
+            clinic=clinic,
+            key=f"{patient.pk}:{i}:{channel}",
+            event="test.ping",
+            channel=channel,
+            patient=patient,
+            to=patient.email if channel == Channel.EMAIL else patient.phone,
+            subject="Hello",
+            body=f"Message {i}",
+            **fields,
+        )
         for i in range(n)
     ]
 
@@ -49,8 +56,11 @@ def test_a_due_e_mail_is_sent_once_with_text_and_html(clinic, priya):
     assert (sent.to, sent.subject, sent.body) == (["priya@example.com"], "Hello", "Message 0")
     assert "<p>Message 0</p>" in sent.alternatives[0][0]
     message.refresh_from_db()
-    assert message.status == "sent" and message.attempts == 1 and message.sent_at
-    assert message.provider == "email" and message.provider_id in sent.extra_headers["Message-ID"]
+    assert message.status == "sent"
+    assert message.attempts == 1
+    assert message.sent_at
+    assert message.provider == "email"
+    assert message.provider_id in sent.extra_headers["Message-ID"]
 
 
 def test_a_message_not_yet_due_waits(clinic, priya):
@@ -80,7 +90,8 @@ def test_a_temporary_failure_is_retried_with_growing_waits_then_failed(clinic, p
         waits.append(round((message.next_attempt_at - now).total_seconds()))
     assert flaky.calls == outbox.MAX_ATTEMPTS
     assert waits[:4] == [30, 60, 120, 240]
-    assert message.status == "failed" and message.last_error == "Mail server: timed out"
+    assert message.status == "failed"
+    assert message.last_error == "Mail server: timed out"
     outbox.deliver_due(now=timezone.now() + timedelta(days=1))
     assert flaky.calls == outbox.MAX_ATTEMPTS
 
@@ -93,7 +104,8 @@ def test_a_refused_address_fails_at_once(clinic, priya, monkeypatch):
     [message] = queue(clinic, priya)
     outbox.deliver_due()
     message.refresh_from_db()
-    assert message.status == "failed" and message.attempts == 1
+    assert message.status == "failed"
+    assert message.attempts == 1
     assert "refused" in message.last_error
 
 
@@ -106,7 +118,8 @@ def test_provider_reports_move_a_sent_message_once(clinic, priya):
     assert outbox.record_report(provider="sparrow", provider_id="abc", status="delivered") == 0
     assert outbox.record_report(provider="other", provider_id="abc", status="failed") == 0
     message.refresh_from_db()
-    assert message.status == "delivered" and message.delivered_at
+    assert message.status == "delivered"
+    assert message.delivered_at
 
 
 def test_a_manager_resends_a_failed_message_and_it_is_audited(clinic, priya, manager):
@@ -155,7 +168,7 @@ def test_two_workers_at_once_send_each_message_exactly_once(clinic, priya, monke
         return senders.Sent(provider="test", provider_id=message.key)
 
     monkeypatch.setitem(senders.SENDERS, Channel.EMAIL, slow_send)
-    queue(clinic, priya, n=30)
+    keys = [m.key for m in queue(clinic, priya, n=30)]
     outcomes = []
 
     def worker():
@@ -169,7 +182,7 @@ def test_two_workers_at_once_send_each_message_exactly_once(clinic, priya, monke
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(sends) == sorted(f"k{i}:email" for i in range(30))
+    assert sorted(sends) == sorted(keys)
     assert sum(o.get("sent", 0) for o in outcomes) == 30
     assert len([o for o in outcomes if o]) >= 2  # the work was shared, not serialised
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
@@ -179,5 +192,62 @@ def test_the_delivery_log_is_for_managers(clinic, priya, sign_in, manager, recep
     queue(clinic, priya, status="failed", last_error="timed out")
     page = sign_in(manager).get(reverse("notifications:log"))
     assert page.status_code == 200
-    assert b"timed out" in page.content and b"priya@example.com" in page.content
+    assert b"timed out" in page.content
+    assert b"priya@example.com" in page.content
     assert sign_in(receptionist).get(reverse("notifications:log")).status_code == 403
+
+
+@pytest.fixture
+def sparrow(settings):
+    """The Sparrow gateway configured as production would, pointed at a loopback stand-in."""
+    with GatewayStandin("sparrow") as gateway:
+        settings.SMS_BACKEND = "sparrow"
+        settings.SMS_OPTIONS = {
+            "token": "secret-token",
+            "sender": "Clinic",
+            "url": gateway.url("/v2/sms/"),
+        }
+        yield gateway
+
+
+def test_an_sms_goes_through_the_gateway_with_its_id_and_cost(clinic, priya, sparrow):
+    [message] = queue(clinic, priya, channel=Channel.SMS)
+    assert outbox.deliver_due() == {"sent": 1}
+    [request] = sparrow.requests
+    assert request.form["to"] == "9841000001"
+    assert request.form["text"] == "Message 0"
+    assert request.form["token"] == "secret-token"
+    message.refresh_from_db()
+    assert (message.status, message.provider, message.segments) == ("sent", "sparrow", 1)
+    assert message.provider_id
+
+
+def test_no_credit_is_retried_and_a_bad_number_fails_at_once(clinic, priya, register, sparrow):
+    [message] = queue(clinic, priya, channel=Channel.SMS)
+    sparrow.script(sparrow_refused(1013))
+    assert outbox.deliver_due() == {"queued": 1}
+    message.refresh_from_db()
+    assert "Insufficient Credits" in message.last_error
+    assert message.attempts == 1
+    assert outbox.deliver_due(now=message.next_attempt_at) == {"sent": 1}
+
+    landline = register(given_name="Hari", phone="+97714400000")
+    [bad] = queue(clinic, landline, channel=Channel.SMS)
+    assert outbox.deliver_due() == {"failed": 1}
+    bad.refresh_from_db()
+    assert bad.last_error
+    assert len(sparrow.requests) == 2
+
+
+def test_a_gateway_that_takes_the_message_and_never_answers_is_not_tried_again(
+    clinic, priya, settings
+):
+    with GatewayStandin("sparrow") as gateway:
+        settings.SMS_BACKEND = "sparrow"
+        url = gateway.url("/v2/sms/")
+        settings.SMS_OPTIONS = {"token": "t", "sender": "Clinic", "url": url, "timeout": "0.2"}
+        gateway.script(Reply(delay=1.0))
+        [message] = queue(clinic, priya, channel=Channel.SMS)
+        assert outbox.deliver_due() == {"failed": 1}
+    message.refresh_from_db()
+    assert "may have been sent" in message.last_error

@@ -6,25 +6,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0005_audit_sealed_after_commit'),
-        ('scheduling', '0008_schedule_version'),
+        ("core", "0005_audit_sealed_after_commit"),
+        ("scheduling", "0008_schedule_version"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AppointmentReminder',
+            name="AppointmentReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('hours_before', models.PositiveSmallIntegerField()),
-                ('sent_at', models.DateTimeField(auto_now_add=True, db_default=django.db.models.functions.datetime.Now())),
-                ('appointment', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='reminders', to='scheduling.appointment')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='core.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("hours_before", models.PositiveSmallIntegerField()),
+                (
+                    "sent_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_default=django.db.models.functions.datetime.Now()
+                    ),
+                ),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reminders",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="core.clinic"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('appointment', 'starts_at', 'hours_before'), name='reminder_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("appointment", "starts_at", "hours_before"), name="reminder_once"
+                    )
+                ],
             },
         ),
     ]
