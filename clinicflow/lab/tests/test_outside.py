@@ -429,3 +429,37 @@ def test_the_order_page_reads_a_bounded_number_of_rows_with_outside_reports(
     two, _ = lab_queries(client, reverse("lab:order", args=[bigger.pk]))
     # One more query of results per test (as before); none per outside report.
     assert two - one <= 1
+
+
+# ---------------------------------------------------------------- races (PostgreSQL)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_report_attached_as_the_sample_is_collected_leaves_the_test_one_or_the_other(
+    order, lab_technician, nurse, doctor
+):
+    """The nurse collects, the doctor and the lab attach reports, all at once: the order's
+    lock lets one through; the others are refused and keep nothing."""
+    from tests.concurrency import at_once
+
+    def work(n: int) -> str:
+        try:
+            if n == 0:
+                samples.collect(actor=actor_for(nurse), order=order, collected_at=order.ordered_at)
+            else:
+                attach(doctor if n == 1 else lab_technician, order)
+        except Conflict:
+            return "refused"
+        return "done"
+
+    outcomes, errors = at_once(work, 3)
+    assert errors == []
+    assert sorted(outcomes) == ["done", "refused", "refused"]
+    ordered = OrderedTest.objects.get(order=order)
+    if ordered.status == TestStatus.COLLECTED:
+        assert ordered.outside_report is None
+        assert not PatientDocument.objects.exists()
+    else:
+        assert (ordered.status, ordered.sample) == (TestStatus.OUTSIDE, None)
+        assert OutsideReport.objects.count() == PatientDocument.objects.count() == 1
