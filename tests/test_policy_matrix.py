@@ -230,6 +230,7 @@ GRANTS = {
     "lab.view": {Role.DOCTOR, Role.NURSE, Role.LAB_TECHNICIAN, M, A},
     "lab.collect": {Role.NURSE, Role.LAB_TECHNICIAN},
     "lab.work": {Role.LAB_TECHNICIAN},
+    "lab.outside.attach": {Role.DOCTOR, Role.LAB_TECHNICIAN},
     "lab.alerts.acknowledge": {Role.DOCTOR, M, A},
     "lab.dashboard": {Role.LAB_TECHNICIAN, M, A},
     "billing.desk": {Role.CASHIER, Role.PHARMACIST, M, A},

@@ -485,6 +485,12 @@ POLICY: dict[str, Rule] = {
         "Receive or reject samples, enter results, verify others' results, amend a verified "
         "result with a reason.",
     ),
+    "lab.outside.attach": grant(
+        {Role.DOCTOR, Role.LAB_TECHNICIAN},
+        "Attach an outside lab's report (kept as the patient's document) to an order, for the "
+        "tests it covers (doctors: the orders they placed); the lab transcribes its values.",
+        only={Role.DOCTOR: OwnedBy("ordering_doctor", "order__ordering_doctor")},
+    ),
     "lab.alerts.acknowledge": grant(
         {Role.DOCTOR} | MANAGEMENT,
         "Acknowledge a critical value and say what was done (doctors: their own patients' "

@@ -1,6 +1,7 @@
 """What the lab tells billing: each test's price is the price list's item ``LAB-<code>``,
 kept in step with the catalogue; each ordered test is charged as it is ordered (source
-``lab.order``) and its unbilled charge voided when it is cancelled."""
+``lab.order``) and its unbilled charge voided when it is cancelled or done by an outside
+lab."""
 
 from __future__ import annotations
 
@@ -61,6 +62,15 @@ def ordered(
             source=ORDER.key,
             source_id=instance.pk,
             reason=f"Test cancelled: {instance.cancel_reason}",
+        )
+        return
+    if instance.status == TestStatus.OUTSIDE and instance.outside_report is not None:
+        # The patient paid the outside lab: our charge for the test goes (while unbilled).
+        charges.void_source(
+            clinic=instance.clinic_id,
+            source=ORDER.key,
+            source_id=instance.pk,
+            reason=f"Done by an outside lab: {instance.outside_report.lab_name}",
         )
         return
     if not created:

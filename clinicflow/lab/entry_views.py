@@ -48,7 +48,13 @@ WORK = "lab.work"
 
 def _tests() -> QuerySet[OrderedTest]:
     return OrderedTest.objects.select_related(
-        "clinic", "order__patient", "order__ordering_doctor", "test", "sample", "verified_by"
+        "clinic",
+        "order__patient",
+        "order__ordering_doctor",
+        "test",
+        "sample",
+        "outside_report",
+        "verified_by",
     )
 
 
@@ -97,7 +103,7 @@ def _range_text(ordered_test: OrderedTest, parameter: Parameter, result: Result 
     patient on the day of collection."""
     if result is not None and result.applied_range:
         return ranges.shown(result.applied_range)
-    if ordered_test.sample is None:
+    if ordered_test.sample is None and ordered_test.outside_report is None:
         return ""
     try:
         applied = results.Context(ordered_test).range_of(parameter)

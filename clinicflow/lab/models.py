@@ -12,6 +12,7 @@ critical limits for a sex and an age band). A stored result will keep a snapshot
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, time, tzinfo
 from decimal import Decimal
 from typing import ClassVar
 
@@ -350,6 +351,9 @@ class TestStatus(models.TextChoices):
     AMENDED = "amended", _("Amended")
     CANCELLED = "cancelled", _("Cancelled")
     REJECTED = "rejected", _("Sample rejected")
+    #: Done by an outside lab, whose report is attached (``OutsideReport``): no sample of
+    #: ours; its values may then be transcribed (resulted) and verified as ours are.
+    OUTSIDE = "outside", _("Done by an outside lab")
 
 
 #: A test still waiting for the lab's work (what worklists and turnaround watch).
@@ -430,6 +434,47 @@ class Sample(Audited, ClinicOwned):
         return self.accession
 
 
+class OutsideReport(Audited, ClinicOwned):
+    """An outside lab's report of some tests of an order, kept as the patient's document
+    (``patients.PatientDocument``, category lab report, checked and served as every upload).
+    The tests it covers point at it (``OrderedTest.outside_report``) instead of a sample of
+    ours; ``sampled_on`` is when the outside lab took the sample (the day the ranges and the
+    patient's age are read at), ``reported_on`` the date on the report."""
+
+    order = models.ForeignKey(LabOrder, on_delete=models.PROTECT, related_name="outside_reports")
+    document = models.ForeignKey(
+        "patients.PatientDocument", on_delete=models.PROTECT, related_name="+"
+    )
+    lab_name = models.CharField(_("outside lab"), max_length=120)
+    reported_on = models.DateField(_("report date"))
+    sampled_on = models.DateField(_("sample date"))
+    attached_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    attached_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+
+    class Meta:
+        ordering = ["attached_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "document"], name="lab_outside_report_document_once"
+            ),
+            models.CheckConstraint(condition=~Q(lab_name=""), name="lab_outside_report_lab_named"),
+            models.CheckConstraint(
+                condition=Q(sampled_on__lte=F("reported_on")),
+                name="lab_outside_report_sampled_before_report",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lab_name} {self.reported_on:%Y-%m-%d}"
+
+    def sampled_at(self, zone: tzinfo) -> datetime:
+        """When the sample was taken, as its results hold it: the report gives a day, not a
+        time, so the day's start in the clinic's ``zone`` (never later than the day itself)."""
+        return datetime.combine(self.sampled_on, time.min, tzinfo=zone)
+
+
 class OrderedTest(Audited, ClinicOwned):
     """One test or panel of an order (FHIR ServiceRequest), its sample and where it stands.
     Every step keeps who and when; billing charges it as source ``lab.order``."""
@@ -438,6 +483,10 @@ class OrderedTest(Audited, ClinicOwned):
     test = models.ForeignKey(LabTest, on_delete=models.PROTECT, related_name="+")
     sample = models.ForeignKey(
         Sample, on_delete=models.PROTECT, null=True, blank=True, related_name="tests"
+    )
+    #: Done by an outside lab instead: its report, in place of a sample of ours.
+    outside_report = models.ForeignKey(
+        OutsideReport, on_delete=models.PROTECT, null=True, blank=True, related_name="tests"
     )
     status = models.CharField(
         _("status"), max_length=10, choices=TestStatus.choices, default=TestStatus.ORDERED
@@ -465,8 +514,13 @@ class OrderedTest(Audited, ClinicOwned):
                 condition=~Q(
                     status__in=["collected", "received", "resulted", "verified", "amended"]
                 )
-                | Q(sample__isnull=False),
+                | Q(sample__isnull=False)
+                | Q(outside_report__isnull=False),
                 name="lab_ordered_test_sampled",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=TestStatus.OUTSIDE) | Q(outside_report__isnull=False),
+                name="lab_ordered_test_outside_has_report",
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=["verified", "amended"]) | Q(verified_by__isnull=False),
@@ -522,6 +576,9 @@ class Result(Audited, ClinicOwned):
         "patients.Patient", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     collected_at = models.DateTimeField()
+    #: The outside lab that measured it, as named on its report (the value was transcribed
+    #: from it); blank: measured by our lab. Kept on the row as the range is, for the trend.
+    outside_lab = models.CharField(_("outside lab"), max_length=120, blank=True)
     value = _value("value")
     text = models.CharField(_("result"), max_length=500, blank=True)
     flag = models.CharField(_("flag"), max_length=2, choices=Flag.choices, blank=True)

@@ -220,8 +220,18 @@ class ReportWriter:
                 self.result_rows(table, result)
         if ordered.comment:
             self.line(f"Comment: {ordered.comment}", 8)
+        entered = "Entered"
+        report = ordered.outside_report
+        if report is not None:
+            # Not measured here: say whose values they are and who copied them.
+            self.line(
+                f"Outside lab: {report.lab_name} · report of {report.reported_on:%d %b %Y}"
+                f" · sample of {report.sampled_on:%d %b %Y}",
+                8,
+            )
+            entered = "Transcribed from the outside report"
         signed = (
-            f"Entered by {ordered.resulted_by or '—'} {self.moment(ordered.resulted_at)}"
+            f"{entered} by {ordered.resulted_by or '—'} {self.moment(ordered.resulted_at)}"
             f" · verified by {ordered.verified_by or '—'} {self.moment(ordered.verified_at)}"
         )
         self.line(signed, 7.5)

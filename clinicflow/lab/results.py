@@ -1,7 +1,9 @@
 """Results: entered per test from its sample (each value checked, flagged against the range
 that applies to the patient on the day of collection, compared with the patient's previous
 value, and the calculated ones computed from the others), verified by a second person, and
-amended after verification with a reason, keeping the original.
+amended after verification with a reason, keeping the original. A test done by an outside lab
+(``outside``) is entered the same way from its report, on the report's sample day, each value
+marked with the outside lab's name.
 
 Whoever is told of what (the ordering doctor of a release, an amendment or a critical value)
 is ``lab.alerts``'s to decide; this module says when."""
@@ -35,7 +37,7 @@ from clinicflow.lab.models import (
 )
 from clinicflow.lab.samples import mark_received
 
-ENTERABLE = (TestStatus.COLLECTED, TestStatus.RECEIVED, TestStatus.RESULTED)
+ENTERABLE = (TestStatus.COLLECTED, TestStatus.RECEIVED, TestStatus.RESULTED, TestStatus.OUTSIDE)
 SAME_PERSON = "You entered results of this test: another person must verify them."
 RELEASED_TESTS = (TestStatus.VERIFIED, TestStatus.AMENDED)
 
@@ -67,15 +69,23 @@ def _number(parameter: Parameter, raw: Any) -> Decimal:
 
 class Context:
     """What every value of one test's entry is read against: the patient, the day of
-    collection and the clinic's settings."""
+    collection (of our sample, or the outside report's sample day) and the clinic's
+    settings."""
 
     def __init__(self, ordered_test: OrderedTest, parameters: list[Parameter] | None = None):
         self.test = ordered_test
         #: The test's parameters, whose previous values are read together.
         self.parameter_ids = [p.pk for p in parameters] if parameters else None
         self.patient = ordered_test.order.patient
-        assert ordered_test.sample is not None
-        self.collected_at = ordered_test.sample.collected_at
+        #: The outside lab that measured the values (blank: ours).
+        self.outside_lab = ""
+        outside = ordered_test.outside_report
+        if outside is not None:
+            self.collected_at = outside.sampled_at(ordered_test.clinic.zone)
+            self.outside_lab = outside.lab_name
+        else:
+            assert ordered_test.sample is not None
+            self.collected_at = ordered_test.sample.collected_at
         self.collected_on = ordered_test.clinic.local_date(self.collected_at)
         self._previous: dict[Any, Result] | None = None
 
@@ -182,7 +192,7 @@ def _locked_test(clinic: Any, ordered_test: OrderedTest) -> OrderedTest:
     return (
         OrderedTest.objects.for_clinic(clinic)
         .select_for_update(of=("self",))
-        .select_related("order__patient", "sample", "test", "clinic")
+        .select_related("order__patient", "sample", "outside_report", "test", "clinic")
         .get(pk=ordered_test.pk)
     )
 
@@ -248,10 +258,10 @@ def preview(*, actor: Actor, ordered_test: OrderedTest, values: Mapping[str, Any
     clinic = policy.require(actor, "lab.work")
     row = (
         OrderedTest.objects.for_clinic(clinic)
-        .select_related("order__patient", "sample", "test", "clinic")
+        .select_related("order__patient", "sample", "outside_report", "test", "clinic")
         .get(pk=ordered_test.pk)
     )
-    if row.sample is None:
+    if row.sample is None and row.outside_report is None:
         raise Conflict(f"{row.test.name} has no sample yet.")
     return read_entry(row, values)
 
@@ -267,7 +277,8 @@ def enter(
 ) -> list[Result]:
     """Enter or correct (before verification) a test's values, keyed by parameter id; a
     blank leaves a parameter as it was. All or nothing: one bad value refuses the entry.
-    Entering from a collected sample receives it in the lab."""
+    Entering from a collected sample receives it in the lab; entering from an outside
+    report transcribes it (each value marked with the outside lab's name)."""
     clinic = policy.require(actor, "lab.work")
     row = _locked_test(clinic, ordered_test)
     if row.status not in ENTERABLE:
@@ -293,6 +304,7 @@ def enter(
             parameter=by_id[key],
             patient=entry.context.patient,
             collected_at=entry.context.collected_at,
+            outside_lab=entry.context.outside_lab,
         )
         _store(result, reading)
         result.entered_by, result.comment = actor.user, comments.get(key, result.comment)
@@ -310,7 +322,8 @@ def enter(
             existing[key].save(update_fields=["comment"])
     entered = {str(r.parameter_id) for r in saved} | set(existing)
     complete = all(str(p.pk) in entered for p in parameters)
-    row.status = TestStatus.RESULTED if complete else TestStatus.RECEIVED
+    waiting = TestStatus.OUTSIDE if row.outside_report_id else TestStatus.RECEIVED
+    row.status = TestStatus.RESULTED if complete else waiting
     row.resulted_at, row.resulted_by = timezone.now(), actor.user
     if report_comment is not None:
         row.comment = report_comment.strip()[:500]
@@ -384,6 +397,7 @@ def amend(*, actor: Actor, result: Result, value: Any, reason: str) -> Result:
         parameter=parameter,
         patient_id=original.patient_id,
         collected_at=original.collected_at,
+        outside_lab=original.outside_lab,
         status=ResultStatus.AMENDED,
         entered_by=actor.user,
         amends=original,

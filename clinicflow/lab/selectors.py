@@ -59,7 +59,7 @@ def order_detail(clinic: Any) -> QuerySet[LabOrder]:
             Prefetch(
                 "tests",
                 OrderedTest.objects.for_clinic(clinic)
-                .select_related("test", "sample", "resulted_by", "verified_by")
+                .select_related("test", "sample", "outside_report", "resulted_by", "verified_by")
                 .order_by("pk"),
             )
         )
@@ -126,5 +126,6 @@ def trend(patient_id: Any, parameter_ids: list[Any]) -> QuerySet[Result]:
             "parameter_id",
             "delta_flagged",
             "previous_value",
+            "outside_lab",
         )
     )

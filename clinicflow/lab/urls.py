@@ -5,6 +5,7 @@ from clinicflow.lab import (
     dashboard,
     entry_views,
     order_views,
+    outside_views,
     print_views,
     trend_views,
     views,
@@ -30,6 +31,9 @@ urlpatterns = [
     ),
     path("ordered-tests/<int:pk>/cancel/", order_views.cancel_test, name="cancel_test"),
     path("visits/new/", order_views.direct_visit, name="direct_visit"),
+    # An outside lab's report of an order's tests, and its file.
+    path("orders/<uuid:pk>/outside-report/", outside_views.attach, name="attach_outside"),
+    path("outside-reports/<int:pk>/", outside_views.report_file, name="outside_report"),
     path("patients/<uuid:patient>/trends/<str:code>/", trend_views.trend, name="trend"),
     path("patients/<uuid:patient>/results/", trend_views.results_section, name="results"),
     # The catalogue and the lab's settings (catalogue_views).

@@ -15,8 +15,9 @@ from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.feedback import run_and_report
 from clinicflow.core.models import AuditAction
-from clinicflow.lab import alerts, selectors
+from clinicflow.lab import alerts, outside, selectors
 from clinicflow.lab.models import RELEASED_STATUSES, CriticalAlert, LabOrder
+from clinicflow.lab.outside_forms import OutsideReportForm, waiting_tests
 
 VIEW = "lab.view"
 
@@ -30,6 +31,15 @@ def order(request: HttpRequest, pk: Any) -> HttpResponse:
     """An order: its tests, samples and results, as they stand."""
     actor = actor_of(request)
     found: LabOrder = access_object(actor, VIEW, selectors.order_detail(actor.clinic), pk=pk)
+    return order_page(request, found)
+
+
+def order_page(
+    request: HttpRequest, found: LabOrder, *, outside_form: Any = None, status: int = 200
+) -> HttpResponse:
+    """The order's page (read with ``selectors.order_detail``); an outside report's form sent
+    back with its errors replaces the empty one."""
+    actor = actor_of(request)
     audit_read(found, found.patient_id, "lab order")
     # Values not yet verified are the lab's own work in progress, not results.
     bench = policy.allows(actor, "lab.work")
@@ -41,6 +51,9 @@ def order(request: HttpRequest, pk: Any) -> HttpResponse:
         tests.append((ordered, list(rows)))
     released = any(t.status in RELEASED_STATUSES for t in found.tests.all())
     samples = {t.sample for t in found.tests.all() if t.sample is not None}
+    waiting = waiting_tests(found)
+    if outside_form is None and waiting and policy.allows_object(actor, outside.ATTACH, found):
+        outside_form = OutsideReportForm(waiting=waiting)
     return render(
         request,
         "lab/order.html",
@@ -50,7 +63,9 @@ def order(request: HttpRequest, pk: Any) -> HttpResponse:
             "tests": tests,
             "released": released,
             "samples": sorted(samples, key=lambda s: s.accession),
+            "outside_form": outside_form,
         },
+        status=status,
     )
 
 

@@ -95,7 +95,9 @@ def bench(clinic: Any, stage: str = Stage.ALL, section: Any = None) -> QuerySet[
     if section:
         rows = rows.filter(test__section=section)
     return _ranked_tests(
-        rows.select_related("order__patient", "test__section", "sample", "resulted_by")
+        rows.select_related(
+            "order__patient", "test__section", "sample", "outside_report", "resulted_by"
+        )
     )
 
 

@@ -357,6 +357,34 @@ def upload_document(
     """Keep a document for the patient after checking what the file really is (see
     ``uploads``). Errors: ``DomainError`` at ``file`` (type, size, content) or ``title``."""
     clinic = _require(actor, "patients.documents.upload", patient)
+    return keep_document(
+        clinic=clinic,
+        actor=actor,
+        patient=patient,
+        content=content,
+        original_name=original_name,
+        category=category,
+        title=title,
+        document_date=document_date,
+    )
+
+
+def keep_document(
+    *,
+    clinic: Clinic,
+    actor: Actor,
+    patient: Patient,
+    content: bytes,
+    original_name: str,
+    category: str,
+    title: str,
+    document_date: date | None = None,
+) -> PatientDocument:
+    """``upload_document`` without its policy check, for a service that has checked its own
+    (the lab's outside report: lab staff keep the report, not any document of the chart).
+    The same checks of the file; the same errors."""
+    if patient.clinic_id != clinic.pk:
+        raise DomainError(_("You may not do this."), code="forbidden")
     checked = check_upload(content)
     document = PatientDocument(
         clinic=clinic,
