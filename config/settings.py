@@ -411,6 +411,10 @@ SMS_OPTIONS: dict[str, str] = {
 }
 if SMS_BACKEND != "console" and "token" not in SMS_OPTIONS:
     raise ImproperlyConfigured(f"SMS_TOKEN must be set for the {SMS_BACKEND} SMS gateway.")
+# The shared secret in the inbound-SMS webhook's address given to the gateway (empty: off).
+SMS_INBOUND_SECRET = env("SMS_INBOUND_SECRET", "")
+# Where a number written without a country code is read (inbound SMS senders).
+SMS_REGION = env("SMS_REGION", "NP")
 # The price of one SMS segment, for the estimate shown while a template is edited.
 SMS_PRICE_PER_SEGMENT = env("SMS_PRICE_PER_SEGMENT", "0")
 

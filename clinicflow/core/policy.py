@@ -290,6 +290,10 @@ POLICY: dict[str, Rule] = {
     "notifications.manage": grant(
         MANAGEMENT, "Set when reminders go, the quiet hours and the clinic's message texts."
     ),
+    "notifications.inbound": public(
+        "An SMS gateway hands over the SMS patients sent (the address carries the shared "
+        "secret; replies confirm or cancel an appointment, STOP opts out)."
+    ),
     "notifications.log": grant(
         MANAGEMENT,
         "Read the log of e-mails and SMS sent to patients and staff, and send a failed one again.",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicflow.notifications import log_views, views
+from clinicflow.notifications import inbound_views, log_views, views
 
 app_name = "notifications"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("read-all/", views.read_all, name="read_all"),
     path("log/", log_views.MessageLogView.as_view(), name="log"),
     path("log/<int:pk>/resend/", log_views.resend, name="resend"),
+    path("inbound/<slug:provider>/", inbound_views.receive, name="inbound"),
 ]

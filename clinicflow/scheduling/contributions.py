@@ -19,7 +19,7 @@ from clinicflow.core.roles import Role
 from clinicflow.patients import merging, timeline, visits
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
-from clinicflow.scheduling import charging, messages
+from clinicflow.scheduling import charging, messages, replies
 from clinicflow.scheduling.models import Appointment, AppointmentStatus
 
 
@@ -123,6 +123,7 @@ NAVIGATION = [
 def register() -> None:
     charging.register()
     messages.register()
+    replies.register()
     dashboards.register_card(
         "scheduling.appointments_today",
         appointments_today,

@@ -238,6 +238,10 @@ class Appointment(Audited, ClinicOwned):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    #: When the patient said they will come (an SMS reply to a reminder).
+    patient_confirmed_at = models.DateTimeField(
+        _("confirmed by the patient"), null=True, blank=True
+    )
     documents = models.ManyToManyField(
         "patients.PatientDocument",
         through="AppointmentDocument",

@@ -324,6 +324,30 @@ def change_status(
 
 
 @transaction.atomic
+def answer_by_patient(*, appointment: Appointment, confirm: bool, via: str) -> bool:
+    """The patient's own answer to a reminder, from the phone on their record: they will come
+    (noted on the appointment) or they will not (cancelled, the slot freed). No staff member
+    acts, so no role is asked; the caller has matched the sender to the patient. False when
+    the appointment is no longer booked or already begun (nothing changes)."""
+    appointment = _locked(appointment)
+    if appointment.status != AppointmentStatus.BOOKED or appointment.starts_at <= timezone.now():
+        return False
+    actor = Actor.system(appointment.clinic)
+    if confirm:
+        appointment.patient_confirmed_at = timezone.now()
+        appointment.save(update_fields=["patient_confirmed_at"])
+        _log(
+            appointment, actor, AppointmentStatus.BOOKED, reason=f"Confirmed by the patient ({via})"
+        )
+        return True
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.status_reason = f"Cancelled by the patient ({via})"
+    appointment.save(update_fields=["status", "status_reason"])
+    _log(appointment, actor, AppointmentStatus.BOOKED, reason=appointment.status_reason)
+    return True
+
+
+@transaction.atomic
 def mark_no_show(*, actor: Actor, appointment: Appointment) -> int:
     """The system marks a booked appointment that nobody checked in as a no-show (the
     periodic task), once its grace period is over; 0 when someone changed it in the meantime

@@ -1,4 +1,5 @@
 from clinicflow.notifications.models.clinic_settings import MessagingSettings
+from clinicflow.notifications.models.inbound import InboundSms
 from clinicflow.notifications.models.notice import Notice
 from clinicflow.notifications.models.outbox import Channel, Message, MessageStatus
 from clinicflow.notifications.models.preferences import (
@@ -12,6 +13,7 @@ from clinicflow.notifications.models.templates import MessageTemplate
 __all__ = [
     "Channel",
     "ConsentChange",
+    "InboundSms",
     "Language",
     "Message",
     "MessageStatus",
