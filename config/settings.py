@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",  # trigram search lookups (used only on PostgreSQL)
     # third party
+    "anymail",
     "axes",
     "channels",
     "csp",
@@ -391,6 +392,16 @@ if env("EMAIL_HOST"):
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# A provider's API instead of SMTP, through django-anymail: EMAIL_BACKEND names its backend
+# ("anymail.backends.mailgun.EmailBackend") and ANYMAIL_* its settings (ANYMAIL_MAILGUN_API_KEY,
+# ANYMAIL_WEBHOOK_SECRET "user:password" for its delivery reports at
+# /notifications/email-events/<provider>/).
+EMAIL_BACKEND = env("EMAIL_BACKEND", "") or EMAIL_BACKEND
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
 
 # ---------------------------------------------------------------- SMS
 # The gateway (clinicflow/notifications/sms/backends/): "console" prints and keeps messages

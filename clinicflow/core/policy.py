@@ -294,6 +294,10 @@ POLICY: dict[str, Rule] = {
         "An SMS gateway hands over the SMS patients sent (the address carries the shared "
         "secret; replies confirm or cancel an appointment, STOP opts out)."
     ),
+    "notifications.email_reports": public(
+        "An e-mail provider reports what became of a message (delivered, bounced); "
+        "django-anymail checks the webhook's shared secret."
+    ),
     "notifications.log": grant(
         MANAGEMENT,
         "Read the log of e-mails and SMS sent to patients and staff, and send a failed one again.",

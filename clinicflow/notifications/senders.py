@@ -54,7 +54,10 @@ def send_email(message: Message) -> Sent:
         raise DeliveryError(f"Address refused: {error.recipients}", permanent=True) from error
     except (smtplib.SMTPException, OSError) as error:
         raise DeliveryError(f"Mail server: {error}", permanent=False) from error
-    return Sent(provider="email", provider_id=ident.strip("<>"))
+    # Through a provider's API (django-anymail), its own id is what its reports will name.
+    status = getattr(mail, "anymail_status", None)
+    provider_id = getattr(status, "message_id", None) or ident.strip("<>")
+    return Sent(provider="email", provider_id=str(provider_id))
 
 
 def send_sms(message: Message) -> Sent:

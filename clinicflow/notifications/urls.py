@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicflow.notifications import inbound_views, log_views, views
+from clinicflow.notifications import email_reports, inbound_views, log_views, views
 
 app_name = "notifications"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("log/", log_views.MessageLogView.as_view(), name="log"),
     path("log/<int:pk>/resend/", log_views.resend, name="resend"),
     path("inbound/<slug:provider>/", inbound_views.receive, name="inbound"),
+    path("email-events/<slug:provider>/", email_reports.webhook, name="email_events"),
 ]

@@ -251,3 +251,45 @@ def test_a_gateway_that_takes_the_message_and_never_answers_is_not_tried_again(
         assert outbox.deliver_due() == {"failed": 1}
     message.refresh_from_db()
     assert "may have been sent" in message.last_error
+
+
+def test_an_e_mail_providers_bounce_report_reaches_the_message(clinic, priya, settings, client):
+    """Sent through a provider's API (django-anymail), then the provider's webhook (Postmark's
+    documented bounce report) marks it bounced; without the webhook's secret, nothing."""
+    import base64
+    import json
+
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "t", "WEBHOOK_SECRET": "hook:secret"}
+    assert client.post(reverse("notifications:email_events", args=["mailgun"])).status_code == 404
+    # The message goes through anymail's test backend (no network); reports come as
+    # Postmark's.
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    [message] = queue(clinic, priya)
+    outbox.deliver_due()
+    message.refresh_from_db()
+    assert message.status == "sent"
+    assert message.provider_id
+    report = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "MessageID": message.provider_id,
+        "Email": priya.email,
+        "Description": "The server was unable to deliver your message.",
+        "BouncedAt": "2026-12-07T10:00:00Z",
+    }
+    url = reverse("notifications:email_events", args=["postmark"])
+
+    def post(credentials: bytes):
+        auth = "Basic " + base64.b64encode(credentials).decode()
+        body = json.dumps(report)
+        return client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=auth)
+
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    assert post(b"hook:guess").status_code == 400
+    message.refresh_from_db()
+    assert message.status == "sent"
+    assert post(b"hook:secret").status_code == 200
+    message.refresh_from_db()
+    assert message.status == "bounced"
+    assert "unable to deliver" in message.last_error
