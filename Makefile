@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help install assets migrate demo demo-reset run serve test test-fast lint format bench worker beat clean
+.PHONY: help install assets migrate demo demo-reset run serve test test-fast lint format bench bench-reminders worker beat clean
 
 help:
 	@echo "make run     - install everything, migrate, load the demo and serve http://$(HOST):$(PORT)"
@@ -83,6 +83,11 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The reminder sweep and the outbox's delivery (needs DATABASE_URL, REDIS_URL and a loaded
+# bench database: see bench/README.md).
+bench-reminders: install
+	$(BIN)/python bench/reminders.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor var .pytest_cache .mypy_cache .ruff_cache
