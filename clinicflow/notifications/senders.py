@@ -46,7 +46,7 @@ def send_email(message: Message) -> Sent:
         headers={"Message-ID": ident, "X-ClinicFlow-Key": message.key},
     )
     mail.attach_alternative(
-        render_to_string("notifications/email.html", {"message": message}), "text/html"
+        render_to_string("notifications/mail/message.html", {"message": message}), "text/html"
     )
     try:
         mail.send()

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.core.audit.queryset import AuditedManager
 from clinicflow.core.models import Audited, ClinicOwned
 
 
@@ -61,6 +62,8 @@ class UserPreference(Audited, Preferences):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_preference"
     )
+
+    objects = AuditedManager()
 
     class Meta:
         constraints = [
