@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy
 
 from clinicflow.core import navigation
 
@@ -10,6 +10,14 @@ from clinicflow.core import navigation
 def register() -> None:
     navigation.register(
         navigation.Entry(
-            _("Messages sent"), "notifications:log", "bi-envelope", "administration", 65
+            gettext_lazy("Messaging settings"),
+            "notifications:settings",
+            "bi-chat-left-text",
+            "administration",
+            64,
+            covers=("notifications:templates", "notifications:template_edit"),
+        ),
+        navigation.Entry(
+            gettext_lazy("Messages sent"), "notifications:log", "bi-envelope", "administration", 65
         ),
     )

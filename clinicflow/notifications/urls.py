@@ -1,8 +1,15 @@
 from django.urls import path
 
-from clinicflow.notifications import inbound_views, log_views, views
+from clinicflow.notifications import (
+    inbound_views,
+    log_views,
+    settings_views,
+    views,
+)
 
 app_name = "notifications"
+
+TEXT = "templates/<str:event>/<slug:channel>/<slug:language>/"
 
 urlpatterns = [
     path("", views.NoticeListView.as_view(), name="list"),
@@ -11,4 +18,10 @@ urlpatterns = [
     path("log/", log_views.MessageLogView.as_view(), name="log"),
     path("log/<int:pk>/resend/", log_views.resend, name="resend"),
     path("inbound/<slug:provider>/", inbound_views.receive, name="inbound"),
+    # The clinic's messaging (settings_views).
+    path("settings/", settings_views.messaging_settings, name="settings"),
+    path("templates/", settings_views.template_list, name="templates"),
+    path(TEXT, settings_views.template_edit, name="template_edit"),
+    path(TEXT + "preview/", settings_views.template_preview, name="template_preview"),
+    path(TEXT + "reset/", settings_views.template_reset, name="template_reset"),
 ]
