@@ -294,6 +294,11 @@ POLICY: dict[str, Rule] = {
         "An SMS gateway hands over the SMS patients sent (the address carries the shared "
         "secret; replies confirm or cancel an appointment, STOP opts out)."
     ),
+    "notifications.patient_preferences": grant(
+        {Role.RECEPTIONIST} | MANAGEMENT,
+        "Record at the desk how a patient wants to hear from the clinic (language, channels, "
+        "quiet hours) and their SMS opt-out or opt-in.",
+    ),
     "notifications.log": grant(
         MANAGEMENT,
         "Read the log of e-mails and SMS sent to patients and staff, and send a failed one again.",

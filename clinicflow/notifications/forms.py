@@ -1,4 +1,5 @@
-"""The forms of the notifications pages: the clinic's messaging settings, a message's text."""
+"""The forms of the notifications pages: the clinic's messaging settings, a message's text, a
+person's preferences (staff's own, a patient's at the desk) and a patient's SMS consent."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.notifications.models import Channel, Language
+from clinicflow.notifications.preferences import KindChoice
 
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
@@ -62,3 +64,70 @@ class TemplateForm(ClinicFlowForm):
         self.fields["body"].help_text = _("Placeholders: %(names)s") % {
             "names": ", ".join("{" + name + "}" for name in placeholders)
         }
+
+
+class PreferenceForm(ClinicFlowForm):
+    """Language, channels per event kind (a kind that may not be turned off is shown, locked)
+    and quiet hours."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    quiet_from = forms.TimeField(label=_("Quiet hours from"), required=False, widget=TIME)
+    quiet_until = forms.TimeField(label=_("Quiet hours until"), required=False, widget=TIME)
+
+    def __init__(
+        self,
+        *args: Any,
+        kinds: Sequence[KindChoice],
+        default_language: str,
+        quiet_help: str,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [("", default_language), *Language.choices]
+        self.fields["quiet_until"].help_text = quiet_help
+        #: field name → event kind key, for the kinds' checkboxes.
+        self.kind_fields: dict[str, str] = {}
+        for choice in kinds:
+            name = "kind_" + choice.kind.key.replace(".", "_")
+            self.kind_fields[name] = choice.kind.key
+            self.fields[name] = forms.MultipleChoiceField(
+                label=choice.kind.label,
+                required=False,
+                choices=[(c, Channel(c).label) for c in choice.possible],
+                initial=list(choice.chosen),
+                widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+                disabled=choice.locked,
+                help_text=_("Always sent: it cannot be turned off.") if choice.locked else "",
+            )
+
+    @property
+    def general_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in ("language", "quiet_from", "quiet_until")]
+
+    @property
+    def channel_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.kind_fields]
+
+    def channels(self) -> dict[str, list[str]]:
+        """The chosen channels of each kind that may be changed."""
+        return {
+            key: list(self.cleaned_data.get(name) or [])
+            for name, key in self.kind_fields.items()
+            if not self.fields[name].disabled
+        }
+
+
+class SmsConsentForm(ClinicFlowForm):
+    opted_in = forms.TypedChoiceField(
+        coerce=lambda value: value == "1",
+        choices=[("0", _("Stop SMS")), ("1", _("Send SMS again"))],
+        widget=forms.HiddenInput,
+    )
+    evidence = forms.CharField(
+        label=_("What the patient said"),
+        max_length=300,
+        required=False,
+        help_text=_("Kept with the change, e.g. “asked at the desk to stop reminder SMS”."),
+    )

@@ -3,6 +3,7 @@ from django.urls import path
 from clinicflow.notifications import (
     inbound_views,
     log_views,
+    preference_views,
     settings_views,
     views,
 )
@@ -24,4 +25,16 @@ urlpatterns = [
     path(TEXT, settings_views.template_edit, name="template_edit"),
     path(TEXT + "preview/", settings_views.template_preview, name="template_preview"),
     path(TEXT + "reset/", settings_views.template_reset, name="template_reset"),
+    # Preferences: one's own, and a patient's at the desk (preference_views).
+    path("preferences/", preference_views.own_preferences, name="preferences"),
+    path(
+        "patients/<uuid:pk>/preferences/",
+        preference_views.patient_preferences,
+        name="patient_preferences",
+    ),
+    path(
+        "patients/<uuid:pk>/sms-consent/",
+        preference_views.patient_sms_consent,
+        name="patient_sms_consent",
+    ),
 ]
