@@ -54,6 +54,12 @@ def field(key):
     return "kind_" + key.replace(".", "_")
 
 
+def as_shown(page):
+    """What a browser sends back of the page's ticked channels, before any change."""
+    form = page.context["form"]
+    return {name: form[name].initial for name in form.kind_fields}
+
+
 def tell_reception(clinic, key="1"):
     return events.emit(REPLIED, clinic=clinic, key=key, roles=[Role.RECEPTIONIST], values=VALUES)
 
@@ -82,8 +88,15 @@ def test_a_receptionist_turns_off_a_staff_message_and_hears_it_no_more(
     assert b'data-locked="1"' in page.content
 
     response = client.post(
-        OWN, {"language": "ne", "quiet_from": "21:00", "quiet_until": "06:00"}
-    )  # nothing ticked for the reply message
+        OWN,
+        {
+            **as_shown(page),
+            field(REPLIED): [],  # nothing ticked for the reply message
+            "language": "ne",
+            "quiet_from": "21:00",
+            "quiet_until": "06:00",
+        },
+    )
 
     assert response.status_code == 302
     saved = UserPreference.objects.get(user=receptionist)
@@ -92,7 +105,7 @@ def test_a_receptionist_turns_off_a_staff_message_and_hears_it_no_more(
     assert tell_reception(clinic).notices == 0
     assert not Notice.objects.filter(recipient=receptionist).exists()
     # Ticked again, as the default: the choice is forgotten, and the notices come back.
-    client.post(OWN, {field(REPLIED): ["in_app"], "language": ""})
+    client.post(OWN, {**as_shown(page), "language": ""})
     saved.refresh_from_db()
     assert saved.channels == {}
     assert (saved.language, saved.quiet_from) == ("", None)
@@ -131,7 +144,8 @@ def test_the_service_refuses_a_channel_the_message_has_not_and_a_locked_message(
 
 
 def test_a_locked_message_ignores_what_the_page_sent(clinic, receptionist, sign_in):
-    sign_in(receptionist).post(OWN, {field(MUST.key): [], field(REPLIED): ["in_app"]})
+    client = sign_in(receptionist)
+    client.post(OWN, {**as_shown(client.get(OWN)), field(MUST.key): []})
     assert UserPreference.objects.get(user=receptionist).channels == {}
 
 
@@ -204,16 +218,17 @@ def test_the_desk_records_language_and_channels_which_routing_follows(
     clinic, priya, manager, sign_in
 ):
     client = sign_in(manager)
-    form = client.get(prefs_url(priya)).context["form"]
+    page = client.get(prefs_url(priya))
+    form = page.context["form"]
     assert form.fields[field(BOOKED)].disabled  # a booking is always told
     assert form[field(REMINDER)].initial == ["sms", "email"]
 
     response = client.post(
         prefs_url(priya),
-        {"language": "ne", field(REMINDER): ["sms"], field(BOOKED): []},  # the lock ignores []
+        {**as_shown(page), "language": "ne", field(REMINDER): ["sms"], field(BOOKED): []},
     )
 
-    assert response.status_code == 302
+    assert response.status_code == 302  # the lock ignored the unticked booking
     saved = PatientPreference.objects.for_clinic(clinic).get()
     assert (saved.language, saved.channels) == ("ne", {REMINDER: ["sms"]})
     tell_patient(REMINDER, clinic, priya)
