@@ -183,6 +183,7 @@ GRANTS = {
     "clinic.settings": {M, A},
     "notifications.manage": {M, A},
     "notifications.log": {M, A},
+    "notifications.patient_preferences": {Role.RECEPTIONIST, M, A},
     "staff.view": {M, A},
     "staff.manage": {M, A},
     "staff.manage_managers": {A},

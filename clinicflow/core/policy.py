@@ -298,6 +298,11 @@ POLICY: dict[str, Rule] = {
         "An e-mail provider reports what became of a message (delivered, bounced); "
         "django-anymail checks the webhook's shared secret."
     ),
+    "notifications.patient_preferences": grant(
+        {Role.RECEPTIONIST} | MANAGEMENT,
+        "Record at the desk how a patient wants to hear from the clinic (language, channels, "
+        "quiet hours) and their SMS opt-out or opt-in.",
+    ),
     "notifications.log": grant(
         MANAGEMENT,
         "Read the log of e-mails and SMS sent to patients and staff, and send a failed one again.",

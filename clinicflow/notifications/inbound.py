@@ -139,9 +139,10 @@ def set_sms_consent(
     now: Any = None,
 ) -> None:
     """Opt a patient's number in or out of SMS, recording the change as consent."""
-    preference, _created = PatientPreference.objects.for_clinic(patient.clinic).get_or_create(
-        patient=patient, defaults={"clinic": patient.clinic}
-    )
+    rows = PatientPreference.objects.for_clinic(patient.clinic)
+    made, _created = rows.get_or_create(patient=patient, defaults={"clinic": patient.clinic})
+    # Locked: two STOPs at once record one change (the second finds it done).
+    preference = rows.select_for_update().get(pk=made.pk)
     opted_out_at = None if opted_in else (now or timezone.now())
     if (preference.sms_opted_out_at is None) == opted_in:
         return  # already so: nothing changes, nothing to record
