@@ -83,6 +83,11 @@ def register_kind(kind: EventKind) -> None:
     _KINDS[kind.key] = kind
 
 
+def unregister_kind(key: str) -> None:
+    """Forget a kind (tests register their own and leave the registry as they found it)."""
+    _KINDS.pop(key, None)
+
+
 def kind_of(key: str) -> EventKind:
     return _KINDS[key]
 

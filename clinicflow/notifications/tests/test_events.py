@@ -52,8 +52,18 @@ URGENT = EventKind(
     urgent=True,
     texts={"en": Text(subject="", body="{what}")},
 )
-for _kind in (PING, STAFF_PING, URGENT):
-    events.register_kind(_kind)
+MUST = EventKind(**{**PING.__dict__, "key": "test.must", "optional": False})
+
+
+@pytest.fixture(autouse=True)
+def _test_kinds():
+    """This module's kinds, registered for its tests only."""
+    kinds = (PING, STAFF_PING, URGENT, MUST)
+    for kind in kinds:
+        events.register_kind(kind)
+    yield
+    for kind in kinds:
+        events.unregister_kind(kind.key)
 
 
 @pytest.fixture
@@ -129,8 +139,6 @@ def test_stop_silences_sms_but_not_email(clinic, priya):
 
 
 def test_a_kind_the_clinic_must_send_ignores_a_choice_to_turn_it_off(clinic, priya):
-    must = EventKind(**{**PING.__dict__, "key": "test.must", "optional": False})
-    events.register_kind(must)
     PatientPreference.objects.create(clinic=clinic, patient=priya, channels={"test.must": []})
     events.emit("test.must", clinic=clinic, key="1", patient=priya, values={"what": "x"})
     assert Message.objects.count() == 2
