@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.accounts import messages
 from clinicflow.core import navigation
 
 NAVIGATION = [
@@ -12,4 +13,5 @@ NAVIGATION = [
 
 
 def register() -> None:
+    messages.register()
     navigation.register(*NAVIGATION)

@@ -10,9 +10,11 @@ from typing import Any
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 
+from clinicflow.accounts import messages
 from clinicflow.accounts.actors import access_changed
 from clinicflow.accounts.backends import find_account
 from clinicflow.accounts.models import Membership, User, UserSession
@@ -42,6 +44,8 @@ def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs:
     if request is None or not hasattr(request, "session"):
         return
     session = start_session(request, user)
+    with transaction.atomic():
+        messages.signed_in(session)  # a new device: the person is told
     record(
         AuditAction.LOGIN,
         obj=user,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinicflow.billing import balances, reports, selectors
+from clinicflow.billing import balances, messages, reports, selectors
 from clinicflow.billing.models import (
     Charge,
     Invoice,
@@ -211,6 +211,7 @@ def balance_at_arrival(entry: QueueEntry, actor: Actor) -> str | None:
 
 
 def register() -> None:
+    messages.register()
     arrival_notes.register_note("billing.balance", balance_at_arrival)
     merging.register_mover("bills", move_bills)
     dashboards.register_card("billing.waiting_to_pay", waiting_card, roles={Role.CASHIER}, order=60)

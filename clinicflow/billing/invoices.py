@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from clinicflow.billing import counters, live, numbers, prices
+from clinicflow.billing import counters, live, messages, numbers, prices
 from clinicflow.billing.models import (
     Charge,
     ChargeStatus,
@@ -256,6 +256,7 @@ def _issue(actor: Actor, clinic: Any, invoice: Invoice, series: str, rule: str) 
                 amount=invoice.payer_share,
             )
         live.announce(clinic, "invoice_issued", invoice.patient_id)
+        messages.invoice_issued(invoice)
     return invoice
 
 

@@ -53,3 +53,9 @@ def tax_on(net: Decimal, rate: Decimal) -> Decimal:
 def share(total: Decimal, percent: Decimal) -> Decimal:
     """``percent`` of ``total``, rounded by the one rule."""
     return rounded(total * percent / Decimal(100))
+
+
+def shown(value: Decimal, currency: str) -> str:
+    """An amount as people read it, with the clinic's currency: ``1,250.00 NPR`` (the printed
+    bills' form)."""
+    return f"{rounded(Decimal(value)):,.2f} {currency}"

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from clinicflow.billing import counters, live, numbers, prices, selectors
+from clinicflow.billing import counters, live, messages, numbers, prices, selectors
 from clinicflow.billing.gateways import GatewayCallback
 from clinicflow.billing.models import (
     Entry,
@@ -120,6 +120,7 @@ def _receipt(
             by=by,
         )
     live.announce(clinic, "paid", patient_id)
+    messages.payment_received(payment)
     return payment
 
 

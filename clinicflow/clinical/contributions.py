@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinicflow.clinical import charging
+from clinicflow.clinical import charging, messages
 from clinicflow.clinical.models import Encounter, EncounterStatus, Prescription
 from clinicflow.core import dashboards
 from clinicflow.core.actor import Actor
@@ -56,6 +56,7 @@ def notes_to_sign(actor: Actor) -> dashboards.Card:
 
 def register() -> None:
     charging.register()
+    messages.register()
     timeline.register_source("clinical.encounters", encounters)
     merging.register_mover("encounters", merging.move_rows(Encounter))
     merging.register_mover("prescriptions", merging.move_rows(Prescription))

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinicflow.clinical import dosing, safety, selectors
+from clinicflow.clinical import dosing, messages, safety, selectors
 from clinicflow.clinical.models import (
     BLOCKING,
     Encounter,
@@ -363,9 +363,14 @@ def issue(
     """At signing (inside its transaction): the prescription is issued — the pharmacy's to
     dispense — unless it has no active item. Refused while a blocking alert is not overridden,
     and, while the patient's allergies have not been asked, unless the prescriber acknowledges
-    prescribing without knowing them (kept on the prescription: who and when)."""
+    prescribing without knowing them (kept on the prescription: who and when). The pharmacists
+    hear of an issued prescription in-app (``messages``)."""
     prescription = (
-        Prescription.objects.for_clinic(encounter.clinic).filter(encounter=encounter).first()
+        Prescription.objects.for_clinic(encounter.clinic)
+        .filter(encounter=encounter)
+        # Named in the pharmacists' notice.
+        .select_related("clinic", "patient", "prescriber__user")
+        .first()
     )
     if prescription is None:
         return None
@@ -385,13 +390,16 @@ def issue(
         prescription.allergies_unasked_acknowledged_by = actor.user
         prescription.allergies_unasked_acknowledged_at = timezone.now()
         fields += ["allergies_unasked_acknowledged_by", "allergies_unasked_acknowledged_at"]
-    if not prescription.items.filter(status=ItemStatus.ACTIVE).exists():
+    items = prescription.items.filter(status=ItemStatus.ACTIVE).count()
+    if not items:
         prescription.status = PrescriptionStatus.CANCELLED
         prescription.status_reason = _("No medicine left on it.")
     else:
         prescription.status = PrescriptionStatus.ISSUED
     prescription.issued_at = timezone.now()
     prescription.save(update_fields=fields)
+    if items:
+        messages.prescription_issued(prescription, items)
     return prescription
 
 

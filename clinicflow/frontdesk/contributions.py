@@ -18,7 +18,7 @@ from clinicflow.core import dashboards, navigation, policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict
 from clinicflow.core.roles import Role
-from clinicflow.frontdesk import charging, vitals
+from clinicflow.frontdesk import charging, messages, vitals
 from clinicflow.frontdesk.models import OPEN_STATUSES, Observation, QueueEntry, QueueStatus
 from clinicflow.patients import merging, panels, timeline, visits
 from clinicflow.patients.models import Patient
@@ -149,6 +149,7 @@ def _follow(sender: Any, appointment: Any, from_status: str, actor: Actor, **kwa
 
 def register() -> None:
     charging.register()
+    messages.register()
     timeline.register_source("frontdesk.visits", visit_entries)
     timeline.register_source("frontdesk.vitals", vitals_entries)
     panels.register_panel("frontdesk.latest_vitals", latest_vitals_panel)

@@ -20,7 +20,7 @@ from clinicflow.core.actor import Actor
 from clinicflow.core.audit.chain import atomic_audited
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.core.models import Clinic
-from clinicflow.frontdesk import live, states, vitals
+from clinicflow.frontdesk import live, messages, states, vitals
 from clinicflow.frontdesk.models import (
     OPEN_STATUSES,
     BoardLink,
@@ -70,6 +70,7 @@ def _log(entry: QueueEntry, actor: Actor, from_status: str, note: str = "") -> N
         changed_by=actor.user if actor.is_authenticated else None,
     )
     live.announce(entry, change)
+    messages.tell_change(entry, change)
     entry.handed_over = False  # told: later changes of this visit are ordinary ones
 
 

@@ -20,7 +20,7 @@ from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict, DomainError
 from clinicflow.core.roles import Role
-from clinicflow.lab import configuration
+from clinicflow.lab import configuration, messages
 from clinicflow.lab.models import CriticalAlert, OrderedTest, Result
 from clinicflow.notifications import notices
 
@@ -32,26 +32,24 @@ def _order_url(ordered_test: OrderedTest) -> str:
 
 
 def _tell(alert: CriticalAlert, user_ids: Iterable[Any], why: str) -> None:
+    """In-app, through the notifications app (``messages.CRITICAL``: urgent, not optional);
+    the notice's key is the alert's, so each person hears of an alert once."""
     people = list(User.objects.filter(pk__in=list(user_ids)))
     if not people:
         return
     result = alert.result
-    notices.raise_notices(
+    messages.critical(
         clinic=alert.clinic,
-        recipients=people,
-        drafts=[
-            notices.Draft(
-                kind="lab.critical",
-                key=f"lab.critical:{alert.pk}",
-                title=(
-                    f"Critical value: {result.parameter.name} {result.display} "
-                    f"({result.get_flag_display().lower()}) for {alert.patient}"
-                ),
-                body="Acknowledge it and say what was done."
-                + (" Escalated: not acknowledged in time." if why == ESCALATION else ""),
-                url=reverse("lab:alert", args=[alert.pk]),
-            )
-        ],
+        alert_key=str(alert.pk),
+        people=people,
+        values={
+            "parameter": result.parameter.name,
+            "value": result.display,
+            "flag": result.get_flag_display().lower(),
+            "patient": str(alert.patient),
+            "note": " Escalated: not acknowledged in time." if why == ESCALATION else "",
+        },
+        url=reverse("lab:alert", args=[alert.pk]),
     )
     at = timezone.now().isoformat()
     alert.told = [

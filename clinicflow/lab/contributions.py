@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core import navigation
-from clinicflow.lab import charging, chart, consultation, dashboard, workspace
+from clinicflow.lab import charging, chart, consultation, dashboard, messages, workspace
 from clinicflow.lab.models import CriticalAlert, LabOrder, Result
 from clinicflow.patients import merging
 from clinicflow.patients.models import Patient
@@ -46,6 +46,7 @@ def move_lab_records(duplicate: Patient, survivor: Patient) -> int:
 
 def register() -> None:
     charging.register()
+    messages.register()
     merging.register_mover("lab orders and results", move_lab_records)
     register_bench_pages()
     register_doctor_and_desk()

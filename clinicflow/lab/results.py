@@ -6,7 +6,8 @@ amended after verification with a reason, keeping the original. A test done by a
 marked with the outside lab's name.
 
 Whoever is told of what (the ordering doctor of a release, an amendment or a critical value)
-is ``lab.alerts``'s to decide; this module says when."""
+is ``lab.alerts``'s to decide, and the patient's report being ready ``lab.messages``'s; this
+module says when."""
 
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ from clinicflow.core.actor import Actor
 from clinicflow.core.audit.chain import atomic_audited
 from clinicflow.core.audit.recorder import record_bulk_create
 from clinicflow.core.errors import Conflict, DomainError
-from clinicflow.lab import alerts, configuration, ranges, selectors
+from clinicflow.lab import alerts, configuration, messages, ranges, selectors
 from clinicflow.lab.calculations import FORMULAS
 from clinicflow.lab.models import (
     Flag,
+    LabOrder,
     OrderedTest,
     Parameter,
     Result,
@@ -338,6 +340,15 @@ def verify(*, actor: Actor, ordered_test: OrderedTest) -> OrderedTest:
     """A second person checks and releases a test's results: never one who entered any of
     them (the database holds the same rule)."""
     clinic = policy.require(actor, "lab.work")
+    # The order first (the lock order of collecting and of outside reports): two tests of one
+    # order verified at once take turns, so the second sees the first released and the
+    # patient hears of the whole report once (``messages.report_ready``).
+    list(
+        LabOrder.objects.for_clinic(clinic)
+        .filter(pk=ordered_test.order_id)
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
     row = _locked_test(clinic, ordered_test)
     if row.status != TestStatus.RESULTED:
         raise Conflict(
@@ -363,6 +374,7 @@ def verify(*, actor: Actor, ordered_test: OrderedTest) -> OrderedTest:
         raise DomainError(SAME_PERSON, code="same_person") from None
     alerts.released(row)
     alerts.raise_for([r for r in results if r.is_critical])
+    messages.report_ready(row)
     return row
 
 

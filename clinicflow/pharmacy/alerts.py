@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.db.models import (
     DecimalField,
     ExpressionWrapper,
@@ -34,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from clinicflow.core.roles import Role
 from clinicflow.notifications import notices
-from clinicflow.pharmacy import stock
+from clinicflow.pharmacy import messages, stock
 from clinicflow.pharmacy.models import Medicine, StockBatch
 
 QUANTITY = DecimalField(max_digits=14, decimal_places=2)
@@ -129,8 +130,8 @@ def _amount(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _low_stock_notices(clinic: Any, on: date, url: str) -> list[notices.Draft]:
-    rows: list[Any] = list(low_stock(clinic, on))  # with the ``available`` annotation
+def _low_stock_notices(rows: list[Any], on: date, url: str) -> list[notices.Draft]:
+    """``rows``: ``low_stock``'s, with their ``available`` annotation."""
     kind = "pharmacy.low_stock"
     if len(rows) > SUMMARY_ABOVE:
         return [
@@ -180,16 +181,36 @@ def _batch_notices(
     ]
 
 
-def stock_notices(clinic: Any, on: date) -> list[notices.Draft]:
+@dataclass(frozen=True)
+class DayAlerts:
+    """The day's alerts of one clinic, read once for its notices and its digest."""
+
+    on: date
+    low: list[Any]
+    soon: list[StockBatch]
+    gone: list[StockBatch]
+
+
+def day_alerts(clinic: Any, on: date) -> DayAlerts:
+    return DayAlerts(
+        on=on,
+        low=list(low_stock(clinic, on)),
+        soon=list(near_expiry(clinic, on)),
+        gone=list(expired(clinic, on)),
+    )
+
+
+def stock_notices(clinic: Any, on: date, found: DayAlerts | None = None) -> list[notices.Draft]:
     """The day's notices of one clinic: one per low-stock medicine, near-expiry batch and
     expired batch — or, for a kind with more than ``SUMMARY_ABOVE``, one summary of that kind
     (a list that long belongs on the alerts page, not in fifty notices). Keys carry the day,
     so a second run the same day raises nothing new and tomorrow's run reminds again."""
+    found = found or day_alerts(clinic, on)
     url = reverse("pharmacy:alerts")
     return [
-        *_low_stock_notices(clinic, on, url),
+        *_low_stock_notices(found.low, on, url),
         *_batch_notices(
-            list(near_expiry(clinic, on)),
+            found.soon,
             kind="pharmacy.near_expiry",
             on=on,
             url=url,
@@ -197,7 +218,7 @@ def stock_notices(clinic: Any, on: date) -> list[notices.Draft]:
             many=_("Expiring soon: %(n)d batches"),
         ),
         *_batch_notices(
-            list(expired(clinic, on)),
+            found.gone,
             kind="pharmacy.expired",
             on=on,
             url=url,
@@ -207,11 +228,17 @@ def stock_notices(clinic: Any, on: date) -> list[notices.Draft]:
     ]
 
 
+@transaction.atomic
 def notify_stock_alerts(*, clinic: Any, on: date | None = None) -> int:
-    """Raise the day's stock notices for the clinic's active pharmacists and managers;
+    """Raise the day's stock notices for the clinic's active pharmacists and managers, and
+    queue each of them the day's e-mail digest (``messages.stock_digest``, once a day);
     returns how many notices were new."""
     on = on or clinic_today(clinic)
-    drafts = stock_notices(clinic, on)
+    found = day_alerts(clinic, on)
+    drafts = stock_notices(clinic, on, found)
+    messages.stock_digest(
+        clinic, on, low=found.low, soon=found.soon, gone=found.gone, roles=ALERTED_ROLES
+    )
     if not drafts:
         return 0
     return notices.notify_roles(clinic=clinic, roles=ALERTED_ROLES, drafts=drafts)

@@ -20,7 +20,7 @@ from clinicflow.core.roles import Role
 from clinicflow.patients import merging, timeline
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
-from clinicflow.pharmacy import alerts, charging, live, queue, selectors, stock
+from clinicflow.pharmacy import alerts, charging, live, messages, queue, selectors, stock
 from clinicflow.pharmacy.models import Dispense
 
 
@@ -142,6 +142,7 @@ NAVIGATION = [
 
 def register() -> None:
     charging.register()
+    messages.register()
     safety.register_facts("pharmacy.catalogue", catalogue_facts)
     dashboards.register_card("pharmacy.to_dispense", to_dispense, roles={Role.PHARMACIST}, order=70)
     register_dispensing()

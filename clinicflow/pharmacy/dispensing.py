@@ -33,7 +33,7 @@ from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.audit.chain import atomic_audited
 from clinicflow.core.errors import Conflict, DomainError
-from clinicflow.pharmacy import stock
+from clinicflow.pharmacy import messages, stock
 from clinicflow.pharmacy.models import Dispense, Medicine, MovementKind, Review, StockBatch
 from clinicflow.pharmacy.queue import PENDING
 
@@ -130,8 +130,8 @@ def _progress(item: PrescriptionItem, given: Decimal, closed: bool) -> ItemProgr
 
 
 def _settle(prescription: Prescription, states: list[ItemProgress]) -> None:
-    """The prescription's status from its items' progress: all given → dispensed, some →
-    partly."""
+    """The prescription's status from its items' progress: all given → dispensed (the patient
+    is told their medicines are ready), some → partly."""
     done = all(s.completed for s in states)
     started = any(s.dispensed for s in states)
     status = (
@@ -144,6 +144,8 @@ def _settle(prescription: Prescription, states: list[ItemProgress]) -> None:
     if prescription.status != status:
         prescription.status = status
         prescription.save(update_fields=["status"])
+        if status == PrescriptionStatus.DISPENSED:
+            messages.prescription_ready(prescription)
 
 
 def _locked(actor: Actor, prescription: Prescription) -> Prescription:

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinicflow.accounts import messages
 from clinicflow.accounts.lockout import report_failed_password
 from clinicflow.accounts.models import User
 from clinicflow.accounts.services.sessions import (
@@ -62,6 +63,7 @@ def _set_own_password(request: HttpRequest, user: User, new_password: str) -> Us
     update_session_auth_hash(request, user)
     rekey_session(this_session, request.session.session_key)
     record(AuditAction.PASSWORD_CHANGED, obj=user)
+    messages.password_changed(user, "by you, signed in")
     return user
 
 
@@ -73,6 +75,7 @@ def password_was_reset(user: User) -> None:
         user.save(update_fields=["must_change_password"])
     end_user_sessions(user, reason=EndReason.PASSWORD_RESET)
     record(AuditAction.PASSWORD_RESET, obj=user, changes={"by": "e-mail link"})
+    messages.password_changed(user, "by a reset link sent by e-mail")
 
 
 def start_totp_enrolment(user: User) -> TOTPDevice:
