@@ -40,6 +40,7 @@ KINDS = (
         audience=Audience.PATIENT,
         # Opt-in: most patients wait in the waiting room and see the board.
         channels=(),
+        offered=(Channel.SMS, Channel.EMAIL),
         placeholders=("patient", "token", "doctor"),
         texts={
             "en": Text(

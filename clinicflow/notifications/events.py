@@ -54,6 +54,7 @@ class EventKind:
     ``channels``: where it goes when the person chose nothing else; ``placeholders``: the
     values an emitter gives (and a clinic's text may use; ``clinic`` is always there);
     ``texts``: per language, English required; ``urgent``: sent during quiet hours too;
+    ``offered``: channels a person may add to the defaults;
     ``optional``: the person may turn it off (service messages a clinic must send, such as a
     changed appointment, are not optional, but STOP still stops SMS)."""
 
@@ -65,6 +66,14 @@ class EventKind:
     texts: Mapping[str, Text]
     urgent: bool = False
     optional: bool = True
+    #: More channels a person may choose than those told by default (an opt-in kind has no
+    #: default channel at all).
+    offered: tuple[str, ...] = ()
+
+    @property
+    def possible(self) -> list[str]:
+        """Every channel the kind may be told through, in the channels' own order."""
+        return [c for c in Channel.values if c in self.channels or c in self.offered]
 
     def text(self, language: str) -> Text:
         return self.texts.get(language) or self.texts["en"]

@@ -52,7 +52,7 @@ SAMPLE_VALUES: dict[str, str] = {
 
 def channels_of(kind: EventKind) -> list[str]:
     """The channels a kind may be told through, in a stable order."""
-    return [c for c in Channel.values if c in kind.channels]
+    return kind.possible
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def kind_for(event: str, channel: str, language: str) -> EventKind:
         kind = events.kind_of(event)
     except KeyError:
         raise DomainError(_("No such message."), field="event") from None
-    if channel not in kind.channels:
+    if channel not in kind.possible:
         raise DomainError(_("This message is not sent through that channel."), field="channel")
     if language not in Language.values:
         raise DomainError(_("Choose a language."), field="language")

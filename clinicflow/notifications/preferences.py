@@ -24,7 +24,6 @@ from clinicflow.core.errors import DomainError
 from clinicflow.notifications import events, inbound
 from clinicflow.notifications.events import Audience, EventKind
 from clinicflow.notifications.models import (
-    Channel,
     ConsentChange,
     Language,
     PatientPreference,
@@ -46,7 +45,7 @@ class KindChoice:
 
     @property
     def possible(self) -> list[str]:
-        return [c for c in Channel.values if c in self.kind.channels]
+        return self.kind.possible
 
     @property
     def locked(self) -> bool:
@@ -60,7 +59,7 @@ def choices_of(audience: Audience, stored: Mapping[str, Collection[str]]) -> lis
     for kind in events.kinds(audience):
         mine = stored.get(kind.key) if kind.optional else None
         chosen = kind.channels if mine is None else mine
-        found.append(KindChoice(kind, tuple(c for c in kind.channels if c in chosen)))
+        found.append(KindChoice(kind, tuple(c for c in kind.possible if c in chosen)))
     return found
 
 
@@ -83,7 +82,7 @@ def _channels(
                     field="channels",
                 )
             continue
-        strange = [c for c in picked if c not in kind.channels]
+        strange = [c for c in picked if c not in kind.possible]
         if strange:
             raise DomainError(
                 _("%(kind)s is not sent through %(channel)s.")
@@ -93,7 +92,7 @@ def _channels(
         if set(picked) == set(kind.channels):
             result.pop(key, None)
         else:
-            result[key] = [c for c in kind.channels if c in picked]
+            result[key] = [c for c in kind.possible if c in picked]
     return result
 
 

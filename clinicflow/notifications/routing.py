@@ -142,9 +142,11 @@ def route(
     now: datetime | None = None,
 ) -> Emitted:
     now = now or timezone.now()
-    settings = messaging.settings_of(clinic)
     if event.audience == Audience.PATIENT:
-        people = [_patient_recipient(clinic, patient, settings)] if patient is not None else []
+        if patient is None or not (patient.phone or patient.email):
+            # Nobody to reach (no in-app for patients): nothing to read or write.
+            return Emitted(skipped=[f"p{patient.pk}"] if patient is not None else [])
+        people = [_patient_recipient(clinic, patient, messaging.settings_of(clinic))]
     else:
         ids = {getattr(u, "pk", u) for u in users}
         ids.update(notices.recipients_with_roles(clinic, roles) if roles else ())
