@@ -311,19 +311,29 @@ def test_the_critical_banner_follows_the_alerts_doctor_until_acknowledged(
     assert 'data-testid="critical-banner-alert"' not in after
 
 
-def test_the_banner_costs_a_doctor_one_query(doctor, order, release):
+def test_the_banner_costs_a_doctor_one_query_and_two_when_there_are_alerts(doctor, order, release):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from clinicflow.lab.workspace import open_alerts_of
+    from clinicflow.lab.workspace import critical_banner, open_alerts_of
+
+    actor = actor_for(doctor)
+    with CaptureQueriesContext(connection) as queries:
+        assert critical_banner(actor).context["alerts"] == []
+    assert len(queries) == 1  # nothing to show: one bare EXISTS
+    assert "EXISTS" in queries[0]["sql"].upper() or "LIMIT 1" in queries[0]["sql"].upper()
 
     release(order, CRITICAL_LIPIDS)
-    actor = actor_for(doctor)
     with CaptureQueriesContext(connection) as queries:
         found = open_alerts_of(actor)
         assert found[0].result.parameter.code
         assert found[0].patient.full_name
     assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        shown = critical_banner(actor).context["alerts"]
+        assert [a.pk for a in shown] == [a.pk for a in found]
+        assert shown[0].result.parameter.code
+    assert len(queries) == 2  # the EXISTS, then the alerts with what the banner prints
 
 
 # ---------------------------------------------------------------- the chart and trends
