@@ -37,6 +37,7 @@ PANEL_FIELDS = (
     "clinic",
     "parameter",
     "collected_at",
+    "outside_lab",
     "value",
     "text",
     "flag",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
+from html import escape
 from typing import Any
 
 from django import template
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import is_aware, localtime
+from django.utils.timezone import get_current_timezone, is_aware
 from django.utils.translation import gettext as _
 
 from clinicflow.lab import ranges
@@ -60,11 +61,11 @@ def flag_badge(result: Any) -> str:
     return mark_safe(" ".join(parts))  # noqa: S308  (each part escaped by format_html)
 
 
-def _collected(value: datetime, months: dict[int, str]) -> str:
-    """``value|date:"j M Y H:i"`` in the page's timezone, as the template's filter writes it,
-    without parsing the format again for every row (``months``: the month names met so far,
-    translated once)."""
-    local = localtime(value) if settings.USE_TZ and is_aware(value) else value
+def _collected(value: datetime, zone: tzinfo | None, months: dict[int, str]) -> str:
+    """``value|date:"j M Y H:i"`` in the page's timezone (``zone``; None: as it is), as the
+    template's filter writes it, without parsing the format again for every row
+    (``months``: the month names met so far, translated once)."""
+    local = value.astimezone(zone) if zone is not None and is_aware(value) else value
     month = months.get(local.month)
     if month is None:
         month = months[local.month] = str(MONTHS_3[local.month]).title()
@@ -74,20 +75,30 @@ def _collected(value: datetime, months: dict[int, str]) -> str:
 @register.simple_tag
 def trend_rows(rows: Iterable[Any]) -> SafeString:
     """The trend table's rows (``trend_views.TrendRow``: a result and its applied range):
-    when collected, the value, its flag and the range it was flagged against. Drawn here
+    when collected, the value (and the outside lab that measured it), its flag and the range
+    it was flagged against. Drawn here
     rather than by the template's loop: a ten-year trend has 120 rows and more, and the
-    loop's four look-ups and filters per row were most of the page's time."""
+    loop's four look-ups and filters per row were most of the page's time. Each text is
+    escaped as the template would (``html.escape``, what Django's ``escape`` applies)."""
+    zone = get_current_timezone() if settings.USE_TZ else None
     months: dict[int, str] = {}
-    return mark_safe(  # noqa: S308  (each row escaped by format_html)
-        "".join(
-            format_html(
-                '\n    <tr data-testid="lab-trend-row"><td>{}</td><td>{}</td><td>{}</td>'
-                "<td>{}</td></tr>\n  ",
-                _collected(row.result.collected_at, months),
-                row.result.display,
-                flag_badge(row.result),
-                row.applied.display if row.applied else "",
-            )
-            for row in rows
+    ranges_shown: dict[int, str] = {}  # rows mostly share one AppliedRange object
+    drawn = []
+    for row in rows:
+        result, applied = row.result, row.applied
+        shown = ""
+        if applied is not None:
+            shown = ranges_shown.get(id(applied), "")
+            if not shown:
+                shown = ranges_shown[id(applied)] = escape(applied.display)
+        badge = flag_badge(result) if result.flag or result.delta_flagged else ""
+        collected = escape(_collected(result.collected_at, zone, months))
+        value = escape(result.display)
+        if result.outside_lab:
+            outside = _("outside lab: %(lab)s") % {"lab": escape(result.outside_lab)}
+            value += f' <span class="small text-muted" data-testid="outside-lab">{outside}</span>'
+        drawn.append(
+            f'\n    <tr data-testid="lab-trend-row"><td>{collected}</td>'
+            f"<td>{value}</td><td>{badge}</td><td>{shown}</td></tr>\n  "
         )
-    )
+    return mark_safe("".join(drawn))  # noqa: S308  (every text escaped above)

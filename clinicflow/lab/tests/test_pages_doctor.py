@@ -23,6 +23,7 @@ from clinicflow.lab.models import (
     LabTest,
     OrderedTest,
     OrderSource,
+    Result,
     TestStatus,
 )
 from clinicflow.lab.tests.conftest import values_for
@@ -433,14 +434,19 @@ def test_the_trend_table_prints_what_the_template_filters_would_in_any_zone_and_
             (10, {**HIGH_LIPIDS, "hdl": "45"}),
         ],
     )
+    transcribed = Result.objects.filter(parameter__code="hdl").order_by("collected_at")[0]
+    Result.objects.filter(pk=transcribed.pk).update(outside_lab="Star & <Lab>")
     page = sign_in(doctor).get(reverse("lab:trend", args=[patient.pk, "hdl"]))
     rows = page.context["rows"]
     assert [row.result.display for row in rows] == ["45", "90.5", "38"]  # newest first
+    assert "outside lab: Star &amp; &lt;Lab&gt;" in page.content.decode()
     assert any(row.result.delta_flagged for row in rows)
     as_filters_print = Template(
-        "{% load lab_results %}{% for r in results %}"
+        "{% load i18n lab_results %}{% for r in results %}"
         '\n    <tr data-testid="lab-trend-row"><td>{{ r.collected_at|date:"j M Y H:i" }}</td>'
-        "<td>{{ r.display }}</td><td>{{ r|flag_badge }}</td>"
+        '<td>{{ r.display }}{% if r.outside_lab %} <span class="small text-muted" '
+        'data-testid="outside-lab">{% blocktranslate with lab=r.outside_lab %}outside lab: '
+        "{{ lab }}{% endblocktranslate %}</span>{% endif %}</td><td>{{ r|flag_badge }}</td>"
         "<td>{{ r.applied_range|applied_range }}</td></tr>\n  {% endfor %}"
     )
     results = [row.result for row in rows]
