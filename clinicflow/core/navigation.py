@@ -162,10 +162,11 @@ def _may_open(actor: Actor, entry: Entry) -> bool:
 
 @dataclass(frozen=True)
 class _Shown:
-    """An entry someone may open, with its address."""
+    """An entry someone may open, with its address and its label in the sidebar's language."""
 
     entry: Entry
     url: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -190,16 +191,18 @@ def _sidebar(actor: Actor) -> _Sidebar:
     key = _key(actor)
     sidebar = _SHOWN.get(key)
     if sidebar is None:
-        visible = [_Shown(e, e.url) for e in _ENTRIES.values() if _may_open(actor, e)]
+        visible = [_Shown(e, e.url, str(e.label)) for e in _ENTRIES.values() if _may_open(actor, e)]
         areas = []
         for area in [None, *AREAS]:
             area_key = area.key if area else ""
             shown = sorted(
                 (s for s in visible if s.entry.area == area_key),
-                key=lambda s: (s.entry.order, str(s.entry.label)),
+                key=lambda s: (s.entry.order, s.label),
             )
             if shown:
-                areas.append((area, shown))
+                # Labels translated once here, not on every page.
+                named = Area(area.key, str(area.label), area.icon) if area else None
+                areas.append((named, shown))
         sidebar = _SHOWN[key] = _Sidebar(visible, areas)
     return sidebar
 
@@ -231,7 +234,7 @@ def navigation_for(actor: Actor, request: HttpRequest | None = None) -> Navigati
             Section(
                 area,
                 [
-                    Link(s.entry.label, s.url, s.entry.url_name, s.entry.icon, s.entry is current)
+                    Link(s.label, s.url, s.entry.url_name, s.entry.icon, s.entry is current)
                     for s in shown
                 ],
             )

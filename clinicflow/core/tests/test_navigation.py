@@ -203,3 +203,18 @@ def test_a_fragment_never_works_out_the_sidebar(manager, sign_in, monkeypatch):
     assert calls == []
     assert b'data-testid="navigation"' in client.get("/dashboard/").content
     assert len(calls) == 1
+
+
+def test_the_sidebar_speaks_the_language_of_the_page(manager, monkeypatch):
+    """Labels are translated once per role set and language, never served in another's."""
+    from django.utils import translation
+    from django.utils.functional import lazy
+
+    monkeypatch.setattr(navigation, "_ENTRIES", dict(navigation._ENTRIES))
+    label = lazy(lambda: f"Staff ({translation.get_language()})", str)()
+    navigation.register(navigation.Entry(label, "accounts:staff_list", "bi-people", "lab", 3))
+    actor = actor_for(manager)
+    for language in ("en", "ne", "en"):
+        with translation.override(language):
+            labels = [link.label for link in navigation.navigation_for(actor)]
+        assert f"Staff ({language})" in labels
