@@ -16,8 +16,12 @@ from django.utils.timezone import get_current_timezone, is_aware
 from django.utils.translation import gettext as _
 
 from clinicflow.lab import ranges
+from clinicflow.lab.models import Flag
 
 register = template.Library()
+
+#: A flag's word ("High", "Critical low"), translated when drawn.
+_FLAG_WORDS = dict(Flag.choices)
 
 
 @register.filter
@@ -34,7 +38,8 @@ def flag_badge(result: Any) -> str:
     parts = []
     if result.flag:
         tone = "text-bg-danger" if result.is_critical else "text-bg-warning"
-        word = result.get_flag_display()
+        # What get_flag_display() says, without hashing every (lazy) choice on each call.
+        word = str(_FLAG_WORDS.get(result.flag, result.flag))
         parts.append(
             format_html(
                 '<span class="badge {}" title="{}" data-testid="result-flag" data-flag="{}">'
