@@ -23,8 +23,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import Resolver404, get_script_prefix, get_urlconf, resolve, reverse
 from django.utils.functional import Promise
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -139,9 +141,15 @@ class Section:
     links: list[Link]
 
 
+#: The sidebar's areas and links as HTML (needs ``navigation``).
+LINKS_TEMPLATE = "includes/_navigation.html"
+
+
 @dataclass(frozen=True)
 class Navigation:
     sections: list[Section] = field(default_factory=list)
+    #: The role set's sidebar this was made from, which keeps its HTML per current entry.
+    sidebar: _Sidebar | None = field(default=None, compare=False, repr=False)
 
     def __iter__(self) -> Iterator[Link]:
         for section in self.sections:
@@ -153,6 +161,19 @@ class Navigation:
     @property
     def current(self) -> Link | None:
         return next((link for link in self if link.current), None)
+
+    @property
+    def html(self) -> SafeString:
+        """The areas and links as the sidebar draws them: drawn once per role set, language
+        and current entry (they hold nothing else), then kept with the role set's sidebar."""
+        if self.sidebar is None:
+            return render_to_string(LINKS_TEMPLATE, {"navigation": self})
+        current = self.current
+        key = current.url_name if current else None
+        drawn = self.sidebar.drawn.get(key)
+        if drawn is None:
+            drawn = self.sidebar.drawn[key] = render_to_string(LINKS_TEMPLATE, {"navigation": self})
+        return drawn
 
 
 def _may_open(actor: Actor, entry: Entry) -> bool:
@@ -176,6 +197,8 @@ class _Sidebar:
 
     visible: list[_Shown]
     areas: list[tuple[Area | None, list[_Shown]]]
+    #: The HTML of the links (``Navigation.html``) by the current entry's URL name.
+    drawn: dict[str | None, SafeString] = field(default_factory=dict)
 
 
 def _key(actor: Actor) -> tuple[Any, ...]:
@@ -239,5 +262,6 @@ def navigation_for(actor: Actor, request: HttpRequest | None = None) -> Navigati
                 ],
             )
             for area, shown in sidebar.areas
-        ]
+        ],
+        sidebar,
     )

@@ -169,6 +169,11 @@ def test_people_with_the_same_roles_share_a_sidebar_and_each_page_marks_its_own_
     assert [link.url for link in mine] == [link.url for link in theirs]
     assert str(mine.current.label) == "Dashboard"
     assert str(theirs.current.label) == "Patients"
+    # Its HTML is drawn once per current entry and kept: the same page, the same HTML.
+    again = sign_in(second).get("/dashboard/").context["navigation"]
+    assert again.html is mine.html
+    assert re.search(r'aria-current="page">\s*<i[^>]*></i><span[^>]*>Dashboard<', mine.html)
+    assert re.search(r'aria-current="page">\s*<i[^>]*></i><span[^>]*>Patients<', theirs.html)
     assert navigation.navigation_for(actor_for(first)).current is None  # no page: none marked
 
 
