@@ -9,7 +9,9 @@ of its time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +23,7 @@ from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction
 from clinicflow.lab import chart, selectors
-from clinicflow.lab.models import Parameter, Result
+from clinicflow.lab.models import CRITICAL_FLAGS, Parameter, shown_value
 from clinicflow.lab.ranges import AppliedRange
 from clinicflow.patients.models import Patient
 
@@ -35,21 +37,51 @@ def _text(number: Decimal | None) -> str | None:
     return None if number is None else f"{number.normalize():f}"
 
 
-@dataclass(frozen=True)
-class TrendRow:
-    """A value and the range it was flagged against, as it stood then (None: it had none)."""
+#: What a row of the trend holds of its result (``selectors.trend`` reads no more).
+TREND_FIELDS = (
+    "collected_at",
+    "value",
+    "text",
+    "flag",
+    "delta_flagged",
+    "previous_value",
+    "outside_lab",
+    "applied_range",
+)
 
-    result: Result
+
+@dataclass(frozen=True, slots=True)
+class TrendRow:
+    """A released value as the trend draws it (what a ``Result`` says of it: ``display``,
+    ``is_critical``, as ``flag_badge`` reads them), with the range it was flagged against as
+    it stood then (None: it had none). Plain rows, not model instances: ten years of a
+    monthly test are 120 rows and more, and building a model for each cost a tenth of the
+    page."""
+
+    collected_at: datetime
+    value: Decimal | None
+    text: str
+    flag: str
+    delta_flagged: bool
+    previous_value: Decimal | None
+    outside_lab: str
     applied: AppliedRange | None
 
+    @property
+    def display(self) -> str:
+        return shown_value(self.value, self.text)
 
-def trend_rows(results: list[Result]) -> list[TrendRow]:
-    """Each result with its stored range read once; a parameter's results mostly share one
-    range, read once for all of them."""
+    @property
+    def is_critical(self) -> bool:
+        return self.flag in CRITICAL_FLAGS
+
+
+def trend_rows(values: Iterable[tuple[Any, ...]]) -> list[TrendRow]:
+    """Rows of ``TREND_FIELDS``, each with its stored range read once; a parameter's results
+    mostly share one range, read once for all of them."""
     read: dict[Any, AppliedRange] = {}
     rows = []
-    for result in results:
-        stored = result.applied_range
+    for collected_at, value, text, flag, delta_flagged, previous_value, outside, stored in values:
         applied = None
         if stored:
             try:
@@ -62,7 +94,11 @@ def trend_rows(results: list[Result]) -> list[TrendRow]:
                 applied = AppliedRange.from_dict(stored)
                 if key is not None:
                     read[key] = applied
-        rows.append(TrendRow(result, applied))
+        rows.append(
+            TrendRow(
+                collected_at, value, text, flag, delta_flagged, previous_value, outside, applied
+            )
+        )
     return rows
 
 
@@ -70,9 +106,9 @@ def points_of(rows: list[TrendRow]) -> list[dict[str, Any]]:
     """What the chart draws: each value, its flag and the band (low–high) applied to it."""
     return [
         {
-            "at": row.result.collected_at.isoformat(),
-            "value": _text(row.result.value),
-            "flag": row.result.flag,
+            "at": row.collected_at.isoformat(),
+            "value": _text(row.value),
+            "flag": row.flag,
             "low": _text(row.applied.low) if row.applied else None,
             "high": _text(row.applied.high) if row.applied else None,
         }
@@ -91,7 +127,7 @@ def trend(request: HttpRequest, patient: Any, code: str) -> HttpResponse:
         raise Http404
     values = selectors.trend(found.pk, [p.pk for p in parameters]).filter(clinic=found.clinic)
     newest_first = values.reverse()
-    rows = trend_rows(list(newest_first[:TREND_LIMIT])[::-1])
+    rows = trend_rows(list(newest_first.values_list(*TREND_FIELDS)[:TREND_LIMIT])[::-1])
     record(
         AuditAction.VIEW,
         obj=found,

@@ -79,7 +79,7 @@ def _collected(value: datetime, zone: tzinfo | None, months: dict[int, str]) -> 
 
 @register.simple_tag
 def trend_rows(rows: Iterable[Any]) -> SafeString:
-    """The trend table's rows (``trend_views.TrendRow``: a result and its applied range):
+    """The trend table's rows (``trend_views.TrendRow``: a value and its applied range):
     when collected, the value (and the outside lab that measured it), its flag and the range
     it was flagged against. Drawn here
     rather than by the template's loop: a ten-year trend has 120 rows and more, and the
@@ -90,7 +90,7 @@ def trend_rows(rows: Iterable[Any]) -> SafeString:
     ranges_shown: dict[int, str] = {}  # rows mostly share one AppliedRange object
     drawn = []
     for row in rows:
-        result, applied = row.result, row.applied
+        result, applied = row, row.applied
         shown = ""
         if applied is not None:
             shown = ranges_shown.get(id(applied), "")
