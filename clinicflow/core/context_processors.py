@@ -25,7 +25,8 @@ def clinicflow(request: HttpRequest) -> dict[str, Any]:
     return {
         "actor": actor,
         "current_clinic": actor.clinic,
-        "navigation": navigation_for(actor, request),
+        # Like the banners, only where the layout draws it (a fragment never does).
+        "navigation": SimpleLazyObject(lambda: navigation_for(actor, request)),
         "sidebar_folded": request.COOKIES.get(SIDEBAR_COOKIE) == "folded",
         "debug_banner": settings.DEBUG and not settings.TESTING,
         # Asked for only where the layout draws them: a fragment costs no query.

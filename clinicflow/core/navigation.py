@@ -6,6 +6,12 @@ registers its own entries from its app (``navigation.register(Entry(...))`` in i
 An entry names only its URL: the policy action comes from the view behind it (the one the
 policy middleware enforces), so a person sees exactly the pages they may open, and a link can
 never drift from its page's rule. Areas nobody may open anything in are left out.
+
+Which entries a person sees depends only on their roles and whether they work in a clinic
+(all ``policy.allows`` reads), so the sorted entries and their addresses are worked out once
+per role set (and language, URLconf, script prefix: what a label's order and an address
+depend on) and kept in the process; each page then only marks its own entry. Registering an
+entry forgets them all.
 """
 
 from __future__ import annotations
@@ -13,11 +19,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest
-from django.urls import Resolver404, get_urlconf, resolve, reverse
+from django.template.loader import render_to_string
+from django.urls import Resolver404, get_script_prefix, get_urlconf, resolve, reverse
 from django.utils.functional import Promise
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core import policy
@@ -89,12 +99,17 @@ def action_at(address: str) -> str | None:
 
 
 _ENTRIES: dict[str, Entry] = {}
+#: Each role set's sidebar (see ``_sidebar``), worked out once; forgotten on ``register`` and
+#: when the registry itself is swapped (``_SHOWN_FROM``: the one they were worked out from).
+_SHOWN: dict[tuple[Any, ...], _Sidebar] = {}
+_SHOWN_FROM: list[dict[str, Entry]] = []
 
 
 def register(*entries: Entry) -> None:
     """Add a domain's pages to the sidebar (again with the same URL name: replaced)."""
     for entry in entries:
         _ENTRIES[entry.url_name] = entry
+    _SHOWN.clear()
 
 
 register(Entry(_("Dashboard"), "core:dashboard", "bi-speedometer2", order=0))
@@ -126,9 +141,15 @@ class Section:
     links: list[Link]
 
 
+#: The sidebar's areas and links as HTML (needs ``navigation``).
+LINKS_TEMPLATE = "includes/_navigation.html"
+
+
 @dataclass(frozen=True)
 class Navigation:
     sections: list[Section] = field(default_factory=list)
+    #: The role set's sidebar this was made from, which keeps its HTML per current entry.
+    sidebar: _Sidebar | None = field(default=None, compare=False, repr=False)
 
     def __iter__(self) -> Iterator[Link]:
         for section in self.sections:
@@ -141,43 +162,106 @@ class Navigation:
     def current(self) -> Link | None:
         return next((link for link in self if link.current), None)
 
+    @property
+    def html(self) -> SafeString:
+        """The areas and links as the sidebar draws them: drawn once per role set, language
+        and current entry (they hold nothing else), then kept with the role set's sidebar."""
+        if self.sidebar is None:
+            return render_to_string(LINKS_TEMPLATE, {"navigation": self})
+        current = self.current
+        key = current.url_name if current else None
+        drawn = self.sidebar.drawn.get(key)
+        if drawn is None:
+            drawn = self.sidebar.drawn[key] = render_to_string(LINKS_TEMPLATE, {"navigation": self})
+        return drawn
+
 
 def _may_open(actor: Actor, entry: Entry) -> bool:
     action = entry.action
     return action is not None and policy.allows(actor, action)
 
 
-def _current(entries: list[Entry], request: HttpRequest | None) -> Entry | None:
+@dataclass(frozen=True)
+class _Shown:
+    """An entry someone may open, with its address and its label in the sidebar's language."""
+
+    entry: Entry
+    url: str
+    label: str
+
+
+@dataclass(frozen=True)
+class _Sidebar:
+    """What a role set may open: in the registry's order (to find the current entry, as
+    before), and by area (None first), each area's entries in order."""
+
+    visible: list[_Shown]
+    areas: list[tuple[Area | None, list[_Shown]]]
+    #: The HTML of the links (``Navigation.html``) by the current entry's URL name.
+    drawn: dict[str | None, SafeString] = field(default_factory=dict)
+
+
+def _key(actor: Actor) -> tuple[Any, ...]:
+    # Everything policy.allows reads of the actor, and what labels' order and addresses
+    # depend on.
+    return (actor.roles, actor.clinic is None, get_language(), get_urlconf(), get_script_prefix())
+
+
+def _sidebar(actor: Actor) -> _Sidebar:
+    if not _SHOWN_FROM or _SHOWN_FROM[0] is not _ENTRIES:  # a test swapped the registry
+        _SHOWN.clear()
+        _SHOWN_FROM[:] = [_ENTRIES]
+    key = _key(actor)
+    sidebar = _SHOWN.get(key)
+    if sidebar is None:
+        visible = [_Shown(e, e.url, str(e.label)) for e in _ENTRIES.values() if _may_open(actor, e)]
+        areas = []
+        for area in [None, *AREAS]:
+            area_key = area.key if area else ""
+            shown = sorted(
+                (s for s in visible if s.entry.area == area_key),
+                key=lambda s: (s.entry.order, s.label),
+            )
+            if shown:
+                # Labels translated once here, not on every page.
+                named = Area(area.key, str(area.label), area.icon) if area else None
+                areas.append((named, shown))
+        sidebar = _SHOWN[key] = _Sidebar(visible, areas)
+    return sidebar
+
+
+def _current(shown: list[_Shown], request: HttpRequest | None) -> Entry | None:
     """The entry the page belongs to: the longest entry URL its path starts with, else the
     entry that covers its URL name or namespace."""
     if request is None:
         return None
     path = request.path
-    by_prefix = [e for e in entries if path.startswith(e.url)]
+    by_prefix = [s for s in shown if path.startswith(s.url)]
     if by_prefix:
-        return max(by_prefix, key=lambda e: len(e.url))
+        return max(by_prefix, key=lambda s: len(s.url)).entry
     match = getattr(request, "resolver_match", None)
     if match is None:
         return None
     names = {match.view_name, match.namespace, *match.namespaces}
-    return next((e for e in entries if names & set(e.covers)), None)
+    return next((s.entry for s in shown if names & set(s.entry.covers)), None)
 
 
 def navigation_for(actor: Actor, request: HttpRequest | None = None) -> Navigation:
     """The sidebar of ``actor``, with the entry of ``request``'s page marked current."""
     if not actor.is_authenticated:
         return Navigation()
-    visible = [entry for entry in _ENTRIES.values() if _may_open(actor, entry)]
-    current = _current(visible, request)
-    sections = []
-    for area in [None, *AREAS]:
-        key = area.key if area else ""
-        entries = sorted(
-            (e for e in visible if e.area == key), key=lambda e: (e.order, str(e.label))
-        )
-        if entries:
-            links = [
-                Link(e.label, e.url, e.url_name, e.icon, current=e is current) for e in entries
-            ]
-            sections.append(Section(area, links))
-    return Navigation(sections)
+    sidebar = _sidebar(actor)
+    current = _current(sidebar.visible, request)
+    return Navigation(
+        [
+            Section(
+                area,
+                [
+                    Link(s.label, s.url, s.entry.url_name, s.entry.icon, s.entry is current)
+                    for s in shown
+                ],
+            )
+            for area, shown in sidebar.areas
+        ],
+        sidebar,
+    )

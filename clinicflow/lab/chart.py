@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,6 +21,7 @@ from clinicflow.lab.models import (
     Flag,
     LabOrder,
     OrderedTest,
+    Parameter,
     Result,
     TestStatus,
 )
@@ -32,24 +32,51 @@ from clinicflow.patients.timeline import TimelineEntry
 
 #: At most this many parameters in the panel (a patient's catalogue of tests is far smaller).
 PANEL_LIMIT = 60
+#: What the chart's and the consultation's panels print of each latest result.
+PANEL_FIELDS = (
+    "clinic",
+    "parameter",
+    "collected_at",
+    "outside_lab",
+    "value",
+    "text",
+    "flag",
+    "status",
+    "delta_flagged",
+    "previous_value",
+    "parameter__code",
+    "parameter__name",
+    "parameter__unit_label",
+    "parameter__decimals",
+    "parameter__order",
+)
 
 
 def latest_values(patient: Any, limit: int = PANEL_LIMIT) -> list[Result]:
     """The latest released result of each parameter the patient has had, newest first (one
-    query: a window over the trend index). Versions of a parameter sharing a code count as
-    one."""
+    query). Versions of a parameter sharing a code count as one.
+
+    For each parameter of the clinic's catalogue (a few hundred at most), its newest released
+    result is one short backward scan of the trend index (patient, parameter, collected_at);
+    ranking all of a patient's results instead (a window over ten years of monthly panels,
+    thousands of rows) made the database sort them all on every read."""
+    newest = (
+        Result.objects.filter(patient=patient, parameter=OuterRef("pk"), status__in=RELEASED)
+        .order_by("-collected_at", "-pk")
+        .values("pk")[:1]
+    )
+    latest_of_each = (
+        Parameter.objects.for_clinic(patient.clinic)
+        .annotate(latest=Subquery(newest))
+        .filter(latest__isnull=False)
+        .values("latest")
+    )
     ranked = (
         Result.objects.for_clinic(patient.clinic)
-        .filter(patient=patient, status__in=RELEASED)
-        .annotate(
-            newest=Window(
-                RowNumber(),
-                partition_by=[F("parameter_id")],
-                order_by=[F("collected_at").desc(), F("pk").desc()],
-            )
-        )
-        .filter(newest=1)
+        .filter(pk__in=latest_of_each)
         .select_related("parameter")
+        # What the panels print (and str() of a result), not the whole rows.
+        .only(*PANEL_FIELDS)
         .order_by("-collected_at", "parameter__order", "pk")
     )
     latest: dict[str, Result] = {}

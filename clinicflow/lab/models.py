@@ -561,6 +561,15 @@ class ResultStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Superseded by an amendment")
 
 
+#: The flags of a critical value.
+CRITICAL_FLAGS = frozenset({Flag.CRITICAL_LOW.value, Flag.CRITICAL_HIGH.value})
+
+
+def shown_value(value: Decimal | None, text: str) -> str:
+    """A result as written: its number without trailing zeros, else its text."""
+    return f"{value.normalize():f}" if value is not None else text
+
+
 class Result(Audited, ClinicOwned):
     """One parameter's value (FHIR Observation), with the range it was flagged against as it
     stood (``applied_range``, see ``ranges.AppliedRange``). An amendment never edits a
@@ -644,11 +653,11 @@ class Result(Audited, ClinicOwned):
 
     @property
     def display(self) -> str:
-        return f"{self.value.normalize():f}" if self.value is not None else self.text
+        return shown_value(self.value, self.text)
 
     @property
     def is_critical(self) -> bool:
-        return self.flag in (Flag.CRITICAL_LOW, Flag.CRITICAL_HIGH)
+        return self.flag in CRITICAL_FLAGS
 
 
 class CriticalAlert(Audited, ClinicOwned):

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from clinicflow.accounts.actors import actor_for
 from clinicflow.core import navigation, policy
 from clinicflow.core.context_processors import SIDEBAR_COOKIE
 from clinicflow.core.roles import Role
@@ -131,3 +132,94 @@ def test_signed_out_pages_have_no_sidebar(client):
     html = client.get(reverse("accounts:login")).content.decode()
     assert 'data-testid="navigation"' not in html
     assert "cf-sidebar" not in html
+
+
+# ---------------------------------------------------------------- worked out once per role set
+
+
+def _labels(page) -> set[str]:
+    return {str(link.label) for link in page.context["navigation"]}
+
+
+def test_a_role_granted_or_taken_away_changes_the_sidebar_at_once(clinic, sign_in):
+    from clinicflow.accounts.models import Membership
+
+    user = member(Role.NURSE, clinic)
+    client = sign_in(user)
+    assert "Cash desk" not in _labels(client.get("/dashboard/"))
+
+    granted = Membership.objects.create(user=user, clinic=clinic, role=Role.CASHIER)
+    page = client.get("/dashboard/")
+    assert "Cash desk" in _labels(page)
+    assert "Cash desk" in _nav_html(page)
+
+    granted.is_active = False
+    granted.save(update_fields=["is_active"])
+    page = client.get("/dashboard/")
+    assert "Cash desk" not in _labels(page)
+    assert "Cash desk" not in _nav_html(page)
+
+
+def test_people_with_the_same_roles_share_a_sidebar_and_each_page_marks_its_own_entry(
+    clinic, sign_in
+):
+    first, second = member(Role.RECEPTIONIST, clinic), member(Role.RECEPTIONIST, clinic)
+    mine = sign_in(first).get("/dashboard/").context["navigation"]
+    theirs = sign_in(second).get("/patients/new/").context["navigation"]
+    assert [link.url for link in mine] == [link.url for link in theirs]
+    assert str(mine.current.label) == "Dashboard"
+    assert str(theirs.current.label) == "Patients"
+    # Its HTML is drawn once per current entry and kept: the same page, the same HTML.
+    again = sign_in(second).get("/dashboard/").context["navigation"]
+    assert again.html is mine.html
+    assert re.search(r'aria-current="page">\s*<i[^>]*></i><span[^>]*>Dashboard<', mine.html)
+    assert re.search(r'aria-current="page">\s*<i[^>]*></i><span[^>]*>Patients<', theirs.html)
+    assert navigation.navigation_for(actor_for(first)).current is None  # no page: none marked
+
+
+def test_an_entry_registered_later_shows_though_the_sidebar_was_worked_out(
+    manager, sign_in, monkeypatch
+):
+    monkeypatch.setattr(navigation, "_ENTRIES", dict(navigation._ENTRIES))
+    client = sign_in(manager)
+    assert "Staff once more" not in _labels(client.get("/dashboard/"))
+    navigation.register(
+        navigation.Entry("Staff once more", "accounts:staff_list", "bi-people", "lab", order=2)
+    )
+    assert "Staff once more" in _labels(client.get("/dashboard/"))
+
+
+def test_a_fragment_never_works_out_the_sidebar(manager, sign_in, monkeypatch):
+    """The context processor hands the sidebar over lazily: only the layout asks for it."""
+    client = sign_in(manager)
+    calls = []
+    real = navigation.navigation_for
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    from clinicflow.core import context_processors
+
+    monkeypatch.setattr(context_processors, "navigation_for", counted)
+    page = client.get("/patients/?q=zz", HTTP_HX_REQUEST="true")
+    assert page.status_code == 200
+    assert b'data-testid="navigation"' not in page.content
+    assert calls == []
+    assert b'data-testid="navigation"' in client.get("/dashboard/").content
+    assert len(calls) == 1
+
+
+def test_the_sidebar_speaks_the_language_of_the_page(manager, monkeypatch):
+    """Labels are translated once per role set and language, never served in another's."""
+    from django.utils import translation
+    from django.utils.functional import lazy
+
+    monkeypatch.setattr(navigation, "_ENTRIES", dict(navigation._ENTRIES))
+    label = lazy(lambda: f"Staff ({translation.get_language()})", str)()
+    navigation.register(navigation.Entry(label, "accounts:staff_list", "bi-people", "lab", 3))
+    actor = actor_for(manager)
+    for language in ("en", "ne", "en"):
+        with translation.override(language):
+            labels = [link.label for link in navigation.navigation_for(actor)]
+        assert f"Staff ({language})" in labels

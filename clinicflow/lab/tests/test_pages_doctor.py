@@ -23,6 +23,7 @@ from clinicflow.lab.models import (
     LabTest,
     OrderedTest,
     OrderSource,
+    Result,
     TestStatus,
 )
 from clinicflow.lab.tests.conftest import values_for
@@ -311,19 +312,29 @@ def test_the_critical_banner_follows_the_alerts_doctor_until_acknowledged(
     assert 'data-testid="critical-banner-alert"' not in after
 
 
-def test_the_banner_costs_a_doctor_one_query(doctor, order, release):
+def test_the_banner_costs_a_doctor_one_query_and_two_when_there_are_alerts(doctor, order, release):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from clinicflow.lab.workspace import open_alerts_of
+    from clinicflow.lab.workspace import critical_banner, open_alerts_of
+
+    actor = actor_for(doctor)
+    with CaptureQueriesContext(connection) as queries:
+        assert critical_banner(actor).context["alerts"] == []
+    assert len(queries) == 1  # nothing to show: one bare EXISTS
+    assert "EXISTS" in queries[0]["sql"].upper() or "LIMIT 1" in queries[0]["sql"].upper()
 
     release(order, CRITICAL_LIPIDS)
-    actor = actor_for(doctor)
     with CaptureQueriesContext(connection) as queries:
         found = open_alerts_of(actor)
         assert found[0].result.parameter.code
         assert found[0].patient.full_name
     assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        shown = critical_banner(actor).context["alerts"]
+        assert [a.pk for a in shown] == [a.pk for a in found]
+        assert shown[0].result.parameter.code
+    assert len(queries) == 2  # the EXISTS, then the alerts with what the banner prints
 
 
 # ---------------------------------------------------------------- the chart and trends
@@ -399,6 +410,99 @@ def test_a_parameters_trend_draws_values_over_their_reference_band(
     assert read.changes["part"] == "lab trend"
     assert read.changes["parameter"] == "hdl"
     assert AuditEvent.objects.filter(action="view").count() > before
+
+
+def test_the_trend_table_prints_what_the_template_filters_would_in_any_zone_and_language(
+    doctor, sign_in, patient, lipid_profile, release
+):
+    """The table's rows are drawn in Python (``trend_rows``) for speed: they must read as the
+    template's filters print a result (date in the page's zone, value, flag and delta marks,
+    applied range), whatever the zone and the language."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from clinicflow.lab.templatetags.lab_results import trend_rows
+
+    _orders_over_time(
+        doctor,
+        patient,
+        lipid_profile,
+        release,
+        [
+            (400, {**HIGH_LIPIDS, "hdl": "38"}),
+            (200, {**HIGH_LIPIDS, "hdl": "90.50"}),  # beyond the delta limit
+            (10, {**HIGH_LIPIDS, "hdl": "45"}),
+        ],
+    )
+    transcribed = Result.objects.filter(parameter__code="hdl").order_by("collected_at")[0]
+    Result.objects.filter(pk=transcribed.pk).update(outside_lab="Star & <Lab>")
+    page = sign_in(doctor).get(reverse("lab:trend", args=[patient.pk, "hdl"]))
+    rows = page.context["rows"]
+    assert [row.display for row in rows] == ["45", "90.5", "38"]  # newest first
+    assert "outside lab: Star &amp; &lt;Lab&gt;" in page.content.decode()
+    assert any(row.delta_flagged for row in rows)
+    as_filters_print = Template(
+        "{% load i18n lab_results %}{% for r in results %}"
+        '\n    <tr data-testid="lab-trend-row"><td>{{ r.collected_at|date:"j M Y H:i" }}</td>'
+        '<td>{{ r.display }}{% if r.outside_lab %} <span class="small text-muted" '
+        'data-testid="outside-lab">{% blocktranslate with lab=r.outside_lab %}outside lab: '
+        "{{ lab }}{% endblocktranslate %}</span>{% endif %}</td><td>{{ r|flag_badge }}</td>"
+        "<td>{{ r.applied_range|applied_range }}</td></tr>\n  {% endfor %}"
+    )
+    # The same results as the models the rest of the lab draws (read on their own).
+    results = list(
+        Result.objects.filter(patient=patient, parameter__code="hdl").order_by("-collected_at")
+    )
+    assert len(results) == len(rows)
+    with timezone.override(patient.clinic.zone):
+        assert str(trend_rows(rows)) in page.content.decode()
+    for zone in ("Asia/Kathmandu", "America/St_Johns", "UTC"):
+        for language in ("en", "ne"):
+            with timezone.override(zone), translation.override(language):
+                expected = as_filters_print.render(Context({"results": results}))
+                assert str(trend_rows(rows)) == expected, (zone, language)
+
+
+def test_the_results_panel_shows_each_parameters_newest_released_value_once(
+    doctor, nurse, lab_technician, sign_in, patient, lipid_profile, biochemistry, release, register
+):
+    """One row per parameter code: its newest released value, another version of the
+    parameter (same code in another test) counting as the same; results still to verify and
+    other patients' results left out."""
+    from clinicflow.lab.chart import latest_values
+    from clinicflow.lab.models import LabTest
+    from clinicflow.lab.tests.conftest import add_range, numeric
+
+    _orders_over_time(
+        doctor,
+        patient,
+        lipid_profile,
+        release,
+        [(90, {**HIGH_LIPIDS, "hdl": "38"}), (60, {**HIGH_LIPIDS, "hdl": "41"})],
+    )
+    hdl_alone = LabTest.objects.create(
+        clinic=lipid_profile.clinic, code="HDL", name="HDL alone", section=biochemistry
+    )
+    add_range(numeric(hdl_alone, "hdl", "HDL cholesterol", "mg/dL"), low=Decimal("40"))
+    newest = orders.place(actor=actor_for(doctor), patient=patient, tests=[hdl_alone])
+    release(newest, {"hdl": "52"}, days_ago=5)
+    pending = orders.place(actor=actor_for(doctor), patient=patient, tests=[lipid_profile])
+    samples.collect(actor=actor_for(nurse), order=pending, collected_at=timezone.now())
+    results.enter(  # entered, not verified: not released
+        actor=actor_for(lab_technician),
+        ordered_test=pending.tests.get(),
+        values=values_for(lipid_profile, **{**HIGH_LIPIDS, "hdl": "70"}),
+    )
+    someone_else = register(given_name="Sita")
+    other = orders.place(actor=actor_for(doctor), patient=someone_else, tests=[hdl_alone])
+    release(other, {"hdl": "99"})
+
+    latest = {r.parameter.code: r.display for r in latest_values(patient)}
+    # LDL 260 − 41 − 120/5: calculated from the newest lipid profile (HDL 41), not the older
+    assert latest == {"hdl": "52", "total_cholesterol": "260", "triglycerides": "120", "ldl": "195"}
+    section = sign_in(doctor).get(reverse("lab:results", args=[patient.pk]))
+    assert section.content.decode().count('data-code="hdl"') == 1
+    assert [r.display for r in latest_values(patient, limit=1)] == ["52"]
 
 
 def test_the_trend_and_the_chart_cost_the_same_queries_for_more_results(
