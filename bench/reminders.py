@@ -10,8 +10,9 @@ booked three days ago; bench databases only.
 Then, as after a downtime, one sweep finds every first reminder due at once (the worst case:
 beat runs every five minutes and meets a few at a time): its wall and CPU time per reminder.
 A second sweep at the same moment must send nothing (idempotent). Then ``--workers`` threads
-deliver the outbox through the Sparrow gateway's loopback stand-in at the same time (``SKIP
-LOCKED``): messages per second, and the check that the gateway got each SMS exactly once.
+deliver ``--deliver`` messages of the outbox through the Sparrow gateway's loopback stand-in at
+the same time (``SKIP LOCKED``): messages per second, and the check that the gateway got each
+SMS sent exactly once.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def timed(fn: Any) -> tuple[Any, float, float]:
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def deliver(workers: int) -> tuple[dict[str, int], float]:
+def deliver(workers: int, limit: int) -> tuple[dict[str, int], float]:
     from django.db import connection
 
     from clinicflow.notifications import outbox
@@ -113,7 +114,7 @@ def deliver(workers: int) -> tuple[dict[str, int], float]:
 
     def work() -> None:
         try:
-            done = outbox.deliver_due(limit=10**9, now=later)
+            done = outbox.deliver_due(limit=limit // workers, now=later)
             with lock:
                 for status, n in done.items():
                     totals[status] = totals.get(status, 0) + n
@@ -134,6 +135,9 @@ def main() -> None:
     parser.add_argument("--clinic", default="KTM")
     parser.add_argument("--appointments", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--deliver", type=int, default=10_000, help="messages the workers deliver (the rate)"
+    )
     args = parser.parse_args()
 
     import django
@@ -151,10 +155,10 @@ def main() -> None:
     # As after a downtime: 20:30 today, every first reminder of tomorrow is due.
     moment = first - timedelta(hours=11, minutes=30)
     Message.objects.for_clinic(clinic).filter(event="appointment.reminder").delete()
+    mine = Message.objects.for_clinic(clinic).filter(event="appointment.reminder")
     sent, sweep_s, sweep_cpu = timed(lambda: reminders.send_reminders(clinic, now=moment))
     again, again_s, _cpu = timed(lambda: reminders.send_reminders(clinic, now=moment))
-    queued = Message.objects.for_clinic(clinic).filter(status="queued")
-    sms_queued = queued.filter(channel="sms").count()
+    queued = mine.filter(status="queued").count()
     with GatewayStandin("sparrow") as gateway:
         settings.SMS_BACKEND = "sparrow"
         settings.SMS_OPTIONS = {
@@ -163,10 +167,11 @@ def main() -> None:
             "url": gateway.url("/v2/sms/"),
         }
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-        outcomes, deliver_s = deliver(args.workers)
+        outcomes, deliver_s = deliver(args.workers, args.deliver)
         numbers = [r.form["to"] for r in gateway.requests]
         texts = {(r.form["to"], r.form["text"]) for r in gateway.requests}
     delivered = sum(outcomes.values())
+    sms_sent = mine.filter(channel="sms", status="sent").count()
     print(
         json.dumps(
             {
@@ -183,7 +188,8 @@ def main() -> None:
                 "outcomes": outcomes,
                 "delivery_s": round(deliver_s, 2),
                 "delivered_per_s": round(delivered / deliver_s, 1) if deliver_s else None,
-                "sms_queued": sms_queued,
+                "messages_queued": queued,
+                "sms_sent": sms_sent,
                 "gateway_requests": len(numbers),
                 "gateway_duplicates": len(numbers) - len(texts),
             },

@@ -8,7 +8,7 @@ recipients' preferences and addresses, the keys already queued, one insert.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -26,6 +26,9 @@ from clinicflow.notifications.models import (
     PatientPreference,
     UserPreference,
 )
+
+#: Rows read or written in one statement.
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,7 @@ def channels_for(
     return [c for c in wanted if person.address(c)]
 
 
-def _patient_recipient(clinic: Any, patient: Any, settings: Any) -> Recipient:
-    pref = PatientPreference.objects.for_clinic(clinic).filter(patient=patient).first()
+def _patient_recipient(patient: Any, pref: PatientPreference | None, settings: Any) -> Recipient:
     quiet_hours = (settings.quiet_from, settings.quiet_until)
     if pref is not None and pref.quiet_from is not None and pref.quiet_until is not None:
         quiet_hours = (pref.quiet_from, pref.quiet_until)
@@ -80,6 +82,16 @@ def _patient_recipient(clinic: Any, patient: Any, settings: Any) -> Recipient:
         quiet=quiet_hours,
         sms_opted_out=bool(pref and pref.sms_opted_out_at),
     )
+
+
+def _patient_preferences(clinic: Any, patient_ids: list[Any]) -> dict[Any, PatientPreference]:
+    found: dict[Any, PatientPreference] = {}
+    for start in range(0, len(patient_ids), CHUNK):
+        rows = PatientPreference.objects.for_clinic(clinic).filter(
+            patient_id__in=patient_ids[start : start + CHUNK]
+        )
+        found.update((row.patient_id, row) for row in rows)
+    return found
 
 
 def _staff_recipients(user_ids: list[Any]) -> list[Recipient]:
@@ -128,6 +140,88 @@ def message_key(event: EventKind, key: str, person: Recipient, channel: str) -> 
     return f"{event.key}:{key}:{person.ident}:{channel}"[:200]
 
 
+@dataclass(frozen=True)
+class Told:
+    """One instance of a patient event (``key``), told to ``patient`` with its ``values``."""
+
+    key: str
+    patient: Any
+    values: Mapping[str, Any]
+
+
+def _composed(
+    event: EventKind,
+    person: Recipient,
+    values: Mapping[str, Any],
+    own: Mapping[tuple[str, str], MessageTemplate],
+    channels: Collection[str] | None,
+) -> list[tuple[str, str, str]]:
+    """(channel, subject, text) of each channel ``person`` hears ``event`` on."""
+    composed = []
+    for channel in channels_for(event, person, channels):
+        subject, text = wording_for(event, channel, person.language, own)
+        composed.append((channel, wording.fill(subject, values), wording.fill(text, values)))
+    return composed
+
+
+def _message(
+    event: EventKind,
+    clinic: Any,
+    key: str,
+    person: Recipient,
+    composed: tuple[str, str, str],
+    now: datetime,
+) -> Message:
+    channel, subject, text = composed
+    return Message(
+        clinic=clinic,
+        key=message_key(event, key, person, channel),
+        event=event.key,
+        channel=channel,
+        patient_id=person.patient_id,
+        user_id=person.user_id,
+        to=person.address(channel),
+        language=person.language,
+        subject=subject[:200],
+        body=text,
+        urgent=event.urgent,
+        next_attempt_at=now
+        if event.urgent or person.quiet is None
+        else quiet.next_allowed(now, clinic.zone, *person.quiet),
+    )
+
+
+def route_to_patients(
+    event: EventKind,
+    *,
+    clinic: Any,
+    items: Sequence[Told],
+    channels: Collection[str] | None = None,
+    now: datetime | None = None,
+) -> Emitted:
+    """A patient event told to many patients at once (a reminder sweep): the same few queries
+    for a thousand as for one (settings, texts, preferences and queued keys by the
+    thousand, one insert)."""
+    now = now or timezone.now()
+    reachable = [item for item in items if item.patient.phone or item.patient.email]
+    # Nobody to reach (no in-app for patients): nothing to read or write for them.
+    emitted = Emitted(skipped=[f"p{i.patient.pk}" for i in items if i not in reachable])
+    if not reachable:
+        return emitted
+    settings = messaging.settings_of(clinic)
+    prefs = _patient_preferences(clinic, [item.patient.pk for item in reachable])
+    own = _clinic_texts(clinic, event)
+    queued: list[Message] = []
+    for item in reachable:
+        person = _patient_recipient(item.patient, prefs.get(item.patient.pk), settings)
+        composed = _composed(event, person, item.values, own, channels)
+        if not composed:
+            emitted.skipped.append(person.ident)
+        queued.extend(_message(event, clinic, item.key, person, c, now) for c in composed)
+    emitted.messages = _queue(clinic, queued)
+    return emitted
+
+
 def route(
     event: EventKind,
     *,
@@ -141,48 +235,25 @@ def route(
     channels: Collection[str] | None,
     now: datetime | None = None,
 ) -> Emitted:
-    now = now or timezone.now()
     if event.audience == Audience.PATIENT:
-        if patient is None or not (patient.phone or patient.email):
-            # Nobody to reach (no in-app for patients): nothing to read or write.
-            return Emitted(skipped=[f"p{patient.pk}"] if patient is not None else [])
-        people = [_patient_recipient(clinic, patient, messaging.settings_of(clinic))]
-    else:
-        ids = {getattr(u, "pk", u) for u in users}
-        ids.update(notices.recipients_with_roles(clinic, roles) if roles else ())
-        people = _staff_recipients(sorted(ids, key=str))
+        items = [Told(key, patient, values)] if patient is not None else []
+        return route_to_patients(event, clinic=clinic, items=items, channels=channels, now=now)
+    now = now or timezone.now()
+    ids = {getattr(u, "pk", u) for u in users}
+    ids.update(notices.recipients_with_roles(clinic, roles) if roles else ())
     own = _clinic_texts(clinic, event)
     emitted = Emitted()
     in_app: dict[tuple[str, str], list[Any]] = {}
     queued: list[Message] = []
-    for person in people:
-        reached = channels_for(event, person, channels)
-        if not reached:
+    for person in _staff_recipients(sorted(ids, key=str)):
+        composed = _composed(event, person, values, own, channels)
+        if not composed:
             emitted.skipped.append(person.ident)
-        for channel in reached:
-            subject, text = wording_for(event, channel, person.language, own)
-            subject, text = wording.fill(subject, values), wording.fill(text, values)
+        for channel, subject, text in composed:
             if channel == Channel.IN_APP:
                 in_app.setdefault((subject, text), []).append(person.user_id)
-                continue
-            queued.append(
-                Message(
-                    clinic=clinic,
-                    key=message_key(event, key, person, channel),
-                    event=event.key,
-                    channel=channel,
-                    patient_id=person.patient_id,
-                    user_id=person.user_id,
-                    to=person.address(channel),
-                    language=person.language,
-                    subject=subject[:200],
-                    body=text,
-                    urgent=event.urgent,
-                    next_attempt_at=now
-                    if event.urgent or person.quiet is None
-                    else quiet.next_allowed(now, clinic.zone, *person.quiet),
-                )
-            )
+            else:
+                queued.append(_message(event, clinic, key, person, (channel, subject, text), now))
     for (subject, text), user_ids in in_app.items():
         draft = notices.Draft(
             kind=event.key, key=f"{event.key}:{key}", title=subject, body=text, url=url
@@ -197,11 +268,12 @@ def _queue(clinic: Any, messages: list[Message]) -> int:
     with the same key: the unique constraint keeps one, and the loser's insert skips it."""
     if not messages:
         return 0
-    had = set(
-        Message.objects.for_clinic(clinic)
-        .filter(key__in=[m.key for m in messages])
-        .values_list("key", flat=True)
-    )
+    had: set[str] = set()
+    for start in range(0, len(messages), CHUNK):
+        keys = [m.key for m in messages[start : start + CHUNK]]
+        had.update(
+            Message.objects.for_clinic(clinic).filter(key__in=keys).values_list("key", flat=True)
+        )
     new = [m for m in messages if m.key not in had]
-    Message.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+    Message.objects.bulk_create(new, ignore_conflicts=True, batch_size=CHUNK)
     return len(new)

@@ -6,8 +6,10 @@ has come and the appointment is still ahead, but only if the appointment was boo
 moved) before that moment: a patient who booked this morning for tonight has their booking
 message and needs no "tomorrow" reminder. After downtime the sweep catches up on what fell
 due meanwhile, never on appointments already past, and when both reminders are due only the
-nearer one is sent. Each reminder is written (``AppointmentReminder``, unique) in the
-transaction that emits it, so two sweeps at once remind once.
+nearer one is sent. Each reminder is written (``AppointmentReminder``, unique; inserted with
+``ON CONFLICT DO NOTHING RETURNING`` so a sweep knows the rows it wrote) in the transaction
+that emits it, so two sweeps at once remind once. A thousand appointments a transaction, told
+through ``events.emit_many`` in a few queries.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from clinicflow.notifications import messaging
+from clinicflow.notifications import events, messaging, routing
 from clinicflow.scheduling import messages
 from clinicflow.scheduling.models import (
     Appointment,
@@ -28,6 +30,9 @@ from clinicflow.scheduling.models import (
     AppointmentReminder,
     AppointmentStatus,
 )
+
+#: Appointments reminded in one transaction.
+CHUNK = 1000
 
 
 def leads(clinic: Any) -> list[int]:
@@ -66,38 +71,75 @@ def due(clinic: Any, hours: int, nearer: int, now: datetime) -> Any:
         )
         .filter(fixed_at__lte=F("moment"))
         .exclude(Exists(reminded))
-        .select_related("clinic", "patient", "practitioner")
         .order_by("starts_at", "pk")
     )
 
 
-def remind(appointment: Appointment, hours: int) -> bool:
-    """Send one reminder unless it was sent (by another sweep, just now)."""
-    try:
-        with transaction.atomic():
-            AppointmentReminder.objects.create(
-                clinic=appointment.clinic,
-                appointment=appointment,
-                starts_at=appointment.starts_at,
-                hours_before=hours,
-            )
-            messages.tell(
-                messages.REMINDER,
-                appointment,
-                f"{appointment.pk}:{appointment.starts_at.isoformat()}:{hours}h",
-            )
-    except IntegrityError:
-        return False
-    return True
+def _mark(appointments: list[Appointment], hours: int) -> set[Any]:
+    """Write the reminder rows of these appointments that no sweep wrote before; the ids of
+    the appointments this call marked (``ON CONFLICT DO NOTHING RETURNING``: a sweep running
+    at the same moment marks the others, and each appointment is reminded by one)."""
+    table = AppointmentReminder._meta.db_table
+    quote = connection.ops.quote_name
+    appointment_id = AppointmentReminder._meta.get_field("appointment").target_field
+    clinic_id = AppointmentReminder._meta.get_field("clinic").target_field
+    rows, params = [], []
+    ids: dict[Any, Any] = {}
+    for appointment in appointments:
+        prepared = appointment_id.get_db_prep_value(appointment.pk, connection)
+        ids[prepared] = appointment.pk
+        rows.append("(%s, %s, %s, %s)")
+        params += [
+            clinic_id.get_db_prep_value(appointment.clinic_id, connection),
+            prepared,
+            connection.ops.adapt_datetimefield_value(appointment.starts_at),
+            hours,
+        ]
+    # Only quoted names of our own model in the text; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(table)} ({quote('clinic_id')}, {quote('appointment_id')}, "  # noqa: S608
+        f"{quote('starts_at')}, {quote('hours_before')}) VALUES {', '.join(rows)} "
+        f"ON CONFLICT ({quote('appointment_id')}, {quote('starts_at')}, {quote('hours_before')}) "
+        f"DO NOTHING RETURNING {quote('appointment_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {ids[row[0]] for row in cursor.fetchall()}
+
+
+def remind(clinic: Any, appointments: list[Appointment], hours: int) -> int:
+    """Remind the patients of these appointments, each once whoever else sweeps: the rows
+    and the messages in one transaction."""
+    with transaction.atomic():
+        marked = _mark(appointments, hours)
+        events.emit_many(
+            messages.REMINDER,
+            clinic=clinic,
+            items=[
+                routing.Told(
+                    f"{a.pk}:{a.starts_at.isoformat()}:{hours}h", a.patient, messages.values_of(a)
+                )
+                for a in appointments
+                if a.pk in marked
+            ],
+        )
+    return len(marked)
 
 
 def send_reminders(clinic: Any, *, now: datetime | None = None) -> int:
-    """The clinic's due reminders, sent; how many."""
+    """The clinic's due reminders, sent a thousand at a time; how many."""
     now = now or timezone.now()
     hours = leads(clinic)
     sent = 0
     for i, lead in enumerate(hours):
         nearer = hours[i + 1] if i + 1 < len(hours) else 0
-        for appointment in due(clinic, lead, nearer, now):
-            sent += remind(appointment, lead)
+        waiting = list(due(clinic, lead, nearer, now).values_list("pk", flat=True))
+        for start in range(0, len(waiting), CHUNK):
+            chunk = list(
+                Appointment.objects.for_clinic(clinic)
+                .filter(pk__in=waiting[start : start + CHUNK])
+                .select_related("clinic", "patient", "practitioner__user")
+                .order_by("starts_at", "pk")
+            )
+            sent += remind(clinic, chunk, lead)
     return sent
