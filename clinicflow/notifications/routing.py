@@ -203,9 +203,12 @@ def route_to_patients(
     for a thousand as for one (settings, texts, preferences and queued keys by the
     thousand, one insert)."""
     now = now or timezone.now()
-    reachable = [item for item in items if item.patient.phone or item.patient.email]
-    # Nobody to reach (no in-app for patients): nothing to read or write for them.
-    emitted = Emitted(skipped=[f"p{i.patient.pk}" for i in items if i not in reachable])
+    reachable, emitted = [], Emitted()
+    for item in items:
+        if item.patient.phone or item.patient.email:
+            reachable.append(item)
+        else:  # nobody to reach (no in-app for patients): nothing to read or write for them
+            emitted.skipped.append(f"p{item.patient.pk}")
     if not reachable:
         return emitted
     settings = messaging.settings_of(clinic)
