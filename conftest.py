@@ -54,6 +54,17 @@ def _sms_console_emptied():
 
 
 @pytest.fixture(autouse=True)
+def _celery_not_inside_a_task():
+    """Celery's "inside a task" flag is one process-wide global, set and reset around each
+    eager task: race tests that run eager tasks on two threads at once can leave it set, and
+    a later test's ``result.get()`` would then refuse to wait. Each test starts with it clear."""
+    from celery._state import _set_task_join_will_block
+
+    yield
+    _set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
     # Argon2 is the production hasher (tests/test_settings.py checks it); here a fast one
     # keeps hundreds of sign-ins quick. Media goes to a temporary folder.

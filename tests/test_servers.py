@@ -10,7 +10,6 @@ import time
 import httpx
 import pytest
 import websockets
-from celery.result import allow_join_result
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
@@ -112,10 +111,7 @@ def test_a_celery_worker_runs_tasks_and_beat_schedules_them(tmp_path, celery_app
     with running(worker), running(beat, CLINICFLOW_HEARTBEAT_SECONDS="1"):
         # A task sent by name goes through Redis to the worker, and its result comes back.
         result = celery_app.send_task("core.verify_audit")
-        # Celery's "inside a task" flag is one global: eager tasks run at once on two threads
-        # by earlier tests (two sweeps racing, each delivering on commit) can leave it set.
-        with allow_join_result():
-            assert isinstance(result.get(timeout=60), dict)
+        assert isinstance(result.get(timeout=60), dict)
         deadline = time.monotonic() + 60
         while cache.get(HEARTBEAT_CACHE_KEY) is None and time.monotonic() < deadline:
             time.sleep(0.5)

@@ -141,8 +141,18 @@ def message_key(event: EventKind, key: str, person: Recipient, channel: str) -> 
 
 
 @dataclass(frozen=True)
+class Reachable:
+    """A patient as routing needs them, where a sweep reads rows rather than models."""
+
+    pk: Any
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
 class Told:
-    """One instance of a patient event (``key``), told to ``patient`` with its ``values``."""
+    """One instance of a patient event (``key``), told to ``patient`` (a ``Patient`` or a
+    ``Reachable``) with its ``values``."""
 
     key: str
     patient: Any

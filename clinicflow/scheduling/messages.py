@@ -4,9 +4,11 @@ emitted from the services' change log (``tell_change``), inside their transactio
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime, tzinfo
 from typing import Any
 
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 
 from clinicflow.notifications import events
 from clinicflow.notifications.events import Audience, EventKind, Text
@@ -121,15 +123,32 @@ def register() -> None:
 
 
 def values_of(appointment: Appointment) -> dict[str, Any]:
-    clinic = appointment.clinic
-    local = timezone.localtime(appointment.starts_at, clinic.zone)
+    return worded(
+        appointment.clinic,
+        appointment.starts_at,
+        patient=appointment.patient.given_name,
+        doctor=str(appointment.practitioner),
+    )
+
+
+def worded(clinic: Any, starts_at: datetime, *, patient: str, doctor: str) -> dict[str, Any]:
+    """The placeholders' values of an appointment's messages."""
+    day, hour = _when(starts_at, clinic.zone, translation.get_language())
     return {
-        "patient": appointment.patient.given_name,
-        "doctor": str(appointment.practitioner),
-        "date": formats.date_format(local, "j M"),
-        "time": formats.time_format(local, "G:i"),
+        "patient": patient,
+        "doctor": doctor,
+        "date": day,
+        "time": hour,
         "clinic_phone": clinic.phone,
     }
+
+
+@functools.lru_cache(maxsize=1024)
+def _when(starts_at: datetime, zone: tzinfo, language: str | None) -> tuple[str, str]:
+    """An appointment's day and time as the clinic reads them (a sweep meets each start time
+    many times over)."""
+    local = timezone.localtime(starts_at, zone)
+    return formats.date_format(local, "j M"), formats.time_format(local, "G:i")
 
 
 def tell(kind: str, appointment: Appointment, key: str) -> events.Emitted:

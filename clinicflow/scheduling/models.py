@@ -37,6 +37,11 @@ def photo_path(practitioner: Practitioner, filename: str) -> str:
     )
 
 
+def doctor_name(first_name: str, last_name: str) -> str:
+    """How a practitioner is named to patients and staff: "Dr Sita Karki"."""
+    return " ".join(part for part in ("Dr", first_name, last_name) if part)
+
+
 class Practitioner(Audited, ClinicOwned):
     """A doctor's profile in one clinic."""
 
@@ -89,7 +94,7 @@ class Practitioner(Audited, ClinicOwned):
         ]
 
     def __str__(self) -> str:
-        return f"Dr {self.user.get_full_name()}"
+        return doctor_name(self.user.first_name, self.user.last_name)
 
 
 class Weekday(models.IntegerChoices):

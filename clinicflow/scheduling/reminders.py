@@ -14,6 +14,7 @@ through ``events.emit_many`` in a few queries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ from clinicflow.scheduling.models import (
     AppointmentChange,
     AppointmentReminder,
     AppointmentStatus,
+    doctor_name,
 )
 
 #: Appointments reminded in one transaction.
@@ -75,14 +77,49 @@ def due(clinic: Any, hours: int, nearer: int, now: datetime) -> Any:
     )
 
 
-def _mark(appointments: list[Appointment], hours: int) -> set[Any]:
+@dataclass(frozen=True)
+class Due:
+    """An appointment whose reminder is due, as the sweep reads it."""
+
+    pk: Any
+    starts_at: datetime
+    patient: routing.Reachable
+    patient_name: str
+    doctor: str
+
+
+def _read(clinic: Any, ids: list[Any]) -> list[Due]:
+    rows = (
+        Appointment.objects.for_clinic(clinic)
+        .filter(pk__in=ids)
+        .order_by("starts_at", "pk")
+        .values_list(
+            "pk",
+            "starts_at",
+            "patient_id",
+            "patient__phone",
+            "patient__email",
+            "patient__given_name",
+            "practitioner__user__first_name",
+            "practitioner__user__last_name",
+        )
+    )
+    return [
+        Due(pk, at, routing.Reachable(patient, phone, email), given, doctor_name(first, last))
+        for pk, at, patient, phone, email, given, first, last in rows
+    ]
+
+
+def _mark(clinic: Any, appointments: list[Due], hours: int) -> set[Any]:
     """Write the reminder rows of these appointments that no sweep wrote before; the ids of
     the appointments this call marked (``ON CONFLICT DO NOTHING RETURNING``: a sweep running
     at the same moment marks the others, and each appointment is reminded by one)."""
     table = AppointmentReminder._meta.db_table
     quote = connection.ops.quote_name
     appointment_id = AppointmentReminder._meta.get_field("appointment").target_field
-    clinic_id = AppointmentReminder._meta.get_field("clinic").target_field
+    clinic_id = AppointmentReminder._meta.get_field("clinic").target_field.get_db_prep_value(
+        clinic.pk, connection
+    )
     rows, params = [], []
     ids: dict[Any, Any] = {}
     for appointment in appointments:
@@ -90,7 +127,7 @@ def _mark(appointments: list[Appointment], hours: int) -> set[Any]:
         ids[prepared] = appointment.pk
         rows.append("(%s, %s, %s, %s)")
         params += [
-            clinic_id.get_db_prep_value(appointment.clinic_id, connection),
+            clinic_id,
             prepared,
             connection.ops.adapt_datetimefield_value(appointment.starts_at),
             hours,
@@ -107,17 +144,19 @@ def _mark(appointments: list[Appointment], hours: int) -> set[Any]:
         return {ids[row[0]] for row in cursor.fetchall()}
 
 
-def remind(clinic: Any, appointments: list[Appointment], hours: int) -> int:
+def remind(clinic: Any, appointments: list[Due], hours: int) -> int:
     """Remind the patients of these appointments, each once whoever else sweeps: the rows
     and the messages in one transaction."""
     with transaction.atomic():
-        marked = _mark(appointments, hours)
+        marked = _mark(clinic, appointments, hours)
         events.emit_many(
             messages.REMINDER,
             clinic=clinic,
             items=[
                 routing.Told(
-                    f"{a.pk}:{a.starts_at.isoformat()}:{hours}h", a.patient, messages.values_of(a)
+                    f"{a.pk}:{a.starts_at.isoformat()}:{hours}h",
+                    a.patient,
+                    messages.worded(clinic, a.starts_at, patient=a.patient_name, doctor=a.doctor),
                 )
                 for a in appointments
                 if a.pk in marked
@@ -135,11 +174,5 @@ def send_reminders(clinic: Any, *, now: datetime | None = None) -> int:
         nearer = hours[i + 1] if i + 1 < len(hours) else 0
         waiting = list(due(clinic, lead, nearer, now).values_list("pk", flat=True))
         for start in range(0, len(waiting), CHUNK):
-            chunk = list(
-                Appointment.objects.for_clinic(clinic)
-                .filter(pk__in=waiting[start : start + CHUNK])
-                .select_related("clinic", "patient", "practitioner__user")
-                .order_by("starts_at", "pk")
-            )
-            sent += remind(clinic, chunk, lead)
+            sent += remind(clinic, _read(clinic, waiting[start : start + CHUNK]), lead)
     return sent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -31,11 +33,23 @@ def mark_no_shows() -> int:
     return marked
 
 
+def sweep_clinic(clinic: Clinic, *, now: datetime | None = None) -> int:
+    """One clinic's due reminders, recorded as the sweep's work; how many were sent."""
+    with audit_context(source="task:scheduling.send_reminders", clinic_id=clinic.pk):
+        return reminders.send_reminders(clinic, now=now)
+
+
+@shared_task(name="scheduling.send_clinic_reminders")
+def send_clinic_reminders(clinic_id: str) -> int:
+    clinic = Clinic.objects.filter(pk=clinic_id, is_active=True).first()
+    return sweep_clinic(clinic) if clinic is not None else 0
+
+
 @shared_task(name="scheduling.send_reminders")
 def send_reminders() -> int:
-    """Every five minutes: each clinic's due appointment reminders (see ``reminders``)."""
-    sent = 0
-    with audit_context(source="task:scheduling.send_reminders"):
-        for clinic in Clinic.objects.filter(is_active=True).order_by("pk"):
-            sent += reminders.send_reminders(clinic)
-    return sent
+    """Every five minutes: a task per active clinic for its due reminders (see
+    ``reminders``), so that the workers share a large sweep; how many clinics."""
+    clinics = [str(pk) for pk in Clinic.objects.filter(is_active=True).values_list("pk", flat=True)]
+    for clinic_id in clinics:
+        send_clinic_reminders.delay(clinic_id)
+    return len(clinics)

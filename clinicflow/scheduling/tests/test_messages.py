@@ -172,3 +172,23 @@ def test_a_reminder_fits_one_sms_segment_in_each_language(book, at, next_monday,
     values["doctor"] = "Dr Ramchandra Bahadur Shrestha"  # a long name
     text = messages.KINDS[-1].text(language).sms
     assert count_segments(wording.fill(text, values)).segments == 1
+
+
+def test_the_beat_task_sweeps_every_active_clinic_in_its_own_task(book, at, next_monday, clinic):
+    from django.utils import timezone
+
+    from clinicflow.core.models import Clinic
+    from clinicflow.scheduling import tasks
+
+    appointment = book(at(next_monday, 10))
+    soon = timezone.now() + timedelta(hours=23)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=soon, ends_at=soon + timedelta(minutes=15), created_at=soon - timedelta(days=3)
+    )
+    active = Clinic.objects.filter(is_active=True).count()
+    assert tasks.send_reminders() == active  # one task per clinic, run at once in tests
+    assert AppointmentReminder.objects.filter(appointment=appointment, hours_before=24).exists()
+    Clinic.objects.filter(pk=clinic.pk).update(is_active=False)
+    AppointmentReminder.objects.all().delete()
+    assert tasks.send_clinic_reminders(str(clinic.pk)) == 0
+    assert not AppointmentReminder.objects.exists()
