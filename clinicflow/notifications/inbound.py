@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinicflow.core.audit.context import audit_context
+from clinicflow.notifications import messaging
 from clinicflow.notifications.models import (
     Channel,
     ConsentChange,
@@ -30,7 +31,28 @@ from clinicflow.patients.models import Patient
 
 STOP_WORDS = frozenset({"STOP", "UNSUBSCRIBE", "STOPALL"})
 START_WORDS = frozenset({"START", "UNSTOP"})
-NOT_UNDERSTOOD = "Sorry, we did not understand. Reply C to confirm or X to cancel your appointment."
+#: The replies of the notifications app itself, by language (English when the patient's is
+#: missing); a domain's keyword handler words its own.
+REPLIES = {
+    "en": {
+        "not understood": "Sorry, we did not understand. Reply C to confirm or X to cancel "
+        "your appointment.",
+        "opted in": "You will receive our SMS again. Reply STOP to stop them.",
+        "opted out": "You will get no more SMS from us. Reply START to get them again.",
+    },
+    "ne": {
+        "not understood": "माफ गर्नुहोस्, बुझिएन। भेट पुष्टि गर्न C, रद्द गर्न X लेखेर पठाउनुहोस्।",
+        "opted in": "हाम्रा SMS फेरि आउने छन्। रोक्न STOP लेखेर पठाउनुहोस्।",
+        "opted out": "अब हामीबाट SMS आउने छैन। फेरि पाउन START लेखेर पठाउनुहोस्।",
+    },
+}
+
+
+def worded(replies: dict[str, dict[str, str]], patient: Any, outcome: str) -> str:
+    """The reply for ``outcome`` in the language ``patient`` reads (English for a number with
+    no patient, or where that language's text is not written)."""
+    language = messaging.language_of(patient) if patient is not None else "en"
+    return replies.get(language, replies["en"]).get(outcome) or replies["en"][outcome]
 
 
 @dataclass(frozen=True)
@@ -109,8 +131,10 @@ def _answer(received: Received) -> Answer:
     if keyword in START_WORDS:
         return _opt(received, patients, opted_in=True)
     handler = _HANDLERS.get(keyword)
-    if handler is None or not patients:
-        return Answer("not understood", NOT_UNDERSTOOD if patients else "")
+    if not patients:
+        return Answer("not understood", "")
+    if handler is None:
+        return Answer("not understood", worded(REPLIES, patients[0], "not understood"))
     return handler(received, patients)
 
 
@@ -124,9 +148,8 @@ def _opt(received: Received, patients: list[Patient], *, opted_in: bool) -> Answ
             evidence=received.text,
             now=now,
         )
-    if opted_in:
-        return Answer("opted in", "You will receive our SMS again. Reply STOP to stop them.")
-    return Answer("opted out", "You will get no more SMS from us. Reply START to get them again.")
+    outcome = "opted in" if opted_in else "opted out"
+    return Answer(outcome, worded(REPLIES, patients[0] if patients else None, outcome))
 
 
 def set_sms_consent(

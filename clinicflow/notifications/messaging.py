@@ -23,6 +23,19 @@ def settings_of(clinic: Any) -> MessagingSettings:
     return MessagingSettings.objects.for_clinic(clinic).first() or MessagingSettings(clinic=clinic)
 
 
+def language_of(patient: Any) -> str:
+    """The language a patient reads our messages in: their own choice, else the clinic's."""
+    from clinicflow.notifications.models import PatientPreference
+
+    chosen = (
+        PatientPreference.objects.for_clinic(patient.clinic)
+        .filter(patient=patient)
+        .values_list("language", flat=True)
+        .first()
+    )
+    return chosen or settings_of(patient.clinic).language
+
+
 @transaction.atomic
 def update_settings(
     *,

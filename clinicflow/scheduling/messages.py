@@ -151,20 +151,28 @@ def _when(starts_at: datetime, zone: tzinfo, language: str | None) -> tuple[str,
     return formats.date_format(local, "j M"), formats.time_format(local, "G:i")
 
 
-def tell(kind: str, appointment: Appointment, key: str) -> events.Emitted:
+def tell(kind: str, appointment: Appointment, key: str, *, answered_on: str = "") -> events.Emitted:
+    """Tell the patient; not on ``answered_on``, the channel whose reply already told them."""
+    channels = None
+    if answered_on:
+        channels = [c for c in events.kind_of(kind).channels if c != answered_on]
     return events.emit(
         kind,
         clinic=appointment.clinic,
         key=key,
         patient=appointment.patient,
         values=values_of(appointment),
+        channels=channels,
     )
 
 
-def tell_change(appointment: Appointment, from_status: str, changes: dict[str, Any]) -> None:
+def tell_change(
+    appointment: Appointment, from_status: str, changes: dict[str, Any], *, answered_on: str = ""
+) -> None:
     """Tell the patient what a logged change means to them: booked (directly, or a request
     confirmed), moved to another time, cancelled. Other moves (checked in, completed) they
-    lived through."""
+    lived through. A change the patient made by answering on a channel (an SMS reply) is not
+    told again on it."""
     status = appointment.status
     if "new_starts_at" in changes and status in (
         AppointmentStatus.BOOKED,
@@ -174,4 +182,4 @@ def tell_change(appointment: Appointment, from_status: str, changes: dict[str, A
     elif status == AppointmentStatus.BOOKED and from_status in ("", AppointmentStatus.REQUESTED):
         tell(BOOKED, appointment, str(appointment.pk))
     elif status == AppointmentStatus.CANCELLED and from_status != status:
-        tell(CANCELLED, appointment, str(appointment.pk))
+        tell(CANCELLED, appointment, str(appointment.pk), answered_on=answered_on)

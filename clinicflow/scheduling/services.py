@@ -143,7 +143,14 @@ def _check_free(
     return end
 
 
-def _log(appointment: Appointment, actor: Actor, from_status: str, **changes: Any) -> None:
+def _log(
+    appointment: Appointment,
+    actor: Actor,
+    from_status: str,
+    *,
+    answered_on: str = "",
+    **changes: Any,
+) -> None:
     AppointmentChange.objects.create(
         clinic=appointment.clinic,
         appointment=appointment,
@@ -155,7 +162,7 @@ def _log(appointment: Appointment, actor: Actor, from_status: str, **changes: An
     signals.appointment_changed.send(
         Appointment, appointment=appointment, from_status=from_status, actor=actor
     )
-    messages.tell_change(appointment, from_status, changes)
+    messages.tell_change(appointment, from_status, changes, answered_on=answered_on)
 
 
 @atomic_audited
@@ -324,11 +331,14 @@ def change_status(
 
 
 @transaction.atomic
-def answer_by_patient(*, appointment: Appointment, confirm: bool, via: str) -> bool:
+def answer_by_patient(
+    *, appointment: Appointment, confirm: bool, via: str, answered_on: str = ""
+) -> bool:
     """The patient's own answer to a reminder, from the phone on their record: they will come
     (noted on the appointment) or they will not (cancelled, the slot freed). No staff member
-    acts, so no role is asked; the caller has matched the sender to the patient. False when
-    the appointment is no longer booked or already begun (nothing changes)."""
+    acts, so no role is asked; the caller has matched the sender to the patient, and its
+    reply on ``answered_on`` tells them the outcome. False when the appointment is no longer
+    booked or already begun (nothing changes)."""
     appointment = _locked(appointment)
     if appointment.status != AppointmentStatus.BOOKED or appointment.starts_at <= timezone.now():
         return False
@@ -343,7 +353,13 @@ def answer_by_patient(*, appointment: Appointment, confirm: bool, via: str) -> b
     appointment.status = AppointmentStatus.CANCELLED
     appointment.status_reason = f"Cancelled by the patient ({via})"
     appointment.save(update_fields=["status", "status_reason"])
-    _log(appointment, actor, AppointmentStatus.BOOKED, reason=appointment.status_reason)
+    _log(
+        appointment,
+        actor,
+        AppointmentStatus.BOOKED,
+        answered_on=answered_on,
+        reason=appointment.status_reason,
+    )
     return True
 
 

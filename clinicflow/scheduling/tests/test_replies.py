@@ -11,8 +11,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from clinicflow.notifications.models import Notice
-from clinicflow.scheduling import reminders
+from clinicflow.accounts.actors import actor_for
+from clinicflow.notifications.models import Message, Notice
+from clinicflow.patients.models import Patient
+from clinicflow.scheduling import reminders, services
 from clinicflow.scheduling.models import AppointmentStatus
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +86,44 @@ def test_another_number_never_answers_for_the_patient(book, at, next_monday, cli
     assert "no upcoming appointment" in reply("X", sender="9841000005")
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
+
+
+def test_x_is_told_by_the_reply_not_by_a_second_sms(book, at, next_monday, clinic, register):
+    register(given_name="Asha", phone="+9779841000009", email="asha@example.com")
+    appointment = book(at(next_monday, 11), for_patient=Patient.objects.get(given_name="Asha"))
+    reminders.send_reminders(clinic, now=appointment.starts_at - timedelta(hours=23))
+    assert "is cancelled" in reply("X", sender="9841000009")
+    cancelled = Message.objects.filter(event="appointment.cancelled", patient__given_name="Asha")
+    assert list(cancelled.values_list("channel", flat=True)) == ["email"]
+
+
+def test_a_reply_to_the_reminder_of_a_moved_time_answers_nothing(
+    book, at, next_monday, clinic, receptionist
+):
+    appointment = reminded(book, at, next_monday, clinic)
+    services.reschedule(
+        actor=actor_for(receptionist), appointment=appointment, starts_at=at(next_monday, 12)
+    )
+    assert "no upcoming appointment" in reply("X")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+
+
+def test_the_patient_is_answered_in_their_language(book, at, next_monday, clinic, patient, manager):
+    from clinicflow.notifications import preferences
+
+    preferences.update_patient_preference(
+        actor=actor_for(manager),
+        patient=patient,
+        language="ne",
+        channels={},
+        quiet_from=None,
+        quiet_until=None,
+    )
+    reminded(book, at, next_monday, clinic)
+    assert "धन्यवाद" in reply("C")
+    assert "बुझिएन" in reply("HELLO")
+    assert "START" in reply("STOP") and "SMS आउने छैन" in reply("STOP", sender="9841000001")
 
 
 @pytest.mark.postgres
