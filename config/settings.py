@@ -488,6 +488,8 @@ LOGGING = {
         # Refusals are audited; a traceback per 403 would only bury real errors.
         "django.request": {"level": "ERROR"},
         "django.security.DisallowedHost": {"level": "ERROR"},
+        # Tasks run in the calling process: a line per task done would drown the server's log.
+        **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
     },
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from contextlib import redirect_stdout
 from typing import Any
 
 from django.conf import settings
@@ -77,7 +79,9 @@ class Command(BaseCommand):
                 "Refusing to load demo accounts with DEBUG off: they share a published "
                 "password. Use --force only on a throw-away installation."
             )
-        with audit_context(source="command:seed_demo"):
+        # The demo day's messages go through the outbox as real ones would, but the console
+        # gateway's printout of each would bury the sign-ins: the delivery log shows them.
+        with audit_context(source="command:seed_demo"), redirect_stdout(io.StringIO()):
             accounts = load_demo(restore=options["reset"])
             boards = [(spec, load_clinic_day(spec)) for spec in CLINICS]
         self.stdout.write(self.style.SUCCESS("Demo clinics and staff are ready."))
