@@ -1,5 +1,5 @@
 """The navbar's bell: how many of one's notices are unread (one COUNT when the cached figure
-has gone, none otherwise)."""
+has gone, none otherwise); an event kind's name for the delivery log."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from clinicflow.core.actor import Actor
+from clinicflow.notifications import events
 from clinicflow.notifications.notices import unread_badge
 
 register = template.Library()
@@ -17,3 +18,13 @@ register = template.Library()
 def unread_notices(context: Any) -> int:
     actor = context.get("actor")
     return unread_badge(actor) if isinstance(actor, Actor) else 0
+
+
+@register.filter
+def event_label(key: str) -> str:
+    """An event kind's name as people read it (the delivery log's filter offers the same), or
+    the key itself for a kind no longer registered."""
+    try:
+        return events.kind_of(key).label
+    except KeyError:
+        return key

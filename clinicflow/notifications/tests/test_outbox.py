@@ -30,12 +30,12 @@ def priya(register):
     return register(phone="+9779841000001", email="priya@example.com")
 
 
-def queue(clinic, patient, n=1, channel=Channel.EMAIL, **fields):
+def queue(clinic, patient, n=1, channel=Channel.EMAIL, event="test.ping", **fields):
     return [
         Message.objects.create(
             clinic=clinic,
             key=f"{patient.pk}:{i}:{channel}",
-            event="test.ping",
+            event=event,
             channel=channel,
             patient=patient,
             to=patient.email if channel == Channel.EMAIL else patient.phone,
@@ -195,6 +195,19 @@ def test_the_delivery_log_is_for_managers(clinic, priya, sign_in, manager, recep
     assert b"timed out" in page.content
     assert b"priya@example.com" in page.content
     assert sign_in(receptionist).get(reverse("notifications:log")).status_code == 403
+
+
+def test_the_delivery_log_names_each_event_as_the_filter_does(clinic, priya, sign_in, manager):
+    """A manager reads "Appointment booked", the name the event filter offers, not the key the
+    code uses; a message of a kind no longer registered keeps its key."""
+    queue(clinic, priya, event="appointment.booked")
+    queue(clinic, priya, channel=Channel.SMS)  # "test.ping": not a registered kind
+    rows = sign_in(manager).get(reverse("notifications:log"), HTTP_HX_REQUEST="true")
+    assert rows.status_code == 200
+    text = rows.content.decode()
+    assert '<td class="small">Appointment booked</td>' in text
+    assert ">appointment.booked<" not in text
+    assert '<td class="small">test.ping</td>' in text
 
 
 @pytest.fixture
