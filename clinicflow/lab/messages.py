@@ -14,6 +14,7 @@ from clinicflow.notifications.events import Audience, EventKind, Text
 from clinicflow.notifications.models import Channel
 
 REPORT_READY = "lab.report_ready"
+REPORT_AMENDED = "lab.report_amended"
 CRITICAL = "lab.critical"
 
 KINDS = (
@@ -35,6 +36,30 @@ KINDS = (
                 body="{patient} ज्यू,\n\nतपाईंको जाँच ({tests}) को नतिजा तयार छ। रिपोर्ट लिन "
                 "आउनुहोला, वा आफ्नो डाक्टरलाई सोध्नुहोला।\n\n{clinic}",
                 sms="तपाईंको ल्याब रिपोर्ट {number} तयार छ।",
+            ),
+        },
+    ),
+    EventKind(
+        key=REPORT_AMENDED,
+        label="Lab report corrected",
+        audience=Audience.PATIENT,
+        channels=(Channel.SMS, Channel.EMAIL),
+        placeholders=("patient", "number", "parameter"),
+        texts={
+            "en": Text(
+                subject="Your lab report {number} was corrected",
+                body="Dear {patient},\n\nA result of your lab report {number} ({parameter}) "
+                "was corrected after it was released. Please use the corrected report, and ask "
+                "your doctor if you have questions.\n\n{clinic}",
+                sms="{clinic}: a result of your lab report {number} was corrected. Please use "
+                "the new report.",
+            ),
+            "ne": Text(
+                subject="तपाईंको ल्याब रिपोर्ट {number} सच्याइयो",
+                body="{patient} ज्यू,\n\nतपाईंको ल्याब रिपोर्ट {number} को एउटा नतिजा "
+                "({parameter}) सच्याइएको छ। सच्याइएको रिपोर्ट प्रयोग गर्नुहोला, र केही सोध्नु "
+                "भए आफ्नो डाक्टरलाई सोध्नुहोला।\n\n{clinic}",
+                sms="ल्याब रिपोर्ट {number} को नतिजा सच्याइयो।",
             ),
         },
     ),
@@ -90,6 +115,24 @@ def report_ready(ordered_test: OrderedTest) -> events.Emitted | None:
             "patient": patient.given_name,
             "number": order.number,
             "tests": ", ".join(t.test.name for t in released),
+        },
+    )
+
+
+def report_amended(correction: Any) -> events.Emitted:
+    """A released result corrected: the patient, who may hold the first report, is told (each
+    correction once)."""
+    order: LabOrder = correction.ordered_test.order
+    patient = order.patient
+    return events.emit(
+        REPORT_AMENDED,
+        clinic=order.clinic,
+        key=str(correction.pk),
+        patient=patient,
+        values={
+            "patient": patient.given_name,
+            "number": order.number,
+            "parameter": correction.parameter.name,
         },
     )
 

@@ -381,7 +381,7 @@ def verify(*, actor: Actor, ordered_test: OrderedTest) -> OrderedTest:
 @transaction.atomic
 def amend(*, actor: Actor, result: Result, value: Any, reason: str) -> Result:
     """Correct a released result: the original stays (superseded), the correction names it
-    and says why, and the ordering doctor is told."""
+    and says why, and the ordering doctor and the patient are told."""
     clinic = policy.require(actor, "lab.work")
     reason = reason.strip()
     if not reason:
@@ -421,6 +421,7 @@ def amend(*, actor: Actor, result: Result, value: Any, reason: str) -> Result:
     row.status = TestStatus.AMENDED
     row.save(update_fields=["status"])
     alerts.amended(correction)
+    messages.report_amended(correction)
     if correction.is_critical:
         alerts.raise_for([correction])
     return correction

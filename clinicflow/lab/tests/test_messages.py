@@ -1,7 +1,8 @@
 """What the lab tells through the notifications app: the patient that the report is ready once
 the order's last open test is released (once; not when verification is refused; nothing
 without a phone or e-mail; once too when two tests are verified at the same moment), and the
-doctor of a critical value in-app, urgent and not to be turned off."""
+doctor of a critical value in-app, urgent and not to be turned off; a corrected result is told
+to the patient too."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from clinicflow.core.roles import Role
 from clinicflow.lab import messages, orders, results, samples
 from clinicflow.lab.models import CriticalAlert, OrderedTest
 from clinicflow.lab.tests.conftest import values_for
-from clinicflow.notifications import wording
+from clinicflow.notifications import events, wording
 from clinicflow.notifications.models import Message, Notice, UserPreference
 from clinicflow.notifications.sms.segments import count_segments
 from tests.factories import member
@@ -116,6 +117,19 @@ def test_an_amendment_does_not_tell_the_report_again(
     results.amend(actor=actor_for(lab_technician), result=result, value="1.0", reason="Typo")
     assert messages.report_ready(OrderedTest.objects.get(pk=crea.pk)).messages == 0
     assert len(reports()) == 2
+    corrected = Message.objects.filter(event="lab.report_amended")
+    assert sorted(corrected.values_list("channel", flat=True)) == ["email", "sms"]
+    assert all(order.number in m.body and "corrected" in m.body for m in corrected)
+
+
+def test_a_refused_amendment_tells_nobody(order, nurse, lab_technician, second_technician):
+    _lipid, crea = entered_both(nurse, lab_technician, order)
+    results.verify(actor=actor_for(second_technician), ordered_test=crea)
+    with pytest.raises(DomainError):
+        results.amend(
+            actor=actor_for(lab_technician), result=crea.results.get(), value="1.0", reason=" "
+        )
+    assert not Message.objects.filter(event="lab.report_amended").exists()
 
 
 def test_a_patient_without_contact_gets_the_results_and_no_message(
@@ -142,19 +156,21 @@ def test_a_critical_value_rings_the_doctor_even_if_they_turned_lab_alerts_off(
     assert notice.key == f"lab.critical:{alert.pk}"
     assert notice.title == f"Critical value: Triglycerides 1200 (critically high) for {patient}"
     assert notice.body == "Acknowledge it and say what was done."
-    assert messages.KINDS[1].urgent
-    assert not messages.KINDS[1].optional
+    assert events.kind_of(messages.CRITICAL).urgent
+    assert not events.kind_of(messages.CRITICAL).optional
 
 
+@pytest.mark.parametrize("kind", [messages.REPORT_READY, messages.REPORT_AMENDED])
 @pytest.mark.parametrize("language", ["en", "ne"])
-def test_report_ready_fits_one_sms_segment_in_each_language(language):
+def test_the_patients_report_messages_fit_one_sms_segment_in_each_language(kind, language):
     values = {
         "clinic": "Kathmandu Family Health Clinic",
         "patient": "Ramchandra",
         "number": "O-20260314-0123",
         "tests": "Lipid profile, Creatinine",
+        "parameter": "Triglycerides",
     }
-    text = messages.KINDS[0].text(language).sms
+    text = events.kind_of(kind).text(language).sms
     assert count_segments(wording.fill(text, values)).segments == 1
 
 
