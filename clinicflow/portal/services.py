@@ -170,6 +170,7 @@ def _username_for(address: str) -> str:
 def _create_account(code: OneTimeCode) -> User:
     address, details, clinic = code.address, dict(code.payload), code.clinic
     assert clinic is not None
+    details["birth_date"] = date.fromisoformat(details["birth_date"])
     _refuse_taken(address)
     user = User(
         username=_username_for(address),
@@ -288,8 +289,7 @@ def request_link(
     if relationship not in Relationship.values:
         raise DomainError(_("Choose how you are related."), field="relationship")
     key = f"{clinic.pk}:{mrn.strip().upper()}"
-    codes.check_send_limits(address_key=key, ip=ip)
-    codes.check_send_limits(address_key=f"user:{actor.user.pk}", ip=ip)
+    codes.check_send_limits(address_key=key, ip=ip, account=actor.user.pk)
     code = codes.issue(
         purpose=CodePurpose.LINK,
         clinic=None,

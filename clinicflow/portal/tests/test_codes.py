@@ -37,7 +37,8 @@ def test_a_code_is_stored_only_as_its_hmac(clinic):
     digits = code_sent_to(PHONE)
     stored = OneTimeCode.objects.get(pk=code.pk)
     assert len(digits) == 6
-    assert stored.code_hash and digits not in stored.code_hash
+    assert stored.code_hash
+    assert digits not in stored.code_hash
     assert digits not in str(stored.payload)
     assert stored.code_hash == codes.digest(stored, digits)
 
@@ -89,14 +90,15 @@ def test_one_ip_asking_codes_for_many_addresses_is_stopped(clinic):
 def test_one_ip_guessing_codes_is_stopped_whatever_the_code(clinic):
     issued = [_issue(clinic, address=f"+97798000001{n:02d}") for n in range(8)]
     tries = 0
-    with pytest.raises(codes.TooManyTries):
-        for code in issued * 5:
-            try:
-                _redeem(code, "000000", ip="10.0.0.66")
-            except codes.TooManyTries:
-                raise
-            except DomainError:
-                tries += 1
+    for code in issued * 5:
+        try:
+            _redeem(code, "000000", ip="10.0.0.66")
+        except codes.TooManyTries:
+            break
+        except DomainError:
+            tries += 1
+    else:
+        pytest.fail("never stopped")
     assert tries == codes.VERIFY_PER_IP.limit
 
 
