@@ -4,6 +4,7 @@ another family, and reading the code a message carried."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,17 @@ from clinicflow.portal.models import LinkedVia, PatientLink, Relationship
 from tests.factories import member
 
 PRIYA_PHONE = "+9779841234567"
+
+
+@pytest.fixture(autouse=True)
+def _own_throttle_counts(monkeypatch):
+    """Each test counts tries in a cache of its own: on Redis, the suite's other worker empties
+    the shared cache before each of its tests, which would reset these counts mid-test."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from clinicflow.core import throttle
+
+    monkeypatch.setattr(throttle, "cache", LocMemCache(f"throttle-{uuid.uuid4()}", {}))
 
 
 def code_sent_to(address: str) -> str:
