@@ -60,11 +60,15 @@ def access_member(request: HttpRequest, pk: Any, action: str = "portal.family") 
     return found
 
 
-def selected_member(request: HttpRequest) -> Patient | None:
+def selected_member(
+    request: HttpRequest, family: list[PatientLink] | None = None
+) -> Patient | None:
     """The family member the portal is showing: the session's choice while the account still
-    looks after them, else the account's own record, else its first; None without any."""
+    looks after them, else the account's own record, else its first; None without any.
+    ``family``: the account's ``family_of``, when the caller has it already."""
     actor = actor_of(request)
-    family = family_of(actor.user, actor.clinic)
+    if family is None:
+        family = family_of(actor.user, actor.clinic)
     if not family:
         return None
     chosen = request.session.get(SESSION_KEY)

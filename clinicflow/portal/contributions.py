@@ -30,10 +30,8 @@ NAVIGATION = [
 def home(request: HttpRequest) -> dict[str, Any]:
     """The patient's home: who the portal is showing, and the family to switch to."""
     actor = actor_of(request)
-    return {
-        "member": selected_member(request),
-        "family": family_of(actor.user, actor.clinic),
-    }
+    family = family_of(actor.user, actor.clinic)
+    return {"member": selected_member(request, family), "family": family}
 
 
 def desk_panel(patient: Patient, actor: Actor) -> panels.Panel | None:

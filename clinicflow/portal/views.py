@@ -190,13 +190,11 @@ def _next(request: HttpRequest) -> str:
 @requires("portal.family")
 def family(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
+    members = access.family_of(actor.user, actor.clinic)
     return render(
         request,
         "portal/family.html",
-        {
-            "family": access.family_of(actor.user, actor.clinic),
-            "member": access.selected_member(request),
-        },
+        {"family": members, "member": access.selected_member(request, members)},
     )
 
 

@@ -106,3 +106,37 @@ def test_every_portal_address_given_another_patients_id_is_a_404_and_changes_not
     assert {e.action for e in written} <= {AuditAction.PERMISSION_DENIED}
     assert SESSION_KEY not in client.session
     assert client.get(reverse("core:dashboard")).context["member"] == priya
+
+
+def test_the_family_page_and_home_cost_the_same_queries_for_two_and_six_members(
+    settings, family, register, sign_in, committed_chains
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clinicflow.portal.models import Relationship
+    from clinicflow.portal.tests.conftest import link
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "portal-family-queries",
+        }
+    }
+    client = sign_in(family)
+    client.get(reverse("portal:family"))
+    committed_chains()
+
+    def cost() -> tuple[int, int]:
+        counts = []
+        for name in ("portal:family", "core:dashboard"):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(reverse(name)).status_code == 200
+            counts.append(len(queries))
+        return counts[0], counts[1]
+
+    two = cost()
+    for n in range(4):
+        child = register(given_name=f"Child{n}", family_name="Sharma", phone="")
+        link(family, child, Relationship.CHILD)
+    assert cost() == two
