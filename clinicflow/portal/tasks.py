@@ -16,3 +16,11 @@ def send_link_code(code_id: Any) -> bool:
 
     with audit_context(source="task:portal.send_link_code"):
         return services.send_link_code(code_id)
+
+
+@shared_task(name="portal.forget_expired_codes")
+def forget_expired_codes() -> int:
+    from clinicflow.portal import codes
+
+    with audit_context(source="task:portal.forget_expired_codes"):
+        return codes.forget_expired()

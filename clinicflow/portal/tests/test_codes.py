@@ -148,3 +148,24 @@ def test_once_sent_the_code_is_masked_in_the_stored_text_and_not_sent_again(clin
     )
     with pytest.raises(DomainError, match="never sent again"):
         outbox.resend(actor=actor_for(manager), message=message)
+
+
+def test_unused_codes_forget_what_they_held_a_day_after_expiry(clinic):
+    from clinicflow.portal import tasks
+
+    stale = codes.issue(
+        purpose=CodePurpose.REGISTER,
+        clinic=clinic,
+        address=PHONE,
+        ip="10.0.0.1",
+        payload={"given_name": "Asha", "password": "argon2$..."},
+    )
+    fresh = _issue(clinic, address="+9779800000001")
+    OneTimeCode.objects.filter(pk=stale.pk).update(
+        expires_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+    assert tasks.forget_expired_codes() == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.payload, stale.code_hash) == ({}, "")
+    assert fresh.code_hash

@@ -92,3 +92,21 @@ def test_a_phone_never_proved_gets_no_code(clinic, client):
     member(Role.PATIENT, clinic, phone=PHONE)  # typed at the desk, never verified
     _ask(client)
     assert not Message.objects.all_clinics().exists()
+
+
+def test_wrong_codes_lock_the_account_like_wrong_passwords(asha, client, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    _ask(client)
+    right = code_sent_to(PHONE)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    for _n in range(3):
+        client.post(reverse("portal:sign_in_code_verify"), {"code": wrong})
+    page = client.post(reverse("portal:sign_in_code_verify"), {"code": right})
+    assert "locked" in page.content.decode()
+    assert client.get(reverse("core:dashboard")).status_code == 302
+    # The password is refused as well: one lockout per account, whichever way in.
+    refused = Client().post(
+        reverse("accounts:login"),
+        {"username": asha.username, "password": "a long enough passphrase"},
+    )
+    assert refused.status_code == 429
