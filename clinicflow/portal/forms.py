@@ -117,6 +117,11 @@ class LinkForm(ClinicFlowForm):
     birth_date = _date(_("Birth date on the record"))
     relationship = _relationship(_("This person is"))
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One's own record came with the account: what is linked later is mostly family.
+        self.fields["relationship"].initial = Relationship.CHILD
+
 
 class DeskLinkForm(ClinicFlowForm):
     account = forms.CharField(
