@@ -37,4 +37,6 @@ app.conf.beat_schedule = {
         "task": "pharmacy.stock_alerts",
         "schedule": crontab(hour=0, minute=15),
     },
+    # Unused one-time codes a day past their expiry: what they held is forgotten.
+    "portal-forget-codes": {"task": "portal.forget_expired_codes", "schedule": 60 * 60.0},
 }

@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "clinicflow.pharmacy",
     "clinicflow.billing",
     "clinicflow.lab",
+    "clinicflow.portal",
 ]
 
 MIDDLEWARE = [

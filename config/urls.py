@@ -21,6 +21,7 @@ urlpatterns = [
     path("billing/", include("clinicflow.billing.urls")),
     path("lab/", include("clinicflow.lab.urls")),
     path("notifications/", include("clinicflow.notifications.urls")),
+    path("portal/", include("clinicflow.portal.urls")),
     path("api/", include("clinicflow.core.api_urls")),
     # The admin site's own password form would skip ending other sessions and the audit.
     path("platform/password_change/", password_change, name="admin_password_change"),

@@ -21,6 +21,7 @@ from clinicflow.core.roles import Role
 from clinicflow.frontdesk.models import BoardLink, DoctorDesk
 from clinicflow.patients.models import Allergy, Condition, Patient
 from clinicflow.pharmacy.models import Medicine, StockBatch, StockMovement
+from clinicflow.portal.models import PatientLink
 from clinicflow.scheduling.models import Appointment, AvailabilityRule, Practitioner, Weekday
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +31,7 @@ READY = "Demo clinics and staff are ready."
 #: What a clinic's demo day is made of.
 CLINIC_ROWS = (
     Patient,
+    PatientLink,
     Allergy,
     Condition,
     Practitioner,
@@ -76,6 +78,13 @@ def test_seed_demo_loads_every_role_and_is_idempotent(settings, capsys):
         "General Physician",
         "Orthopedic",
         "Pediatrician",
+    ]
+    # The demo patient looks after her own record and her daughter's in the portal.
+    ktm = Clinic.objects.get(code="KTM")
+    family = PatientLink.objects.for_clinic(ktm).filter(user__username="patient")
+    assert sorted(family.values_list("relationship", "patient__given_name")) == [
+        ("child", "Anjali"),
+        ("self", "Priya"),
     ]
     assert "DEMO ONLY" in output
     assert DEMO_PASSWORD in output

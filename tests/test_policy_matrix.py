@@ -250,6 +250,9 @@ GRANTS = {
     "billing.prices.view": {Role.CASHIER, Role.RECEPTIONIST, Role.PHARMACIST, Role.DOCTOR, M, A},
     "billing.prices.manage": {M, A},
     "billing.reports": {M, A},
+    "portal.family": {Role.PATIENT},
+    "portal.link": {Role.PATIENT},
+    "portal.desk_link": {Role.RECEPTIONIST, M, A},
 }
 
 
@@ -263,7 +266,8 @@ def test_the_role_grants_are_exactly_the_reviewed_ones():
 
 
 def test_a_patient_may_not_reach_any_staff_action():
-    assert not policy.actions_for_roles(frozenset({Role.PATIENT}))
+    reached = policy.actions_for_roles(frozenset({Role.PATIENT}))
+    assert reached == {"portal.family", "portal.link"}
 
 
 def test_the_walk_reaches_the_lab_api():

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -86,11 +87,33 @@ _HEADINGS: dict[Role, str | Promise] = {
 }
 
 
+#: A page of its own for a role's dashboard (the patient portal's home): its template and a
+#: function of the request giving what it shows besides the cards.
+HomeContext = Callable[[HttpRequest], dict[str, Any]]
+_HOMES: dict[Role, tuple[str, HomeContext]] = {}
+
+
+def register_home(role: Role, template: str, context: HomeContext) -> None:
+    """Show ``role``'s dashboard with ``template``, given ``context(request)`` as well."""
+    _HOMES[role] = (template, context)
+
+
 def dashboard_for(actor: Actor) -> Dashboard:
     role = actor.primary_role
     if actor.clinic is None or role is None:
         return Dashboard(heading=_("Welcome"), template="core/dashboard_no_clinic.html")
-    return Dashboard(heading=_HEADINGS[role], cards=cards_for(actor, role))
+    home = _HOMES.get(role)
+    return Dashboard(
+        heading=_HEADINGS[role],
+        cards=cards_for(actor, role),
+        template=home[0] if home else Dashboard.template,
+    )
+
+
+def home_context(request: HttpRequest, actor: Actor) -> dict[str, Any]:
+    """What a role's own dashboard page shows besides the cards (nothing for most)."""
+    home = _HOMES.get(actor.primary_role) if actor.clinic is not None else None  # type: ignore[arg-type]
+    return home[1](request) if home else {}
 
 
 # ---------------------------------------------------------------- the clinic's running

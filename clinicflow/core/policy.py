@@ -146,6 +146,25 @@ class ClinicOnlyStaff(ObjectRule):
         return not self.protected(actor).filter(user=obj.pk).exists()
 
 
+class ManagedByAccount(ObjectRule):
+    """Records a portal account looks after (its own and its family's), and rows about them:
+    exactly ``portal.access.patients_of``, the one answer to "which patients may this account
+    see"."""
+
+    def q_for(self, actor: Actor, model: type[Model]) -> Q:
+        from clinicflow.portal.access import patients_of
+
+        managed = patients_of(actor.user, actor.clinic).values("pk")
+        if model._meta.label_lower == PATIENT:
+            return Q(pk__in=managed)
+        if "patient" in {f.name for f in model._meta.get_fields()}:
+            return Q(patient__in=managed)
+        return Q(pk__in=[])
+
+    def q(self, actor: Actor) -> Q:
+        raise TypeError("ManagedByAccount needs the model: use q_for(actor, model)")
+
+
 ANY = AnyObject()
 
 # ---------------------------------------------------------------- rules
@@ -578,6 +597,31 @@ POLICY: dict[str, Rule] = {
         "Confirm a printed invoice, credit note or receipt from its QR code: number, date and "
         "amount, never the patient (the address carries the document's unguessable token)."
     ),
+    # The patient portal: a patient account acts only for the records it looks after.
+    "portal.register": public(
+        "Create a patient account with a phone or e-mail proved by a one-time code; a new "
+        "record with a fresh MRN at the chosen clinic."
+    ),
+    "portal.code_sign_in": public(
+        "Sign in to a patient account with a one-time code sent to its verified phone."
+    ),
+    "portal.family": grant(
+        {Role.PATIENT},
+        "See the family members one's account looks after, choose whom the portal shows, "
+        "read their details, stop looking after one.",
+        only={Role.PATIENT: ManagedByAccount()},
+        fields={PATIENT: PATIENT_RECORD},
+    ),
+    "portal.link": grant(
+        {Role.PATIENT},
+        "Link one's account to an existing record (MRN, birth date and a code sent to the "
+        "phone or e-mail on the record).",
+    ),
+    "portal.desk_link": grant(
+        {Role.RECEPTIONIST} | MANAGEMENT,
+        "At the desk, after checking ID: link a portal account to a patient's record, or "
+        "remove an account that looks after it.",
+    ),
     # The platform.
     "platform.admin": grant(
         {Role.ADMIN}, "The platform admin site: clinics, limits, managers.", needs_clinic=False
@@ -744,6 +788,7 @@ __all__ = [
     "POLICY",
     "AnyOf",
     "Audience",
+    "ManagedByAccount",
     "ObjectRule",
     "OwnedBy",
     "Rule",

@@ -14,6 +14,7 @@ twice (same kind and key) writes each message once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -56,7 +57,10 @@ class EventKind:
     ``texts``: per language, English required; ``urgent``: sent during quiet hours too;
     ``offered``: channels a person may add to the defaults;
     ``optional``: the person may turn it off (service messages a clinic must send, such as a
-    changed appointment, are not optional, but STOP still stops SMS)."""
+    changed appointment, are not optional, but STOP still stops SMS); ``secret``: the text
+    carries a one-time code (``{code}``), which nobody but its addressee may read: the
+    delivery log shows the text with the code masked, the stored text is masked once the
+    message has left (or failed for good), and nobody sends it again by hand."""
 
     key: str
     label: str
@@ -69,6 +73,7 @@ class EventKind:
     #: More channels a person may choose than those told by default (an opt-in kind has no
     #: default channel at all).
     offered: tuple[str, ...] = ()
+    secret: bool = False
 
     @property
     def possible(self) -> list[str]:
@@ -81,6 +86,21 @@ class EventKind:
     @property
     def all_placeholders(self) -> tuple[str, ...]:
         return ("clinic", *self.placeholders)
+
+
+#: What a one-time code looks like in a text (the clinic's own wording may move it).
+SECRET_DIGITS = re.compile(r"(?<!\d)\d{4,8}(?!\d)")
+MASK = "••••••"
+
+
+def masked(text: str) -> str:
+    """The text with every run of 4 to 8 digits (a one-time code) masked."""
+    return SECRET_DIGITS.sub(MASK, text)
+
+
+def is_secret(key: str) -> bool:
+    kind = _KINDS.get(key)
+    return bool(kind and kind.secret)
 
 
 _KINDS: dict[str, EventKind] = {}
@@ -146,6 +166,38 @@ def emit(
         roles=roles,
         url=url,
         channels=channels,
+    )
+    _deliver_once_committed(emitted)
+    return emitted
+
+
+def emit_to_address(
+    kind: str,
+    *,
+    clinic: Any,
+    key: str,
+    values: Mapping[str, Any],
+    address: str,
+    patient: Any = None,
+    user: Any = None,
+) -> Emitted:
+    """Tell the event ``kind`` to one ``address`` (an E.164 phone number: SMS; an e-mail
+    address: e-mail) rather than to a person's own addresses: a one-time code for an address
+    being verified, which may belong to nobody yet (self-registration) or is the one on a
+    record being linked. ``patient`` or ``user`` name whom it concerns in the log, when known.
+    Preferences and quiet hours do not apply (such kinds are urgent and not optional). Must
+    run inside the emitter's transaction."""
+    from clinicflow.notifications import routing
+
+    event = kind_of(kind)
+    emitted = routing.route_to_address(
+        event,
+        clinic=clinic,
+        key=key,
+        values=_with_clinic(clinic, values),
+        address=address,
+        patient_id=getattr(patient, "pk", patient),
+        user_id=getattr(user, "pk", user),
     )
     _deliver_once_committed(emitted)
     return emitted

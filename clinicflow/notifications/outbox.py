@@ -25,7 +25,7 @@ from clinicflow.core.actor import Actor
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
 from clinicflow.core.models import AuditAction
-from clinicflow.notifications import senders
+from clinicflow.notifications import events, senders
 from clinicflow.notifications.models import Message, MessageStatus
 
 MAX_ATTEMPTS = 5
@@ -70,6 +70,7 @@ def attempt(message: Message, *, now: datetime) -> None:
     """One try at sending a message the caller holds locked, and its outcome saved; a retry
     is timed from ``now``."""
     message.attempts += 1
+    secret = events.is_secret(message.event)
     try:
         sent = senders.send(message)
     except senders.DeliveryError as error:
@@ -86,8 +87,14 @@ def attempt(message: Message, *, now: datetime) -> None:
         message.cost = sent.cost
         message.segments = sent.segments
         message.last_error = ""
+    fields = []
+    if secret and message.status != MessageStatus.QUEUED:
+        # Gone (or given up on): the code needs keeping no longer than that.
+        message.body = events.masked(message.body)
+        fields.append("body")
     message.save(
         update_fields=[
+            *fields,
             "attempts",
             "status",
             "next_attempt_at",
@@ -128,6 +135,10 @@ def resend(*, actor: Actor, message: Message) -> Message:
         raise DomainError(_("You may not do this."), code="forbidden")
     if locked.status not in (MessageStatus.FAILED, MessageStatus.BOUNCED):
         raise DomainError(_("Only a failed or bounced message can be sent again."))
+    if events.is_secret(locked.event):
+        raise DomainError(
+            _("A one-time code is never sent again by hand: the person asks for a new one.")
+        )
     before = locked.status
     locked.status = MessageStatus.QUEUED
     locked.attempts = 0

@@ -8,6 +8,7 @@ recipients' preferences and addresses, the keys already queued, one insert.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -43,9 +44,15 @@ class Recipient:
     chosen: Mapping[str, list[str]]
     quiet: tuple[time, time] | None
     sms_opted_out: bool = False
+    #: Told at one address rather than a person's own (``route_to_address``).
+    at_address: bool = False
 
     @property
     def ident(self) -> str:
+        if self.at_address:
+            # The address itself stays out of the key (keys are shown in logs and headers).
+            digest = hashlib.sha256((self.phone or self.email).encode()).hexdigest()[:16]
+            return f"a{digest}"
         return f"p{self.patient_id}" if self.patient_id else f"u{self.user_id}"
 
     def address(self, channel: str) -> str:
@@ -273,6 +280,42 @@ def route(
         )
         emitted.notices += notices.raise_notices(clinic=clinic, recipients=user_ids, drafts=[draft])
     emitted.messages = _queue(clinic, queued)
+    return emitted
+
+
+def route_to_address(
+    event: EventKind,
+    *,
+    clinic: Any,
+    key: str,
+    values: Mapping[str, Any],
+    address: str,
+    patient_id: Any = None,
+    user_id: Any = None,
+    now: datetime | None = None,
+) -> Emitted:
+    """One message to one address: SMS to a phone number, e-mail to an address with "@", in
+    the clinic's language, now (no preferences, no quiet hours: see ``events.emit_to_address``)."""
+    now = now or timezone.now()
+    is_email = "@" in address
+    person = Recipient(
+        patient_id=patient_id,
+        user_id=user_id,
+        phone="" if is_email else address,
+        email=address if is_email else "",
+        language=messaging.settings_of(clinic).language,
+        chosen={},
+        quiet=None,
+        at_address=True,
+    )
+    own = _clinic_texts(clinic, event)
+    channel = Channel.EMAIL if is_email else Channel.SMS
+    composed = _composed(event, person, values, own, [channel])
+    emitted = Emitted()
+    if not composed:
+        emitted.skipped.append(person.ident)
+        return emitted
+    emitted.messages = _queue(clinic, [_message(event, clinic, key, person, composed[0], now)])
     return emitted
 
 

@@ -19,6 +19,7 @@ from clinicflow.core.actor import Actor
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import Conflict, DomainError, field_errors
 from clinicflow.core.models import AuditAction, Clinic
+from clinicflow.core.roles import Role
 from clinicflow.patients import merging
 from clinicflow.patients.models import (
     Allergy,
@@ -147,18 +148,44 @@ def register_patient(
     registration. Errors: ``DomainError`` naming the field; ``PossibleDuplicates``.
     """
     clinic = _require(actor, "patients.register")
-    patient = Patient(clinic=clinic, created_by=actor.user)
-    _apply(patient, clinic, details)
-    with field_errors():
-        patient.full_clean(exclude=["mrn", "mrn_seq", "search_name"], validate_unique=False)
+    patient = checked_details(clinic, details, created_by=actor.user)
     if not confirm_new:
         candidates = likely_duplicates(clinic, patient)
         if candidates:
             raise PossibleDuplicates(candidates)
+    return _save_new(clinic, patient)
+
+
+def checked_details(clinic: Clinic, details: Mapping[str, Any], created_by: Any = None) -> Patient:
+    """A new, unsaved record of ``clinic`` with ``details``, checked by the rules of
+    registration (a form that collects details before a later step saves them asks here).
+    Errors: ``DomainError`` naming the field."""
+    patient = Patient(clinic=clinic, created_by=created_by)
+    _apply(patient, clinic, details)
+    system = ["mrn", "mrn_seq", "search_name"] + ([] if created_by else ["created_by"])
+    with field_errors():
+        patient.full_clean(exclude=system, validate_unique=False)
+    return patient
+
+
+def _save_new(clinic: Clinic, patient: Patient) -> Patient:
     patient.mrn_seq, patient.mrn = _next_mrn(clinic)
     patient.save(force_insert=True)
     remember_name_words(clinic, [patient.search_name])
     return patient
+
+
+@transaction.atomic
+def register_own_record(*, actor: Actor, details: Mapping[str, Any]) -> Patient:
+    """A person who has just proved their phone or e-mail registers themselves online (the
+    portal's self-registration), in the clinic they chose: the same rules and MRN series as
+    at the desk. No duplicate check: its answer would tell a stranger who is registered; the
+    clinic merges a duplicate as usual. Only a patient account registers itself.
+    Errors: ``DomainError`` naming the field."""
+    if Role.PATIENT not in actor.roles:
+        raise DomainError(_("You may not do this."), code="forbidden")
+    clinic = _require(actor, "portal.register")
+    return _save_new(clinic, checked_details(clinic, details, created_by=actor.user))
 
 
 @transaction.atomic

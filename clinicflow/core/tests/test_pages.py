@@ -48,11 +48,11 @@ def test_no_dashboard_tile_promises_a_figure_it_does_not_have(role, clinic, sign
     assert "Not available yet" not in text
 
 
-@pytest.mark.parametrize("role", [Role.PATIENT])
-def test_roles_whose_modules_do_not_exist_yet_get_no_tiles_but_a_plain_word(role, clinic, sign_in):
-    page = sign_in(member(role, clinic)).get(reverse("core:dashboard"))
+def test_a_patient_lands_on_the_portal_home_not_on_tiles(clinic, sign_in):
+    page = sign_in(member(Role.PATIENT, clinic)).get(reverse("core:dashboard"))
     assert page.context["dashboard"].cards == []
-    assert b'data-testid="dashboard-empty"' in page.content
+    assert page.context["dashboard"].template == "portal/home.html"
+    assert b'data-testid="no-member"' in page.content  # no record linked yet: said plainly
 
 
 def test_a_card_shows_on_the_dashboards_of_the_roles_it_names_only(

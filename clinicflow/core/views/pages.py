@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinicflow.core.access import actor_of, requires
-from clinicflow.core.dashboards import dashboard_for
+from clinicflow.core.dashboards import dashboard_for, home_context
 from clinicflow.core.errors import DomainError
 from clinicflow.core.services import switch_clinic
 from clinicflow.core.tasks import HEARTBEAT_CACHE_KEY
@@ -54,7 +54,11 @@ def health(request: HttpRequest) -> JsonResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     dashboard = dashboard_for(actor)
-    return render(request, dashboard.template, {"dashboard": dashboard, "now": timezone.now()})
+    return render(
+        request,
+        dashboard.template,
+        {"dashboard": dashboard, "now": timezone.now(), **home_context(request, actor)},
+    )
 
 
 @requires("clinic.switch")

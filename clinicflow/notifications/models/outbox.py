@@ -91,8 +91,10 @@ class Message(ClinicOwned):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["clinic", "key"], name="message_once_per_key"),
+            # To a person, or (a one-time code, always urgent) to an address being verified
+            # that may belong to nobody yet.
             models.CheckConstraint(
-                condition=Q(patient__isnull=False) | Q(user__isnull=False),
+                condition=Q(patient__isnull=False) | Q(user__isnull=False) | Q(urgent=True),
                 name="message_has_recipient",
             ),
             models.CheckConstraint(
@@ -127,3 +129,10 @@ class Message(ClinicOwned):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.to} ({self.channel})"
+
+    @property
+    def shown_body(self) -> str:
+        """The text as the delivery log may show it: a one-time code masked."""
+        from clinicflow.notifications.events import is_secret, masked
+
+        return masked(self.body) if is_secret(self.event) else self.body

@@ -20,6 +20,7 @@ from clinicflow.frontdesk.models import BoardLink
 from clinicflow.lab.demo import load_demo_lab_catalogue
 from clinicflow.patients.demo import load_demo_patients
 from clinicflow.pharmacy.demo import load_demo_catalogue, load_demo_stock
+from clinicflow.portal.demo import load_demo_portal
 from clinicflow.scheduling.demo import load_demo_appointments, load_demo_schedules
 
 #: Where ``make run`` serves by default (and ``manage.py runserver`` too).
@@ -49,6 +50,7 @@ def load_clinic_day(spec: DemoClinic) -> BoardLink:
     )
     load_demo_lab_catalogue(manager=manager, clinic=clinic)
     load_demo_appointments(receptionist=receptionist, clinic=clinic)
+    load_demo_portal(receptionist=receptionist, clinic=clinic)
     return board
 
 

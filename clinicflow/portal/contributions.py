@@ -1,0 +1,81 @@
+"""What the portal adds elsewhere: its message kind (the one-time code), the patient's home
+(the dashboard of the patient role), its sidebar entries, the desk's panel on the chart for
+linking accounts, and moving links when duplicate records are merged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.core import dashboards, navigation, policy
+from clinicflow.core.access import actor_of
+from clinicflow.core.actor import Actor
+from clinicflow.core.roles import Role
+from clinicflow.patients import merging, panels
+from clinicflow.patients.models import Patient
+from clinicflow.portal import messages
+from clinicflow.portal.access import family_of, selected_member
+from clinicflow.portal.models import ACTIVE, PatientLink, Relationship
+
+#: The portal's pages in the sidebar. Later pages (booking, records, bills, medicines,
+#: reviews) add their own entries here, each shown only to those whose policy opens it.
+NAVIGATION = [
+    navigation.Entry(_("My family"), "portal:family", "bi-people", order=5),
+]
+
+
+def home(request: HttpRequest) -> dict[str, Any]:
+    """The patient's home: who the portal is showing, and the family to switch to."""
+    actor = actor_of(request)
+    family = family_of(actor.user, actor.clinic)
+    return {"member": selected_member(request, family), "family": family}
+
+
+def desk_panel(patient: Patient, actor: Actor) -> panels.Panel | None:
+    """For the desk: the accounts that look after this record, and linking one."""
+    if not policy.allows_object(actor, "portal.desk_link", patient):
+        return None
+    from clinicflow.portal.forms import DeskLinkForm
+
+    links = (
+        PatientLink.objects.for_clinic(patient.clinic)
+        .filter(ACTIVE)
+        .filter(patient=patient)
+        .select_related("user", "linked_by")
+    )
+    return panels.Panel(
+        "portal/_desk_panel.html", {"patient": patient, "links": links, "form": DeskLinkForm()}
+    )
+
+
+def move_links(duplicate: Patient, survivor: Patient) -> int:
+    """A merge: the duplicate's accounts look after the survivor instead, except an account
+    that already does (or a second "own" account), whose link to the duplicate ends."""
+    clinic = duplicate.clinic
+    survivors = PatientLink.objects.for_clinic(clinic).filter(ACTIVE).filter(patient=survivor)
+    managing = set(survivors.values_list("user_id", flat=True))
+    has_own = survivors.filter(relationship=Relationship.SELF).exists()
+    moved = 0
+    links = PatientLink.objects.for_clinic(clinic).select_for_update().filter(patient=duplicate)
+    for link in links:
+        if link.is_active and (
+            link.user_id in managing or (link.relationship == Relationship.SELF and has_own)
+        ):
+            link.removed_at = timezone.now()
+            link.save(update_fields=["removed_at"])
+            continue
+        link.patient = survivor
+        link.save(update_fields=["patient"])
+        moved += 1
+    return moved
+
+
+def register() -> None:
+    messages.register()
+    navigation.register(*NAVIGATION)
+    dashboards.register_home(Role.PATIENT, "portal/home.html", home)
+    panels.register_panel("portal.accounts", desk_panel)
+    merging.register_mover("portal.links", move_links)

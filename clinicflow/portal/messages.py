@@ -1,0 +1,75 @@
+"""The one-time code, told through the notifications outbox.
+
+Urgent (it goes during quiet hours: the person is waiting for it) and not optional. Marked
+``secret``: the delivery log shows its text with the code masked (``••••••``), the stored
+text is masked once the message has been sent or has failed for good, and a manager cannot
+send it again (the person asks for a new code). The code is never in a subject or an in-app
+notice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.notifications import events
+from clinicflow.notifications.events import Audience, EventKind, Text
+from clinicflow.notifications.models import Channel
+
+CODE = "portal.code"
+
+#: What the code is for, as the message says it.
+PURPOSES = {
+    "register": ("create your account", "तपाईंको खाता बनाउन"),
+    "sign_in": ("sign in", "साइन-इन गर्न"),
+    "link": ("link a record to your account", "तपाईंको खातामा रेकर्ड जोड्न"),
+}
+
+KIND = EventKind(
+    key=CODE,
+    label=str(_("A one-time code (portal)")),
+    audience=Audience.PATIENT,
+    channels=(Channel.SMS, Channel.EMAIL),
+    placeholders=("code", "purpose", "minutes"),
+    urgent=True,
+    optional=False,
+    secret=True,
+    texts={
+        "en": Text(
+            subject="Your {clinic} code",
+            body="Your code to {purpose} at {clinic} is {code}. It expires in {minutes} "
+            "minutes.\n\nNobody from the clinic will ever ask you for it. If you did not ask "
+            "for a code, you can ignore this message.",
+            sms="{code} is your {clinic} code to {purpose}. Valid {minutes} min. Never share it.",
+        ),
+        "ne": Text(
+            subject="तपाईंको {clinic} कोड",
+            body="{clinic} मा {purpose} तपाईंको कोड {code} हो। यो {minutes} मिनेटमा सकिन्छ।"
+            "\n\nक्लिनिकका कसैले पनि यो कोड कहिल्यै माग्दैनन्। तपाईंले कोड मागेको होइन भने "
+            "यो सन्देश बेवास्ता गर्नुहोस्।",
+            sms="{code} {clinic} मा {purpose} तपाईंको कोड हो। {minutes} मिनेट। कसैलाई नदिनुहोस्।",
+        ),
+    },
+)
+
+
+def register() -> None:
+    events.register_kind(KIND)
+
+
+def send_code(code: Any, digits: str) -> events.Emitted:
+    """Queue ``digits`` to the code's address, in the caller's transaction."""
+    from clinicflow.notifications.messaging import settings_of
+
+    english, nepali = PURPOSES[code.purpose]
+    purpose = nepali if settings_of(code.clinic).language == "ne" else english
+    return events.emit_to_address(
+        CODE,
+        clinic=code.clinic,
+        key=str(code.pk),
+        values={"code": digits, "purpose": purpose, "minutes": "10"},
+        address=code.address,
+        patient=code.patient_id,
+        user=code.user_id,
+    )
