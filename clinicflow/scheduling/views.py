@@ -190,7 +190,12 @@ class AppointmentListView(FilteredListView):
 
     def filtered(self) -> tuple[QuerySet[Any], Any]:
         qs, filterset = super().filtered()
-        if not self.request.GET.get("day") and not self.request.GET.get("after"):
+        if self.request.GET.get("day") or self.request.GET.get("after"):
+            return qs, filterset
+        if self.request.GET.get("status") == AppointmentStatus.REQUESTED:
+            # Requests to confirm (online bookings): every one still ahead, not only today's.
+            qs = qs.filter(starts_at__date__gte=timezone.localdate())
+        else:
             qs = qs.filter(starts_at__date=timezone.localdate())  # today, unless asked
         return qs, filterset
 
