@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicflow.portal import booking_views, views
+from clinicflow.portal import booking_views, review_views, views
 
 app_name = "portal"
 
@@ -28,4 +28,9 @@ urlpatterns = [
     ),
     path("appointments/<uuid:pk>/move/", booking_views.appointment_move, name="appointment_move"),
     path("settings/booking/", booking_views.booking_settings, name="booking_settings"),
+    # Reviews of completed visits, and their moderation.
+    path("reviews/", review_views.review_list, name="reviews"),
+    path("reviews/visit/<uuid:pk>/", review_views.review_write, name="review_write"),
+    path("reviews/manage/", review_views.moderation, name="review_moderation"),
+    path("reviews/manage/<int:pk>/", review_views.moderate, name="review_moderate"),
 ]
