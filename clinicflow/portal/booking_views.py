@@ -129,7 +129,7 @@ def book_doctor(request: HttpRequest, pk: Any) -> HttpResponse:
                 messages.error(request, exc.message)
                 status = getattr(exc, "status_code", 400)
             else:
-                when = timezone.localtime(appointment.starts_at, actor.clinic.zone)
+                when = timezone.localtime(appointment.starts_at, doctor.clinic.zone)
                 messages.success(
                     request,
                     (
@@ -238,7 +238,7 @@ def appointment_move(request: HttpRequest, pk: Any) -> HttpResponse:
                 messages.error(request, exc.message)
                 status = getattr(exc, "status_code", 400)
             else:
-                when = timezone.localtime(moved.starts_at, actor.clinic.zone)
+                when = timezone.localtime(moved.starts_at, moved.clinic.zone)
                 messages.success(
                     request, _("Moved to %(when)s.") % {"when": when.strftime("%a %d %b %H:%M")}
                 )

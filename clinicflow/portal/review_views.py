@@ -72,7 +72,9 @@ def review_write(request: HttpRequest, pk: Any) -> HttpResponse:
         else:
             messages.error(request, first_error(form))
             status = 400
-    return render(request, "portal/review_write.html", {"visit": visit, "form": form}, status=status)
+    return render(
+        request, "portal/review_write.html", {"visit": visit, "form": form}, status=status
+    )
 
 
 @requires("reviews.moderate")

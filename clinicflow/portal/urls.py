@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicflow.portal import booking_views, review_views, views
+from clinicflow.portal import booking_views, medicine_views, review_views, views
 
 app_name = "portal"
 
@@ -28,6 +28,9 @@ urlpatterns = [
     ),
     path("appointments/<uuid:pk>/move/", booking_views.appointment_move, name="appointment_move"),
     path("settings/booking/", booking_views.booking_settings, name="booking_settings"),
+    # The medicine schedule and its doses.
+    path("medicines/", medicine_views.medicines, name="medicines"),
+    path("medicines/dose/", medicine_views.dose, name="dose"),
     # Reviews of completed visits, and their moderation.
     path("reviews/", review_views.review_list, name="reviews"),
     path("reviews/visit/<uuid:pk>/", review_views.review_write, name="review_write"),

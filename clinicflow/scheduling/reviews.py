@@ -54,9 +54,7 @@ def write_review(
     clinic = policy.require(actor, WRITE, appointment)
     doctor = _rating(doctor_rating, "doctor_rating")
     place = _rating(clinic_rating, "clinic_rating")
-    visit = (
-        Appointment.objects.for_clinic(clinic).select_for_update().get(pk=appointment.pk)
-    )
+    visit = Appointment.objects.for_clinic(clinic).select_for_update().get(pk=appointment.pk)
     if visit.status != AppointmentStatus.COMPLETED:
         raise DomainError(_("You can review a visit once it is completed."))
     if VisitReview.objects.for_clinic(clinic).filter(appointment=visit).exists():

@@ -6,32 +6,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinical', '0006_pregnancy_status_alert_severity'),
-        ('core', '0005_audit_sealed_after_commit'),
-        ('patients', '0007_names_in_order_indexes'),
+        ("clinical", "0006_pregnancy_status_alert_severity"),
+        ("core", "0005_audit_sealed_after_commit"),
+        ("patients", "0007_names_in_order_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DoseRecord',
+            name="DoseRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('time_of_day', models.CharField(max_length=5)),
-                ('outcome', models.CharField(choices=[('taken', 'Taken'), ('skipped', 'Skipped')], max_length=8)),
-                ('recorded_at', models.DateTimeField()),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='core.clinic')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='doses', to='clinical.prescriptionitem')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dose_records', to='patients.patient')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("time_of_day", models.CharField(max_length=5)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("taken", "Taken"), ("skipped", "Skipped")], max_length=8
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="core.clinic"
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="doses",
+                        to="clinical.prescriptionitem",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dose_records",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['day', 'time_of_day'],
-                'indexes': [models.Index(fields=['patient', 'day'], name='dose_record_patient_day_idx')],
-                'constraints': [models.UniqueConstraint(fields=('item', 'day', 'time_of_day'), name='dose_record_once'), models.CheckConstraint(condition=models.Q(('outcome__in', ['taken', 'skipped'])), name='dose_record_outcome_valid')],
+                "ordering": ["day", "time_of_day"],
+                "indexes": [
+                    models.Index(fields=["patient", "day"], name="dose_record_patient_day_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("item", "day", "time_of_day"), name="dose_record_once"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("outcome__in", ["taken", "skipped"])),
+                        name="dose_record_outcome_valid",
+                    ),
+                ],
             },
         ),
     ]

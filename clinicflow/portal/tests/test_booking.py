@@ -30,7 +30,9 @@ PDF = pdf_bytes()
 
 
 def _settings(clinic, **values):
-    OnlineBookingSettings.objects.for_clinic(clinic).update_or_create(clinic=clinic, defaults=values)
+    OnlineBookingSettings.objects.for_clinic(clinic).update_or_create(
+        clinic=clinic, defaults=values
+    )
 
 
 def _appointments(clinic):

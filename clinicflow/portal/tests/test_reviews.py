@@ -113,9 +113,7 @@ def test_the_database_refuses_a_rating_out_of_range(priya, visit, family):
         )
 
 
-def test_another_patients_visit_is_a_404_and_nothing_is_written(
-    family, stranger, visit, sign_in
-):
+def test_another_patients_visit_is_a_404_and_nothing_is_written(family, stranger, visit, sign_in):
     theirs = visit(stranger)
     client = sign_in(family)
     url = reverse("portal:review_write", args=[theirs.pk])
@@ -147,9 +145,7 @@ def test_the_directory_shows_the_average_of_visible_reviews(
     first, second = visit(priya, hour=9), visit(anjali, hour=10)
     actor = actor_for(family)
     kept = reviews.write_review(actor=actor, appointment=first, doctor_rating=5, clinic_rating=5)
-    hidden = reviews.write_review(
-        actor=actor, appointment=second, doctor_rating=1, clinic_rating=1
-    )
+    hidden = reviews.write_review(actor=actor, appointment=second, doctor_rating=1, clinic_rating=1)
     page = client.get(reverse("scheduling:directory"))
     assert page.context["doctors"][0].rating == reviews.Rating(3.0, 2)
     managers = sign_in(manager)
@@ -159,9 +155,7 @@ def test_the_directory_shows_the_average_of_visible_reviews(
     assert bad.status_code == 302
     hidden.refresh_from_db()
     assert hidden.is_visible
-    managers.post(
-        reverse("portal:review_moderate", args=[hidden.pk]), {"reason": "Names a nurse"}
-    )
+    managers.post(reverse("portal:review_moderate", args=[hidden.pk]), {"reason": "Names a nurse"})
     hidden.refresh_from_db()
     assert (hidden.hidden_reason, hidden.hidden_by) == ("Names a nurse", manager)
     page = client.get(reverse("scheduling:directory"))

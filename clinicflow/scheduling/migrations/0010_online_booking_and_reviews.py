@@ -8,51 +8,197 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0005_audit_sealed_after_commit'),
-        ('patients', '0007_names_in_order_indexes'),
-        ('scheduling', '0009_reminders'),
+        ("core", "0005_audit_sealed_after_commit"),
+        ("patients", "0007_names_in_order_indexes"),
+        ("scheduling", "0009_reminders"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OnlineBookingSettings',
+            name="OnlineBookingSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enabled', models.BooleanField(default=True, verbose_name='patients may book online')),
-                ('days_ahead', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='how far ahead (days)')),
-                ('min_notice_hours', models.PositiveSmallIntegerField(default=2, validators=[django.core.validators.MaxValueValidator(336)], verbose_name='at least this many hours before the time')),
-                ('needs_confirmation', models.BooleanField(default=True, verbose_name='the desk confirms online bookings')),
-                ('change_until_hours', models.PositiveSmallIntegerField(default=24, validators=[django.core.validators.MaxValueValidator(336)], verbose_name='cancel or move online until (hours before)')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='core.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "enabled",
+                    models.BooleanField(default=True, verbose_name="patients may book online"),
+                ),
+                (
+                    "days_ahead",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name="how far ahead (days)",
+                    ),
+                ),
+                (
+                    "min_notice_hours",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        validators=[django.core.validators.MaxValueValidator(336)],
+                        verbose_name="at least this many hours before the time",
+                    ),
+                ),
+                (
+                    "needs_confirmation",
+                    models.BooleanField(
+                        default=True, verbose_name="the desk confirms online bookings"
+                    ),
+                ),
+                (
+                    "change_until_hours",
+                    models.PositiveSmallIntegerField(
+                        default=24,
+                        validators=[django.core.validators.MaxValueValidator(336)],
+                        verbose_name="cancel or move online until (hours before)",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="core.clinic"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('clinic',), name='online_booking_one_per_clinic'), models.CheckConstraint(condition=models.Q(('days_ahead__gte', 1), ('days_ahead__lte', 365)), name='online_booking_days_ahead_range')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("clinic",), name="online_booking_one_per_clinic"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("days_ahead__gte", 1), ("days_ahead__lte", 365)),
+                        name="online_booking_days_ahead_range",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='VisitReview',
+            name="VisitReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('doctor_rating', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='the doctor')),
-                ('clinic_rating', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='the clinic')),
-                ('comment', models.TextField(blank=True, max_length=1000, verbose_name='comment')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_default=django.db.models.functions.datetime.Now())),
-                ('hidden_at', models.DateTimeField(blank=True, null=True)),
-                ('hidden_reason', models.CharField(blank=True, max_length=200, verbose_name='why hidden')),
-                ('appointment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='review', to='scheduling.appointment')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='core.clinic')),
-                ('hidden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='patients.patient')),
-                ('practitioner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='scheduling.practitioner')),
-                ('written_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "doctor_rating",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="the doctor",
+                    ),
+                ),
+                (
+                    "clinic_rating",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="the clinic",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, max_length=1000, verbose_name="comment")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_default=django.db.models.functions.datetime.Now()
+                    ),
+                ),
+                ("hidden_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "hidden_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="why hidden"),
+                ),
+                (
+                    "appointment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="review",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="core.clinic"
+                    ),
+                ),
+                (
+                    "hidden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews",
+                        to="scheduling.practitioner",
+                    ),
+                ),
+                (
+                    "written_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(condition=models.Q(('hidden_at__isnull', True)), fields=['practitioner'], name='review_visible_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('doctor_rating__gte', 1), ('doctor_rating__lte', 5)), name='review_doctor_rating_1_to_5'), models.CheckConstraint(condition=models.Q(('clinic_rating__gte', 1), ('clinic_rating__lte', 5)), name='review_clinic_rating_1_to_5'), models.CheckConstraint(condition=models.Q(('hidden_at__isnull', True), models.Q(('hidden_reason', ''), _negated=True), _connector='OR'), name='review_hidden_has_reason')],
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("hidden_at__isnull", True)),
+                        fields=["practitioner"],
+                        name="review_visible_idx",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("doctor_rating__gte", 1), ("doctor_rating__lte", 5)),
+                        name="review_doctor_rating_1_to_5",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("clinic_rating__gte", 1), ("clinic_rating__lte", 5)),
+                        name="review_clinic_rating_1_to_5",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("hidden_at__isnull", True),
+                            models.Q(("hidden_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="review_hidden_has_reason",
+                    ),
+                ],
             },
         ),
     ]
