@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinicflow.clinical import charging, messages, sections
-from clinicflow.clinical.models import Encounter, EncounterStatus, Prescription
+from clinicflow.clinical.models import DoseRecord, Encounter, EncounterStatus, Prescription
 from clinicflow.core import dashboards, policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.roles import Role
@@ -77,4 +77,5 @@ def register() -> None:
     timeline.register_source("clinical.encounters", encounters)
     merging.register_mover("encounters", merging.move_rows(Encounter))
     merging.register_mover("prescriptions", merging.move_rows(Prescription))
+    merging.register_mover("dose records", merging.move_rows(DoseRecord))
     dashboards.register_card("clinical.notes_to_sign", notes_to_sign, roles={Role.DOCTOR}, order=30)

@@ -23,6 +23,7 @@ from clinicflow.scheduling.models import (
     AppointmentStatus,
     OnlineBookingSettings,
 )
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -367,3 +368,58 @@ def test_a_manager_sets_the_window_and_bad_input_changes_nothing(manager, clinic
 
 def test_a_patient_may_not_set_the_window(family, sign_in):
     assert sign_in(family).get(reverse("portal:booking_settings")).status_code == 403
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_online_bookings_of_one_slot_at_once_get_one(
+    family, other_family, priya, stranger, cardiologist, next_monday, at
+):
+    """Two families choose the same time at the same instant: the database's guard settles it
+    exactly as for two desks; the loser hears the time was taken, nothing half-booked."""
+    who = [(family, priya), (other_family, stranger)]
+
+    def attempt(n: int) -> object:
+        account, patient = who[n]
+        return booking.book_online(
+            actor=actor_for(account),
+            patient=patient,
+            practitioner=cardiologist,
+            starts_at=at(next_monday, 9),
+            reason="Check-up",
+        )
+
+    booked, errors = at_once(attempt, 2)
+    assert len(booked) == 1
+    assert len(errors) == 1
+    assert isinstance(errors[0], services.SlotTaken)
+    assert _appointments(priya.clinic).filter(starts_at=at(next_monday, 9)).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_online_booking_and_the_desk_at_once_get_one(
+    family, priya, register, receptionist, cardiologist, next_monday, at
+):
+    walk_up = register(given_name="Hari", family_name="Thapa", phone="+9779801111111")
+
+    def attempt(n: int) -> object:
+        if n:
+            return services.book_appointment(
+                actor=actor_for(receptionist),
+                patient=walk_up,
+                practitioner=cardiologist,
+                starts_at=at(next_monday, 9),
+            )
+        return booking.book_online(
+            actor=actor_for(family),
+            patient=priya,
+            practitioner=cardiologist,
+            starts_at=at(next_monday, 9),
+            reason="Check-up",
+        )
+
+    booked, errors = at_once(attempt, 2)
+    assert len(booked) == 1
+    assert [type(e) for e in errors] == [services.SlotTaken]
+    assert _appointments(priya.clinic).filter(starts_at=at(next_monday, 9)).count() == 1
