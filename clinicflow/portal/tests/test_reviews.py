@@ -43,6 +43,9 @@ def test_a_patient_rates_a_completed_visit(family, priya, visit, sign_in):
     client = sign_in(family)
     listed = client.get(reverse("portal:reviews"))
     assert list(listed.context["visits"]) == [done]
+    form = client.get(reverse("portal:review_write", args=[done.pk]))
+    assert form.status_code == 200
+    assert 'data-testid="review-form"' in form.content.decode()
     answer = client.post(
         reverse("portal:review_write", args=[done.pk]),
         {"doctor_rating": "5", "clinic_rating": "4", "comment": "Kind and clear."},
