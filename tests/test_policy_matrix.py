@@ -253,6 +253,12 @@ GRANTS = {
     "portal.family": {Role.PATIENT},
     "portal.link": {Role.PATIENT},
     "portal.desk_link": {Role.RECEPTIONIST, M, A},
+    "portal.book": {Role.PATIENT},
+    "portal.appointments": {Role.PATIENT},
+    "portal.medicines": {Role.PATIENT},
+    "portal.reviews": {Role.PATIENT},
+    "portal.booking_settings": {M, A},
+    "reviews.moderate": {M, A},
 }
 
 
@@ -267,7 +273,14 @@ def test_the_role_grants_are_exactly_the_reviewed_ones():
 
 def test_a_patient_may_not_reach_any_staff_action():
     reached = policy.actions_for_roles(frozenset({Role.PATIENT}))
-    assert reached == {"portal.family", "portal.link"}
+    assert reached == {
+        "portal.family",
+        "portal.link",
+        "portal.book",
+        "portal.appointments",
+        "portal.medicines",
+        "portal.reviews",
+    }
 
 
 def test_the_walk_reaches_the_lab_api():

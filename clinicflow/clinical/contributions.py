@@ -10,12 +10,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinicflow.clinical import charging, messages
-from clinicflow.clinical.models import Encounter, EncounterStatus, Prescription
-from clinicflow.core import dashboards
+from clinicflow.clinical import charging, messages, sections
+from clinicflow.clinical.models import DoseRecord, Encounter, EncounterStatus, Prescription
+from clinicflow.core import dashboards, policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.roles import Role
-from clinicflow.patients import merging, timeline
+from clinicflow.patients import merging, panels, timeline
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
 
@@ -54,10 +54,28 @@ def notes_to_sign(actor: Actor) -> dashboards.Card:
     )
 
 
+def adherence_panel(patient: Patient, actor: Actor) -> panels.Panel | None:
+    """For clinicians: how much of each medicine being taken the patient says they took
+    (told in the portal); nothing when no medicine has a dose due yet."""
+    if not policy.allows_object(actor, "clinical.view", patient):
+        return None
+    from clinicflow.clinical.adherence import adherence
+
+    rows = [row for row in adherence(patient) if row.due]
+    return panels.Panel("clinical/_adherence.html", {"rows": rows}) if rows else None
+
+
+def adherence_section(encounter: Encounter, actor: Actor) -> panels.Panel | None:
+    return adherence_panel(encounter.patient, actor)
+
+
 def register() -> None:
     charging.register()
+    panels.register_panel("clinical.adherence", adherence_panel)
+    sections.register_section("clinical.adherence", adherence_section)
     messages.register()
     timeline.register_source("clinical.encounters", encounters)
     merging.register_mover("encounters", merging.move_rows(Encounter))
     merging.register_mover("prescriptions", merging.move_rows(Prescription))
+    merging.register_mover("dose records", merging.move_rows(DoseRecord))
     dashboards.register_card("clinical.notes_to_sign", notes_to_sign, roles={Role.DOCTOR}, order=30)

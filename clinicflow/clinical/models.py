@@ -432,3 +432,39 @@ class PregnancyStatus(Audited, ClinicOwned):
 
     def __str__(self) -> str:
         return self.get_status_display()
+
+
+class DoseOutcome(models.TextChoices):
+    TAKEN = "taken", _("Taken")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class DoseRecord(Audited, ClinicOwned):
+    """What became of one dose of a prescribed medicine: taken or skipped, on a day at a time
+    of day ("08:00"), told by the patient (or whoever looks after them) in the portal. One per
+    item, day and time (a database constraint); telling it again changes the outcome."""
+
+    item = models.ForeignKey(PrescriptionItem, on_delete=models.PROTECT, related_name="doses")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="dose_records"
+    )
+    day = models.DateField()
+    time_of_day = models.CharField(max_length=5)
+    outcome = models.CharField(max_length=8, choices=DoseOutcome.choices)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["day", "time_of_day"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "day", "time_of_day"], name="dose_record_once"),
+            models.CheckConstraint(
+                condition=Q(outcome__in=DoseOutcome.values), name="dose_record_outcome_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "day"], name="dose_record_patient_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.day} {self.time_of_day}: {self.outcome}"

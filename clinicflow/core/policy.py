@@ -617,6 +617,38 @@ POLICY: dict[str, Rule] = {
         "Link one's account to an existing record (MRN, birth date and a code sent to the "
         "phone or e-mail on the record).",
     ),
+    "portal.book": grant(
+        {Role.PATIENT},
+        "Book an appointment online for a record one's account looks after, within the "
+        "clinic's online-booking window.",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
+    "portal.appointments": grant(
+        {Role.PATIENT},
+        "See the upcoming appointments of a record one's account looks after; cancel or move "
+        "one online until the clinic's limit before its time.",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
+    "portal.medicines": grant(
+        {Role.PATIENT},
+        "See the medicine schedule of a record one's account looks after, tick each dose "
+        "taken or skipped, see the adherence.",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
+    "portal.reviews": grant(
+        {Role.PATIENT},
+        "Rate the doctor and the clinic after a completed visit of a record one's account "
+        "looks after (one review per visit).",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
+    "portal.booking_settings": grant(
+        MANAGEMENT,
+        "Set how patients book online: how far ahead, how late, whether the desk confirms, "
+        "until when they may cancel or move.",
+    ),
+    "reviews.moderate": grant(
+        MANAGEMENT, "Read patients' reviews of visits; hide one with the reason, or show it again."
+    ),
     "portal.desk_link": grant(
         {Role.RECEPTIONIST} | MANAGEMENT,
         "At the desk, after checking ID: link a portal account to a patient's record, or "

@@ -24,6 +24,16 @@ from clinicflow.portal.models import ACTIVE, PatientLink, Relationship
 #: reviews) add their own entries here, each shown only to those whose policy opens it.
 NAVIGATION = [
     navigation.Entry(_("My family"), "portal:family", "bi-people", order=5),
+    navigation.Entry(_("Book a visit"), "portal:book", "bi-calendar-plus", order=6),
+    navigation.Entry(_("Appointments"), "portal:appointments", "bi-calendar-check", order=7),
+    navigation.Entry(_("Medicines"), "portal:medicines", "bi-capsule", order=8),
+    navigation.Entry(_("Rate a visit"), "portal:reviews", "bi-star", order=9),
+    navigation.Entry(
+        _("Online booking"), "portal:booking_settings", "bi-phone", "administration", 30
+    ),
+    navigation.Entry(
+        _("Patients' reviews"), "portal:review_moderation", "bi-star-half", "reports", 60
+    ),
 ]
 
 

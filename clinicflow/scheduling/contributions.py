@@ -20,7 +20,7 @@ from clinicflow.patients import merging, timeline, visits
 from clinicflow.patients.models import Patient
 from clinicflow.patients.timeline import TimelineEntry
 from clinicflow.scheduling import charging, messages, replies
-from clinicflow.scheduling.models import Appointment, AppointmentStatus
+from clinicflow.scheduling.models import Appointment, AppointmentStatus, VisitReview
 
 
 def appointments(patient: Patient, limit: int) -> Iterable[TimelineEntry]:
@@ -134,3 +134,4 @@ def register() -> None:
     visits.register_provider("scheduling.appointments", last_seen)
     timeline.register_source("scheduling.appointments", appointments)
     merging.register_mover("appointments", merging.move_rows(Appointment))
+    merging.register_mover("reviews", merging.move_rows(VisitReview))

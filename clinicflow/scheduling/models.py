@@ -364,3 +364,99 @@ class AppointmentDocument(Audited, ClinicOwned):
 
     def __str__(self) -> str:
         return f"{self.document_id} on {self.appointment_id}"
+
+
+class OnlineBookingSettings(Audited, ClinicOwned):
+    """How patients book in the portal at one clinic: how far ahead and how soon before the
+    time, whether the desk must confirm an online booking (it waits as "requested"), and until
+    how many hours before the time the patient may still cancel or move it online. A clinic
+    without a row has the defaults (``configuration.booking_settings``)."""
+
+    enabled = models.BooleanField(_("patients may book online"), default=True)
+    days_ahead = models.PositiveSmallIntegerField(
+        _("how far ahead (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    min_notice_hours = models.PositiveSmallIntegerField(
+        _("at least this many hours before the time"),
+        default=2,
+        validators=[MaxValueValidator(24 * 14)],
+    )
+    needs_confirmation = models.BooleanField(_("the desk confirms online bookings"), default=True)
+    change_until_hours = models.PositiveSmallIntegerField(
+        _("cancel or move online until (hours before)"),
+        default=24,
+        validators=[MaxValueValidator(24 * 14)],
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic"], name="online_booking_one_per_clinic"),
+            models.CheckConstraint(
+                condition=models.Q(days_ahead__gte=1, days_ahead__lte=365),
+                name="online_booking_days_ahead_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Online booking of {self.clinic_id}"
+
+
+class VisitReview(Audited, ClinicOwned):
+    """A patient's rating of a completed visit: the doctor and the clinic, 1 to 5, with an
+    optional comment; one per visit (a database constraint). A manager may hide one, with the
+    reason; only visible reviews count in the directory's average."""
+
+    appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="review")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="reviews"
+    )
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="reviews")
+    doctor_rating = models.PositiveSmallIntegerField(
+        _("the doctor"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    clinic_rating = models.PositiveSmallIntegerField(
+        _("the clinic"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    hidden_reason = models.CharField(_("why hidden"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(doctor_rating__gte=1, doctor_rating__lte=5),
+                name="review_doctor_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(clinic_rating__gte=1, clinic_rating__lte=5),
+                name="review_clinic_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hidden_at__isnull=True) | ~models.Q(hidden_reason=""),
+                name="review_hidden_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["practitioner"],
+                condition=models.Q(hidden_at__isnull=True),
+                name="review_visible_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doctor_rating}/{self.clinic_rating} for {self.appointment_id}"
+
+    @property
+    def is_visible(self) -> bool:
+        return self.hidden_at is None

@@ -7,6 +7,7 @@ sees the winner. A loser hears "that time was just taken" with that day's free s
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +68,17 @@ class SlotTaken(Conflict):
 def _require(actor: Actor, action: str, obj: Any = None) -> Clinic:
     clinic: Clinic = policy.require(actor, action, obj)
     return clinic
+
+
+#: Who books and manages appointments besides the desk: the patient portal, for the records an
+#: account looks after (the policy's object rule on the patient or appointment). Each may book
+#: (``BOOK``) and make only the moves named here, through these same services and rules; the
+#: portal adds its own window (how far ahead, how late) before calling them.
+BOOK = "appointments.book"
+MANAGE = "appointments.manage"
+SELF_SERVICE_MOVES: dict[str, frozenset[str]] = {
+    "portal.appointments": frozenset({AppointmentStatus.CANCELLED}),
+}
 
 
 #: The exclusion constraints of migration 0002 and the refusal each one means.
@@ -177,16 +189,19 @@ def book_appointment(
     requested: bool = False,
     documents: Sequence[PatientDocument] = (),
     uploads: Sequence[NewDocument] = (),
+    action: str = BOOK,
 ) -> Appointment:
     """Book a free slot of the doctor for the patient (``requested`` waits for confirmation),
     with the patient's ``documents`` and new ``uploads`` attached (see ``attach_documents``).
+    ``action``: the desk's (any patient of the clinic) or the portal's ``portal.book`` (a
+    record the account looks after; its uploads are kept without the desk's upload right).
 
     Rules: the doctor works then (rules, time off); the time is not past; neither the doctor
     nor the patient has another active appointment overlapping it. Errors: ``DomainError``;
     ``SlotTaken`` (409) with that day's free slots when the time is taken; a refused document
     or file refuses the whole booking.
     """
-    clinic = _require(actor, "appointments.book")
+    clinic = _require(actor, action, patient)
     if practitioner.clinic_id != clinic.pk or patient.clinic_id != clinic.pk:
         raise DomainError(_("You may not do this."), code="forbidden")
     if not practitioner.is_active:
@@ -217,7 +232,7 @@ def book_appointment(
         raise _overlap_refusal(doctor, starts_at, error) from None
     _log(appointment, actor, "")
     if documents or uploads:
-        _attach(actor, appointment, documents, uploads)
+        _attach(actor, appointment, documents, uploads, checked=action != BOOK)
     return appointment
 
 
@@ -288,13 +303,17 @@ def change_status(
     to_status: str,
     reason: str = "",
     confirm: bool = False,
+    action: str = MANAGE,
 ) -> Appointment:
     """Move the appointment along its life (see ``states``). Cancelling needs a reason;
     checking in far from the booked time needs ``confirm`` (``require_check_in_time``); a
-    no-show only once the start plus the grace period has passed.
+    no-show only once the start plus the grace period has passed. ``action``: the desk's, or
+    one of ``SELF_SERVICE_MOVES`` (only its moves).
     Errors: ``DomainError`` for an illegal or early move, e.g. completing a cancelled
     appointment; ``NeedsConfirmation``."""
-    _require(actor, "appointments.manage", appointment)
+    _require(actor, action, appointment)
+    if action != MANAGE and to_status not in SELF_SERVICE_MOVES.get(action, ()):
+        raise DomainError(_("You may not do this."), code="forbidden")
     appointment = _locked(appointment)
     current = appointment.status
     if not states.may_move(current, to_status):
@@ -308,7 +327,8 @@ def change_status(
             },
             field="status",
         )
-    _require(actor, states.action_for(to_status), appointment)  # see_patients: a clinician
+    if to_status in states.CLINICIAN_MOVES:
+        _require(actor, states.action_for(to_status), appointment)  # see_patients
     if to_status == AppointmentStatus.CANCELLED and not reason.strip():
         raise DomainError(_("Say why the appointment is cancelled."), field="reason")
     if to_status == AppointmentStatus.CHECKED_IN:
@@ -379,10 +399,14 @@ def mark_no_show(*, actor: Actor, appointment: Appointment) -> int:
 
 
 @transaction.atomic
-def reschedule(*, actor: Actor, appointment: Appointment, starts_at: datetime) -> Appointment:
+def reschedule(
+    *, actor: Actor, appointment: Appointment, starts_at: datetime, action: str = MANAGE
+) -> Appointment:
     """Move a requested or booked appointment to another free slot of the same doctor; the
-    history keeps the old time. Errors: ``DomainError``; ``SlotTaken``."""
-    _require(actor, "appointments.manage", appointment)
+    history keeps the old time. ``action``: the desk's or the portal's
+    (``portal.appointments``: an appointment of a record the account looks after).
+    Errors: ``DomainError``; ``SlotTaken``."""
+    _require(actor, action, appointment)
     doctor, person = _lock(appointment.clinic, appointment.practitioner, appointment.patient)
     appointment = _locked(appointment)
     if appointment.status not in states.MOVABLE:
@@ -417,9 +441,13 @@ def _attach(
     appointment: Appointment,
     documents: Sequence[PatientDocument],
     uploads: Sequence[NewDocument],
+    *,
+    checked: bool = False,
 ) -> list[PatientDocument]:
     """Check every document and file first, then keep the files and write the links: a
-    refusal leaves nothing behind (the rows roll back; the files stored so far are removed)."""
+    refusal leaves nothing behind (the rows roll back; the files stored so far are removed).
+    ``checked``: the caller's own action already covers keeping the patient's files (a
+    portal account uploading to its own booking), else the desk's upload right is asked."""
     patient = appointment.patient
     if documents and not policy.allows_object(actor, "patients.documents.view", patient):
         raise DomainError(_("You may not do this."), code="forbidden")
@@ -437,8 +465,13 @@ def _attach(
     kept: list[PatientDocument] = []
     try:
         for upload in uploads:
+            keep = (
+                functools.partial(patient_services.keep_document, clinic=appointment.clinic)
+                if checked
+                else patient_services.upload_document
+            )
             kept.append(
-                patient_services.upload_document(
+                keep(
                     actor=actor,
                     patient=patient,
                     content=upload.content,

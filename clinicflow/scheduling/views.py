@@ -38,7 +38,7 @@ from clinicflow.patients.models import DocumentStatus, Patient
 from clinicflow.patients.picking import choose_patient
 from clinicflow.patients.selectors import active_allergies
 from clinicflow.patients.uploads import read_upload
-from clinicflow.scheduling import calendars, notices, services, slots, states
+from clinicflow.scheduling import calendars, notices, reviews, services, slots, states
 from clinicflow.scheduling.forms import (
     AppointmentFilter,
     AttachDocumentsForm,
@@ -77,6 +77,9 @@ def directory(request: HttpRequest) -> HttpResponse:
     """The clinic's doctors by specialization: public (the current clinic, or the only one)."""
     clinic = actor_of(request).clinic or Clinic.objects.filter(is_active=True).first()
     doctors = list(_doctors(clinic)) if clinic else []
+    rated = reviews.ratings(clinic, [d.pk for d in doctors]) if clinic else {}
+    for doctor in doctors:
+        doctor.rating = rated.get(doctor.pk)  # type: ignore[attr-defined]
     return render(request, "scheduling/directory.html", {"clinic": clinic, "doctors": doctors})
 
 
@@ -190,7 +193,12 @@ class AppointmentListView(FilteredListView):
 
     def filtered(self) -> tuple[QuerySet[Any], Any]:
         qs, filterset = super().filtered()
-        if not self.request.GET.get("day") and not self.request.GET.get("after"):
+        if self.request.GET.get("day") or self.request.GET.get("after"):
+            return qs, filterset
+        if self.request.GET.get("status") == AppointmentStatus.REQUESTED:
+            # Requests to confirm (online bookings): every one still ahead, not only today's.
+            qs = qs.filter(starts_at__date__gte=timezone.localdate())
+        else:
             qs = qs.filter(starts_at__date=timezone.localdate())  # today, unless asked
         return qs, filterset
 

@@ -108,3 +108,46 @@ def other_family(clinic, stranger):
     account = member(Role.PATIENT, clinic, username="ramesh")
     link(account, stranger)
     return account
+
+
+# ---------------------------------------------------------------- booking online
+
+
+@pytest.fixture
+def cardiologist(doctor, manager):
+    """Dr "doctor": 20-minute slots, 09–13 and 14–17 every day."""
+    from clinicflow.accounts.actors import actor_for
+    from clinicflow.scheduling.services import apply_preset, create_practitioner
+
+    practitioner = create_practitioner(
+        actor=actor_for(manager),
+        user=doctor,
+        specialization="Cardiologist",
+        details={"slot_minutes": 20, "consultation_fee": "800.00"},
+    )
+    apply_preset(
+        actor=actor_for(manager),
+        practitioner=practitioner,
+        preset="full_day",
+        weekdays=list(range(7)),
+    )
+    return practitioner
+
+
+@pytest.fixture
+def next_monday():
+    from datetime import timedelta
+
+    today = date.today()
+    return today + timedelta(days=7 - today.weekday() + 7)  # a Monday more than a week ahead
+
+
+@pytest.fixture
+def at(clinic):
+    """An aware datetime at local wall-clock time in the clinic."""
+    from datetime import datetime, time
+
+    def _at(day, hour: int, minute: int = 0):
+        return datetime.combine(day, time(hour, minute), tzinfo=clinic.zone)
+
+    return _at
