@@ -56,3 +56,35 @@ def test_a_new_person_registers_on_a_phone_with_a_code(phone: Page) -> None:
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
     phone.get_by_test_id("family-link").click()
     expect(phone.get_by_test_id("family-member")).to_have_count(1)
+
+
+SHELL_CACHE = "clinicflow-shell-v1"
+
+
+def test_the_portal_installs_and_its_service_worker_keeps_no_patient_data(phone: Page) -> None:
+    from tests.e2e.steps import sign_in
+
+    sign_in(phone, "patient")
+    manifest = phone.locator("link[rel=manifest]")
+    expect(manifest).to_have_attribute("href", "/manifest.webmanifest")
+    assert phone.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)").endswith(
+        "/sw.js"
+    )
+    # With the worker in charge, pages with the patient's data and the shell's files.
+    phone.goto("/portal/family/")
+    expect(phone.get_by_text("Priya")).not_to_have_count(0)
+    phone.goto("/dashboard/")
+    cached = phone.evaluate(
+        f"caches.open('{SHELL_CACHE}').then(c => c.keys()).then(r => r.map(q => q.url))"
+    )
+    paths = [re.sub(r"^https?://[^/]+", "", url) for url in cached]
+    assert "/offline.html" in paths
+    assert any(path.startswith("/static/") for path in paths)
+    assert all(path.startswith("/static/") or path == "/offline.html" for path in paths), paths
+    # Without a network the app says so, rather than showing a stale page.
+    phone.context.set_offline(True)
+    try:
+        phone.goto("/portal/family/")
+        expect(phone.get_by_role("heading", name="No connection")).to_be_visible()
+    finally:
+        phone.context.set_offline(False)
