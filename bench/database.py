@@ -430,9 +430,12 @@ def generate_billing(bench: BenchEnvironment, deadline: Deadline, invoices: int)
     return found
 
 
-def reuse(bench: BenchEnvironment, deadline: Deadline) -> dict[str, Any]:
-    """The bench database as an earlier run left it (``--reuse-database``: billing only):
-    migrated, static files collected again, Redis flushed, nothing generated."""
+def reuse(
+    bench: BenchEnvironment, deadline: Deadline, billing: bool = True, lab: bool = False
+) -> dict[str, Any]:
+    """The bench database as an earlier run left it (``--reuse-database``: the billing
+    scenarios, or ``lab_results``, which only reads): migrated, static files collected again,
+    Redis flushed, nothing generated; what the asked-for scenarios use is read back."""
     log(f"reusing database {bench.database}")
     with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
         row = conn.execute("SHOW server_version").fetchone()
@@ -441,8 +444,12 @@ def reuse(bench: BenchEnvironment, deadline: Deadline) -> dict[str, Any]:
     collectstatic(bench, deadline)
     output = bench.manage("shell", "-c", _COUNT_DATA, deadline=deadline, capture=True)
     data = json.loads(output.strip().splitlines()[-1])
-    found = billing_data(bench)
-    data["billing_generation"] = {**found["data"], "reused": True}
+    found = billing_data(bench) if billing else None
+    if found:
+        data["billing_generation"] = {**found["data"], "reused": True}
+    history = lab_data(bench) if lab else None
+    if history:
+        data["lab_generation"] = {**history["data"], "reused": True}
     return {
         "postgres": str(row[0]).split()[0] if row else "unknown",
         "redis": redis_version,
@@ -451,6 +458,7 @@ def reuse(bench: BenchEnvironment, deadline: Deadline) -> dict[str, Any]:
         "scheduling": None,
         "pharmacy": None,
         "billing": found,
+        "lab": history,
     }
 
 
@@ -572,6 +580,14 @@ def generate_lab(bench: BenchEnvironment, deadline: Deadline, results: int) -> d
     )  # fmt: skip
     seconds = time.monotonic() - started
     log(f"  {output.strip().splitlines()[-1] if output.strip() else ''}")
+    found = lab_data(bench)
+    found["data"]["generate_s"] = round(seconds, 1)
+    return found
+
+
+def lab_data(bench: BenchEnvironment) -> dict[str, Any]:
+    """What the lab scenarios use of a generated history: the worklist, the generated
+    parameters with a normal value each, the long-history patients and the sizes."""
     with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
         counts = conn.execute(_LAB_COUNTS, (PATIENT_CLINIC,) * 3).fetchone()
         worklist = [row[0] for row in conn.execute(_LAB_WORKLIST)]
@@ -591,6 +607,5 @@ def generate_lab(bench: BenchEnvironment, deadline: Deadline, results: int) -> d
             "history_years": 10,
             "worklist": len(worklist),
             "lab_tables_mb": round(float(counts[3] or 0) / (1024 * 1024), 1),
-            "generate_s": round(seconds, 1),
         },
     }

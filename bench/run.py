@@ -63,6 +63,9 @@ WRITING_SCENARIOS = (
 BILLING_SCENARIOS = (BillingCounter.name, BillingReports.name)
 #: The scenarios over a generated lab history (minutes to generate: asked for by name).
 LAB_SCENARIOS = (LabEntry.name, LabResults.name)
+#: The scenarios --reuse-database may run: over a billing history, or reading a lab history
+#: (lab_entry uses up its worklist).
+REUSABLE_SCENARIOS = (*BILLING_SCENARIOS, LabResults.name)
 
 #: Demo users the signed-in scenarios sign in as, one role after another. ``admin`` is left
 #: out: in production a platform admin must enrol a second factor before anything else.
@@ -216,8 +219,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--reuse-database",
         action="store_true",
-        help="use --db-name as an earlier billing run left it (no drop, no generating): "
-        "billing scenarios only",
+        help="use --db-name as an earlier run left it (no drop, no generating): the billing "
+        "scenarios and lab_results only",
     )
     parser.add_argument(
         "--queue-changes",
@@ -250,8 +253,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ] or [args.workers]
     except (ValueError, argparse.ArgumentTypeError):
         parser.error("--mixed-processes takes counts like 1,2")
-    if args.reuse_database and any(n not in BILLING_SCENARIOS for n in args.scenarios):
-        parser.error(f"--reuse-database runs only {', '.join(BILLING_SCENARIOS)}")
+    if args.reuse_database and any(n not in REUSABLE_SCENARIOS for n in args.scenarios):
+        parser.error(f"--reuse-database runs only {', '.join(REUSABLE_SCENARIOS)}")
     if args.think_ms < 0:
         parser.error("--think-ms cannot be negative")
     if MixedWriters.name in args.scenarios and args.concurrency < len(MIX):
@@ -383,7 +386,7 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     billing = [SCENARIOS[n] for n in args.scenarios if n in BILLING_SCENARIOS]
     lab = [SCENARIOS[n] for n in args.scenarios if n in LAB_SCENARIOS]
     if args.reuse_database:
-        prepared = reuse(environment, deadline)
+        prepared = reuse(environment, deadline, billing=bool(billing), lab=bool(lab))
     else:
         prepared = prepare(
             environment,

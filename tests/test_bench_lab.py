@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.run import DEFAULT_SCENARIOS, LAB_SCENARIOS, parse_args
 from bench.scenarios.lab import TECHNICIANS, shares
 
@@ -12,6 +14,16 @@ def test_the_lab_runs_only_when_named_over_the_history_asked_for():
     assert args.scenarios == ["lab_entry", "lab_results"]
     assert args.lab_results == 1000
     assert parse_args([]).lab_results == 5_000_000
+
+
+def test_the_reading_scenario_may_reuse_a_history_but_entry_may_not():
+    # lab_results only reads: measured again on the history an earlier run left.
+    args = parse_args(["--scenarios", "lab_results", "--reuse-database"])
+    assert args.reuse_database
+    assert args.scenarios == ["lab_results"]
+    # lab_entry uses up the worklist it enters.
+    with pytest.raises(SystemExit):
+        parse_args(["--scenarios", "lab_entry,lab_results", "--reuse-database"])
 
 
 def test_no_two_technicians_or_phases_enter_the_same_test():

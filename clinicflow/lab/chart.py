@@ -5,9 +5,11 @@ Each source is a bounded number of queries, whatever the years of results behind
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db import connection
+from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -32,7 +34,8 @@ from clinicflow.patients.timeline import TimelineEntry
 
 #: At most this many parameters in the panel (a patient's catalogue of tests is far smaller).
 PANEL_LIMIT = 60
-#: What the chart's and the consultation's panels print of each latest result.
+#: What the chart's and the consultation's panels print of each latest result, and of its
+#: parameter.
 PANEL_FIELDS = (
     "clinic",
     "parameter",
@@ -44,44 +47,63 @@ PANEL_FIELDS = (
     "status",
     "delta_flagged",
     "previous_value",
-    "parameter__code",
-    "parameter__name",
-    "parameter__unit_label",
-    "parameter__decimals",
-    "parameter__order",
 )
+PANEL_PARAMETER_FIELDS = ("code", "name", "unit_label", "decimals", "order")
+
+
+@cache
+def _latest_sql() -> tuple[str, list[str]]:
+    """The latest values' query, and the parameter's fields in the order it reads them.
+
+    For each parameter of the clinic's catalogue (a few hundred at most), its newest released
+    result is one short backward scan of the trend index (patient, parameter, collected_at);
+    those results are read with what the panels print of their parameters. Written out rather
+    than built by the ORM: building and compiling its nested subqueries cost the server more
+    than the database's whole work."""
+    quote = connection.ops.quote_name
+    results, parameters = quote(Result._meta.db_table), quote(Parameter._meta.db_table)
+    read = [f.attname for f in Result._meta.concrete_fields if f.name in ("id", *PANEL_FIELDS)]
+    of_parameter = [
+        f.attname for f in Parameter._meta.concrete_fields if f.name in PANEL_PARAMETER_FIELDS
+    ]
+    columns = ", ".join(
+        [f"r.{quote(name)}" for name in read]
+        + [f"p.{quote(name)} AS {quote('parameter_' + name)}" for name in of_parameter]
+    )
+    released = ", ".join(["%s"] * len(RELEASED))
+    order = quote("order")
+    sql = (
+        f"SELECT {columns} FROM {results} r JOIN {parameters} p ON p.id = r.parameter_id "  # noqa: S608  (our own tables and columns; values are parameters)
+        "WHERE r.clinic_id = %s AND r.id IN ("
+        f"SELECT (SELECT n.id FROM {results} n WHERE n.patient_id = %s "
+        f"AND n.parameter_id = c.id AND n.status IN ({released}) "
+        "ORDER BY n.collected_at DESC, n.id DESC LIMIT 1) "
+        f"FROM {parameters} c WHERE c.clinic_id = %s) "
+        f"ORDER BY r.collected_at DESC, p.{order}, r.id LIMIT %s"
+    )
+    return sql, of_parameter
 
 
 def latest_values(patient: Any, limit: int = PANEL_LIMIT) -> list[Result]:
     """The latest released result of each parameter the patient has had, newest first (one
-    query). Versions of a parameter sharing a code count as one.
+    query), each with its parameter (only what the panels print of them, the rest read if
+    asked for). Versions of a parameter sharing a code count as one.
 
-    For each parameter of the clinic's catalogue (a few hundred at most), its newest released
-    result is one short backward scan of the trend index (patient, parameter, collected_at);
-    ranking all of a patient's results instead (a window over ten years of monthly panels,
+    Ranking all of a patient's results instead (a window over ten years of monthly panels,
     thousands of rows) made the database sort them all on every read."""
-    newest = (
-        Result.objects.filter(patient=patient, parameter=OuterRef("pk"), status__in=RELEASED)
-        .order_by("-collected_at", "-pk")
-        .values("pk")[:1]
-    )
-    latest_of_each = (
-        Parameter.objects.for_clinic(patient.clinic)
-        .annotate(latest=Subquery(newest))
-        .filter(latest__isnull=False)
-        .values("latest")
-    )
-    ranked = (
-        Result.objects.for_clinic(patient.clinic)
-        .filter(pk__in=latest_of_each)
-        .select_related("parameter")
-        # What the panels print (and str() of a result), not the whole rows.
-        .only(*PANEL_FIELDS)
-        .order_by("-collected_at", "parameter__order", "pk")
-    )
+    sql, of_parameter = _latest_sql()
+    clinic_id = Result._meta.get_field("clinic").get_db_prep_value(patient.clinic_id, connection)
+    patient_id = Result._meta.get_field("patient").get_db_prep_value(patient.pk, connection)
+    params = [clinic_id, patient_id, *RELEASED, clinic_id, limit * 2]
     latest: dict[str, Result] = {}
-    for row in ranked[: limit * 2]:
-        latest.setdefault(row.parameter.code, row)
+    for row in Result.objects.raw(sql, params):
+        parameter = Parameter.from_db(
+            row._state.db,
+            ["id", *of_parameter],
+            [row.parameter_id, *(getattr(row, f"parameter_{name}") for name in of_parameter)],
+        )
+        Result.parameter.field.set_cached_value(row, parameter)
+        latest.setdefault(parameter.code, row)
     return list(latest.values())[:limit]
 
 

@@ -9,12 +9,15 @@ of its time."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -37,7 +40,8 @@ def _text(number: Decimal | None) -> str | None:
     return None if number is None else f"{number.normalize():f}"
 
 
-#: What a row of the trend holds of its result (``selectors.trend`` reads no more).
+#: What a row of the trend holds of its result (``selectors.trend`` reads no more); the
+#: applied range last, read as its text (``trend_rows`` decodes each distinct one once).
 TREND_FIELDS = (
     "collected_at",
     "value",
@@ -46,7 +50,6 @@ TREND_FIELDS = (
     "delta_flagged",
     "previous_value",
     "outside_lab",
-    "applied_range",
 )
 
 
@@ -77,13 +80,19 @@ class TrendRow:
 
 
 def trend_rows(values: Iterable[tuple[Any, ...]]) -> list[TrendRow]:
-    """Rows of ``TREND_FIELDS``, each with its stored range read once; a parameter's results
-    mostly share one range, read once for all of them."""
-    read: dict[Any, AppliedRange] = {}
+    """Rows of ``TREND_FIELDS`` and the stored range, each range read once: a parameter's
+    results mostly share one, decoded once for all of them. The range comes as the
+    database's text of it (the trend reads it so) or as its dict."""
+    read: dict[Any, AppliedRange | None] = {}
     rows = []
     for collected_at, value, text, flag, delta_flagged, previous_value, outside, stored in values:
         applied = None
-        if stored:
+        if isinstance(stored, str):
+            if stored not in read:
+                decoded = json.loads(stored)
+                read[stored] = AppliedRange.from_dict(decoded) if decoded else None
+            applied = read[stored]
+        elif stored:
             try:
                 key: Any = tuple(sorted(stored.items()))
                 hash(key)
@@ -122,12 +131,19 @@ def trend(request: HttpRequest, patient: Any, code: str) -> HttpResponse:
     found: Patient = access_object(
         actor, VIEW, Patient.objects.select_related("clinic"), pk=patient
     )
-    parameters = list(Parameter.objects.for_clinic(found.clinic).filter(code=code).order_by("-pk"))
+    parameters = list(
+        Parameter.objects.for_clinic(found.clinic)
+        .filter(code=code)
+        .order_by("-pk")
+        .only("pk", "name", "unit_label")  # what the page prints of it
+    )
     if not parameters:
         raise Http404
     values = selectors.trend(found.pk, [p.pk for p in parameters]).filter(clinic=found.clinic)
-    newest_first = values.reverse()
-    rows = trend_rows(list(newest_first.values_list(*TREND_FIELDS)[:TREND_LIMIT])[::-1])
+    newest_first = values.reverse().values_list(
+        *TREND_FIELDS, Cast("applied_range", output_field=TextField())
+    )
+    rows = trend_rows(list(newest_first[:TREND_LIMIT])[::-1])
     record(
         AuditAction.VIEW,
         obj=found,

@@ -65,8 +65,19 @@ def file_view(request: HttpRequest) -> FileResponse:
     return FileResponse(io.BytesIO(b"".join(PARTS)), as_attachment=True, filename="a.csv")
 
 
+#: Two requests that must be in their views at the same moment (each waits for the other).
+together = threading.Barrier(2, timeout=10)
+
+
+@requires("site.health")
+def meeting_view(request: HttpRequest) -> HttpResponse:
+    together.wait()
+    return HttpResponse(str(threading.get_ident()))
+
+
 urlpatterns = [
     path("sync/", sync_view),
+    path("meet/", meeting_view),
     path("async/", async_view),
     path("streamed/", streamed_view),
     path("file/", file_view),
@@ -131,6 +142,40 @@ def test_the_middleware_and_the_view_run_in_one_thread_hop_off_the_event_loop(ha
     assert back_to_the_loop == []  # Django's own handler goes back once, at the chain's end
     assert threads["middleware"] == threads["view"]
     assert threads["view"] != threading.get_ident()  # not on the event loop
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_runs_on_a_thread_an_earlier_request_gave_back(handler):
+    """No thread started (and joined) for each request: the next takes an idle one."""
+    asyncio.run(_get(handler, "/sync/"))
+    first = threads["view"]
+    started = []
+    start = threading.Thread.start
+
+    def counted(self: threading.Thread) -> None:
+        started.append(self)
+        start(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(threading.Thread, "start", counted)
+        assert asyncio.run(_get(handler, "/sync/")) == (200, b"sync")
+    assert threads["view"] == first
+    assert threads["middleware"] == first
+    assert started == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_at_the_same_time_run_on_threads_of_their_own(handler):
+    """Each request in flight has its thread to itself: two that wait for each other in
+    their views both get there (sharing one thread, the second would wait for the first)."""
+
+    async def both() -> list[tuple[int, bytes]]:
+        return list(await asyncio.gather(_get(handler, "/meet/"), _get(handler, "/meet/")))
+
+    together.reset()
+    answers = asyncio.run(both())
+    assert [status for status, _ in answers] == [200, 200]
+    assert answers[0][1] != answers[1][1]  # two threads
 
 
 @pytest.mark.django_db(transaction=True)

@@ -505,6 +505,74 @@ def test_the_results_panel_shows_each_parameters_newest_released_value_once(
     assert [r.display for r in latest_values(patient, limit=1)] == ["52"]
 
 
+def test_the_results_panel_prints_what_its_template_loop_would_in_any_zone_and_language(
+    doctor, sign_in, patient, lipid_profile, release
+):
+    """The Results panel's rows are drawn in Python (``latest_rows``) for speed: they must
+    read as the template's loop printed them (the link to each trend, value, unit, flag and
+    delta marks, the outside lab, the day in the page's zone), whatever the zone and the
+    language."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from clinicflow.lab.chart import latest_values
+    from clinicflow.lab.templatetags.lab_results import latest_rows
+
+    _orders_over_time(
+        doctor,
+        patient,
+        lipid_profile,
+        release,
+        [(200, {**HIGH_LIPIDS, "hdl": "38"}), (10, {**HIGH_LIPIDS, "hdl": "90.50"})],
+    )
+    newest = Result.objects.filter(parameter__code="triglycerides").order_by("-collected_at")[0]
+    Result.objects.filter(pk=newest.pk).update(outside_lab="Star & <Lab>")
+    section = sign_in(doctor).get(reverse("lab:results", args=[patient.pk]))
+    html = section.content.decode()
+    assert "outside lab: Star &amp; &lt;Lab&gt;" in html
+    assert 'data-testid="delta-flag"' in html  # HDL 38 → 90.5
+    assert f'href="{reverse("lab:trend", args=[patient.pk, "hdl"])}"' in html
+    as_the_loop_printed = Template(
+        "{% load i18n lab_results %}{% for r in results %}"
+        '\n      <tr data-testid="lab-latest" data-code="{{ r.parameter.code }}">'
+        "\n        <td><a href=\"{% url 'lab:trend' patient r.parameter.code %}\">"
+        "{{ r.parameter.name }}</a></td>"
+        "\n        <td>{{ r.display }} {{ r.parameter.unit_label }} {{ r|flag_badge }}"
+        '{% if r.outside_lab %} <span class="small text-muted" data-testid="outside-lab">'
+        "{% blocktranslate with lab=r.outside_lab %}outside lab: {{ lab }}"
+        "{% endblocktranslate %}</span>{% endif %}</td>"
+        '\n        <td>{{ r.collected_at|date:"j M Y" }}</td>\n      </tr>{% endfor %}'
+    )
+    rows = latest_values(patient)
+    assert len(rows) == 4
+    with timezone.override(patient.clinic.zone):
+        assert str(latest_rows(patient.pk, rows)) in html
+    for zone in ("Asia/Kathmandu", "America/St_Johns", "UTC"):
+        for language in ("en", "ne"):
+            with timezone.override(zone), translation.override(language):
+                context = Context({"results": rows, "patient": patient.pk})
+                expected = as_the_loop_printed.render(context)
+                assert str(latest_rows(patient.pk, rows)) == expected, (zone, language)
+
+
+def test_a_trend_link_is_quoted_as_the_url_tag_quotes_it(patient):
+    """The panel works out a trend's address once and puts each code in it: a code that
+    needs quoting reads as ``reverse`` writes it, and one no address can hold is refused as
+    ``reverse`` refuses it."""
+    from django.urls import NoReverseMatch
+
+    from clinicflow.lab.templatetags.lab_results import _CODE_MARK, _trend_link
+
+    template = reverse("lab:trend", args=[patient.pk, _CODE_MARK])
+    for code in ("hdl", "a b", "50%", "ä&ö", "x?y#z", "~:@!$'()*+,;="):
+        assert _trend_link(template, patient.pk, code) == reverse(
+            "lab:trend", args=[patient.pk, code]
+        ), code
+    for code in ("a/b", ""):
+        with pytest.raises(NoReverseMatch):
+            _trend_link(template, patient.pk, code)
+
+
 def test_the_trend_and_the_chart_cost_the_same_queries_for_more_results(
     doctor, sign_in, patient, lipid_profile, release
 ):
