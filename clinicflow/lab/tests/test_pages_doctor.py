@@ -627,3 +627,16 @@ def test_the_results_section_on_its_own_shows_what_the_chart_shows(
     theirs = register(actor_user=other_clinic_manager, given_name="Ram")
     assert client.get(reverse("lab:results", args=[theirs.pk])).status_code == 404
     assert sign_in(receptionist).get(url).status_code == 403
+
+
+def test_the_trend_page_shows_the_patients_allergies(doctor, sign_in, patient, lipid_profile):
+    from clinicflow.patients.services import record_allergy
+
+    record_allergy(
+        actor=actor_for(doctor), patient=patient, substance="Penicillin", severity="severe"
+    )
+    page = sign_in(doctor).get(reverse("lab:trend", args=[patient.pk, "hdl"]))
+    assert page.status_code == 200
+    banner = page.content.decode().split('data-testid="allergy-banner"', 1)[1][:400]
+    assert "Penicillin" in banner
+    assert "No known allergies" not in banner

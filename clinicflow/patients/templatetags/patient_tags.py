@@ -1,16 +1,31 @@
-"""How a patient's age and phone read on a page."""
+"""How a patient's age, phone and allergies read on a page."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import template
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinicflow.patients.models import Patient
 from clinicflow.patients.phones import display_phone
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def banner_allergies(context: Any, patient: Patient) -> list[Any]:
+    """The patient's active allergies for the red banner: the view's ``allergies`` when it
+    gave them, read here otherwise, so that no page about a patient says "no known
+    allergies" for want of a context variable."""
+    from clinicflow.patients.selectors import active_allergies
+
+    given = context.get("allergies")
+    if isinstance(given, list | tuple | QuerySet):
+        return list(given)
+    return active_allergies(patient)
 
 
 @register.simple_tag
