@@ -255,6 +255,7 @@ GRANTS = {
     "portal.desk_link": {Role.RECEPTIONIST, M, A},
     "portal.book": {Role.PATIENT},
     "portal.appointments": {Role.PATIENT},
+    "portal.queue": {Role.PATIENT},
     "portal.medicines": {Role.PATIENT},
     "portal.reviews": {Role.PATIENT},
     "portal.booking_settings": {M, A},
@@ -278,6 +279,7 @@ def test_a_patient_may_not_reach_any_staff_action():
         "portal.link",
         "portal.book",
         "portal.appointments",
+        "portal.queue",
         "portal.medicines",
         "portal.reviews",
     }

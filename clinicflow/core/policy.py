@@ -629,6 +629,12 @@ POLICY: dict[str, Rule] = {
         "one online until the clinic's limit before its time.",
         only={Role.PATIENT: ManagedByAccount()},
     ),
+    "portal.queue": grant(
+        {Role.PATIENT},
+        "See where a record one's account looks after stands in today's queue: the token, "
+        "how many are before it and the wait, kept live as the queue moves.",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
     "portal.medicines": grant(
         {Role.PATIENT},
         "See the medicine schedule of a record one's account looks after, tick each dose "

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicflow.portal import booking_views, medicine_views, review_views, views
+from clinicflow.portal import booking_views, medicine_views, queue_views, review_views, views
 
 app_name = "portal"
 
@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("appointments/<uuid:pk>/move/", booking_views.appointment_move, name="appointment_move"),
     path("settings/booking/", booking_views.booking_settings, name="booking_settings"),
+    # The visit today: token, place in the queue, the wait.
+    path("today/", queue_views.today, name="today"),
     # The medicine schedule and its doses.
     path("medicines/", medicine_views.medicines, name="medicines"),
     path("medicines/dose/", medicine_views.dose, name="dose"),
