@@ -252,6 +252,9 @@ GRANTS = {
     "billing.reports": {M, A},
     "portal.family": {Role.PATIENT},
     "portal.link": {Role.PATIENT},
+    "portal.records": {Role.PATIENT},
+    "portal.documents.upload": {Role.PATIENT},
+    "portal.bills": {Role.PATIENT},
     "portal.desk_link": {Role.RECEPTIONIST, M, A},
 }
 
@@ -267,7 +270,13 @@ def test_the_role_grants_are_exactly_the_reviewed_ones():
 
 def test_a_patient_may_not_reach_any_staff_action():
     reached = policy.actions_for_roles(frozenset({Role.PATIENT}))
-    assert reached == {"portal.family", "portal.link"}
+    assert reached == {
+        "portal.family",
+        "portal.link",
+        "portal.records",
+        "portal.documents.upload",
+        "portal.bills",
+    }
 
 
 def test_the_walk_reaches_the_lab_api():

@@ -261,6 +261,10 @@ PATIENT_RECORD = PATIENT_IDENTITY | {
     "created_at",
 }
 
+#: What the portal shows of a record to the account looking after it: the record without
+#: the staff's own working notes (a parent managing a teenager's record reads no more).
+PORTAL_RECORD = PATIENT_RECORD - {"notes"}
+
 #: Ordering and following an order (the front desk's direct lab visits): which tests were
 #: ordered for whom and where each stands, never a result, a sample or the clinical note.
 LAB_ORDER = "lab.laborder"
@@ -617,6 +621,25 @@ POLICY: dict[str, Rule] = {
         "Link one's account to an existing record (MRN, birth date and a code sent to the "
         "phone or e-mail on the record).",
     ),
+    "portal.records": grant(
+        {Role.PATIENT},
+        "Read the chosen family member's record: visits and diagnoses, prescriptions, verified "
+        "lab reports and trends, vitals, documents, allergies, problems, appointments, who "
+        "viewed the chart, and the summary PDF (each read audited).",
+        only={Role.PATIENT: ManagedByAccount()},
+        fields={PATIENT: PORTAL_RECORD},
+    ),
+    "portal.documents.upload": grant(
+        {Role.PATIENT},
+        "Add a document (PDF, PNG or JPEG) to the chosen family member's record.",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
+    "portal.bills": grant(
+        {Role.PATIENT},
+        "See the chosen family member's invoices, payments and balance, an invoice's payment "
+        "QR, and download invoices and receipts (each read audited).",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
     "portal.desk_link": grant(
         {Role.RECEPTIONIST} | MANAGEMENT,
         "At the desk, after checking ID: link a portal account to a patient's record, or "
@@ -786,6 +809,7 @@ __all__ = [
     "PATIENT_IDENTITY",
     "PATIENT_RECORD",
     "POLICY",
+    "PORTAL_RECORD",
     "AnyOf",
     "Audience",
     "ManagedByAccount",

@@ -24,6 +24,8 @@ from clinicflow.portal.models import ACTIVE, PatientLink, Relationship
 #: reviews) add their own entries here, each shown only to those whose policy opens it.
 NAVIGATION = [
     navigation.Entry(_("My family"), "portal:family", "bi-people", order=5),
+    navigation.Entry(_("Records"), "portal:records", "bi-folder2-open", order=6),
+    navigation.Entry(_("Bills"), "portal:bills", "bi-receipt", order=7),
 ]
 
 

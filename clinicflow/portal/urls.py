@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicflow.portal import views
+from clinicflow.portal import bills_views, records_views, views
 
 app_name = "portal"
 
@@ -17,4 +17,29 @@ urlpatterns = [
     path("family/<uuid:pk>/remove/", views.remove, name="remove"),
     path("desk/<uuid:pk>/link/", views.desk_link, name="desk_link"),
     path("desk/links/<int:pk>/remove/", views.desk_remove, name="desk_remove"),
+    # The chosen member's record and bills (records_views.py, bills_views.py).
+    path("records/", records_views.index, name="records"),
+    path("records/visits/", records_views.visits, name="records_visits"),
+    path("records/prescriptions/", records_views.prescriptions, name="records_prescriptions"),
+    path(
+        "records/prescriptions/<uuid:pk>/pdf/",
+        records_views.prescription_pdf,
+        name="records_prescription_pdf",
+    ),
+    path("records/lab/", records_views.lab, name="records_lab"),
+    path("records/lab/<uuid:pk>/", records_views.lab_report, name="records_lab_report"),
+    path("records/lab/<uuid:pk>/pdf/", records_views.lab_report_pdf, name="records_lab_pdf"),
+    path("records/lab/trend/<str:code>/", records_views.lab_trend, name="records_lab_trend"),
+    path("records/vitals/", records_views.vitals, name="records_vitals"),
+    path("records/health/", records_views.health, name="records_health"),
+    path("records/appointments/", records_views.appointments, name="records_appointments"),
+    path("records/documents/", records_views.documents_page, name="records_documents"),
+    path("records/documents/add/", records_views.document_upload, name="records_document_add"),
+    path("records/documents/<uuid:pk>/", records_views.document, name="records_document"),
+    path("records/viewed/", records_views.chart_reads, name="records_chart_reads"),
+    path("records/summary.pdf", records_views.summary_pdf, name="records_summary"),
+    path("bills/", bills_views.bills, name="bills"),
+    path("bills/invoices/<int:pk>/", bills_views.invoice, name="bills_invoice"),
+    path("bills/invoices/<int:pk>/pdf/", bills_views.invoice_pdf, name="bills_invoice_pdf"),
+    path("bills/receipts/<int:pk>/pdf/", bills_views.receipt_pdf, name="bills_receipt_pdf"),
 ]

@@ -108,3 +108,13 @@ def other_family(clinic, stranger):
     account = member(Role.PATIENT, clinic, username="ramesh")
     link(account, stranger)
     return account
+
+
+# The record and bill pages' fixtures: a day of care for Priya, Anjali and the stranger.
+from clinicflow.portal.tests.records_day import (  # noqa: E402, F401
+    anjali_day,
+    gp,
+    people,
+    priya_day,
+    stranger_day,
+)
