@@ -50,12 +50,14 @@ MemberView = Callable[..., HttpResponseBase]
 
 def for_member(view: MemberView) -> Callable[..., HttpResponseBase]:
     """Hand the view the member the portal is showing; without one, the page that says how
-    to link a record (nothing to read, nothing audited)."""
+    to link a record (nothing to read, nothing audited), or a 404 for a row's address."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         member = access.selected_member(request)
         if member is None:
+            if args or kwargs:
+                raise Http404  # a row's address: nobody's row is this account's
             return render(request, "portal/records/no_member.html")
         return view(request, member, *args, **kwargs)
 
