@@ -88,7 +88,12 @@ def practitioner_of(people: dict[str, Any]) -> Any:
 
 
 def record_day(
-    patient: Patient, people: dict[str, Any], doctor: Any, *, hour: int = 10
+    patient: Patient,
+    people: dict[str, Any],
+    doctor: Any,
+    *,
+    hour: int = 10,
+    medicine: str = "Salbutamol",
 ) -> RecordDay:
     """``people``: the clinic's manager, receptionist, nurse, doctor, lab technicians
     (``lab``, ``lab2``) and cashier; ``doctor``: the doctor's profile (``practitioner_of``)."""
@@ -125,7 +130,7 @@ def record_day(
         actor=physician,
         encounter=visit,
         details={
-            "medicine_name": "Salbutamol",
+            "medicine_name": medicine,
             "strength": "4 mg",
             "form": "tablet",
             "dose": "1",

@@ -314,3 +314,45 @@ def test_an_account_without_a_record_is_told_how_to_link_one(patient, sign_in):
     page = sign_in(patient).get(reverse("portal:records"))
     assert page.status_code == 200
     assert b'data-testid="no-member"' in page.content
+
+
+# ---------------------------------------------------------------- bounded queries
+
+
+def _queries(client, address) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(address).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_each_list_page_reads_a_bounded_number_of_queries_whatever_the_history(
+    family, priya_day, people, gp, sign_in
+):
+    from clinicflow.portal.tests.records_day import record_day
+
+    client = sign_in(family)
+    addresses = [
+        reverse(name)
+        for name in (
+            "portal:records_visits",
+            "portal:records_prescriptions",
+            "portal:records_lab",
+            "portal:records_vitals",
+            "portal:records_health",
+            "portal:records_appointments",
+            "portal:records_documents",
+            "portal:records_chart_reads",
+            "portal:bills",
+        )
+    ]
+    for address in addresses:
+        client.get(address)  # caches of the session and the access warmed
+    before = {address: _queries(client, address) for address in addresses}
+    record_day(
+        priya_day.patient, people, gp, hour=14, medicine="Cetirizine"
+    )  # a second day of everything
+    after = {address: _queries(client, address) for address in addresses}
+    assert after == before
