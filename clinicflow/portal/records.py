@@ -246,15 +246,39 @@ def appointments(patient: Patient) -> tuple[list[Appointment], QuerySet[Appointm
 PARTS = {
     "chart": _("your chart"),
     "details": _("your details"),
+    "message preferences": _("your message preferences"),
     "document": _("a document"),
+    "outside lab report": _("a document"),
     "encounter": _("a visit's notes"),
     "prescription": _("a prescription"),
+    "dispensing": _("the medicines given"),
     "lab report": _("a lab report"),
+    "lab order": _("a lab test"),
+    "lab collection": _("a lab test"),
+    "lab sample results": _("a lab test"),
+    "lab result entry": _("a lab test"),
+    "sample label": _("a lab test"),
+    "critical alert": _("a lab result"),
     "lab trend": _("a lab result's trend"),
     "latest lab results": _("lab results"),
     "billing.invoice": _("a bill"),
+    "billing.bill": _("a bill"),
+    "billing.invoice.print": _("a bill"),
+    "billing.receipt.print": _("a receipt"),
+    "invoice qr": _("a bill"),
     "invoice": _("a bill"),
     "receipt": _("a receipt"),
+    # Lists that showed the record's name among others.
+    "patient search": _("your name in a search"),
+    "booking search": _("your name in a search"),
+    "lab visit search": _("your name in a search"),
+    "pharmacy queue": _("your name in a list of patients"),
+    "dispensing history": _("your name in a list of patients"),
+    "lab worklist": _("your name in a list of patients"),
+    "lab orders to collect": _("your name in a list of patients"),
+    "lab dashboard": _("your name in a list of patients"),
+    "billing.desk": _("your name in a list of patients"),
+    "billing.waiting": _("your name in a list of patients"),
 }
 
 #: Rows about one patient whose reads name only the row (a prescription, a bill).
@@ -323,7 +347,8 @@ def as_chart_reads(events: Any, clinic: Any) -> list[ChartRead]:
     labels = dict(Membership._meta.get_field("role").choices or [])
     shown = []
     for event in events:
-        part = str((event.changes or {}).get("part", "")) if isinstance(event.changes, dict) else ""
+        changes = event.changes if isinstance(event.changes, dict) else {}
+        part = str(changes.get("part", ""))
         shown.append(
             ChartRead(
                 when=event.occurred_at,

@@ -32,7 +32,7 @@ from clinicflow.core.errors import DomainError
 from clinicflow.core.models import AuditAction
 from clinicflow.lab import chart as lab_chart
 from clinicflow.lab import selectors as lab_selectors
-from clinicflow.lab.models import LabOrder, Parameter
+from clinicflow.lab.models import RELEASED_STATUSES, LabOrder, Parameter
 from clinicflow.lab.print_views import verify_url as lab_verify_url
 from clinicflow.lab.report_pdf import report_pdf
 from clinicflow.lab.trend_views import TREND_FIELDS, TREND_LIMIT, points_of, trend_rows
@@ -155,7 +155,7 @@ def lab(request: HttpRequest, member: Patient) -> HttpResponse:
 def _order(request: HttpRequest, member: Patient, pk: Any) -> LabOrder:
     rows = lab_selectors.order_detail(actor_of(request).clinic).select_related("clinic")
     order: LabOrder = row_of(request, member, rows, pk)
-    if not any(t.status in records.RELEASED_STATUSES for t in order.tests.all()):
+    if not any(t.status in RELEASED_STATUSES for t in order.tests.all()):
         raise Http404  # nothing released yet: no report to show
     return order
 

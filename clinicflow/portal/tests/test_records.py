@@ -283,6 +283,17 @@ def test_who_viewed_shows_staff_reads_of_this_record_only_newest_first(
     assert "127.0.0.1" not in text  # never the event's address
 
 
+def test_a_search_that_showed_the_record_among_others_is_listed_as_such(
+    family, priya, stranger, receptionist, sign_in
+):
+    shown = sign_in(receptionist).get(reverse("patients:search"), {"q": priya.family_name})
+    assert priya in shown.context["results"]
+    reads = sign_in(family).get(reverse("portal:records_chart_reads")).context["reads"]
+    assert [(r.who, r.what) for r in reads] == [
+        (receptionist.get_full_name(), "your name in a search")
+    ]
+
+
 def test_the_stranger_does_not_see_reads_of_the_familys_records(
     family, priya_day, other_family, stranger_day, receptionist, sign_in
 ):
