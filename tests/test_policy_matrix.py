@@ -252,6 +252,9 @@ GRANTS = {
     "billing.reports": {M, A},
     "portal.family": {Role.PATIENT},
     "portal.link": {Role.PATIENT},
+    "portal.records": {Role.PATIENT},
+    "portal.documents.upload": {Role.PATIENT},
+    "portal.bills": {Role.PATIENT},
     "portal.desk_link": {Role.RECEPTIONIST, M, A},
     "portal.book": {Role.PATIENT},
     "portal.appointments": {Role.PATIENT},
@@ -282,6 +285,9 @@ def test_a_patient_may_not_reach_any_staff_action():
         "portal.queue",
         "portal.medicines",
         "portal.reviews",
+        "portal.records",
+        "portal.documents.upload",
+        "portal.bills",
     }
 
 

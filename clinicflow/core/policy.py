@@ -261,6 +261,10 @@ PATIENT_RECORD = PATIENT_IDENTITY | {
     "created_at",
 }
 
+#: What the portal shows of a record to the account looking after it: the record without
+#: the staff's own working notes (a parent managing a teenager's record reads no more).
+PORTAL_RECORD = PATIENT_RECORD - {"notes"}
+
 #: Ordering and following an order (the front desk's direct lab visits): which tests were
 #: ordered for whom and where each stands, never a result, a sample or the clinical note.
 LAB_ORDER = "lab.laborder"
@@ -655,6 +659,25 @@ POLICY: dict[str, Rule] = {
     "reviews.moderate": grant(
         MANAGEMENT, "Read patients' reviews of visits; hide one with the reason, or show it again."
     ),
+    "portal.records": grant(
+        {Role.PATIENT},
+        "Read the chosen family member's record: visits and diagnoses, prescriptions, verified "
+        "lab reports and trends, vitals, documents, allergies, problems, appointments, who "
+        "viewed the chart, and the summary PDF (each read audited).",
+        only={Role.PATIENT: ManagedByAccount()},
+        fields={PATIENT: PORTAL_RECORD},
+    ),
+    "portal.documents.upload": grant(
+        {Role.PATIENT},
+        "Add a document (PDF, PNG or JPEG) to the chosen family member's record.",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
+    "portal.bills": grant(
+        {Role.PATIENT},
+        "See the chosen family member's invoices, payments and balance, an invoice's payment "
+        "QR, and download invoices and receipts (each read audited).",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
     "portal.desk_link": grant(
         {Role.RECEPTIONIST} | MANAGEMENT,
         "At the desk, after checking ID: link a portal account to a patient's record, or "
@@ -824,6 +847,7 @@ __all__ = [
     "PATIENT_IDENTITY",
     "PATIENT_RECORD",
     "POLICY",
+    "PORTAL_RECORD",
     "AnyOf",
     "Audience",
     "ManagedByAccount",

@@ -25,9 +25,12 @@ from clinicflow.portal.models import ACTIVE, PatientLink, Relationship
 NAVIGATION = [
     navigation.Entry(_("My family"), "portal:family", "bi-people", order=5),
     navigation.Entry(_("Book a visit"), "portal:book", "bi-calendar-plus", order=6),
-    navigation.Entry(_("Appointments"), "portal:appointments", "bi-calendar-check", order=7),
-    navigation.Entry(_("Medicines"), "portal:medicines", "bi-capsule", order=8),
-    navigation.Entry(_("Rate a visit"), "portal:reviews", "bi-star", order=9),
+    navigation.Entry(_("My visit today"), "portal:today", "bi-hourglass-split", order=7),
+    navigation.Entry(_("Appointments"), "portal:appointments", "bi-calendar-check", order=8),
+    navigation.Entry(_("Records"), "portal:records", "bi-folder2-open", order=9),
+    navigation.Entry(_("Bills"), "portal:bills", "bi-receipt", order=10),
+    navigation.Entry(_("Medicines"), "portal:medicines", "bi-capsule", order=11),
+    navigation.Entry(_("Rate a visit"), "portal:reviews", "bi-star", order=12),
     navigation.Entry(
         _("Online booking"), "portal:booking_settings", "bi-phone", "administration", 30
     ),

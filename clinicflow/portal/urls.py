@@ -1,6 +1,14 @@
 from django.urls import path
 
-from clinicflow.portal import booking_views, medicine_views, queue_views, review_views, views
+from clinicflow.portal import (
+    bills_views,
+    booking_views,
+    medicine_views,
+    queue_views,
+    records_views,
+    review_views,
+    views,
+)
 
 app_name = "portal"
 
@@ -38,4 +46,29 @@ urlpatterns = [
     path("reviews/visit/<uuid:pk>/", review_views.review_write, name="review_write"),
     path("reviews/manage/", review_views.moderation, name="review_moderation"),
     path("reviews/manage/<int:pk>/", review_views.moderate, name="review_moderate"),
+    # The chosen member's record and bills (records_views.py, bills_views.py).
+    path("records/", records_views.index, name="records"),
+    path("records/visits/", records_views.visits, name="records_visits"),
+    path("records/prescriptions/", records_views.prescriptions, name="records_prescriptions"),
+    path(
+        "records/prescriptions/<uuid:pk>/pdf/",
+        records_views.prescription_pdf,
+        name="records_prescription_pdf",
+    ),
+    path("records/lab/", records_views.lab, name="records_lab"),
+    path("records/lab/<uuid:pk>/", records_views.lab_report, name="records_lab_report"),
+    path("records/lab/<uuid:pk>/pdf/", records_views.lab_report_pdf, name="records_lab_pdf"),
+    path("records/lab/trend/<str:code>/", records_views.lab_trend, name="records_lab_trend"),
+    path("records/vitals/", records_views.vitals, name="records_vitals"),
+    path("records/health/", records_views.health, name="records_health"),
+    path("records/appointments/", records_views.appointments, name="records_appointments"),
+    path("records/documents/", records_views.documents_page, name="records_documents"),
+    path("records/documents/add/", records_views.document_upload, name="records_document_add"),
+    path("records/documents/<uuid:pk>/", records_views.document, name="records_document"),
+    path("records/viewed/", records_views.chart_reads, name="records_chart_reads"),
+    path("records/summary.pdf", records_views.summary_pdf, name="records_summary"),
+    path("bills/", bills_views.bills, name="bills"),
+    path("bills/invoices/<int:pk>/", bills_views.invoice, name="bills_invoice"),
+    path("bills/invoices/<int:pk>/pdf/", bills_views.invoice_pdf, name="bills_invoice_pdf"),
+    path("bills/receipts/<int:pk>/pdf/", bills_views.receipt_pdf, name="bills_receipt_pdf"),
 ]

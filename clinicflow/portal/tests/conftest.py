@@ -151,3 +151,13 @@ def at(clinic):
         return datetime.combine(day, time(hour, minute), tzinfo=clinic.zone)
 
     return _at
+
+
+# The record and bill pages' fixtures: a day of care for Priya, Anjali and the stranger.
+from clinicflow.portal.tests.records_day import (  # noqa: E402, F401
+    anjali_day,
+    gp,
+    people,
+    priya_day,
+    stranger_day,
+)
