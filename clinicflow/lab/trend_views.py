@@ -125,25 +125,39 @@ def points_of(rows: list[TrendRow]) -> list[dict[str, Any]]:
     ]
 
 
+def parameters_coded(clinic: Any, code: str) -> list[Parameter]:
+    """The clinic's parameters of this code, newest first (a trend follows a test across
+    catalogue versions), with what a trend page prints of them."""
+    return list(
+        Parameter.objects.for_clinic(clinic)
+        .filter(code=code)
+        .order_by("-pk")
+        .only("pk", "name", "unit_label")
+    )
+
+
+def trend_of(patient: Any, parameters: list[Parameter]) -> list[TrendRow]:
+    """The patient's released values of these parameters, oldest first: the newest
+    ``TREND_LIMIT`` of them."""
+    values = selectors.trend(patient.pk, [p.pk for p in parameters]).filter(
+        clinic=patient.clinic_id
+    )
+    newest_first = values.reverse().values_list(
+        *TREND_FIELDS, Cast("applied_range", output_field=TextField())
+    )
+    return trend_rows(list(newest_first[:TREND_LIMIT])[::-1])
+
+
 @requires(VIEW)
 def trend(request: HttpRequest, patient: Any, code: str) -> HttpResponse:
     actor = actor_of(request)
     found: Patient = access_object(
         actor, VIEW, Patient.objects.select_related("clinic"), pk=patient
     )
-    parameters = list(
-        Parameter.objects.for_clinic(found.clinic)
-        .filter(code=code)
-        .order_by("-pk")
-        .only("pk", "name", "unit_label")  # what the page prints of it
-    )
+    parameters = parameters_coded(found.clinic, code)
     if not parameters:
         raise Http404
-    values = selectors.trend(found.pk, [p.pk for p in parameters]).filter(clinic=found.clinic)
-    newest_first = values.reverse().values_list(
-        *TREND_FIELDS, Cast("applied_range", output_field=TextField())
-    )
-    rows = trend_rows(list(newest_first[:TREND_LIMIT])[::-1])
+    rows = trend_of(found, parameters)
     record(
         AuditAction.VIEW,
         obj=found,

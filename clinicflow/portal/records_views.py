@@ -32,10 +32,10 @@ from clinicflow.core.errors import DomainError
 from clinicflow.core.models import AuditAction
 from clinicflow.lab import chart as lab_chart
 from clinicflow.lab import selectors as lab_selectors
-from clinicflow.lab.models import RELEASED_STATUSES, LabOrder, Parameter
+from clinicflow.lab.models import RELEASED_STATUSES, LabOrder
 from clinicflow.lab.print_views import verify_url as lab_verify_url
 from clinicflow.lab.report_pdf import report_pdf
-from clinicflow.lab.trend_views import TREND_FIELDS, TREND_LIMIT, points_of, trend_rows
+from clinicflow.lab.trend_views import TREND_LIMIT, parameters_coded, points_of, trend_of
 from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.forms import DocumentForm
 from clinicflow.patients.models import Patient, PatientDocument
@@ -187,12 +187,8 @@ def lab_report_pdf(request: HttpRequest, member: Patient, pk: Any) -> HttpRespon
 @for_member
 def lab_trend(request: HttpRequest, member: Patient, code: str) -> HttpResponse:
     """One value over time, with the reference band behind it (the lab's own chart)."""
-    clinic = member.clinic
-    parameters = list(Parameter.objects.for_clinic(clinic).filter(code=code).order_by("-pk"))
-    if not parameters:
-        raise Http404
-    values = lab_selectors.trend(member.pk, [p.pk for p in parameters]).filter(clinic=clinic)
-    rows = trend_rows(list(values.reverse().values_list(*TREND_FIELDS)[:TREND_LIMIT])[::-1])
+    parameters = parameters_coded(member.clinic, code)
+    rows = trend_of(member, parameters) if parameters else []
     if not rows:
         raise Http404  # no released value: nothing of this test to show
     read_of(member, "lab trend", parameter=code, results=len(rows))
