@@ -639,6 +639,13 @@ POLICY: dict[str, Rule] = {
         "how many are before it and the wait, kept live as the queue moves.",
         only={Role.PATIENT: ManagedByAccount()},
     ),
+    "portal.preferences": grant(
+        {Role.PATIENT},
+        "Choose how a record one's account looks after hears from the clinic: which messages "
+        "through what, language, quiet hours; stop SMS or have them again (recorded as "
+        "consent given by the person).",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
     "portal.medicines": grant(
         {Role.PATIENT},
         "See the medicine schedule of a record one's account looks after, tick each dose "

@@ -77,38 +77,55 @@ def _patient(request: HttpRequest, pk: Any) -> Patient:
     return found
 
 
-@requires(PATIENTS)
-def patient_preferences(request: HttpRequest, pk: Any) -> HttpResponse:
-    """How the patient wants to hear from the clinic, their SMS consent and its history."""
-    actor = actor_of(request)
-    patient = _patient(request, pk)
+def patient_form(patient: Patient, data: Any = None) -> tuple[PreferenceForm, Any]:
+    """The form of a patient's message preferences (the desk's and the portal's), and the
+    preferences as they stand."""
     current = preferences.patient_preference(patient)
     rules = messaging.settings_of(patient.clinic)
-    kinds = preferences.choices_of(Audience.PATIENT, current.channels or {})
     form = PreferenceForm(
-        request.POST or None,
-        kinds=kinds,
+        data,
+        kinds=preferences.choices_of(Audience.PATIENT, current.channels or {}),
         default_language=_("The clinic's: %(language)s")
         % {"language": Language(rules.language).label},
         quiet_help=_("Leave both empty for the clinic's: %(start)s to %(end)s.")
         % {"start": time_format(rules.quiet_from), "end": time_format(rules.quiet_until)},
         initial=_initial(current),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            preferences.update_patient_preference(
-                actor=actor,
-                patient=patient,
-                language=form.cleaned_data["language"],
-                channels=form.channels(),
-                quiet_from=form.cleaned_data["quiet_from"],
-                quiet_until=form.cleaned_data["quiet_until"],
-            )
-        except DomainError as exc:
-            _show_error(form, exc)
-        else:
-            flash.success(request, _("The patient's message preferences were saved."))
-            return redirect("notifications:patient_preferences", pk=patient.pk)
+    return form, current
+
+
+def saved_patient_form(form: PreferenceForm, *, actor: Any, patient: Patient, action: str) -> bool:
+    """Save a valid patient preferences form under ``action``; False with the errors on the
+    form (nothing saved)."""
+    if not form.is_valid():
+        return False
+    try:
+        preferences.update_patient_preference(
+            actor=actor,
+            patient=patient,
+            language=form.cleaned_data["language"],
+            channels=form.channels(),
+            quiet_from=form.cleaned_data["quiet_from"],
+            quiet_until=form.cleaned_data["quiet_until"],
+            action=action,
+        )
+    except DomainError as exc:
+        _show_error(form, exc)
+        return False
+    return True
+
+
+@requires(PATIENTS)
+def patient_preferences(request: HttpRequest, pk: Any) -> HttpResponse:
+    """How the patient wants to hear from the clinic, their SMS consent and its history."""
+    actor = actor_of(request)
+    patient = _patient(request, pk)
+    form, current = patient_form(patient, request.POST or None)
+    if request.method == "POST" and saved_patient_form(
+        form, actor=actor, patient=patient, action=PATIENTS
+    ):
+        flash.success(request, _("The patient's message preferences were saved."))
+        return redirect("notifications:patient_preferences", pk=patient.pk)
     if request.method == "GET":
         record(AuditAction.VIEW, obj=patient, changes={"part": "message preferences"})
     opted_out = current.sms_opted_out_at is not None

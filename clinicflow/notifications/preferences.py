@@ -159,12 +159,14 @@ def update_patient_preference(
     channels: Mapping[str, Iterable[str]],
     quiet_from: time | None,
     quiet_until: time | None,
+    action: str = PATIENTS,
 ) -> PatientPreference:
     """Record how a patient wants to hear from the clinic: ``language`` ("" for the clinic's),
     ``channels`` per patient event kind, quiet hours (both or neither; none: the clinic's).
-    The SMS opt-out is ``record_sms_consent``'s. Errors: ``DomainError`` at the field, or a
-    refusal for a patient of another clinic; nothing is saved."""
-    clinic = policy.require(actor, PATIENTS, patient)
+    The SMS opt-out is ``record_sms_consent``'s. ``action``: the desk's, or the portal's for
+    a record the account looks after. Errors: ``DomainError`` at the field, or a refusal for
+    a patient the actor may not act for; nothing is saved."""
+    clinic = policy.require(actor, action, patient)
     _check_common(language, quiet_from, quiet_until)
     preference, _created = (
         PatientPreference.objects.for_clinic(clinic)
@@ -179,12 +181,20 @@ def update_patient_preference(
 
 
 @transaction.atomic
-def record_sms_consent(*, actor: Actor, patient: Any, opted_in: bool, evidence: str = "") -> bool:
-    """The patient, at the desk, stops SMS from the clinic (reminders included) or asks for
-    them again: recorded as consent (source: the desk, by the actor, with ``evidence``, the
-    patient's words). False when it was already so (nothing recorded). Errors: a refusal for
-    a patient of another clinic."""
-    policy.require(actor, PATIENTS, patient)
+def record_sms_consent(
+    *,
+    actor: Actor,
+    patient: Any,
+    opted_in: bool,
+    evidence: str = "",
+    action: str = PATIENTS,
+    source: str = ConsentSource.DESK,
+) -> bool:
+    """The patient, at the desk (or themselves in the portal: ``action``, ``source``), stops
+    SMS from the clinic (reminders included) or asks for them again: recorded as consent (by
+    the actor, with ``evidence``, the patient's words). False when it was already so (nothing
+    recorded). Errors: a refusal for a patient the actor may not act for."""
+    policy.require(actor, action, patient)
     # The patient's row, locked: two desks recording the same change at once record it once.
     preference, _created = (
         PatientPreference.objects.for_clinic(patient.clinic)
@@ -196,7 +206,7 @@ def record_sms_consent(*, actor: Actor, patient: Any, opted_in: bool, evidence: 
     inbound.set_sms_consent(
         patient,
         opted_in=opted_in,
-        source=ConsentSource.DESK,
+        source=source,
         evidence=evidence.strip(),
         by=actor.user,
     )

@@ -31,6 +31,7 @@ NAVIGATION = [
     navigation.Entry(_("Bills"), "portal:bills", "bi-receipt", order=10),
     navigation.Entry(_("Medicines"), "portal:medicines", "bi-capsule", order=11),
     navigation.Entry(_("Rate a visit"), "portal:reviews", "bi-star", order=12),
+    navigation.Entry(_("Messages and account"), "portal:preferences", "bi-gear", order=13),
     navigation.Entry(
         _("Online booking"), "portal:booking_settings", "bi-phone", "administration", 30
     ),

@@ -4,6 +4,7 @@ from clinicflow.portal import (
     bills_views,
     booking_views,
     medicine_views,
+    profile_views,
     queue_views,
     records_views,
     review_views,
@@ -36,6 +37,9 @@ urlpatterns = [
     ),
     path("appointments/<uuid:pk>/move/", booking_views.appointment_move, name="appointment_move"),
     path("settings/booking/", booking_views.booking_settings, name="booking_settings"),
+    # The chosen member's message preferences and SMS consent, and the account's own pages.
+    path("preferences/", profile_views.message_preferences, name="preferences"),
+    path("preferences/sms/", profile_views.sms, name="preferences_sms"),
     # The visit today: token, place in the queue, the wait.
     path("today/", queue_views.today, name="today"),
     # The medicine schedule and its doses.
