@@ -26,6 +26,7 @@ app.conf.beat_schedule = {
     "expire-sessions": {"task": "accounts.expire_sessions", "schedule": 15 * 60.0},
     "mark-no-shows": {"task": "scheduling.mark_no_shows", "schedule": 5 * 60.0},
     "send-reminders": {"task": "scheduling.send_reminders", "schedule": 5 * 60.0},
+    "send-dose-reminders": {"task": "clinical.send_dose_reminders", "schedule": 5 * 60.0},
     # Messages are delivered as their transaction commits; this catches up on retries, the
     # end of quiet hours and anything a lost task left.
     "deliver-messages": {"task": "notifications.deliver_due", "schedule": 30.0},

@@ -26,7 +26,8 @@ from clinicflow.patients.models import Patient
 RECORD = "portal.medicines"
 
 
-def _instant(day: date, clock: str, zone: Any) -> datetime | None:
+def instant(day: date, clock: str, zone: Any) -> datetime | None:
+    """The moment of a dose at ``clock`` ("08:00"; "26:00" is 02:00 the next day) of ``day``."""
     try:
         hours, minutes = (int(part) for part in clock.split(":"))
         return datetime.combine(day, time(hours % 24, minutes), tzinfo=zone) + timedelta(
@@ -36,7 +37,7 @@ def _instant(day: date, clock: str, zone: Any) -> datetime | None:
         return None
 
 
-def _start(dose: Dose, zone: Any) -> datetime:
+def start_of(dose: Dose, zone: Any) -> datetime:
     issued = dose.item.prescription.issued_at
     assert issued is not None
     return issued.astimezone(zone)
@@ -45,13 +46,13 @@ def _start(dose: Dose, zone: Any) -> datetime:
 def due_instants(dose: Dose, zone: Any, *, now: datetime) -> list[tuple[date, str]]:
     """The (day, time) of every dose of ``dose`` due between its prescription's issue and
     ``now`` (and its last day)."""
-    start = _start(dose, zone)
+    start = start_of(dose, zone)
     last = min(dose.until, now.astimezone(zone).date())
     due = []
     day = start.date()
     while day <= last:
         for clock in dose.times:
-            moment = _instant(day, clock, zone)
+            moment = instant(day, clock, zone)
             if moment is not None and start <= moment <= now:
                 due.append((day, clock))
         day += timedelta(days=1)
@@ -130,7 +131,7 @@ def doses_of_day(patient: Patient, day: date) -> list[DoseToday]:
     rows = [
         DoseToday(dose, clock, told.get((dose.item.pk, clock)))
         for dose in schedule
-        if _start(dose, zone).date() <= day
+        if start_of(dose, zone).date() <= day
         for clock in dose.times
     ]
     return sorted(rows, key=lambda r: (r.time_of_day, r.dose.item.medicine_name))
@@ -160,7 +161,7 @@ def record_dose(
     )
     if dose is None or time_of_day not in dose.times:
         raise DomainError(_("This dose is not on the medicine schedule."))
-    if day > today or day > dose.until or day < _start(dose, zone).date():
+    if day > today or day > dose.until or day < start_of(dose, zone).date():
         raise DomainError(_("You can tell only the doses of the course so far."), field="day")
     values = {
         "outcome": outcome,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinicflow.clinical import charging, messages, sections
+from clinicflow.clinical import charging, dose_reminders, messages, sections
 from clinicflow.clinical.models import DoseRecord, Encounter, EncounterStatus, Prescription
 from clinicflow.core import dashboards, policy
 from clinicflow.core.actor import Actor
@@ -74,6 +74,7 @@ def register() -> None:
     panels.register_panel("clinical.adherence", adherence_panel)
     sections.register_section("clinical.adherence", adherence_section)
     messages.register()
+    dose_reminders.register()
     timeline.register_source("clinical.encounters", encounters)
     merging.register_mover("encounters", merging.move_rows(Encounter))
     merging.register_mover("prescriptions", merging.move_rows(Prescription))

@@ -285,3 +285,79 @@ def test_staff_do_not_tick_patients_doses(role, request, sign_in):
     client = sign_in(request.getfixturevalue(role))
     assert client.get(reverse("portal:medicines")).status_code == 403
     assert client.post(reverse("portal:dose"), {}).status_code == 403
+
+
+# ---------------------------------------------------------------- dose reminders (opt-in)
+
+
+def _ask_for_dose_sms(patient):
+    from clinicflow.clinical.dose_reminders import DOSE_DUE
+    from clinicflow.notifications.models import PatientPreference
+
+    PatientPreference.objects.create(
+        clinic=patient.clinic, patient=patient, channels={DOSE_DUE: ["sms"]}
+    )
+
+
+def _at(patient, hour, minute=0, days=0):
+    return datetime.combine(
+        _today(patient) + timedelta(days=days), time(hour, minute), tzinfo=patient.clinic.zone
+    )
+
+
+def _dose_messages(patient):
+    from clinicflow.notifications.models import Message
+
+    return Message.objects.filter(patient=patient, event="clinical.dose_due")
+
+
+def test_a_patient_who_asked_is_reminded_of_each_dose_once(prescribe, priya):
+    from clinicflow.clinical import dose_reminders
+
+    prescribe(priya)
+    _ask_for_dose_sms(priya)
+    assert dose_reminders.send_dose_reminders(priya.clinic, now=_at(priya, 7, 50)) == 0
+    assert dose_reminders.send_dose_reminders(priya.clinic, now=_at(priya, 8, 5)) == 1
+    assert dose_reminders.send_dose_reminders(priya.clinic, now=_at(priya, 8, 10)) == 0  # told
+    [message] = _dose_messages(priya)
+    assert message.channel == "sms"
+    assert "08:00" in message.body
+    assert "Amoxicillin" in message.body
+    assert dose_reminders.send_dose_reminders(priya.clinic, now=_at(priya, 14, 1)) == 1
+
+
+def test_nobody_is_reminded_without_asking_or_after_the_course(prescribe, priya, anjali):
+    from clinicflow.clinical import dose_reminders
+
+    prescribe(priya)
+    prescribe(anjali)
+    assert dose_reminders.send_dose_reminders(priya.clinic, now=_at(priya, 8, 5)) == 0
+    _ask_for_dose_sms(priya)
+    # Issued two days ago for five days: the course's last day is the day after tomorrow.
+    assert dose_reminders.send_dose_reminders(priya.clinic, now=_at(priya, 8, 5, days=3)) == 0
+    assert not _dose_messages(anjali).exists()
+
+
+def test_the_patient_asks_for_dose_reminders_in_the_portal(family, sign_in, priya):
+    from clinicflow.notifications.models import PatientPreference
+
+    client = sign_in(family)
+    page = client.get("/portal/preferences/").content.decode()
+    assert "Time for a medicine" in page
+    client.post("/portal/preferences/", {"language": "", "kind_clinical_dose_due": ["sms"]})
+    chosen = PatientPreference.objects.get(patient=priya).channels
+    assert chosen["clinical.dose_due"] == ["sms"]
+
+
+@pytest.mark.parametrize("language", ["en", "ne"])
+def test_a_dose_reminder_fits_one_sms_segment(language):
+    from clinicflow.clinical.dose_reminders import KIND
+    from clinicflow.notifications import wording
+    from clinicflow.notifications.sms.segments import count_segments
+
+    values = {
+        "clinic": "Kathmandu Family Health Clinic",
+        "medicine": "Amoxicillin 500 mg capsule",
+        "time": "20:00",
+    }
+    assert count_segments(wording.fill(KIND.text(language).sms, values)).segments == 1
