@@ -70,9 +70,13 @@ def on_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     typed = str(credentials.get("username") or "")[:150]
-    user = find_account(typed)
-    # For a name that matches no account, nothing typed is kept: it may be a password typed
-    # into the wrong box.
+    record_failed_sign_in(find_account(typed))
+
+
+def record_failed_sign_in(user: User | None) -> None:
+    """A failed sign-in in the audit trail (a wrong password, or a wrong one-time code); for
+    a name that matches no account, nothing typed is kept: it may be a password typed into
+    the wrong box."""
     record(
         AuditAction.LOGIN_FAILED,
         obj=user,

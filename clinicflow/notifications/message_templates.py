@@ -102,6 +102,8 @@ def catalogue(clinic: Any) -> list[Wording]:
     own = _own_texts(clinic)
     found = []
     for kind in events.kinds():
+        if kind.secret:  # not editable (``kind_for``)
+            continue
         for channel in channels_of(kind):
             for language in Language.values:
                 found.append(_wording(kind, channel, language, own))
@@ -134,6 +136,10 @@ def kind_for(event: str, channel: str, language: str) -> EventKind:
         kind = events.kind_of(event)
     except KeyError:
         raise DomainError(_("No such message."), field="event") from None
+    if kind.secret:
+        raise DomainError(
+            _("This message carries a one-time code: its text is not edited."), field="event"
+        )
     if channel not in kind.possible:
         raise DomainError(_("This message is not sent through that channel."), field="channel")
     if language not in Language.values:

@@ -91,7 +91,8 @@ def attempt(message: Message, *, now: datetime) -> None:
     if secret and message.status != MessageStatus.QUEUED:
         # Gone (or given up on): the code needs keeping no longer than that.
         message.body = events.masked(message.body)
-        fields.append("body")
+        message.subject = events.masked(message.subject)
+        fields += ["body", "subject"]
     message.save(
         update_fields=[
             *fields,

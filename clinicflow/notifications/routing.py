@@ -124,6 +124,8 @@ def _staff_recipients(user_ids: list[Any]) -> list[Recipient]:
 
 
 def _clinic_texts(clinic: Any, event: EventKind) -> dict[tuple[str, str], MessageTemplate]:
+    if event.secret:  # a one-time code's text is ClinicFlow's own: masked where it is known
+        return {}
     rows = MessageTemplate.objects.for_clinic(clinic).filter(event=event.key)
     return {(row.channel, row.language): row for row in rows}
 

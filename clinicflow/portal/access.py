@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 from django.http import Http404, HttpRequest
 
+from clinicflow.accounts.models import Membership
 from clinicflow.core import policy
 from clinicflow.core.access import actor_of
+from clinicflow.core.roles import Role
 from clinicflow.patients.models import Patient
 from clinicflow.portal.models import ACTIVE, PatientLink, Relationship
 
@@ -30,7 +32,13 @@ def patients_of(user: Any, clinic: Any) -> QuerySet[Patient]:
     links = (
         PatientLink.objects.for_clinic(clinic).filter(ACTIVE).filter(user=user).values("patient")
     )
-    return Patient.objects.for_clinic(clinic).filter(pk__in=links, is_active=True)
+    # A staff account is never a portal account too (in the same query, no round trip).
+    staff = Membership.objects.filter(user=user, is_active=True).exclude(role=Role.PATIENT)
+    return (
+        Patient.objects.for_clinic(clinic)
+        .filter(pk__in=links, is_active=True)
+        .exclude(Exists(staff))
+    )
 
 
 def family_of(user: Any, clinic: Any) -> list[PatientLink]:

@@ -130,9 +130,7 @@ def book_online(
     count it). Errors: ``DomainError`` (bookings closed, outside the window, and every refusal
     of ``scheduling.services.book_appointment``), ``SlotTaken``."""
     clinic = policy.require(actor, BOOK, patient)
-    rules = settings_of(clinic)
-    if not rules.enabled:
-        raise DomainError(_("This clinic does not take bookings online. Please call it."))
+    rules = _open_online(clinic)
     if not window(clinic).holds(starts_at, clinic.zone):
         raise _outside_window(clinic, starts_at)
     if not reason.strip():
@@ -206,12 +204,21 @@ def cancel_online(*, actor: Actor, appointment: Appointment, reason: str = "") -
     )
 
 
+def _open_online(clinic: Any) -> Any:
+    """The clinic's online-booking rules, or a refusal while it takes no bookings online."""
+    rules = settings_of(clinic)
+    if not rules.enabled:
+        raise DomainError(_("This clinic does not take bookings online. Please call it."))
+    return rules
+
+
 @transaction.atomic
 def move_online(*, actor: Actor, appointment: Appointment, starts_at: datetime) -> Appointment:
     """The patient moves an appointment to another free slot of the same doctor: until the
     clinic's limit before its present time, to a time within the booking window.
     Errors: ``DomainError``, ``SlotTaken``."""
     clinic = policy.require(actor, MANAGE, appointment)
+    _open_online(clinic)
     if not may_change(appointment):
         raise _too_late(appointment)
     if not window(clinic).holds(starts_at, clinic.zone):

@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 
 from clinicflow.core import policy
 from clinicflow.core.access import actor_of, requires
+from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
+from clinicflow.core.models import AuditAction
 from clinicflow.patients.models import Patient
 from clinicflow.portal import access, booking
 from clinicflow.portal.booking_forms import (
@@ -184,6 +186,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
     if member is None:
         return redirect("core:dashboard")
     rows = booking.upcoming(member)
+    record(AuditAction.VIEW, obj=member, changes={"part": "appointments", "via": "portal"})
     return render(
         request,
         "portal/appointments.html",

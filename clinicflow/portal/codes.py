@@ -96,17 +96,20 @@ def issue(
     user: Any = None,
     patient: Any = None,
     payload: Mapping[str, Any] | None = None,
+    asked: str = "",
 ) -> OneTimeCode:
     """A new code for ``purpose``, sent to ``address`` through the clinic's outbox in the
     caller's transaction. Without an address (or a clinic) nothing is sent and the code can
-    never be right: the visitor's next page is the same as for a real one."""
+    never be right: the visitor's next page is the same as for a real one. ``asked``: what
+    the visitor typed to ask for it (the phone, or the clinic and MRN), by which its tries
+    are counted whether or not it led anywhere (``address`` when not given)."""
     code = OneTimeCode(
         purpose=purpose,
         clinic=clinic,
         ip=ip or "",
         user=user,
         patient=patient,
-        payload=dict(payload or {}),
+        payload={**(payload or {}), "asked": asked or address},
         expires_at=timezone.now() + LIFETIME,
     )
     if address and clinic is not None:
@@ -162,12 +165,12 @@ def redeem(
     the same transaction (its error rolls the use back too). A wrong try is counted and
     committed, ``on_wrong`` runs after the commit, and the refusal says what to do.
     Errors: ``DomainError`` (wrong, expired, used, no tries left), ``TooManyTries``."""
-    found = OneTimeCode.objects.filter(pk=code_id, purpose=purpose).only("address").first()
+    found = OneTimeCode.objects.filter(pk=code_id, purpose=purpose).only("payload").first()
     if found is None:
         raise DomainError(_wrong_message(Verdict.EXPIRED), field="code")
-    within = VERIFY_PER_IP.hit(ip or "unknown") & VERIFY_PER_ADDRESS.hit(
-        found.address or str(found.pk)
-    )
+    # Counted by what the visitor typed, the same whether it named an account or nobody.
+    asked = found.payload.get("asked") or str(found.pk)
+    within = VERIFY_PER_IP.hit(ip or "unknown") & VERIFY_PER_ADDRESS.hit(asked)
     if not within:
         raise TooManyTries(_("Too many codes were tried. Wait 15 minutes."), field="code")
     with transaction.atomic():

@@ -54,8 +54,53 @@ KIND = EventKind(
 )
 
 
+ACCOUNT_EXISTS = "portal.account_exists"
+
+EXISTS_KIND = EventKind(
+    key=ACCOUNT_EXISTS,
+    label=str(_("Someone tried to register an address that has an account (portal)")),
+    audience=Audience.PATIENT,
+    channels=(Channel.SMS, Channel.EMAIL),
+    placeholders=(),
+    urgent=True,
+    optional=False,
+    texts={
+        "en": Text(
+            subject="You already have a {clinic} account",
+            body="Someone asked to create a {clinic} patient account with this address. You "
+            "already have one: sign in, or use \u201cForgot your password?\u201d on the sign-in "
+            "page.\n\nIf it was not you, you can ignore this message.",
+            sms="{clinic}: you already have an account. Sign in, or reset your password. "
+            "Not you? Ignore this.",
+        ),
+        "ne": Text(
+            subject="तपाईंको {clinic} खाता पहिल्यै छ",
+            body="कसैले यो ठेगानाबाट {clinic} मा बिरामी खाता बनाउन खोज्नुभयो। तपाईंको खाता "
+            "पहिल्यै छ: साइन-इन गर्नुहोस्, वा पासवर्ड बिर्सनुभयो भने नयाँ बनाउनुहोस्।\n\n"
+            "तपाईं हुनुहुन्न भने यो सन्देश बेवास्ता गर्नुहोस्।",
+            sms="{clinic}: तपाईंको खाता पहिल्यै छ। साइन-इन गर्नुहोस्।",
+        ),
+    },
+)
+
+
 def register() -> None:
     events.register_kind(KIND)
+    events.register_kind(EXISTS_KIND)
+
+
+def send_account_exists(*, clinic: Any, address: str) -> events.Emitted:
+    """Tell an address that asked to register, and has an account, to sign in instead (in
+    the caller's transaction; the visitor sees only the usual "code sent" page)."""
+    from django.utils.crypto import get_random_string
+
+    return events.emit_to_address(
+        ACCOUNT_EXISTS,
+        clinic=clinic,
+        key=get_random_string(16),
+        values={},
+        address=address,
+    )
 
 
 def send_code(code: Any, digits: str) -> events.Emitted:

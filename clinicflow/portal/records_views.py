@@ -316,6 +316,7 @@ def chart_reads(request: HttpRequest, member: Patient) -> HttpResponse:
     events = records.chart_reads(member, viewer=actor_of(request).user)
     page = page_of(request, events)
     shown = records.as_chart_reads(page.object_list, member.clinic)
+    read_of(member, "who viewed the chart", page=page.number)
     return render(
         request,
         "portal/records/chart_reads.html",

@@ -22,10 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinicflow.accounts.lockout import is_locked_out, report_failed_password
+from clinicflow.accounts.lockout import is_locked_out
 from clinicflow.accounts.models import Membership, User
 from clinicflow.accounts.services.credentials import validate_new_password
 from clinicflow.accounts.services.provisioning import provision_role
+from clinicflow.accounts.signals import record_failed_sign_in
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import Conflict, DomainError
@@ -35,7 +36,7 @@ from clinicflow.core.roles import Role
 from clinicflow.patients import services as patient_services
 from clinicflow.patients.models import Patient
 from clinicflow.patients.phones import normalise_phone
-from clinicflow.portal import codes
+from clinicflow.portal import codes, messages
 from clinicflow.portal.models import (
     ACTIVE,
     CodePurpose,
@@ -111,18 +112,24 @@ class Registration:
 @transaction.atomic
 def start_registration(*, clinic: Clinic, registration: Registration, ip: str) -> OneTimeCode:
     """Check what a visitor typed to register at ``clinic`` and send a code to their address.
-    Nothing is created until the code comes back (``complete_registration``).
-    Errors: ``DomainError`` naming the field; ``Conflict`` (the address has an account);
-    ``codes.TooManyTries``."""
+    Nothing is created until the code comes back (``complete_registration``). An address that
+    already has an account gets, instead of a code, a message saying so (sign in, or reset the
+    password), and the visitor the same page as anyone: the form never tells a stranger who
+    has an account. Errors: ``DomainError`` naming the field; ``codes.TooManyTries``."""
     address = normalise_address(registration.address, region=clinic.country)
     details = _details(registration, address)
     patient_services.checked_details(clinic, details)
-    _refuse_taken(address)
     validate_new_password(
         registration.password,
         User(username=address, first_name=registration.given_name, email=details["email"]),
     )
     codes.check_send_limits(address_key=address, ip=ip)
+    if _account_with(address) is not None:
+        messages.send_account_exists(clinic=clinic, address=address)
+        # A code that can never be right: the visitor's next page is everyone's.
+        return codes.issue(
+            purpose=CodePurpose.REGISTER, clinic=None, address="", ip=ip, asked=address
+        )
     return codes.issue(
         purpose=CodePurpose.REGISTER,
         clinic=clinic,
@@ -180,6 +187,7 @@ def _create_account(code: OneTimeCode) -> User:
         phone=details["phone"],
     )
     user.password = details.pop("password")
+    details.pop("asked", None)
     try:
         with transaction.atomic():
             user.save(force_insert=True)
@@ -243,26 +251,28 @@ def start_code_sign_in(*, phone: str, ip: str) -> OneTimeCode:
         address=address if clinic else "",
         ip=ip,
         user=user if clinic else None,
+        asked=address,
     )
 
 
-def complete_code_sign_in(*, code_id: Any, digits: str, ip: str, request: Any) -> User:
+def complete_code_sign_in(*, code_id: Any, digits: str, ip: str) -> User:
     """The account a right sign-in code opens (the caller signs it in: the sign-in is audited
-    and its session recorded like a password sign-in). A wrong code is audited as a failed
-    sign-in and counts towards the account's lockout. Errors: ``DomainError``."""
-    pending = OneTimeCode.objects.filter(pk=code_id).select_related("user").first()
-    if pending is not None and pending.user is not None and is_locked_out(pending.user.username):
-        raise DomainError(LOCKED, field="code", code="locked")
+    and its session recorded like a password sign-in). Wrong codes are limited by the codes'
+    own counts, not the account's lockout (which anyone knowing the phone could then trigger),
+    and a locked account is said to be so only to whoever holds its right code: before that,
+    a known phone and an unknown one are answered alike. Errors: ``DomainError``."""
 
     def signed_in(code: OneTimeCode) -> User:
         user = User.objects.filter(pk=code.user_id, is_active=True).first()
         if user is None:
             raise DomainError(_("That code is not right."), field="code")
+        if is_locked_out(user.username):
+            raise DomainError(LOCKED, field="code", code="locked")
         return user
 
     def failed(code: OneTimeCode) -> None:
-        if code.user is not None:
-            report_failed_password(request, code.user.username)
+        # Audited as a failed sign-in, but not counted towards the account's lockout.
+        record_failed_sign_in(code.user)
 
     return codes.redeem(
         code_id=code_id,
@@ -296,6 +306,7 @@ def request_link(
         address="",
         ip=ip,
         user=actor.user,
+        asked=key,
         payload={
             "clinic": str(clinic.pk),
             "mrn": mrn.strip().upper()[:20],
@@ -402,6 +413,11 @@ def _link(
         return raced
 
 
+def holds_staff_role(user: User) -> bool:
+    """Whether ``user`` works anywhere on the platform (any active role but a patient's)."""
+    return Membership.objects.filter(user=user, is_active=True).exclude(role=Role.PATIENT).exists()
+
+
 def find_account(identifier: str, clinic: Clinic) -> User | None:
     """The account a receptionist names: its username, e-mail or mobile number."""
     text = (identifier or "").strip()
@@ -432,6 +448,14 @@ def link_at_desk(*, actor: Actor, patient: Patient, account: str, relationship: 
     if user is None:
         raise DomainError(
             _("No single active account has this username, e-mail or mobile number."),
+            field="account",
+        )
+    if user.pk == actor.user.pk or holds_staff_role(user):
+        raise DomainError(
+            _(
+                "This is a staff account: only a patient's own portal account looks after "
+                "records. The person registers one for themselves."
+            ),
             field="account",
         )
     provision_role(user, Role.PATIENT, clinic)

@@ -159,7 +159,6 @@ def sign_in_code_verify(request: HttpRequest) -> HttpResponse:
                 code_id=code_id,
                 digits=form.cleaned_data["code"],
                 ip=_ip(request),
-                request=request,
             )
         except DomainError as exc:
             _show(form, exc, status)

@@ -131,6 +131,13 @@ class Message(ClinicOwned):
         return f"{self.event} → {self.to} ({self.channel})"
 
     @property
+    def shown_subject(self) -> str:
+        """The subject as the delivery log may show it: a one-time code masked."""
+        from clinicflow.notifications.events import is_secret, masked
+
+        return masked(self.subject) if is_secret(self.event) else self.subject
+
+    @property
     def shown_body(self) -> str:
         """The text as the delivery log may show it: a one-time code masked."""
         from clinicflow.notifications.events import is_secret, masked

@@ -423,3 +423,25 @@ def test_an_online_booking_and_the_desk_at_once_get_one(
     assert len(booked) == 1
     assert [type(e) for e in errors] == [services.SlotTaken]
     assert _appointments(priya.clinic).filter(starts_at=at(next_monday, 9)).count() == 1
+
+
+def test_with_online_booking_closed_an_appointment_is_not_moved_online(
+    family, priya, cardiologist, next_monday, at
+):
+    booked = _booked(family, priya, cardiologist, at(next_monday, 9))
+    _settings(priya.clinic, enabled=False)
+    with pytest.raises(DomainError, match="does not take bookings online"):
+        booking.move_online(
+            actor=actor_for(family), appointment=booked, starts_at=at(next_monday, 11)
+        )
+    booked.refresh_from_db()
+    assert booked.starts_at == at(next_monday, 9)
+
+
+def test_reading_the_upcoming_appointments_is_audited(family, priya, sign_in):
+    from clinicflow.core.models import AuditEvent
+
+    sign_in(family).get(reverse("portal:appointments"))
+    assert AuditEvent.objects.filter(
+        action="view", object_id=str(priya.pk), changes__part="appointments"
+    ).exists()

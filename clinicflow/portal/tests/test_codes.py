@@ -169,3 +169,20 @@ def test_unused_codes_forget_what_they_held_a_day_after_expiry(clinic):
     fresh.refresh_from_db()
     assert (stale.payload, stale.code_hash) == ({}, "")
     assert fresh.code_hash
+
+
+def test_the_codes_text_is_not_the_clinics_to_edit(clinic, manager):
+    from clinicflow.accounts.actors import actor_for
+    from clinicflow.notifications import message_templates
+
+    with pytest.raises(DomainError, match="one-time code"):
+        message_templates.save_template(
+            actor=actor_for(manager),
+            event="portal.code",
+            channel="sms",
+            language="en",
+            subject="",
+            body="{code}{code} is your code",
+        )
+    listed = {text.kind.key for text in message_templates.catalogue(clinic)}
+    assert "portal.code" not in listed

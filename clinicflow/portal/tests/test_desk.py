@@ -67,6 +67,29 @@ def test_an_unknown_account_is_a_clear_message_and_nothing_saved(receptionist, a
     assert not PatientLink.objects.for_clinic(anjali.clinic).exists()
 
 
+def test_reception_cannot_link_its_own_or_any_staff_account(receptionist, doctor, anjali, sign_in):
+    client = sign_in(receptionist)
+    for account in (receptionist.username, doctor.username):
+        _link(client, anjali, account=account)
+    page = client.get(reverse("patients:chart", args=[anjali.pk]))
+    assert "This is a staff account" in page.content.decode()
+    assert not PatientLink.objects.for_clinic(anjali.clinic).exists()
+    # Nor does such an account read a record through the portal if a link were made anyway.
+    PatientLink.objects.create(
+        clinic=anjali.clinic,
+        user=receptionist,
+        patient=anjali,
+        relationship=Relationship.OTHER,
+        linked_via=LinkedVia.DESK,
+        linked_by=receptionist,
+    )
+    from clinicflow.accounts.services.provisioning import provision_role
+
+    provision_role(receptionist, Role.PATIENT, anjali.clinic)
+    page = sign_in(receptionist).get(reverse("portal:records_visits"))
+    assert "Anjali" not in page.content.decode()
+
+
 @pytest.mark.parametrize("role", [Role.DOCTOR, Role.PHARMACIST, Role.PATIENT, Role.NURSE])
 def test_other_roles_may_not_link_at_the_desk(role, clinic, patient, anjali, sign_in):
     person = member(role, clinic, username=f"someone_{role.value}")

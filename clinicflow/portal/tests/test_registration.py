@@ -4,6 +4,7 @@ with a new record and a fresh MRN at the chosen clinic, linked as its own."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from clinicflow.accounts.models import Membership, User
@@ -145,14 +146,20 @@ def test_bad_input_gets_a_clear_message_and_saves_nothing(clinic, client, change
 
 
 @pytest.mark.parametrize("taken", ["phone", "email"])
-def test_a_phone_or_e_mail_already_used_by_an_account_is_refused_clearly(clinic, client, taken):
+def test_an_address_with_an_account_is_told_so_and_the_visitor_learns_nothing(
+    clinic, client, taken
+):
     member(Role.PATIENT, clinic, phone="+9779801234567", email="asha@example.org")
     address = "9801234567" if taken == "phone" else "ASHA@example.org"
     page = client.post(reverse("portal:register"), _form(clinic, address=address))
-    assert page.status_code == 409
-    assert "An account already uses this" in " ".join(page.context["form"].errors["address"])
-    assert not OneTimeCode.objects.exists()
-    assert not Message.objects.for_clinic(clinic).exists()
+    fresh = Client().post(reverse("portal:register"), _form(clinic, address="9807654321"))
+    assert page.status_code == fresh.status_code == 302
+    assert page["Location"] == fresh["Location"]
+    told = Message.objects.for_clinic(clinic).filter(to__in=["+9779801234567", "asha@example.org"])
+    assert [m.event for m in told] == ["portal.account_exists"]
+    # The code page leads nowhere for them: no code can be right.
+    assert client.post(reverse("portal:register_code"), {"code": "123456"}).status_code == 400
+    assert User.objects.filter(phone="+9779801234567").count() == 1
 
 
 def test_a_wrong_code_creates_nothing_and_says_so(clinic, client):
