@@ -43,3 +43,8 @@ def test_pages_link_the_manifest(sign_in, patient):
     page = sign_in(patient).get("/dashboard/")
     assert page.status_code == 200
     assert b'<link rel="manifest" href="/manifest.webmanifest">' in page.content
+
+
+def test_staff_pages_register_no_service_worker(sign_in, doctor):
+    page = sign_in(doctor).get("/dashboard/")
+    assert b"installable.js" not in page.content

@@ -36,7 +36,7 @@ NAVIGATION = [
         _("Online booking"), "portal:booking_settings", "bi-phone", "administration", 30
     ),
     navigation.Entry(
-        _("Patients' reviews"), "portal:review_moderation", "bi-star-half", "reports", 60
+        _("Reviews of visits"), "portal:review_moderation", "bi-star-half", "reports", 60
     ),
 ]
 
