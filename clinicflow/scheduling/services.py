@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -81,6 +81,8 @@ SELF_SERVICE_MOVES: dict[str, frozenset[str]] = {
 }
 
 
+#: PostgreSQL's "deadlock detected" (two inserts waiting on each other's overlapping row).
+DEADLOCK = "40P01"
 #: The exclusion constraints of migration 0002 and the refusal each one means.
 _OVERLAP_MESSAGES = {
     "appointment_no_doctor_overlap": _lazy("That time was just taken. Choose another one."),
@@ -225,15 +227,29 @@ def book_appointment(
         appointment.full_clean(
             exclude=["patient", "practitioner", "clinic", "booked_by"], validate_unique=False
         )
-    try:
-        with transaction.atomic():
-            appointment.save(force_insert=True)
-    except IntegrityError as error:  # the database's own overlap guard (PostgreSQL)
-        raise _overlap_refusal(doctor, starts_at, error) from None
+    _insert(appointment, doctor, starts_at)
     _log(appointment, actor, "")
     if documents or uploads:
         _attach(actor, appointment, documents, uploads, checked=action != BOOK)
     return appointment
+
+
+def _insert(appointment: Appointment, doctor: Practitioner, starts_at: datetime) -> None:
+    """Insert a new appointment under the database's overlap guard (PostgreSQL's exclusion
+    constraints). Two overlapping bookings inserted at the same instant can each wait for the
+    other's row: PostgreSQL then cancels one as a deadlock. Its insert is tried once more
+    (back to its savepoint, its own row gone): it now meets the other's row and is refused
+    as taken, or finds the time free if the other booking was rolled back."""
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                appointment.save(force_insert=True)
+            return
+        except IntegrityError as error:
+            raise _overlap_refusal(doctor, starts_at, error) from None
+        except OperationalError as error:
+            if attempt or getattr(error.__cause__, "sqlstate", None) != DEADLOCK:
+                raise
 
 
 def _locked(appointment: Appointment) -> Appointment:
