@@ -431,11 +431,16 @@ def generate_billing(bench: BenchEnvironment, deadline: Deadline, invoices: int)
 
 
 def reuse(
-    bench: BenchEnvironment, deadline: Deadline, billing: bool = True, lab: bool = False
+    bench: BenchEnvironment,
+    deadline: Deadline,
+    billing: bool = True,
+    lab: bool = False,
+    portal: bool = False,
 ) -> dict[str, Any]:
     """The bench database as an earlier run left it (``--reuse-database``: the billing
-    scenarios, or ``lab_results``, which only reads): migrated, static files collected again,
-    Redis flushed, nothing generated; what the asked-for scenarios use is read back."""
+    scenarios, or ``lab_results`` or ``portal``, which only read): migrated, static files
+    collected again, Redis flushed, nothing generated; what the asked-for scenarios use is read
+    back."""
     log(f"reusing database {bench.database}")
     with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
         row = conn.execute("SHOW server_version").fetchone()
@@ -450,6 +455,9 @@ def reuse(
     history = lab_data(bench) if lab else None
     if history:
         data["lab_generation"] = {**history["data"], "reused": True}
+    histories = portal_data(bench) if portal else None
+    if histories:
+        data["portal_generation"] = {**histories["data"], "reused": True}
     return {
         "postgres": str(row[0]).split()[0] if row else "unknown",
         "redis": redis_version,
@@ -459,7 +467,7 @@ def reuse(
         "pharmacy": None,
         "billing": found,
         "lab": history,
-        "portal": None,
+        "portal": histories,
     }
 
 
@@ -668,6 +676,17 @@ def generate_portal(bench: BenchEnvironment, deadline: Deadline) -> dict[str, An
     summary = output.strip().splitlines()[-1] if output.strip() else ""
     log(f"  {summary}")
     rate = _RATE.search(summary)
+    found = portal_data(bench)
+    found["data"].update(
+        generate_s=round(seconds, 1),
+        written_s=float(rate.group(1)) if rate else None,
+        vacuum_analyze_s=float(rate.group(2)) if rate and rate.group(2) else None,
+    )
+    return found
+
+
+def portal_data(bench: BenchEnvironment) -> dict[str, Any]:
+    """What the generated portal accounts' records hold (the portal scenario's data size)."""
     with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
         counts = conn.execute(_PORTAL_COUNTS).fetchone()
     assert counts is not None
@@ -684,9 +703,6 @@ def generate_portal(bench: BenchEnvironment, deadline: Deadline) -> dict[str, An
             for key in ("visits", "lab_results_released", "invoices", "appointments_coming")
         },
         years=PORTAL_YEARS,
-        generate_s=round(seconds, 1),
-        written_s=float(rate.group(1)) if rate else None,
-        vacuum_analyze_s=float(rate.group(2)) if rate and rate.group(2) else None,
     )
     return {"accounts": int(data["accounts"]), "data": data}
 

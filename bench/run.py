@@ -69,8 +69,8 @@ LAB_SCENARIOS = (LabEntry.name, LabResults.name)
 #: limits of its addresses and IPs (each asked for by name).
 PORTAL_SCENARIOS = (Portal.name, OtpBurst.name)
 #: The scenarios --reuse-database may run: over a billing history, or reading a lab history
-#: (lab_entry uses up its worklist).
-REUSABLE_SCENARIOS = (*BILLING_SCENARIOS, LabResults.name)
+#: or the portal's (lab_entry uses up its worklist, otp_burst the code limits of its plan).
+REUSABLE_SCENARIOS = (*BILLING_SCENARIOS, LabResults.name, Portal.name)
 
 #: Demo users the signed-in scenarios sign in as, one role after another. ``admin`` is left
 #: out: in production a platform admin must enrol a second factor before anything else.
@@ -226,7 +226,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--reuse-database",
         action="store_true",
         help="use --db-name as an earlier run left it (no drop, no generating): the billing "
-        "scenarios and lab_results only",
+        "scenarios, lab_results and portal only",
     )
     parser.add_argument(
         "--queue-changes",
@@ -393,7 +393,9 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     lab = [SCENARIOS[n] for n in args.scenarios if n in LAB_SCENARIOS]
     portal = SCENARIOS[Portal.name] if Portal.name in args.scenarios else None
     if args.reuse_database:
-        prepared = reuse(environment, deadline, billing=bool(billing), lab=bool(lab))
+        prepared = reuse(
+            environment, deadline, billing=bool(billing), lab=bool(lab), portal=bool(portal)
+        )
     else:
         prepared = prepare(
             environment,
