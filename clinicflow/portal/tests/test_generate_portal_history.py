@@ -89,3 +89,28 @@ def test_the_portal_pages_show_the_generated_history(clinic, history):
 def test_refuses_to_link_the_same_accounts_twice(history):
     with pytest.raises(CommandError, match="already look after"):
         generate()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"results": 30}, "multiple of 20"),
+        ({"patients": 6}, "5 active patients without a portal account; 6 are needed"),
+        ({"visits": -1}, "cannot be negative"),
+        ({"clinic": "NOPE"}, "No clinic"),
+    ],
+)
+def test_bad_sizes_are_refused_and_nothing_is_written(clinic, people, options, message):
+    practitioner_of(people)
+    call_command("generate_patients", clinic="KTM", count=5, seed=5, force=True)
+    with pytest.raises(CommandError, match=message):
+        generate(**options)
+    assert not PatientLink.objects.all_clinics().exists()
+    assert not Encounter.objects.all_clinics().exists()
+    assert not User.objects.filter(username__startswith="benchportal").exists()
+
+
+def test_refuses_on_a_real_installation_without_force(clinic, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        generate(force=False)
