@@ -43,12 +43,17 @@ def _refuse_all_cookies() -> CookieJar:
 
 
 class BenchClient:
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, *, local_address: str | None = None):
+        """``local_address``: the loopback address (any of 127.0.0.0/8) this client's
+        connections come from, so that the server sees it as the client's IP (REMOTE_ADDR)."""
         self.base_url = base_url
         self.cookies: dict[str, str] = {}
         self.csrf_token = ""  # the form's (masked) token from the last login page
         self._http = httpx.AsyncClient(
             base_url=base_url,
+            transport=httpx.AsyncHTTPTransport(local_address=local_address)
+            if local_address
+            else None,
             cookies=_refuse_all_cookies(),
             follow_redirects=False,
             timeout=REQUEST_TIMEOUT_S,

@@ -431,11 +431,16 @@ def generate_billing(bench: BenchEnvironment, deadline: Deadline, invoices: int)
 
 
 def reuse(
-    bench: BenchEnvironment, deadline: Deadline, billing: bool = True, lab: bool = False
+    bench: BenchEnvironment,
+    deadline: Deadline,
+    billing: bool = True,
+    lab: bool = False,
+    portal: bool = False,
 ) -> dict[str, Any]:
     """The bench database as an earlier run left it (``--reuse-database``: the billing
-    scenarios, or ``lab_results``, which only reads): migrated, static files collected again,
-    Redis flushed, nothing generated; what the asked-for scenarios use is read back."""
+    scenarios, or ``lab_results`` or ``portal``, which only read): migrated, static files
+    collected again, Redis flushed, nothing generated; what the asked-for scenarios use is read
+    back."""
     log(f"reusing database {bench.database}")
     with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
         row = conn.execute("SHOW server_version").fetchone()
@@ -450,6 +455,9 @@ def reuse(
     history = lab_data(bench) if lab else None
     if history:
         data["lab_generation"] = {**history["data"], "reused": True}
+    histories = portal_data(bench) if portal else None
+    if histories:
+        data["portal_generation"] = {**histories["data"], "reused": True}
     return {
         "postgres": str(row[0]).split()[0] if row else "unknown",
         "redis": redis_version,
@@ -459,6 +467,7 @@ def reuse(
         "pharmacy": None,
         "billing": found,
         "lab": history,
+        "portal": histories,
     }
 
 
@@ -471,13 +480,15 @@ def prepare(
     staff: bool = False,
     invoices: int = 0,
     lab_results: int = 0,
+    portal: bool = False,
 ) -> dict[str, Any]:
     """Everything the server needs before it starts; returns versions and data counts (and,
     with ``patients``, generates that many patients and samples them; with ``appointments``,
     that many appointments; with ``stock``, a pharmacy's stock and prescriptions; the last two
     over :data:`SCHEDULING_PATIENTS` patients when no ``patients``; with ``invoices``, a
     billing history of that many invoices; with ``lab_results``, a lab history of that many
-    results over :data:`LAB_PATIENTS` patients)."""
+    results over :data:`LAB_PATIENTS` patients; with ``portal``, the portal accounts' long
+    histories over :data:`SCHEDULING_PATIENTS` patients)."""
     log(f"recreating database {bench.database}")
     postgres = recreate_database(bench)
     redis_version = flush_redis(bench)
@@ -499,7 +510,7 @@ def prepare(
         generated = generate_patients(bench, deadline, LAB_PATIENTS)
         data["patients"] = generated["data"]["patients_in_table"]
         data["patient_generation"] = generated["data"]
-    if (appointments or stock or invoices) and not generated:
+    if (appointments or stock or invoices or portal) and not generated:
         log(f"generating {SCHEDULING_PATIENTS} patients in {PATIENT_CLINIC}")
         bench.manage(
             "generate_patients", "--clinic", PATIENT_CLINIC, "--count",
@@ -523,9 +534,13 @@ def prepare(
     lab = generate_lab(bench, deadline, lab_results) if lab_results else None
     if lab:
         data["lab_generation"] = lab["data"]
+    histories = generate_portal(bench, deadline) if portal else None
+    if histories:
+        data["portal_generation"] = histories["data"]
     return {
         "billing": billing,
         "lab": lab,
+        "portal": histories,
         "postgres": postgres,
         "redis": redis_version,
         "data": data,
@@ -609,3 +624,93 @@ def lab_data(bench: BenchEnvironment) -> dict[str, Any]:
             "lab_tables_mb": round(float(counts[3] or 0) / (1024 * 1024), 1),
         },
     }
+
+
+#: What ``generate_portal_history`` makes for the portal scenario: accounts (each its own
+#: record's), and each record's years, visits, released lab results and invoices.
+PORTAL_ACCOUNTS = 50
+PORTAL_YEARS = 10
+PORTAL_VISITS = 200
+PORTAL_RESULTS = 1000
+PORTAL_INVOICES = 20
+_PORTAL_COUNTS = """
+WITH mine AS (
+    SELECT l.patient_id FROM portal_patientlink l JOIN accounts_user u ON u.id = l.user_id
+    WHERE u.username LIKE 'benchportal%%' AND l.removed_at IS NULL
+)
+SELECT
+    (SELECT count(*) FROM mine),
+    (SELECT count(*) FROM clinical_encounter WHERE patient_id IN (SELECT patient_id FROM mine)),
+    (SELECT count(*) FROM clinical_diagnosis d JOIN clinical_encounter e ON e.id = d.encounter_id
+        WHERE e.patient_id IN (SELECT patient_id FROM mine)),
+    (SELECT count(*) FROM frontdesk_observation
+        WHERE patient_id IN (SELECT patient_id FROM mine)),
+    (SELECT count(*) FROM clinical_prescription
+        WHERE patient_id IN (SELECT patient_id FROM mine)),
+    (SELECT count(*) FROM lab_result WHERE patient_id IN (SELECT patient_id FROM mine)
+        AND status = 'verified'),
+    (SELECT count(*) FROM lab_laborder WHERE patient_id IN (SELECT patient_id FROM mine)),
+    (SELECT count(*) FROM billing_invoice WHERE patient_id IN (SELECT patient_id FROM mine)),
+    (SELECT count(*) FROM billing_payment WHERE patient_id IN (SELECT patient_id FROM mine)),
+    (SELECT count(*) FROM scheduling_appointment
+        WHERE patient_id IN (SELECT patient_id FROM mine) AND starts_at < now()),
+    (SELECT count(*) FROM scheduling_appointment
+        WHERE patient_id IN (SELECT patient_id FROM mine) AND starts_at >= now()),
+    (SELECT count(*) FROM patients_patient)
+"""
+
+
+def generate_portal(bench: BenchEnvironment, deadline: Deadline) -> dict[str, Any]:
+    """``manage.py generate_portal_history`` into the demo clinic, timed; then what it made,
+    counted (the portal scenario's data size)."""
+    log(f"generating {PORTAL_ACCOUNTS} portal accounts' history in {PATIENT_CLINIC}")
+    started = time.monotonic()
+    output = bench.manage(
+        "generate_portal_history", "--clinic", PATIENT_CLINIC,
+        "--patients", str(PORTAL_ACCOUNTS), "--years", str(PORTAL_YEARS),
+        "--visits", str(PORTAL_VISITS), "--results", str(PORTAL_RESULTS),
+        "--invoices", str(PORTAL_INVOICES), "--seed", str(PATIENT_SEED), "--force",
+        deadline=deadline, capture=True,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    log(f"  {summary}")
+    rate = _RATE.search(summary)
+    found = portal_data(bench)
+    found["data"].update(
+        generate_s=round(seconds, 1),
+        written_s=float(rate.group(1)) if rate else None,
+        vacuum_analyze_s=float(rate.group(2)) if rate and rate.group(2) else None,
+    )
+    return found
+
+
+def portal_data(bench: BenchEnvironment) -> dict[str, Any]:
+    """What the generated portal accounts' records hold (the portal scenario's data size)."""
+    with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
+        counts = conn.execute(_PORTAL_COUNTS).fetchone()
+    assert counts is not None
+    names = (
+        "accounts", "visits", "diagnoses", "vital_signs", "prescriptions",
+        "lab_results_released", "lab_orders", "invoices", "payments",
+        "appointments_past", "appointments_coming", "patients_in_clinic_tables",
+    )  # fmt: skip
+    data: dict[str, Any] = dict(zip(names, counts, strict=True))
+    accounts = max(int(data["accounts"]), 1)
+    data.update(
+        per_account={
+            key: round(int(data[key]) / accounts, 1)
+            for key in ("visits", "lab_results_released", "invoices", "appointments_coming")
+        },
+        years=PORTAL_YEARS,
+    )
+    return {"accounts": int(data["accounts"]), "data": data}
+
+
+def clinic_id(bench: BenchEnvironment, code: str = PATIENT_CLINIC) -> str:
+    """The demo clinic's id (what the registration form's clinic field takes)."""
+    with psycopg.connect(bench.database_url, connect_timeout=10) as conn:
+        row = conn.execute("SELECT id::text FROM core_clinic WHERE code = %s", (code,)).fetchone()
+    if row is None:
+        raise RuntimeError(f"no clinic {code}")
+    return str(row[0])

@@ -31,7 +31,7 @@ if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench import audit
-from bench.database import StockSizes, generate_workday, prepare, reuse
+from bench.database import StockSizes, clinic_id, generate_workday, prepare, reuse
 from bench.environment import LOOPBACK, ROOT, BenchEnvironment, BenchError, Deadline, log
 from bench.scenarios import SCENARIOS, Context
 from bench.scenarios.billing_counter import BillingCounter, CounterData
@@ -41,7 +41,9 @@ from bench.scenarios.dispensing import PHARMACISTS, Dispensing
 from bench.scenarios.free_slots import FreeSlots
 from bench.scenarios.lab import LabData, LabEntry, LabResults
 from bench.scenarios.mixed_writers import MIX, MixedWriters, share_clients
+from bench.scenarios.otp_burst import OtpBurst
 from bench.scenarios.patient_search import PatientSearch
+from bench.scenarios.portal import Portal, PortalData
 from bench.scenarios.queue_fanout import CHANGES, QueueFanout
 from bench.sealer import Sealer
 from bench.server import Server
@@ -63,9 +65,13 @@ WRITING_SCENARIOS = (
 BILLING_SCENARIOS = (BillingCounter.name, BillingReports.name)
 #: The scenarios over a generated lab history (minutes to generate: asked for by name).
 LAB_SCENARIOS = (LabEntry.name, LabResults.name)
-#: The scenarios --reuse-database may run: over a billing history, or reading a lab history
-#: (lab_entry uses up its worklist).
-REUSABLE_SCENARIOS = (*BILLING_SCENARIOS, LabResults.name)
+#: The portal's scenarios: over generated long histories, and a burst that uses up the code
+#: limits of its addresses and IPs (each asked for by name).
+PORTAL_SCENARIOS = (Portal.name, OtpBurst.name)
+#: The scenarios --reuse-database may run: over a billing history, reading a lab history or
+#: the portal's, and the code burst (its limits live in the Redis index flushed at the start;
+#: lab_entry uses up its worklist).
+REUSABLE_SCENARIOS = (*BILLING_SCENARIOS, LabResults.name, *PORTAL_SCENARIOS)
 
 #: Demo users the signed-in scenarios sign in as, one role after another. ``admin`` is left
 #: out: in production a platform admin must enrol a second factor before anything else.
@@ -86,12 +92,13 @@ DEMO_USERS = (
 )
 
 
-#: The scenarios of a plain run; queue_fanout takes minutes of its own, and the billing ones a
-#: million-invoice history of their own: each is asked for by name.
+#: The scenarios of a plain run; queue_fanout takes minutes of its own, the billing ones a
+#: million-invoice history of their own, the lab's and the portal's histories of their own:
+#: each is asked for by name.
 DEFAULT_SCENARIOS = tuple(
     name
     for name in SCENARIOS
-    if name != QueueFanout.name and name not in BILLING_SCENARIOS + LAB_SCENARIOS
+    if name != QueueFanout.name and name not in BILLING_SCENARIOS + LAB_SCENARIOS + PORTAL_SCENARIOS
 )
 
 
@@ -220,7 +227,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--reuse-database",
         action="store_true",
         help="use --db-name as an earlier run left it (no drop, no generating): the billing "
-        "scenarios and lab_results only",
+        "scenarios, lab_results, portal and otp_burst only",
     )
     parser.add_argument(
         "--queue-changes",
@@ -385,8 +392,11 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     )
     billing = [SCENARIOS[n] for n in args.scenarios if n in BILLING_SCENARIOS]
     lab = [SCENARIOS[n] for n in args.scenarios if n in LAB_SCENARIOS]
+    portal = SCENARIOS[Portal.name] if Portal.name in args.scenarios else None
     if args.reuse_database:
-        prepared = reuse(environment, deadline, billing=bool(billing), lab=bool(lab))
+        prepared = reuse(
+            environment, deadline, billing=bool(billing), lab=bool(lab), portal=bool(portal)
+        )
     else:
         prepared = prepare(
             environment,
@@ -397,7 +407,14 @@ def bench(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             staff=mixed,
             invoices=args.invoices if billing else 0,
             lab_results=args.lab_results if lab else 0,
+            portal=portal is not None,
         )
+    if isinstance(portal, Portal) and prepared.get("portal"):
+        generated_portal = prepared["portal"]
+        portal.use(PortalData(generated_portal["accounts"], generated_portal["data"]))
+    burst = SCENARIOS[OtpBurst.name]
+    if OtpBurst.name in args.scenarios and isinstance(burst, OtpBurst):
+        burst.use(environment.database_url, clinic_id(environment))
     if prepared.get("lab"):
         generated_lab = prepared["lab"]
         lab_data = LabData(

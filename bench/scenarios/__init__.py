@@ -13,7 +13,9 @@ from bench.scenarios.lab import LabEntry, LabResults
 from bench.scenarios.login_page import LoginPage
 from bench.scenarios.login_post import LoginPost
 from bench.scenarios.mixed_writers import MixedWriters
+from bench.scenarios.otp_burst import OtpBurst
 from bench.scenarios.patient_search import PatientSearch
+from bench.scenarios.portal import Portal
 from bench.scenarios.queue_fanout import QueueFanout
 
 SCENARIOS: dict[str, Scenario] = {
@@ -31,6 +33,8 @@ SCENARIOS: dict[str, Scenario] = {
         BillingReports(),
         LabEntry(),
         LabResults(),
+        Portal(),
+        OtpBurst(),
         QueueFanout(),
     )
 }
