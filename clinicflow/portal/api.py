@@ -395,7 +395,8 @@ class PortalViewSet(viewsets.GenericViewSet[Any]):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # the policy allows the action at all
-        if "member" in kwargs:
+        if "member" in kwargs and PolicyPermission.action_of(self) is not None:
+            # (no action: a method the route does not take, answered 405 with nothing in it)
             self.member = access.access_member(request, kwargs["member"], self.policy_action)
 
     @property
