@@ -19,6 +19,7 @@ from clinicflow.frontdesk import api as frontdesk_api
 from clinicflow.lab import api as lab_api
 from clinicflow.patients import api as patients_api
 from clinicflow.pharmacy import api as pharmacy_api
+from clinicflow.portal import api as portal_api
 from clinicflow.scheduling import api as scheduling_api
 
 
@@ -53,6 +54,7 @@ urlpatterns = [
     path("v1/me/", MeView.as_view(), name="me"),
     path("v1/icd10/", clinical_api.Icd10View.as_view(), name="icd10"),
     path("v1/", include(billing_api.urlpatterns)),
+    path("v1/portal/", include(portal_api.urlpatterns)),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(), name="docs"),

@@ -265,6 +265,52 @@ PATIENT_RECORD = PATIENT_IDENTITY | {
 #: the staff's own working notes (a parent managing a teenager's record reads no more).
 PORTAL_RECORD = PATIENT_RECORD - {"notes"}
 
+#: What the portal hands the account of each kind of row about a record it looks after (its
+#: API; the pages show the same): the least a patient needs, never a staff member's working
+#: notes or reasons, who recorded a row, a row's internal keys or the audit's internals.
+PORTAL_ROWS: dict[str, frozenset[str]] = {
+    "scheduling.appointment": frozenset(
+        {"id", "practitioner", "practitioner_name", "starts_at", "ends_at", "kind", "reason",
+         "status", "may_change"}
+    ),
+    "clinical.prescription": frozenset({"id", "issued_at", "status", "prescriber_name", "items"}),
+    "clinical.prescriptionitem": frozenset(
+        {"id", "medicine_name", "strength", "form", "dose", "dose_unit", "route", "frequency",
+         "times_of_day", "duration_days", "quantity", "instructions", "status"}
+    ),
+    "lab.laborder": frozenset({"id", "number", "ordered_at", "tests"}),
+    "lab.orderedtest": frozenset({"id", "code", "name", "status", "verified_at", "results"}),
+    "lab.result": frozenset(
+        {"id", "code", "name", "value", "text", "unit", "flag", "reference", "collected_at",
+         "status"}
+    ),
+    "patients.allergy": frozenset({"id", "substance", "reaction", "severity", "recorded_at"}),
+    "patients.condition": frozenset(
+        {"id", "description", "icd10_code", "onset", "status", "recorded_at"}
+    ),
+    "patients.patientdocument": frozenset(
+        {"id", "title", "category", "document_date", "content_type", "size", "uploaded_at"}
+    ),
+    "billing.invoice": frozenset(
+        {"id", "number", "kind", "issued_at", "credit_of", "total", "payer_share", "paid",
+         "credited", "patient_due", "lines", "payments"}
+    ),
+    "billing.invoiceline": frozenset(
+        {"id", "description", "quantity", "unit_price", "discount", "tax", "total"}
+    ),
+    "billing.payment": frozenset({"id", "number", "purpose", "amount", "received_at", "invoice"}),
+    "scheduling.visitreview": frozenset(
+        {"id", "appointment", "practitioner_name", "doctor_rating", "clinic_rating", "comment",
+         "created_at"}
+    ),
+}  # fmt: skip
+
+
+def portal_rows(*kinds: str) -> dict[str, frozenset[str]]:
+    """The portal's field sets of these kinds of row (for a grant's ``fields``)."""
+    return {kind: PORTAL_ROWS[kind] for kind in kinds}
+
+
 #: Ordering and following an order (the front desk's direct lab visits): which tests were
 #: ordered for whom and where each stands, never a result, a sample or the clinical note.
 LAB_ORDER = "lab.laborder"
@@ -626,12 +672,14 @@ POLICY: dict[str, Rule] = {
         "Book an appointment online for a record one's account looks after, within the "
         "clinic's online-booking window.",
         only={Role.PATIENT: ManagedByAccount()},
+        fields=portal_rows("scheduling.appointment"),
     ),
     "portal.appointments": grant(
         {Role.PATIENT},
         "See the upcoming appointments of a record one's account looks after; cancel or move "
         "one online until the clinic's limit before its time.",
         only={Role.PATIENT: ManagedByAccount()},
+        fields=portal_rows("scheduling.appointment"),
     ),
     "portal.queue": grant(
         {Role.PATIENT},
@@ -657,6 +705,7 @@ POLICY: dict[str, Rule] = {
         "Rate the doctor and the clinic after a completed visit of a record one's account "
         "looks after (one review per visit).",
         only={Role.PATIENT: ManagedByAccount()},
+        fields=portal_rows("scheduling.appointment", "scheduling.visitreview"),
     ),
     "portal.booking_settings": grant(
         MANAGEMENT,
@@ -672,7 +721,19 @@ POLICY: dict[str, Rule] = {
         "lab reports and trends, vitals, documents, allergies, problems, appointments, who "
         "viewed the chart, and the summary PDF (each read audited).",
         only={Role.PATIENT: ManagedByAccount()},
-        fields={PATIENT: PORTAL_RECORD},
+        fields={
+            PATIENT: PORTAL_RECORD,
+            **portal_rows(
+                "clinical.prescription",
+                "clinical.prescriptionitem",
+                "lab.laborder",
+                "lab.orderedtest",
+                "lab.result",
+                "patients.allergy",
+                "patients.condition",
+                "patients.patientdocument",
+            ),
+        },
     ),
     "portal.documents.upload": grant(
         {Role.PATIENT},
@@ -684,6 +745,7 @@ POLICY: dict[str, Rule] = {
         "See the chosen family member's invoices, payments and balance, an invoice's payment "
         "QR, and download invoices and receipts (each read audited).",
         only={Role.PATIENT: ManagedByAccount()},
+        fields=portal_rows("billing.invoice", "billing.invoiceline", "billing.payment"),
     ),
     "portal.desk_link": grant(
         {Role.RECEPTIONIST} | MANAGEMENT,
@@ -855,6 +917,7 @@ __all__ = [
     "PATIENT_RECORD",
     "POLICY",
     "PORTAL_RECORD",
+    "PORTAL_ROWS",
     "AnyOf",
     "Audience",
     "ManagedByAccount",

@@ -13,28 +13,19 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from clinicflow.billing import balances, documents, qr
+from clinicflow.billing import documents, qr
 from clinicflow.billing.document_views import verify_url
-from clinicflow.billing.models import Invoice, InvoiceKind, InvoiceStatus, Payment
+from clinicflow.billing.models import Invoice, InvoiceKind, Payment
 from clinicflow.core import pdf
 from clinicflow.core.access import access_object, actor_of, requires
 from clinicflow.patients.models import Patient
-from clinicflow.portal.records_views import for_member, page_of, read_of
+from clinicflow.portal import records
+from clinicflow.portal.records import read_of
+from clinicflow.portal.records_views import for_member, page_of
 
 BILLS = "portal.bills"
 #: The latest payments on the bills page (each bill lists its own).
 PAYMENTS_SHOWN = 20
-
-
-def _issued(member: Patient) -> Any:
-    """The member's issued invoices and credit notes (a draft is not a bill yet)."""
-    return Invoice.objects.for_clinic(member.clinic).filter(
-        patient=member, status=InvoiceStatus.ISSUED
-    )
-
-
-def _payments(member: Patient) -> Any:
-    return Payment.objects.for_clinic(member.clinic).filter(patient=member)
 
 
 def _row(request: HttpRequest, member: Patient, rows: Any, pk: Any) -> Any:
@@ -46,12 +37,15 @@ def _row(request: HttpRequest, member: Patient, rows: Any, pk: Any) -> Any:
 def bills(request: HttpRequest, member: Patient) -> HttpResponse:
     """The balance, the bills newest first, and the payments made."""
     page = page_of(
-        request, _issued(member).select_related("credit_of").order_by("-issued_at", "-pk")
+        request,
+        records.issued_bills(member).select_related("credit_of").order_by("-issued_at", "-pk"),
     )
     payments = list(
-        _payments(member).select_related("invoice").order_by("-received_at", "-pk")[:20]
+        records.payments(member)
+        .select_related("invoice")
+        .order_by("-received_at", "-pk")[:PAYMENTS_SHOWN]
     )
-    balance = balances.of_patient(member.clinic, member.pk)
+    balance = records.balance(member)
     read_of(member, "bills", page=page.number)
     return render(
         request,
@@ -64,7 +58,7 @@ def bills(request: HttpRequest, member: Patient) -> HttpResponse:
 @for_member
 def invoice(request: HttpRequest, member: Patient, pk: Any) -> HttpResponse:
     """One bill: its lines, what was paid, what is due, and the QR to pay it."""
-    rows = _issued(member).select_related("clinic", "payer", "credit_of")
+    rows = records.issued_bills(member).select_related("clinic", "payer", "credit_of")
     item: Invoice = _row(request, member, rows, pk)
     payable = item.kind == InvoiceKind.INVOICE and item.patient_due > 0
     read_of(member, "invoice", item)
@@ -85,7 +79,7 @@ def invoice(request: HttpRequest, member: Patient, pk: Any) -> HttpResponse:
 @requires(BILLS)
 @for_member
 def invoice_pdf(request: HttpRequest, member: Patient, pk: Any) -> HttpResponse:
-    rows = _issued(member).select_related("clinic", "patient", "payer", "credit_of")
+    rows = records.issued_bills(member).select_related("clinic", "patient", "payer", "credit_of")
     item: Invoice = _row(request, member, rows, pk)
     part = "credit_note" if item.kind == InvoiceKind.CREDIT_NOTE else "invoice"
     read_of(member, part, item, format="pdf")
@@ -96,7 +90,9 @@ def invoice_pdf(request: HttpRequest, member: Patient, pk: Any) -> HttpResponse:
 @requires(BILLS)
 @for_member
 def receipt_pdf(request: HttpRequest, member: Patient, pk: Any) -> HttpResponse:
-    rows = _payments(member).select_related("clinic", "patient", "invoice__payer", "received_by")
+    rows = records.payments(member).select_related(
+        "clinic", "patient", "invoice__payer", "received_by"
+    )
     payment: Payment = _row(request, member, rows, pk)
     read_of(member, "receipt", payment, format="pdf")
     content = documents.receipt_pdf(

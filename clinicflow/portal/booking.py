@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -85,6 +86,16 @@ def window(clinic: Any, *, now: datetime | None = None) -> Window:
     return Window(
         earliest=now + timedelta(hours=rules.min_notice_hours),
         last_day=today + timedelta(days=rules.days_ahead),
+    )
+
+
+def doctors(clinic: Any) -> QuerySet[Practitioner]:
+    """The clinic's active doctors a patient may book, by specialization and name."""
+    return (
+        Practitioner.objects.for_clinic(clinic)
+        .filter(is_active=True)
+        .select_related("user", "specialization")
+        .order_by("specialization__name", "user__first_name", "pk")
     )
 
 
@@ -164,10 +175,16 @@ def book_online(
     return appointment
 
 
-def may_change(appointment: Appointment, *, now: datetime | None = None) -> bool:
+def may_change(
+    appointment: Appointment,
+    *,
+    now: datetime | None = None,
+    rules: OnlineBookingSettings | None = None,
+) -> bool:
     """May the patient still cancel or move it online (requested or booked, and far enough
-    ahead by the clinic's limit)?"""
-    rules = settings_of(appointment.clinic)
+    ahead by the clinic's limit)? ``rules``: the clinic's settings, when the caller has them
+    (a list asks once)."""
+    rules = rules or settings_of(appointment.clinic)
     now = now or timezone.now()
     return appointment.status in states.MOVABLE and appointment.starts_at - now >= timedelta(
         hours=rules.change_until_hours

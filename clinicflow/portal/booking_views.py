@@ -20,9 +20,7 @@ from django.utils.translation import gettext as _
 
 from clinicflow.core import policy
 from clinicflow.core.access import actor_of, requires
-from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
-from clinicflow.core.models import AuditAction
 from clinicflow.patients.models import Patient
 from clinicflow.portal import access, booking
 from clinicflow.portal.booking_forms import (
@@ -32,6 +30,7 @@ from clinicflow.portal.booking_forms import (
     MoveForm,
     first_error,
 )
+from clinicflow.portal.records import read_of
 from clinicflow.scheduling import reviews, slots
 from clinicflow.scheduling.models import Appointment, Practitioner, Specialization
 
@@ -43,15 +42,6 @@ def _member_or_home(request: HttpRequest) -> Patient | None:
     if member is None:
         messages.info(request, _("Link your record first: then you can book and see it here."))
     return member
-
-
-def _doctors(clinic: Any) -> Any:
-    return (
-        Practitioner.objects.for_clinic(clinic)
-        .filter(is_active=True)
-        .select_related("user", "specialization")
-        .order_by("specialization__name", "user__first_name")
-    )
 
 
 def _first_day(request: HttpRequest, last: date) -> date:
@@ -80,7 +70,7 @@ def book(request: HttpRequest) -> HttpResponse:
     if member is None:
         return redirect("core:dashboard")
     rules = booking.settings_of(actor.clinic)
-    doctors = list(_doctors(actor.clinic))
+    doctors = list(booking.doctors(actor.clinic))
     chosen = request.GET.get("specialization", "")
     if chosen:
         doctors = [d for d in doctors if str(d.specialization_id) == chosen]
@@ -106,7 +96,7 @@ def book_doctor(request: HttpRequest, pk: Any) -> HttpResponse:
     member = _member_or_home(request)
     if member is None:
         return redirect("core:dashboard")
-    doctor = _doctors(actor.clinic).filter(pk=pk).first()
+    doctor = booking.doctors(actor.clinic).filter(pk=pk).first()
     if doctor is None:
         raise Http404
     rules = booking.settings_of(actor.clinic)
@@ -186,7 +176,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
     if member is None:
         return redirect("core:dashboard")
     rows = booking.upcoming(member)
-    record(AuditAction.VIEW, obj=member, changes={"part": "appointments", "via": "portal"})
+    read_of(member, "appointments")
     return render(
         request,
         "portal/appointments.html",

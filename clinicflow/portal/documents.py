@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.http.response import HttpResponseBase
+
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
+from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.models import Patient, PatientDocument
 from clinicflow.patients.services import keep_document
 
@@ -38,3 +41,18 @@ def add_document(
         title=title,
         document_date=document_date,
     )
+
+
+def document_file(member: Patient, doc: PatientDocument, *, download: bool) -> HttpResponseBase:
+    """The member's document as the portal hands it out (its page and its API): sandboxed, an
+    image shown in the browser or anything as a download, named by MRN (never the name it was
+    uploaded with), never cached."""
+    extension = (doc.file.name or "").rsplit(".", 1)[-1]
+    response = uploaded_file_response(
+        doc.file,
+        content_type=doc.content_type,
+        filename=f"{member.mrn}-{doc.pk.hex[:8]}.{extension}",
+        download=download,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -16,10 +16,9 @@ from django.views.decorators.http import require_POST
 
 from clinicflow.clinical import adherence
 from clinicflow.core.access import actor_of, requires
-from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
-from clinicflow.core.models import AuditAction
 from clinicflow.portal import access
+from clinicflow.portal.records import read_of
 
 
 def _today(patient: Any) -> Any:
@@ -32,7 +31,7 @@ def medicines(request: HttpRequest) -> HttpResponse:
     if member is None:
         return redirect("core:dashboard")
     today = _today(member)
-    record(AuditAction.VIEW, obj=member, changes={"part": "medicines", "via": "portal"})
+    read_of(member, "medicines")
     return render(
         request,
         "portal/medicines.html",

@@ -8,9 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from clinicflow.core.access import requires
-from clinicflow.core.audit.recorder import record
-from clinicflow.core.models import AuditAction
 from clinicflow.portal import access, queue
+from clinicflow.portal.records import read_of
 
 ACTION = "portal.queue"
 
@@ -20,6 +19,6 @@ def today(request: HttpRequest) -> HttpResponse:
     member = access.selected_member(request)
     if member is None:
         return redirect("core:dashboard")
-    record(AuditAction.VIEW, obj=member, changes={"part": "queue today", "via": "portal"})
+    read_of(member, "queue today")
     template = "portal/today.html#panel" if getattr(request, "htmx", False) else "portal/today.html"
     return render(request, template, {"member": member, "visit": queue.today_for(member)})

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.accounts.models import Membership
-from clinicflow.billing.models import Invoice, Payment
+from clinicflow.billing import balances
+from clinicflow.billing.models import Invoice, InvoiceStatus, Payment
 from clinicflow.clinical.models import (
     Diagnosis,
     Encounter,
@@ -27,6 +28,7 @@ from clinicflow.clinical.models import (
     PrescriptionItem,
     PrescriptionStatus,
 )
+from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction, AuditEvent
 from clinicflow.frontdesk.models import Observation, ObservationStatus
 from clinicflow.frontdesk.vitals import Reading, readings
@@ -227,17 +229,57 @@ def problems(patient: Patient) -> list[Condition]:
     )
 
 
-def appointments(patient: Patient) -> tuple[list[Appointment], QuerySet[Appointment]]:
-    """The member's coming appointments (soonest first) and past ones (newest first)."""
-    now = timezone.now()
-    rows = (
+def appointments_of(patient: Patient) -> QuerySet[Appointment]:
+    """Every appointment of the member, with its doctor (unordered)."""
+    return (
         Appointment.objects.for_clinic(patient.clinic)
         .filter(patient=patient)
         .select_related("practitioner__user")
     )
+
+
+def appointments(patient: Patient) -> tuple[list[Appointment], QuerySet[Appointment]]:
+    """The member's coming appointments (soonest first) and past ones (newest first)."""
+    now = timezone.now()
+    rows = appointments_of(patient)
     coming = list(rows.filter(starts_at__gte=now).order_by("starts_at", "pk"))
     past = rows.filter(starts_at__lt=now).order_by("-starts_at", "-pk")
     return coming, past
+
+
+# ---------------------------------------------------------------- bills
+
+
+def issued_bills(patient: Patient) -> QuerySet[Invoice]:
+    """The member's issued invoices and credit notes (a draft is not a bill yet), unordered."""
+    return Invoice.objects.for_clinic(patient.clinic).filter(
+        patient=patient, status=InvoiceStatus.ISSUED
+    )
+
+
+def payments(patient: Patient) -> QuerySet[Payment]:
+    """The member's payments (receipts), unordered."""
+    return Payment.objects.for_clinic(patient.clinic).filter(patient=patient)
+
+
+def balance(patient: Patient) -> balances.Balance:
+    """What the member owes and what the clinic holds for them, from the ledger."""
+    return balances.of_patient(patient.clinic, patient.pk)
+
+
+# ---------------------------------------------------------------- the audit of a read
+
+
+def read_of(
+    member: Patient, part: str, obj: Model | None = None, *, via: str = "portal", **more: Any
+) -> None:
+    """One audited read of the member's record (``obj``: the row opened, if one), as the
+    portal's pages and its API both record it (``via`` says which)."""
+    changes: dict[str, Any] = {"part": part, "via": via, **more}
+    if obj is None:
+        record(AuditAction.VIEW, obj=member, changes=changes)
+    else:
+        record(AuditAction.VIEW, obj=obj, changes={**changes, "patient": str(member.pk)})
 
 
 # ---------------------------------------------------------------- who read the chart

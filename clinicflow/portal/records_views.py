@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -27,20 +27,18 @@ from clinicflow.clinical import printing
 from clinicflow.clinical.models import Prescription, PrescriptionStatus
 from clinicflow.core import pdf
 from clinicflow.core.access import access_object, actor_of, requires
-from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
-from clinicflow.core.models import AuditAction
 from clinicflow.lab import chart as lab_chart
 from clinicflow.lab import selectors as lab_selectors
 from clinicflow.lab.models import RELEASED_STATUSES, LabOrder
 from clinicflow.lab.print_views import verify_url as lab_verify_url
 from clinicflow.lab.report_pdf import report_pdf
 from clinicflow.lab.trend_views import TREND_LIMIT, parameters_coded, points_of, trend_of
-from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.forms import DocumentForm
 from clinicflow.patients.models import Patient, PatientDocument
 from clinicflow.patients.uploads import read_upload
 from clinicflow.portal import access, documents, records, summary
+from clinicflow.portal.records import read_of
 
 READ = "portal.records"
 UPLOAD = "portal.documents.upload"
@@ -62,15 +60,6 @@ def for_member(view: MemberView) -> Callable[..., HttpResponseBase]:
         return view(request, member, *args, **kwargs)
 
     return wrapped
-
-
-def read_of(member: Patient, part: str, obj: Model | None = None, **more: Any) -> None:
-    """One audited read of the member's record (``obj``: the row opened, if one)."""
-    changes: dict[str, Any] = {"part": part, "via": "portal", **more}
-    if obj is None:
-        record(AuditAction.VIEW, obj=member, changes=changes)
-    else:
-        record(AuditAction.VIEW, obj=obj, changes={**changes, "patient": str(member.pk)})
 
 
 def row_of(request: HttpRequest, member: Patient, queryset: QuerySet[Any], pk: Any) -> Any:
@@ -269,15 +258,7 @@ def document(request: HttpRequest, member: Patient, pk: Any) -> HttpResponseBase
     rows = records.documents(member)
     doc: PatientDocument = row_of(request, member, rows, pk)
     read_of(member, "document", doc)
-    extension = (doc.file.name or "").rsplit(".", 1)[-1]
-    response = uploaded_file_response(
-        doc.file,
-        content_type=doc.content_type,
-        filename=f"{member.mrn}-{doc.pk.hex[:8]}.{extension}",
-        download=request.GET.get("download") == "1",
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return documents.document_file(member, doc, download=request.GET.get("download") == "1")
 
 
 @requires(UPLOAD)
