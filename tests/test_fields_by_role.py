@@ -348,3 +348,13 @@ def test_the_search_action_declares_identity_for_every_role():
     assert {role: kinds[policy.PATIENT] for role, kinds in rule.fields.items()} == dict.fromkeys(
         rule.grants, policy.PATIENT_IDENTITY
     )
+
+
+def test_no_portal_action_hands_a_patient_the_staffs_working_notes():
+    """A family manager reads a teenager's or a parent's record through several portal
+    actions; none of them may carry the notes the staff keep on the record."""
+    for action, rule in policy.POLICY.items():
+        if not action.startswith("portal."):
+            continue
+        for kinds in rule.fields.values():
+            assert "notes" not in kinds.get(policy.PATIENT, frozenset()), action

@@ -660,7 +660,7 @@ POLICY: dict[str, Rule] = {
         "See the family members one's account looks after, choose whom the portal shows, "
         "read their details, stop looking after one.",
         only={Role.PATIENT: ManagedByAccount()},
-        fields={PATIENT: PATIENT_RECORD},
+        fields={PATIENT: PORTAL_RECORD},
     ),
     "portal.link": grant(
         {Role.PATIENT},
