@@ -2,8 +2,8 @@
 a new person registers with a code to their mobile, adds their daughter (who has no record at
 the clinic yet) and books her a visit with the paediatrician; reception confirms the request
 and she sees it confirmed. At the clinic reception checks her in at the front desk, and on "My
-visit today" her place in the queue moves by itself when the doctor calls in the patient before
-her. After the consultation she reads the prescription and the medicine schedule and ticks a
+visit today" her place in the queue moves by itself when the doctor calls in Maya, a walk-in
+who was waiting before her. After the consultation she reads the prescription and the medicine schedule and ticks a
 dose; the cashier bills the visit, she sees the bill's payment QR, the cashier records the QR
 payment at the counter and her bill says paid. She rates the visit, and the manager reads the
 review on "Reviews of visits".
@@ -109,6 +109,16 @@ def test_a_family_on_one_phone_from_registering_to_the_review_the_manager_reads(
     asgi_page: Callable[..., Page], paediatrician: Practitioner
 ) -> None:
     clinic = paediatrician.clinic
+    # Maya, a walk-in for the paediatrician, is waiting at the clinic already (in the queue
+    # before any visit booked from now on).
+    reception = staff(asgi_page, "reception")
+    reception.goto("/frontdesk/")
+    walk_in = reception.get_by_test_id("walk-in-form")
+    walk_in.get_by_label("Name (not registered)").fill("Maya Tamang")
+    walk_in.get_by_label("Doctor").select_option(str(paediatrician.pk))
+    walk_in.get_by_test_id("add-walk-in").click()
+    expect(reception.get_by_text("The walk-in is in the queue.")).to_be_visible()
+
     phone = asgi_page(**ON_A_PHONE)
 
     # A new person registers with a code sent to their mobile.
@@ -171,7 +181,6 @@ def test_a_family_on_one_phone_from_registering_to_the_review_the_manager_reads(
     assert timezone.localtime(appointment.starts_at, clinic.zone).date() == today
 
     # Reception finds the request and confirms it; Nima's mother sees it confirmed.
-    reception = staff(asgi_page, "reception")
     reception.goto("/scheduling/appointments/")
     reception.get_by_test_id("requests-link").click()
     request = reception.get_by_test_id("appointments").locator("tr", has_text="Nima Gurung")
@@ -181,14 +190,9 @@ def test_a_family_on_one_phone_from_registering_to_the_review_the_manager_reads(
     phone.reload()
     expect(visit).to_contain_text("Confirmed")
 
-    # At the clinic: a walk-in for the paediatrician came first; then reception checks Nima
-    # in from the front desk's arrivals.
+    # At the clinic, Nima's turn comes after Maya's: reception checks her in from the front
+    # desk's arrivals.
     reception.goto("/frontdesk/")
-    walk_in = reception.get_by_test_id("walk-in-form")
-    walk_in.get_by_label("Name (not registered)").fill("Maya Tamang")
-    walk_in.get_by_label("Doctor").select_option(str(paediatrician.pk))
-    walk_in.get_by_test_id("add-walk-in").click()
-    expect(reception.get_by_text("The walk-in is in the queue.")).to_be_visible()
     arriving = reception.get_by_test_id("arriving").locator("li", has_text="Nima Gurung")
     arriving.get_by_role("button", name="Check in").click()
     token = QueueEntry.objects.get(patient=nima).token_label
