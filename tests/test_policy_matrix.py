@@ -252,6 +252,7 @@ GRANTS = {
     "billing.reports": {M, A},
     "portal.family": {Role.PATIENT},
     "portal.link": {Role.PATIENT},
+    "portal.add_member": {Role.PATIENT},
     "portal.records": {Role.PATIENT},
     "portal.documents.upload": {Role.PATIENT},
     "portal.bills": {Role.PATIENT},
@@ -281,6 +282,7 @@ def test_a_patient_may_not_reach_any_staff_action():
     assert reached == {
         "portal.family",
         "portal.link",
+        "portal.add_member",
         "portal.book",
         "portal.appointments",
         "portal.queue",

@@ -667,6 +667,11 @@ POLICY: dict[str, Rule] = {
         "Link one's account to an existing record (MRN, birth date and a code sent to the "
         "phone or e-mail on the record).",
     ),
+    "portal.add_member": grant(
+        {Role.PATIENT},
+        "Make a record, at a clinic of one's choice, for a family member who has none there "
+        "yet, looked after by one's account (a few a day).",
+    ),
     "portal.book": grant(
         {Role.PATIENT},
         "Book an appointment online for a record one's account looks after, within the "

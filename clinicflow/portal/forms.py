@@ -34,6 +34,14 @@ def _date(label: Any) -> forms.DateField:
     )
 
 
+def _sex() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Sex"),
+        choices=[c for c in Sex.choices if c[0] != Sex.UNKNOWN],
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
+    )
+
+
 class RegisterForm(ClinicFlowForm):
     address = _text(
         _("Mobile number or e-mail"),
@@ -44,11 +52,7 @@ class RegisterForm(ClinicFlowForm):
     given_name = _text(_("Given name"), autocomplete="given-name", max_length=100)
     family_name = _text(_("Family name"), autocomplete="family-name", max_length=100)
     birth_date = _date(_("Birth date"))
-    sex = forms.ChoiceField(
-        label=_("Sex"),
-        choices=[c for c in Sex.choices if c[0] != Sex.UNKNOWN],
-        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
-    )
+    sex = _sex()
     clinic = forms.ModelChoiceField(
         label=_("Clinic"),
         queryset=Clinic.objects.filter(is_active=True).order_by("name"),
@@ -137,4 +141,26 @@ class DeskLinkForm(ClinicFlowForm):
             (Relationship.SIBLING, _("brother or sister")),
             (Relationship.OTHER, _("someone they look after")),
         ],
+    )
+
+
+class NewMemberForm(ClinicFlowForm):
+    """A family member who has no record at the clinic yet (their own details, not the
+    account holder's)."""
+
+    given_name = _text(_("Given name"), max_length=100)
+    family_name = _text(_("Family name"), max_length=100)
+    birth_date = _date(_("Birth date"))
+    sex = _sex()
+    relationship = forms.ChoiceField(
+        label=_("This person is"),
+        choices=[c for c in Relationship.choices if c[0] != Relationship.SELF],
+        initial=Relationship.CHILD,
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
+    )
+    clinic = forms.ModelChoiceField(
+        label=_("Clinic"),
+        queryset=Clinic.objects.filter(is_active=True).order_by("name"),
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
+        help_text=_("Where the new record is kept."),
     )

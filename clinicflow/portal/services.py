@@ -1,5 +1,6 @@
 """Every write of the portal: registering an account, signing in with a code, linking records
-to an account (by a code sent to the record's own address, or at the desk) and removing them.
+to an account (by a code sent to the record's own address, or at the desk) and removing them,
+and a new record for a family member who has none.
 
 Each is one transaction; links are ``PatientLink`` rows (audited on every change), records are
 created by the patients app's own registration service, accounts and their patient role by
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -29,10 +30,11 @@ from clinicflow.accounts.services.provisioning import provision_role
 from clinicflow.accounts.signals import record_failed_sign_in
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
-from clinicflow.core.errors import Conflict, DomainError
+from clinicflow.core.errors import Conflict, DomainError, LimitReached
 from clinicflow.core.models import Clinic
 from clinicflow.core.models.clinic import default_country
 from clinicflow.core.roles import Role
+from clinicflow.core.throttle import Throttle
 from clinicflow.patients import services as patient_services
 from clinicflow.patients.models import Patient
 from clinicflow.patients.phones import normalise_phone
@@ -508,3 +510,58 @@ def remove_at_desk(*, actor: Actor, link_id: Any) -> PatientLink:
     if link is None or not policy.allows_object(actor, "portal.desk_link", link.patient):
         raise DomainError(_("This account no longer looks after the record."))
     return _end(link, actor.user)
+
+
+# ---------------------------------------------------------------- a family member with no record
+
+#: New records one account may make for its family in a day: enough for a household, too few
+#: to fill a clinic's register with invented people (the desk adds more after checking ID).
+MEMBERS_PER_DAY = Throttle("portal.member.add.account", 3, timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class NewMember:
+    given_name: str
+    family_name: str
+    birth_date: date
+    sex: str
+    relationship: str
+
+
+@transaction.atomic
+def add_family_member(*, actor: Actor, clinic: Clinic, member: NewMember) -> PatientLink:
+    """A family member with no record at ``clinic`` gets one there (the rules and MRN series
+    of self-registration, ``patients.services.register_own_record``), looked after by the
+    account with ``member.relationship``; the account becomes a patient account of ``clinic``
+    if it was not one. The account proved its own address already, so no code is sent; at most
+    ``MEMBERS_PER_DAY`` such records a day. Errors: ``DomainError`` naming the field,
+    ``LimitReached``."""
+    policy.require(actor, "portal.add_member")
+    if member.relationship not in Relationship.values or member.relationship == Relationship.SELF:
+        raise DomainError(_("Choose how this person is related to you."), field="relationship")
+    if holds_staff_role(actor.user):
+        raise DomainError(_("A staff account does not look after patients' records."))
+    details = {
+        "given_name": member.given_name,
+        "family_name": member.family_name,
+        "birth_date": member.birth_date,
+        "sex": member.sex,
+    }
+    patient_services.checked_details(clinic, details)  # bad input costs none of the day's tries
+    if not MEMBERS_PER_DAY.hit(str(actor.user.pk)):
+        raise LimitReached(
+            _(
+                "Your account has added as many new records as it may today. Try again "
+                "tomorrow, or ask reception to add them when you visit."
+            )
+        )
+    provision_role(actor.user, Role.PATIENT, clinic)
+    there = Actor(user=actor.user, clinic=clinic, roles=frozenset({Role.PATIENT}))
+    patient = patient_services.register_own_record(actor=there, details=details)
+    return _link(
+        clinic=clinic,
+        user=actor.user,
+        patient=patient,
+        relationship=member.relationship,
+        via=LinkedVia.REGISTRATION,
+    )

@@ -3,6 +3,7 @@ from django.urls import path
 from clinicflow.portal import (
     bills_views,
     booking_views,
+    family_views,
     medicine_views,
     profile_views,
     queue_views,
@@ -21,6 +22,7 @@ urlpatterns = [
     path("family/", views.family, name="family"),
     path("family/link/", views.link, name="link"),
     path("family/link/code/", views.link_code, name="link_code"),
+    path("family/add/", family_views.add_member, name="add_member"),
     path("family/<uuid:pk>/", views.member, name="member"),
     path("family/<uuid:pk>/select/", views.select, name="select"),
     path("family/<uuid:pk>/remove/", views.remove, name="remove"),

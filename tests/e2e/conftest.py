@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, sync_playwright
@@ -131,12 +132,12 @@ def asgi_server(transactional_db, settings) -> Iterator[str]:
 @pytest.fixture
 def asgi_page(browser: Browser, asgi_server: str, request: pytest.FixtureRequest):
     """Open a page in a fresh browser context (its own cookies: one person each) against the
-    ASGI server; every context is closed after the test, with a screenshot of each page when
-    the test failed."""
+    ASGI server, with Playwright's context ``options`` (a phone's viewport...); every context
+    is closed after the test, with a screenshot of each page when the test failed."""
     contexts: list[BrowserContext] = []
 
-    def open_page() -> Page:
-        context = browser.new_context(base_url=asgi_server, locale="en-GB")
+    def open_page(**options: Any) -> Page:
+        context = browser.new_context(base_url=asgi_server, locale="en-GB", **options)
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
