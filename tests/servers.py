@@ -7,10 +7,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 from django.conf import settings
@@ -47,18 +49,34 @@ def free_port() -> int:
 
 @contextmanager
 def running(args: list[str], **env: str) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        args, cwd=ROOT, env=environment(**env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
-        yield process
-    finally:
-        process.terminate()
+    """The program's output goes to a file, not a pipe: nobody reads a pipe while the test
+    runs, and a chatty program (the console SMS and e-mail backends print) would fill it and
+    stall. ``output(process)`` reads what it printed."""
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=environment(**env), stdout=log, stderr=subprocess.STDOUT
+        )
+        _logs[process.pid] = log
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            del _logs[process.pid]
+
+
+_logs: dict[int, IO[bytes]] = {}
+
+
+def output(process: subprocess.Popen[bytes]) -> str:
+    """What a program started by ``running`` has printed so far."""
+    log = _logs[process.pid]
+    log.seek(0)
+    return log.read().decode(errors="replace")
 
 
 @contextmanager
@@ -80,8 +98,7 @@ def uvicorn() -> Iterator[str]:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"uvicorn exited: {output}")
+                raise RuntimeError(f"uvicorn exited: {output(process)}")
             try:
                 if httpx.get(f"{base}/health/", timeout=2).status_code == 200:
                     break
