@@ -646,6 +646,13 @@ POLICY: dict[str, Rule] = {
         "consent given by the person).",
         only={Role.PATIENT: ManagedByAccount()},
     ),
+    "portal.contact": grant(
+        {Role.PATIENT},
+        "Change the phone or e-mail of a record one's account looks after (the new one proved "
+        "by a code sent to it; the old one told) and its postal address; on one's own record "
+        "the account's sign-in phone or e-mail changes with it.",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
     "portal.medicines": grant(
         {Role.PATIENT},
         "See the medicine schedule of a record one's account looks after, tick each dose "

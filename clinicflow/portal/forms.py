@@ -138,3 +138,25 @@ class DeskLinkForm(ClinicFlowForm):
             (Relationship.OTHER, _("someone they look after")),
         ],
     )
+
+
+class ContactForm(ClinicFlowForm):
+    """A new phone or e-mail for the record ``patient`` (posted: the page may be stale)."""
+
+    patient = forms.UUIDField(widget=forms.HiddenInput)
+    address = _text(
+        _("New mobile number or e-mail"),
+        autocomplete="tel",
+        max_length=254,
+        help_text=_("We send a 6-digit code there to check it is yours."),
+    )
+
+
+class PostalAddressForm(ClinicFlowForm):
+    patient = forms.UUIDField(widget=forms.HiddenInput)
+    address = forms.CharField(
+        label=_("Postal address"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"class": BIG, "rows": 3, "autocomplete": "street-address"}),
+    )

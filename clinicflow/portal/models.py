@@ -112,6 +112,7 @@ class CodePurpose(models.TextChoices):
     REGISTER = "register", _("Create an account")
     SIGN_IN = "sign_in", _("Sign in")
     LINK = "link", _("Link a record")
+    CONTACT = "contact", _("Prove a new phone or e-mail")
 
 
 class OneTimeCode(Audited, models.Model):

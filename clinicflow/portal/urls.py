@@ -40,6 +40,9 @@ urlpatterns = [
     # The chosen member's message preferences and SMS consent, and the account's own pages.
     path("preferences/", profile_views.message_preferences, name="preferences"),
     path("preferences/sms/", profile_views.sms, name="preferences_sms"),
+    path("profile/contact/", profile_views.contact_details, name="contact"),
+    path("profile/contact/code/", profile_views.contact_code, name="contact_code"),
+    path("profile/contact/postal/", profile_views.postal_address, name="contact_postal"),
     # The visit today: token, place in the queue, the wait.
     path("today/", queue_views.today, name="today"),
     # The medicine schedule and its doses.
