@@ -670,6 +670,11 @@ POLICY: dict[str, Rule] = {
         "Set how patients book online: how far ahead, how late, whether the desk confirms, "
         "until when they may cancel or move.",
     ),
+    "portal.settings": grant(
+        MANAGEMENT,
+        "Set how the portal treats the clinic's patients: whether adolescents may hold their "
+        "own account, and from which age (12 to 17).",
+    ),
     "reviews.moderate": grant(
         MANAGEMENT, "Read patients' reviews of visits; hide one with the reason, or show it again."
     ),

@@ -160,3 +160,12 @@ class PostalAddressForm(ClinicFlowForm):
         max_length=500,
         widget=forms.Textarea(attrs={"class": BIG, "rows": 3, "autocomplete": "street-address"}),
     )
+
+
+class PortalSettingsForm(ClinicFlowForm):
+    adolescents_own_account = forms.BooleanField(
+        label=_("Adolescents may hold their own account"),
+        required=False,
+        help_text=_("Off: patients under 18 are looked after by a parent or guardian only."),
+    )
+    adolescent_from_age = forms.IntegerField(label=_("From the age of"), min_value=12, max_value=17)

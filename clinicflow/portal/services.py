@@ -36,7 +36,7 @@ from clinicflow.core.roles import Role
 from clinicflow.patients import services as patient_services
 from clinicflow.patients.models import Patient
 from clinicflow.patients.phones import normalise_phone
-from clinicflow.portal import codes, messages
+from clinicflow.portal import adolescents, codes, messages
 from clinicflow.portal.models import (
     ACTIVE,
     CodePurpose,
@@ -115,6 +115,7 @@ def start_registration(*, clinic: Clinic, registration: Registration, ip: str) -
     address = normalise_address(registration.address, region=clinic.country)
     details = _details(registration, address)
     patient_services.checked_details(clinic, details)
+    adolescents.check_own_account(clinic, registration.birth_date, field="birth_date")
     validate_new_password(
         registration.password,
         User(username=address, first_name=registration.given_name, email=details["email"]),
@@ -174,6 +175,7 @@ def _create_account(code: OneTimeCode) -> User:
     address, details, clinic = code.address, dict(code.payload), code.clinic
     assert clinic is not None
     details["birth_date"] = date.fromisoformat(details["birth_date"])
+    adolescents.check_own_account(clinic, details["birth_date"])  # the setting may have changed
     _refuse_taken(address)
     user = User(
         username=_username_for(address),
@@ -382,6 +384,7 @@ def _link(
     if found is not None:
         return found
     if relationship == Relationship.SELF:
+        adolescents.check_own_account(clinic, patient.birth_date, field="relationship")
         mine = (
             PatientLink.objects.for_clinic(clinic)
             .filter(ACTIVE)

@@ -8,6 +8,7 @@ from clinicflow.portal import (
     queue_views,
     records_views,
     review_views,
+    settings_views,
     views,
 )
 
@@ -37,6 +38,7 @@ urlpatterns = [
     ),
     path("appointments/<uuid:pk>/move/", booking_views.appointment_move, name="appointment_move"),
     path("settings/booking/", booking_views.booking_settings, name="booking_settings"),
+    path("settings/portal/", settings_views.portal_settings, name="portal_settings"),
     # The chosen member's message preferences and SMS consent, and the account's own pages.
     path("preferences/", profile_views.message_preferences, name="preferences"),
     path("preferences/sms/", profile_views.sms, name="preferences_sms"),
