@@ -64,10 +64,9 @@ def message_preferences(request: HttpRequest) -> HttpResponse:
 @requires(ACTION)
 @require_POST
 def sms(request: HttpRequest) -> HttpResponse:
-    """Stop SMS from the clinic, or have them again (``on``: "1" or "0")."""
-    member = access.selected_member(request)
-    if member is None:
-        return redirect("core:dashboard")
+    """Stop SMS from the clinic, or have them again (``on``: "1" or "0") for the record the
+    form names (``patient``), not the one the session shows now."""
+    member = access.access_member(request, request.POST.get("patient"), ACTION)
     wanted = request.POST.get("on")
     if wanted not in ("0", "1"):
         flash.error(request, _("Choose whether to receive SMS."))
