@@ -30,7 +30,7 @@ from clinicflow.patients.models import Patient
 from clinicflow.portal import codes, messages
 from clinicflow.portal.access import patients_of
 from clinicflow.portal.models import ACTIVE, CodePurpose, OneTimeCode, PatientLink, Relationship
-from clinicflow.portal.services import normalise_address, taken_error
+from clinicflow.portal.services import answer_taken, normalise_address, taken_error
 
 ACTION = "portal.contact"
 
@@ -69,11 +69,7 @@ def request_contact_change(*, actor: Actor, patient: Patient, address: str, ip: 
     codes.check_send_limits(address_key=wanted, ip=ip)
     own = is_own_record(actor.user, patient)
     if own and _used_by_another(wanted, actor.user):
-        messages.send_account_exists(clinic=clinic, address=wanted)
-        # A code that can never be right: the page is the one anyone sees.
-        return codes.issue(
-            purpose=CodePurpose.CONTACT, clinic=None, address="", ip=ip, asked=wanted
-        )
+        return answer_taken(CodePurpose.CONTACT, clinic=clinic, address=wanted, ip=ip)
     return codes.issue(
         purpose=CodePurpose.CONTACT,
         clinic=clinic,

@@ -121,33 +121,25 @@ def register() -> None:
     events.register_kind(CHANGED_KIND)
 
 
-def send_account_exists(*, clinic: Any, address: str) -> events.Emitted:
-    """Tell an address that asked to register, and has an account, to sign in instead (in
-    the caller's transaction; the visitor sees only the usual "code sent" page)."""
+def _notice(kind: str, *, clinic: Any, address: str, patient: Any = None) -> events.Emitted:
+    """A notice (no placeholders) to one ``address``, in the caller's transaction."""
     from django.utils.crypto import get_random_string
 
     return events.emit_to_address(
-        ACCOUNT_EXISTS,
-        clinic=clinic,
-        key=get_random_string(16),
-        values={},
-        address=address,
+        kind, clinic=clinic, key=get_random_string(16), values={}, address=address, patient=patient
     )
+
+
+def send_account_exists(*, clinic: Any, address: str) -> events.Emitted:
+    """Tell an address that asked to register (or to become a record's), and has an account,
+    to sign in instead (the visitor sees only the usual "code sent" page)."""
+    return _notice(ACCOUNT_EXISTS, clinic=clinic, address=address)
 
 
 def send_contact_changed(*, clinic: Any, address: str, patient: Any) -> events.Emitted:
-    """Tell the address a record no longer has that it was changed (in the caller's
-    transaction), so a change the person did not ask for does not go unnoticed."""
-    from django.utils.crypto import get_random_string
-
-    return events.emit_to_address(
-        CONTACT_CHANGED,
-        clinic=clinic,
-        key=get_random_string(16),
-        values={},
-        address=address,
-        patient=patient,
-    )
+    """Tell the address a record no longer has that it was changed, so a change the person
+    did not ask for does not go unnoticed."""
+    return _notice(CONTACT_CHANGED, clinic=clinic, address=address, patient=patient)
 
 
 def send_code(code: Any, digits: str) -> events.Emitted:

@@ -87,6 +87,14 @@ def taken_error(address: str) -> Conflict:
     )
 
 
+def answer_taken(purpose: CodePurpose, *, clinic: Clinic, address: str, ip: str) -> OneTimeCode:
+    """An address that has an account, asked for by someone else: the address is told so
+    (sign in instead), and the visitor gets a code that can never be right, so the next page
+    is everyone's and never says who has an account."""
+    messages.send_account_exists(clinic=clinic, address=address)
+    return codes.issue(purpose=purpose, clinic=None, address="", ip=ip, asked=address)
+
+
 def _refuse_taken(address: str) -> None:
     if _account_with(address) is not None:
         raise taken_error(address)
@@ -122,11 +130,7 @@ def start_registration(*, clinic: Clinic, registration: Registration, ip: str) -
     )
     codes.check_send_limits(address_key=address, ip=ip)
     if _account_with(address) is not None:
-        messages.send_account_exists(clinic=clinic, address=address)
-        # A code that can never be right: the visitor's next page is everyone's.
-        return codes.issue(
-            purpose=CodePurpose.REGISTER, clinic=None, address="", ip=ip, asked=address
-        )
+        return answer_taken(CodePurpose.REGISTER, clinic=clinic, address=address, ip=ip)
     return codes.issue(
         purpose=CodePurpose.REGISTER,
         clinic=clinic,

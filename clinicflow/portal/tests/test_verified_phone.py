@@ -21,7 +21,7 @@ from tests.concurrency import at_once
 PHONE = "+9779801234567"
 
 
-def _start(clinic, given_name: str = "Asha") -> OneTimeCode:
+def _start(clinic, given_name: str = "Asha", address: str = "9801234567") -> OneTimeCode:
     return services.start_registration(
         clinic=clinic,
         registration=services.Registration(
@@ -29,7 +29,7 @@ def _start(clinic, given_name: str = "Asha") -> OneTimeCode:
             family_name="Gurung",
             birth_date=date(1992, 1, 1),
             sex="female",
-            address="9801234567",
+            address=address,
             password="a long enough passphrase",
         ),
         ip="10.0.0.1",
@@ -49,18 +49,7 @@ def test_registering_by_phone_makes_it_the_accounts_verified_number(clinic):
 
 @pytest.mark.django_db
 def test_registering_by_e_mail_verifies_no_phone(clinic):
-    code = services.start_registration(
-        clinic=clinic,
-        registration=services.Registration(
-            given_name="Asha",
-            family_name="Gurung",
-            birth_date=date(1992, 1, 1),
-            sex="female",
-            address="asha@example.org",
-            password="a long enough passphrase",
-        ),
-        ip="10.0.0.1",
-    )
+    code = _start(clinic, address="asha@example.org")
     user = services.complete_registration(code_id=code.pk, digits=_digits(code), ip="10.0.0.1")
     assert user.verified_phone == ""
 
