@@ -131,6 +131,7 @@ def contact_details(request: HttpRequest) -> HttpResponse:
         ContactForm(request.POST or None, initial={"patient": member.pk}),
         template="portal/contact.html",
         send=send,
+        invalid_status=400,
         context={
             "member": member,
             "postal": PostalAddressForm(initial={"patient": member.pk, "address": member.address}),
