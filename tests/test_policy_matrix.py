@@ -261,9 +261,11 @@ GRANTS = {
     "portal.appointments": {Role.PATIENT},
     "portal.queue": {Role.PATIENT},
     "portal.preferences": {Role.PATIENT},
+    "portal.contact": {Role.PATIENT},
     "portal.medicines": {Role.PATIENT},
     "portal.reviews": {Role.PATIENT},
     "portal.booking_settings": {M, A},
+    "portal.settings": {M, A},
     "reviews.moderate": {M, A},
 }
 
@@ -287,6 +289,7 @@ def test_a_patient_may_not_reach_any_staff_action():
         "portal.appointments",
         "portal.queue",
         "portal.preferences",
+        "portal.contact",
         "portal.medicines",
         "portal.reviews",
         "portal.records",

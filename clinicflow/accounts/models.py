@@ -54,6 +54,12 @@ class User(Audited, AbstractBaseUser):
     first_name = models.CharField(_("first name"), max_length=150)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    #: The mobile number (E.164) this account proved with a one-time code; the one number
+    #: signing in by code opens it with, so no two accounts may hold it. ``phone`` above is
+    #: only a contact detail, typed freely (a desk phone may serve several staff).
+    verified_phone = models.CharField(
+        _("verified mobile number"), max_length=16, blank=True, editable=False
+    )
     job_title = models.CharField(
         _("job title"), max_length=120, blank=True, help_text=_("e.g. Cardiologist, Staff nurse.")
     )
@@ -85,6 +91,16 @@ class User(Audited, AbstractBaseUser):
                 condition=~models.Q(email=""),
                 name="user_email_unique_ci",
                 violation_error_message=_("Another account already uses this e-mail."),
+            ),
+            models.UniqueConstraint(
+                fields=["verified_phone"],
+                condition=~models.Q(verified_phone=""),
+                name="user_verified_phone_unique",
+                violation_error_message=_("Another account already uses this mobile number."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verified_phone="") | models.Q(verified_phone__startswith="+"),
+                name="user_verified_phone_e164",
             ),
         ]
 

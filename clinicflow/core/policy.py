@@ -699,6 +699,13 @@ POLICY: dict[str, Rule] = {
         "consent given by the person).",
         only={Role.PATIENT: ManagedByAccount()},
     ),
+    "portal.contact": grant(
+        {Role.PATIENT},
+        "Change the phone or e-mail of a record one's account looks after (the new one proved "
+        "by a code sent to it; the old one told) and its postal address; on one's own record "
+        "the account's sign-in phone or e-mail changes with it.",
+        only={Role.PATIENT: ManagedByAccount()},
+    ),
     "portal.medicines": grant(
         {Role.PATIENT},
         "See the medicine schedule of a record one's account looks after, tick each dose "
@@ -716,6 +723,11 @@ POLICY: dict[str, Rule] = {
         MANAGEMENT,
         "Set how patients book online: how far ahead, how late, whether the desk confirms, "
         "until when they may cancel or move.",
+    ),
+    "portal.settings": grant(
+        MANAGEMENT,
+        "Set how the portal treats the clinic's patients: whether adolescents may hold their "
+        "own account, and from which age (12 to 17).",
     ),
     "reviews.moderate": grant(
         MANAGEMENT, "Read patients' reviews of visits; hide one with the reason, or show it again."

@@ -189,10 +189,13 @@ def register_own_record(*, actor: Actor, details: Mapping[str, Any]) -> Patient:
 
 
 @transaction.atomic
-def update_patient(*, actor: Actor, patient: Patient, changes: Mapping[str, Any]) -> Patient:
-    """Edit a patient's details; each changed field is audited old → new.
+def update_patient(
+    *, actor: Actor, patient: Patient, changes: Mapping[str, Any], action: str = "patients.edit"
+) -> Patient:
+    """Edit a patient's details; each changed field is audited old → new. ``action``: the
+    policy action the change is made under (the portal's own, for a patient's own details).
     Errors: ``DomainError`` naming the field."""
-    clinic = _require(actor, "patients.edit", patient)
+    clinic = _require(actor, action, patient)
     patient = Patient.objects.for_clinic(clinic).select_for_update().get(pk=patient.pk)
     _apply(patient, clinic, changes)
     with field_errors():

@@ -23,10 +23,11 @@ from django.utils.translation import gettext as _
 
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
-from clinicflow.core.errors import DomainError, field_errors
+from clinicflow.core.errors import DomainError
 from clinicflow.core.roles import Role
 from clinicflow.notifications import notices
 from clinicflow.patients.models import Patient
+from clinicflow.portal.clinic_settings import save_settings, settings_row
 from clinicflow.scheduling import services, slots, states
 from clinicflow.scheduling.models import (
     Appointment,
@@ -46,25 +47,12 @@ DESK = (Role.RECEPTIONIST, Role.MANAGER)
 
 def settings_of(clinic: Any) -> OnlineBookingSettings:
     """The clinic's online-booking settings (the defaults until a manager sets them)."""
-    found = OnlineBookingSettings.objects.for_clinic(clinic).first()
-    return found or OnlineBookingSettings(clinic=clinic)
+    return settings_row(OnlineBookingSettings, clinic)
 
 
-@transaction.atomic
 def update_settings(*, actor: Actor, **values: Any) -> OnlineBookingSettings:
     """A manager sets the clinic's online booking. Errors: ``DomainError`` at the field."""
-    clinic = policy.require(actor, SETTINGS)
-    current, _created = (
-        OnlineBookingSettings.objects.for_clinic(clinic)
-        .select_for_update()
-        .get_or_create(clinic=clinic)
-    )
-    for name, value in values.items():
-        setattr(current, name, value)
-    with field_errors():
-        current.full_clean(exclude=["clinic"], validate_unique=False)
-    current.save()
-    return current
+    return save_settings(OnlineBookingSettings, actor=actor, action=SETTINGS, values=values)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from clinicflow.portal.booking_forms import (
     first_error,
 )
 from clinicflow.portal.records import read_of
+from clinicflow.portal.settings_views import settings_page
 from clinicflow.scheduling import reviews, slots
 from clinicflow.scheduling.models import Appointment, Practitioner, Specialization
 
@@ -261,22 +262,17 @@ def appointment_move(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @requires("portal.booking_settings")
 def booking_settings(request: HttpRequest) -> HttpResponse:
-    actor = actor_of(request)
-    current = booking.settings_of(actor.clinic)
     fields = ("enabled", "days_ahead", "min_notice_hours", "needs_confirmation")
-    initial = {name: getattr(current, name) for name in (*fields, "change_until_hours")}
-    form = BookingSettingsForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                booking.update_settings(actor=actor, **form.cleaned_data)
-            except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-                status = 400
-            else:
-                messages.success(request, _("Online booking settings saved."))
-                return redirect("portal:booking_settings")
-        else:
-            status = 400
-    return render(request, "portal/booking_settings.html", {"form": form}, status=status)
+    return settings_page(
+        request,
+        current=booking.settings_of(actor_of(request).clinic),
+        form_class=BookingSettingsForm,
+        fields=(*fields, "change_until_hours"),
+        save=booking.update_settings,
+        saved=_("Online booking settings saved."),
+        page={
+            "heading": _("Online booking"),
+            "intro": _("How patients book, cancel and move appointments in the portal."),
+            "testid": "booking-settings",
+        },
+    )

@@ -36,6 +36,9 @@ NAVIGATION = [
         _("Online booking"), "portal:booking_settings", "bi-phone", "administration", 30
     ),
     navigation.Entry(
+        _("Patient portal"), "portal:portal_settings", "bi-person-badge", "administration", 31
+    ),
+    navigation.Entry(
         _("Reviews of visits"), "portal:review_moderation", "bi-star-half", "reports", 60
     ),
 ]

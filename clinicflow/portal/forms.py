@@ -164,3 +164,34 @@ class NewMemberForm(ClinicFlowForm):
         widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
         help_text=_("Where the new record is kept."),
     )
+
+
+class ContactForm(ClinicFlowForm):
+    """A new phone or e-mail for the record ``patient`` (posted: the page may be stale)."""
+
+    patient = forms.UUIDField(widget=forms.HiddenInput)
+    address = _text(
+        _("New mobile number or e-mail"),
+        autocomplete="tel",
+        max_length=254,
+        help_text=_("We send a 6-digit code there to check it is yours."),
+    )
+
+
+class PostalAddressForm(ClinicFlowForm):
+    patient = forms.UUIDField(widget=forms.HiddenInput)
+    address = forms.CharField(
+        label=_("Postal address"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"class": BIG, "rows": 3, "autocomplete": "street-address"}),
+    )
+
+
+class PortalSettingsForm(ClinicFlowForm):
+    adolescents_own_account = forms.BooleanField(
+        label=_("Adolescents may hold their own account"),
+        required=False,
+        help_text=_("Off: patients under 18 are looked after by a parent or guardian only."),
+    )
+    adolescent_from_age = forms.IntegerField(label=_("From the age of"), min_value=12, max_value=17)

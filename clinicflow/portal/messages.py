@@ -24,6 +24,7 @@ PURPOSES = {
     "register": ("create your account", "तपाईंको खाता बनाउन"),
     "sign_in": ("sign in", "साइन-इन गर्न"),
     "link": ("link a record to your account", "तपाईंको खातामा रेकर्ड जोड्न"),
+    "contact": ("confirm this as your new contact", "यसलाई तपाईंको नयाँ सम्पर्क बनाउन"),
 }
 
 KIND = EventKind(
@@ -84,23 +85,61 @@ EXISTS_KIND = EventKind(
 )
 
 
+CONTACT_CHANGED = "portal.contact_changed"
+
+CHANGED_KIND = EventKind(
+    key=CONTACT_CHANGED,
+    label=str(_("A record's phone or e-mail was changed in the portal (to the old address)")),
+    audience=Audience.PATIENT,
+    channels=(Channel.SMS, Channel.EMAIL),
+    placeholders=(),
+    urgent=True,
+    optional=False,
+    texts={
+        "en": Text(
+            subject="Your {clinic} contact details were changed",
+            body="The phone number or e-mail address on your {clinic} record was changed in "
+            "the patient portal, and the clinic will no longer write to this address.\n\n"
+            "If you did not ask for this, call or visit the clinic's reception.",
+            sms="{clinic}: the phone or e-mail on your record was changed. Not you? Call the "
+            "clinic.",
+        ),
+        "ne": Text(
+            subject="तपाईंको {clinic} सम्पर्क विवरण परिवर्तन भयो",
+            body="बिरामी पोर्टलमा {clinic} को तपाईंको रेकर्डको फोन नम्बर वा इमेल परिवर्तन "
+            "गरियो, र क्लिनिकले अब यो ठेगानामा लेख्ने छैन।\n\nतपाईंले यो नमागेको भए क्लिनिकको "
+            "रिसेप्सनमा फोन गर्नुहोस् वा आउनुहोस्।",
+            sms="{clinic}: तपाईंको रेकर्डको फोन वा इमेल परिवर्तन भयो। तपाईं होइन? क्लिनिकमा फोन गर्नुहोस्।",
+        ),
+    },
+)
+
+
 def register() -> None:
     events.register_kind(KIND)
     events.register_kind(EXISTS_KIND)
+    events.register_kind(CHANGED_KIND)
 
 
-def send_account_exists(*, clinic: Any, address: str) -> events.Emitted:
-    """Tell an address that asked to register, and has an account, to sign in instead (in
-    the caller's transaction; the visitor sees only the usual "code sent" page)."""
+def _notice(kind: str, *, clinic: Any, address: str, patient: Any = None) -> events.Emitted:
+    """A notice (no placeholders) to one ``address``, in the caller's transaction."""
     from django.utils.crypto import get_random_string
 
     return events.emit_to_address(
-        ACCOUNT_EXISTS,
-        clinic=clinic,
-        key=get_random_string(16),
-        values={},
-        address=address,
+        kind, clinic=clinic, key=get_random_string(16), values={}, address=address, patient=patient
     )
+
+
+def send_account_exists(*, clinic: Any, address: str) -> events.Emitted:
+    """Tell an address that asked to register (or to become a record's), and has an account,
+    to sign in instead (the visitor sees only the usual "code sent" page)."""
+    return _notice(ACCOUNT_EXISTS, clinic=clinic, address=address)
+
+
+def send_contact_changed(*, clinic: Any, address: str, patient: Any) -> events.Emitted:
+    """Tell the address a record no longer has that it was changed, so a change the person
+    did not ask for does not go unnoticed."""
+    return _notice(CONTACT_CHANGED, clinic=clinic, address=address, patient=patient)
 
 
 def send_code(code: Any, digits: str) -> events.Emitted:

@@ -16,6 +16,7 @@ import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -112,6 +113,7 @@ class CodePurpose(models.TextChoices):
     REGISTER = "register", _("Create an account")
     SIGN_IN = "sign_in", _("Sign in")
     LINK = "link", _("Link a record")
+    CONTACT = "contact", _("Prove a new phone or e-mail")
 
 
 class OneTimeCode(Audited, models.Model):
@@ -170,3 +172,47 @@ class OneTimeCode(Audited, models.Model):
     @property
     def audit_clinic_id(self) -> Any:
         return self.clinic_id
+
+
+#: The youngest age a clinic may let adolescents hold their own account from, and the oldest.
+ADOLESCENT_AGES = (12, 17)
+#: Of age: from here on everyone may be the own account of their record.
+ADULT_AGE = 18
+
+
+class PortalSettings(Audited, ClinicOwned):
+    """How the portal treats one clinic's patients. A clinic without a row has the defaults.
+
+    Adolescents' own access: off by default, a patient under 18 is never the "own" account
+    of their record (a parent or guardian looks after it); on, from ``adolescent_from_age``
+    they may be."""
+
+    adolescents_own_account = models.BooleanField(
+        _("adolescents may hold their own account"), default=False
+    )
+    adolescent_from_age = models.PositiveSmallIntegerField(
+        _("from the age of"),
+        default=16,
+        validators=[MinValueValidator(ADOLESCENT_AGES[0]), MaxValueValidator(ADOLESCENT_AGES[1])],
+    )
+
+    class Meta:
+        verbose_name_plural = "portal settings"
+        constraints = [
+            models.UniqueConstraint(fields=["clinic"], name="portal_settings_one_per_clinic"),
+            models.CheckConstraint(
+                condition=Q(
+                    adolescent_from_age__gte=ADOLESCENT_AGES[0],
+                    adolescent_from_age__lte=ADOLESCENT_AGES[1],
+                ),
+                name="portal_settings_adolescent_age_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Portal settings of {self.clinic_id}"
+
+    @property
+    def own_account_from_age(self) -> int:
+        """The age from which a patient may be the own account of their record."""
+        return self.adolescent_from_age if self.adolescents_own_account else ADULT_AGE

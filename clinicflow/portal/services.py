@@ -38,7 +38,7 @@ from clinicflow.core.throttle import Throttle
 from clinicflow.patients import services as patient_services
 from clinicflow.patients.models import Patient
 from clinicflow.patients.phones import normalise_phone
-from clinicflow.portal import codes, messages
+from clinicflow.portal import adolescents, codes, messages
 from clinicflow.portal.models import (
     ACTIVE,
     CodePurpose,
@@ -70,32 +70,36 @@ def normalise_address(raw: str, *, region: str | None, field: str = "address") -
 
 
 def _account_with(address: str) -> User | None:
+    """An account that has ``address``: its e-mail, its verified mobile number, or (typed at
+    the desk or in a profile) its contact phone."""
     if "@" in address:
         return User.objects.filter(email__iexact=address).first()
-    return User.objects.filter(phone=address).first()
+    return User.objects.filter(Q(verified_phone=address) | Q(phone=address)).first()
+
+
+def taken_error(address: str) -> Conflict:
+    what = _("e-mail address") if "@" in address else _("mobile number")
+    return Conflict(
+        _(
+            "An account already uses this %(what)s. Sign in instead, or use "
+            "“Forgot your password?” on the sign-in page."
+        )
+        % {"what": what},
+        field="address",
+    )
+
+
+def answer_taken(purpose: CodePurpose, *, clinic: Clinic, address: str, ip: str) -> OneTimeCode:
+    """An address that has an account, asked for by someone else: the address is told so
+    (sign in instead), and the visitor gets a code that can never be right, so the next page
+    is everyone's and never says who has an account."""
+    messages.send_account_exists(clinic=clinic, address=address)
+    return codes.issue(purpose=purpose, clinic=None, address="", ip=ip, asked=address)
 
 
 def _refuse_taken(address: str) -> None:
     if _account_with(address) is not None:
-        what = _("e-mail address") if "@" in address else _("mobile number")
-        raise Conflict(
-            _(
-                "An account already uses this %(what)s. Sign in instead, or use "
-                "“Forgot your password?” on the sign-in page."
-            )
-            % {"what": what},
-            field="address",
-        )
-
-
-def verified_address(user: User, address: str) -> bool:
-    """Has ``user`` proved ``address`` with a code (at registration or signing in)?"""
-    return (
-        bool(address)
-        and OneTimeCode.objects.filter(user=user, address=address, used_at__isnull=False)
-        .exclude(purpose=CodePurpose.LINK)
-        .exists()
-    )
+        raise taken_error(address)
 
 
 # ---------------------------------------------------------------- self-registration
@@ -121,17 +125,14 @@ def start_registration(*, clinic: Clinic, registration: Registration, ip: str) -
     address = normalise_address(registration.address, region=clinic.country)
     details = _details(registration, address)
     patient_services.checked_details(clinic, details)
+    adolescents.check_own_account(clinic, registration.birth_date, field="birth_date")
     validate_new_password(
         registration.password,
         User(username=address, first_name=registration.given_name, email=details["email"]),
     )
     codes.check_send_limits(address_key=address, ip=ip)
     if _account_with(address) is not None:
-        messages.send_account_exists(clinic=clinic, address=address)
-        # A code that can never be right: the visitor's next page is everyone's.
-        return codes.issue(
-            purpose=CodePurpose.REGISTER, clinic=None, address="", ip=ip, asked=address
-        )
+        return answer_taken(CodePurpose.REGISTER, clinic=clinic, address=address, ip=ip)
     return codes.issue(
         purpose=CodePurpose.REGISTER,
         clinic=clinic,
@@ -180,6 +181,7 @@ def _create_account(code: OneTimeCode) -> User:
     address, details, clinic = code.address, dict(code.payload), code.clinic
     assert clinic is not None
     details["birth_date"] = date.fromisoformat(details["birth_date"])
+    adolescents.check_own_account(clinic, details["birth_date"])  # the setting may have changed
     _refuse_taken(address)
     user = User(
         username=_username_for(address),
@@ -187,14 +189,17 @@ def _create_account(code: OneTimeCode) -> User:
         last_name=details["family_name"],
         email=details["email"],
         phone=details["phone"],
+        verified_phone=details["phone"],  # proved by the code just redeemed
     )
     user.password = details.pop("password")
     details.pop("asked", None)
     try:
         with transaction.atomic():
             user.save(force_insert=True)
-    except IntegrityError:  # the e-mail's unique index: taken between the check and now
-        raise Conflict(_("An account already uses this e-mail address."), field="address") from None
+    except IntegrityError:
+        # The e-mail's or the verified phone's unique index: another registration of the
+        # same address won between the check above and now. Answered as the check answers.
+        raise taken_error(address) from None
     Membership.objects.create(user=user, clinic=clinic, role=Role.PATIENT)
     actor = Actor(user=user, clinic=clinic, roles=frozenset({Role.PATIENT}))
     patient = patient_services.register_own_record(actor=actor, details=details)
@@ -215,15 +220,15 @@ def _create_account(code: OneTimeCode) -> User:
 
 
 def _code_account(phone: str) -> User | None:
-    """The one patient account (no staff role, no authenticator app) that proved ``phone``."""
-    candidates = list(User.objects.filter(phone=phone, is_active=True)[:2])
-    if len(candidates) != 1:
+    """The patient account (no staff role, no authenticator app) that proved ``phone``: at
+    most one, the database holds it (``user_verified_phone_unique``)."""
+    user = User.objects.filter(verified_phone=phone, is_active=True).first()
+    if user is None:
         return None
-    user = candidates[0]
     roles = set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
     if roles != {Role.PATIENT} or TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return None
-    return user if verified_address(user, phone) else None
+    return user
 
 
 def _home_clinic(user: User) -> Clinic | None:
@@ -385,6 +390,7 @@ def _link(
     if found is not None:
         return found
     if relationship == Relationship.SELF:
+        adolescents.check_own_account(clinic, patient.birth_date, field="relationship")
         mine = (
             PatientLink.objects.for_clinic(clinic)
             .filter(ACTIVE)

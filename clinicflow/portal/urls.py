@@ -9,6 +9,7 @@ from clinicflow.portal import (
     queue_views,
     records_views,
     review_views,
+    settings_views,
     views,
 )
 
@@ -39,9 +40,13 @@ urlpatterns = [
     ),
     path("appointments/<uuid:pk>/move/", booking_views.appointment_move, name="appointment_move"),
     path("settings/booking/", booking_views.booking_settings, name="booking_settings"),
+    path("settings/portal/", settings_views.portal_settings, name="portal_settings"),
     # The chosen member's message preferences and SMS consent, and the account's own pages.
     path("preferences/", profile_views.message_preferences, name="preferences"),
     path("preferences/sms/", profile_views.sms, name="preferences_sms"),
+    path("profile/contact/", profile_views.contact_details, name="contact"),
+    path("profile/contact/code/", profile_views.contact_code, name="contact_code"),
+    path("profile/contact/postal/", profile_views.postal_address, name="contact_postal"),
     # The visit today: token, place in the queue, the wait.
     path("today/", queue_views.today, name="today"),
     # The medicine schedule and its doses.

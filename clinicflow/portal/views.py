@@ -3,11 +3,13 @@ switcher, linking records; and the desk's linking on the chart.
 
 Every page that names a patient fetches them through ``access.access_member`` (the account's
 own family only: any other id is a 404) or, at the desk, through the policy's
-``access_object``. Codes in progress are remembered in the session by their id only.
+``access_object``. Each code step (a page asking for a code, a page taking it) is a
+``code_steps.CodeStep``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -17,50 +19,40 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from clinicflow.accounts.models import User
 from clinicflow.core.access import access_object, actor_of, requires
-from clinicflow.core.audit.context import client_ip
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.errors import DomainError
 from clinicflow.core.models import AuditAction
 from clinicflow.patients.models import Patient
 from clinicflow.portal import access, services
-from clinicflow.portal.forms import (
-    CodeForm,
-    CodeSignInForm,
-    DeskLinkForm,
-    LinkForm,
-    RegisterForm,
-)
-from clinicflow.portal.models import PatientLink
+from clinicflow.portal.code_steps import CodeStep, ip_of
+from clinicflow.portal.forms import CodeSignInForm, DeskLinkForm, LinkForm, RegisterForm
+from clinicflow.portal.models import OneTimeCode, PatientLink
 
 BACKEND = "clinicflow.accounts.backends.UsernameOrEmailBackend"
-PENDING = {
-    "register": "portal.code.register",
-    "sign_in": "portal.code.sign_in",
-    "link": "portal.code.link",
-}
 
-
-def _ip(request: HttpRequest) -> str:
-    return client_ip(request) or ""
-
-
-def _show(form: Any, exc: DomainError, status: list[int]) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    status[0] = getattr(exc, "status_code", 400)
-
-
-def _code_page(
-    request: HttpRequest, form: CodeForm, *, purpose: str, heading: str, again: str, status: int
-) -> HttpResponse:
-    return render(
-        request,
-        "portal/code.html",
-        {"form": form, "purpose": purpose, "heading": heading, "again_url": again},
-        status=status,
-    )
+REGISTER = CodeStep(
+    start="portal:register",
+    verify="portal:register_code",
+    purpose="register",
+    heading=gettext_lazy("Enter the code we sent you"),
+)
+SIGN_IN = CodeStep(
+    start="portal:sign_in_code",
+    verify="portal:sign_in_code_verify",
+    purpose="sign_in",
+    heading=gettext_lazy("Enter the code sent to your phone"),
+)
+LINK = CodeStep(
+    start="portal:link",
+    verify="portal:link_code",
+    purpose="link",
+    heading=gettext_lazy("Enter the code sent to the record's phone or e-mail"),
+)
 
 
 # ---------------------------------------------------------------- registering
@@ -70,59 +62,43 @@ def _code_page(
 def register(request: HttpRequest) -> HttpResponse:
     if actor_of(request).is_authenticated:
         return redirect("core:dashboard")
-    form = RegisterForm(request.POST or None)
-    status = [200]
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            code = services.start_registration(
-                clinic=data["clinic"],
-                registration=services.Registration(
-                    given_name=data["given_name"],
-                    family_name=data["family_name"],
-                    birth_date=data["birth_date"],
-                    sex=data["sex"],
-                    address=data["address"],
-                    password=data["password"],
-                ),
-                ip=_ip(request),
-            )
-        except DomainError as exc:
-            _show(form, exc, status)
-        else:
-            request.session[PENDING["register"]] = str(code.pk)
-            return redirect("portal:register_code")
-    elif request.method == "POST":
-        status[0] = 400
-    return render(request, "portal/register.html", {"form": form}, status=status[0])
+
+    def send(data: Mapping[str, Any]) -> OneTimeCode:
+        return services.start_registration(
+            clinic=data["clinic"],
+            registration=services.Registration(
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                birth_date=data["birth_date"],
+                sex=data["sex"],
+                address=data["address"],
+                password=data["password"],
+            ),
+            ip=ip_of(request),
+        )
+
+    return REGISTER.ask(
+        request,
+        RegisterForm(request.POST or None),
+        template="portal/register.html",
+        send=send,
+        invalid_status=400,
+    )
 
 
 @requires("portal.register")
 def register_code(request: HttpRequest) -> HttpResponse:
-    code_id = request.session.get(PENDING["register"])
-    if not code_id:
-        return redirect("portal:register")
-    form = CodeForm(request.POST or None)
-    status = [200]
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.complete_registration(
-                code_id=code_id, digits=form.cleaned_data["code"], ip=_ip(request)
-            )
-        except DomainError as exc:
-            _show(form, exc, status)
-        else:
-            request.session.pop(PENDING["register"], None)
-            login(request, user, backend=BACKEND)
-            messages.success(request, _("Welcome! Your account and your record are ready."))
-            return redirect("core:dashboard")
-    return _code_page(
+    def welcome(user: User) -> HttpResponse:
+        login(request, user, backend=BACKEND)
+        messages.success(request, _("Welcome! Your account and your record are ready."))
+        return redirect("core:dashboard")
+
+    return REGISTER.take(
         request,
-        form,
-        purpose="register",
-        heading=_("Enter the code we sent you"),
-        again=reverse("portal:register"),
-        status=status[0],
+        redeem=lambda code_id, digits: services.complete_registration(
+            code_id=code_id, digits=digits, ip=ip_of(request)
+        ),
+        done=welcome,
     )
 
 
@@ -133,46 +109,26 @@ def register_code(request: HttpRequest) -> HttpResponse:
 def sign_in_code(request: HttpRequest) -> HttpResponse:
     if actor_of(request).is_authenticated:
         return redirect("core:dashboard")
-    form = CodeSignInForm(request.POST or None)
-    status = [200]
-    if request.method == "POST" and form.is_valid():
-        try:
-            code = services.start_code_sign_in(phone=form.cleaned_data["phone"], ip=_ip(request))
-        except DomainError as exc:
-            _show(form, exc, status)
-        else:
-            request.session[PENDING["sign_in"]] = str(code.pk)
-            return redirect("portal:sign_in_code_verify")
-    return render(request, "portal/sign_in_code.html", {"form": form}, status=status[0])
+    return SIGN_IN.ask(
+        request,
+        CodeSignInForm(request.POST or None),
+        template="portal/sign_in_code.html",
+        send=lambda data: services.start_code_sign_in(phone=data["phone"], ip=ip_of(request)),
+    )
 
 
 @requires("portal.code_sign_in")
 def sign_in_code_verify(request: HttpRequest) -> HttpResponse:
-    code_id = request.session.get(PENDING["sign_in"])
-    if not code_id:
-        return redirect("portal:sign_in_code")
-    form = CodeForm(request.POST or None)
-    status = [200]
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.complete_code_sign_in(
-                code_id=code_id,
-                digits=form.cleaned_data["code"],
-                ip=_ip(request),
-            )
-        except DomainError as exc:
-            _show(form, exc, status)
-        else:
-            request.session.pop(PENDING["sign_in"], None)
-            login(request, user, backend=BACKEND)
-            return redirect(_next(request))
-    return _code_page(
+    def signed_in(user: User) -> HttpResponse:
+        login(request, user, backend=BACKEND)
+        return redirect(_next(request))
+
+    return SIGN_IN.take(
         request,
-        form,
-        purpose="sign_in",
-        heading=_("Enter the code sent to your phone"),
-        again=reverse("portal:sign_in_code"),
-        status=status[0],
+        redeem=lambda code_id, digits: services.complete_code_sign_in(
+            code_id=code_id, digits=digits, ip=ip_of(request)
+        ),
+        done=signed_in,
     )
 
 
@@ -236,58 +192,33 @@ def remove(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @requires("portal.link")
 def link(request: HttpRequest) -> HttpResponse:
-    form = LinkForm(request.POST or None)
-    status = [200]
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            code = services.request_link(
-                actor=actor_of(request),
-                mrn=data["mrn"],
-                birth_date=data["birth_date"],
-                relationship=data["relationship"],
-                ip=_ip(request),
-            )
-        except DomainError as exc:
-            _show(form, exc, status)
-        else:
-            request.session[PENDING["link"]] = str(code.pk)
-            return redirect("portal:link_code")
-    return render(request, "portal/link.html", {"form": form}, status=status[0])
+    def send(data: Mapping[str, Any]) -> OneTimeCode:
+        return services.request_link(
+            actor=actor_of(request),
+            mrn=data["mrn"],
+            birth_date=data["birth_date"],
+            relationship=data["relationship"],
+            ip=ip_of(request),
+        )
+
+    return LINK.ask(request, LinkForm(request.POST or None), template="portal/link.html", send=send)
 
 
 @requires("portal.link")
 def link_code(request: HttpRequest) -> HttpResponse:
-    code_id = request.session.get(PENDING["link"])
-    if not code_id:
-        return redirect("portal:link")
-    form = CodeForm(request.POST or None)
-    status = [200]
-    if request.method == "POST" and form.is_valid():
-        try:
-            linked = services.confirm_link(
-                actor=actor_of(request),
-                code_id=code_id,
-                digits=form.cleaned_data["code"],
-                ip=_ip(request),
-            )
-        except DomainError as exc:
-            _show(form, exc, status)
-        else:
-            request.session.pop(PENDING["link"], None)
-            access.select_member(request, linked.patient)
-            messages.success(
-                request,
-                _("%(name)s is now in your family.") % {"name": linked.patient.full_name},
-            )
-            return redirect("portal:family")
-    return _code_page(
+    def linked(made: PatientLink) -> HttpResponse:
+        access.select_member(request, made.patient)
+        messages.success(
+            request, _("%(name)s is now in your family.") % {"name": made.patient.full_name}
+        )
+        return redirect("portal:family")
+
+    return LINK.take(
         request,
-        form,
-        purpose="link",
-        heading=_("Enter the code sent to the record's phone or e-mail"),
-        again=reverse("portal:link"),
-        status=status[0],
+        redeem=lambda code_id, digits: services.confirm_link(
+            actor=actor_of(request), code_id=code_id, digits=digits, ip=ip_of(request)
+        ),
+        done=linked,
     )
 
 

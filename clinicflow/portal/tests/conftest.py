@@ -31,14 +31,12 @@ def _own_throttle_counts(monkeypatch):
     monkeypatch.setattr(throttle, "cache", LocMemCache(f"throttle-{uuid.uuid4()}", {}))
 
 
-def code_sent_to(address: str) -> str:
-    """The digits of the last code queued to ``address`` (still in its text: not delivered)."""
-    message = (
-        Message.objects.all_clinics()
-        .filter(event="portal.code", to=address)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
+def code_sent_to(address: str, *, code: Any = None) -> str:
+    """The digits of the last code queued to ``address`` (or of ``code``, when given)."""
+    sent = Message.objects.all_clinics().filter(event="portal.code", to=address)
+    if code is not None:
+        sent = sent.filter(key__startswith=f"portal.code:{code.pk}:")
+    message = sent.order_by("-created_at", "-pk").first()
     assert message is not None, f"no code was sent to {address}"
     texts = [message.body]  # until delivered; then masked, and read where it went
     texts += [sms.text for sms in ConsoleBackend.sent if sms.reference == message.key]

@@ -47,7 +47,8 @@ def test_half_quiet_hours_are_refused_and_nothing_saved(family, sign_in, priya):
 
 def test_stopping_sms_is_consent_given_by_the_person(family, sign_in, priya):
     client = sign_in(family)
-    client.post(f"{URL}sms/", {"on": "0"})
+    assert f'name="patient" value="{priya.pk}"' in client.get(URL).content.decode()
+    client.post(f"{URL}sms/", {"patient": str(priya.pk), "on": "0"})
     preference = PatientPreference.objects.get(patient=priya)
     assert preference.sms_opted_out_at is not None
     change = ConsentChange.objects.get(patient=priya)
@@ -56,20 +57,38 @@ def test_stopping_sms_is_consent_given_by_the_person(family, sign_in, priya):
         ConsentSource.SELF,
         family,
     )
-    client.post(f"{URL}sms/", {"on": "1"})
+    client.post(f"{URL}sms/", {"patient": str(priya.pk), "on": "1"})
     preference.refresh_from_db()
     assert preference.sms_opted_out_at is None
     assert ConsentChange.objects.filter(patient=priya).count() == 2
 
 
 def test_a_bad_sms_choice_changes_nothing(family, sign_in, priya):
-    sign_in(family).post(f"{URL}sms/", {"on": "maybe"})
+    sign_in(family).post(f"{URL}sms/", {"patient": str(priya.pk), "on": "maybe"})
     assert not ConsentChange.objects.exists()
 
 
 def test_the_desk_and_strangers_cannot_use_it(sign_in, receptionist, other_family, priya):
     assert sign_in(receptionist).get(URL).status_code == 403
     # Another account's page is about its own record only: Priya's row is never touched.
-    sign_in(other_family).post(f"{URL}sms/", {"on": "0"})
-    sign_in(other_family).post(URL, {"language": "ne"})
+    stranger_client = sign_in(other_family)
+    assert stranger_client.post(f"{URL}sms/", {"on": "0"}).status_code == 404  # no record named
+    stranger_client.post(URL, {"language": "ne"})
     assert not PatientPreference.objects.filter(patient=priya).exists()
+
+
+def test_a_tab_left_on_another_member_stops_sms_for_the_member_it_shows(
+    family, sign_in, priya, anjali
+):
+    client = sign_in(family)
+    client.post(f"/portal/family/{anjali.pk}/select/")  # the session now shows Anjali
+    answer = client.post(f"{URL}sms/", {"patient": str(priya.pk), "on": "0"})  # Priya's tab
+    assert answer.status_code == 302
+    assert PatientPreference.objects.get(patient=priya).sms_opted_out_at is not None
+    assert not ConsentChange.objects.filter(patient=anjali).exists()
+
+
+def test_sms_for_a_record_the_account_does_not_look_after_is_a_404(family, sign_in, stranger):
+    answer = sign_in(family).post(f"{URL}sms/", {"patient": str(stranger.pk), "on": "0"})
+    assert answer.status_code == 404
+    assert not ConsentChange.objects.filter(patient=stranger).exists()
