@@ -281,10 +281,13 @@ def document(request: HttpRequest, member: Patient, pk: Any) -> HttpResponseBase
 
 
 @requires(UPLOAD)
-@for_member
-def document_upload(request: HttpRequest, member: Patient) -> HttpResponse:
+def document_upload(request: HttpRequest) -> HttpResponse:
+    """Add a document to the record named in the form (the page it was sent from), not the
+    member the session shows now: another tab may have switched member since. A record the
+    account does not look after is a 404, and nothing is kept."""
     if request.method != "POST":
         return redirect("portal:records_documents")
+    member = access.access_member(request, request.POST.get("patient"), UPLOAD)
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
@@ -301,7 +304,10 @@ def document_upload(request: HttpRequest, member: Patient) -> HttpResponse:
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, _("Your document was added to the record."))
+            messages.success(
+                request,
+                _("The document was added to the record of %(name)s.") % {"name": member.full_name},
+            )
             return redirect("portal:records_documents")
     return _documents(request, member, form, status=400)
 

@@ -111,21 +111,23 @@ def test_a_removed_family_member_is_no_longer_reached(family, priya_day, anjali_
 
 
 def test_an_upload_cannot_be_aimed_at_another_record(family, priya_day, stranger_day, sign_in):
-    """The upload has no patient in its address or form: it goes to the member shown."""
+    """The record named in the form is checked like any other id: another family's is a 404
+    (as is a missing one), and nothing is kept."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = sign_in(family)
-    client.post(
-        reverse("portal:records_document_add"),
-        {
-            "file": SimpleUploadedFile("x.png", png()),
-            "category": "other",
-            "title": "Aimed elsewhere",
-            "patient": str(stranger_day.patient.pk),
-        },
-    )
-    added = PatientDocument.objects.all_clinics().get(title="Aimed elsewhere")
-    assert added.patient == priya_day.patient
+    for aimed in (str(stranger_day.patient.pk), "", "not-an-id"):
+        refused = client.post(
+            reverse("portal:records_document_add"),
+            {
+                "file": SimpleUploadedFile("x.png", png()),
+                "category": "other",
+                "title": "Aimed elsewhere",
+                "patient": aimed,
+            },
+        )
+        assert refused.status_code == 404, aimed
+    assert not PatientDocument.objects.all_clinics().filter(title="Aimed elsewhere").exists()
 
 
 def test_the_upload_service_refuses_a_record_the_account_does_not_look_after(
