@@ -39,8 +39,9 @@ from clinicflow.lab.trend_views import TREND_LIMIT, parameters_coded, points_of,
 from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.forms import DocumentForm
 from clinicflow.patients.models import Patient, PatientDocument
+from clinicflow.patients.services import upload_document
 from clinicflow.patients.uploads import read_upload
-from clinicflow.portal import access, documents, records, summary
+from clinicflow.portal import access, records, summary
 
 READ = "portal.records"
 UPLOAD = "portal.documents.upload"
@@ -292,7 +293,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            documents.add_document(
+            upload_document(
                 actor=actor_of(request),
                 patient=member,
                 content=read_upload(data["file"]),
@@ -300,6 +301,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
                 category=data["category"],
                 title=data["title"],
                 document_date=data["document_date"],
+                action=UPLOAD,
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)

@@ -135,18 +135,41 @@ def test_the_upload_service_refuses_a_record_the_account_does_not_look_after(
 ):
     from clinicflow.accounts.actors import actor_for
     from clinicflow.core.errors import DomainError
-    from clinicflow.portal.documents import add_document
+    from clinicflow.patients.services import upload_document
 
     with pytest.raises(DomainError):
-        add_document(
+        upload_document(
             actor=actor_for(family),
             patient=stranger_day.patient,
             content=png(),
             original_name="x.png",
             category="other",
             title="Not mine",
+            action="portal.documents.upload",
         )
     assert not PatientDocument.objects.for_clinic(clinic).filter(title="Not mine").exists()
+
+
+def test_the_portal_uploads_under_its_own_action_only(family, priya_day, clinic):
+    """The patients service asks the action it is given: the account's own record under the
+    desk's default is refused (a patient has no desk upload right), under the portal's kept."""
+    from clinicflow.accounts.actors import actor_for
+    from clinicflow.core.errors import DomainError
+    from clinicflow.patients.services import upload_document
+
+    upload = {
+        "actor": actor_for(family),
+        "patient": priya_day.patient,
+        "content": png(),
+        "original_name": "x.png",
+        "category": "other",
+        "title": "Mine",
+    }
+    with pytest.raises(DomainError):
+        upload_document(**upload)
+    assert not PatientDocument.objects.for_clinic(clinic).filter(title="Mine").exists()
+    kept = upload_document(**upload, action="portal.documents.upload")
+    assert kept.patient == priya_day.patient
 
 
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.PATIENT])
