@@ -337,6 +337,33 @@ def test_the_stranger_does_not_see_reads_of_the_familys_records(
     assert again.context["page"].paginator.count == counted
 
 
+def test_who_viewed_finds_the_reads_that_name_the_member_and_no_others(
+    family, priya, stranger, receptionist, sign_in
+):
+    """Reads are found by the keys the trail names patients with (indexed on PostgreSQL): a
+    row read naming the member, a page of rows naming them among others; never a read
+    naming someone else, even one whose search typed the member's id."""
+    from clinicflow.core.audit.recorder import record
+
+    def read(object_id, **changes):
+        record(
+            AuditAction.VIEW,
+            object_type="pharmacy.dispense",
+            object_id=object_id,
+            changes=changes,
+            clinic_id=priya.clinic.pk,
+            actor=receptionist,
+        )
+
+    read("1", part="dispense", patient=str(priya.pk))
+    read("2", part="search", patients=sorted([str(priya.pk), str(stranger.pk)]))
+    read("3", part="dispense", patient=str(stranger.pk))
+    read("4", part="search", patients=[str(stranger.pk)], filters={"q": str(priya.pk)})
+    page = sign_in(family).get(reverse("portal:records_chart_reads"))
+    assert page.context["page"].paginator.count == 2
+    assert {r.who for r in page.context["reads"]} == {receptionist.get_full_name()}
+
+
 def test_who_viewed_is_paged(family, priya, receptionist, sign_in):
     reception = sign_in(receptionist)
     for _ in range(23):
