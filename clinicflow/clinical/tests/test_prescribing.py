@@ -187,6 +187,34 @@ def test_the_schedule_counts_the_clinics_days_not_the_servers(doctor, encounter,
     assert [d.time_of_day for d in doses] == ["08:00", "14:00", "20:00"]
 
 
+@pytest.mark.parametrize(
+    ("time_of_day", "shown"),
+    [
+        ("08:00", "08:00"),
+        ("23:30", "23:30"),
+        ("24:00", "00:00 (next day)"),
+        ("26:00", "02:00 (next day)"),
+        ("50:15", "02:15 (2 days later)"),
+    ],
+)
+def test_a_time_of_day_past_midnight_is_shown_on_the_next_days_clock(time_of_day, shown):
+    assert dosing.clock_shown(time_of_day) == shown
+
+
+@pytest.mark.parametrize("every", [1, 2, 3, 4, 6, 8, 12, 24])
+def test_every_n_hours_is_shown_and_due_at_the_same_moments(every, clinic):
+    """One reading of a time of day: what the patient is shown is when the dose is due (and
+    reminded)."""
+    from clinicflow.clinical.adherence import instant
+
+    day = date(2026, 3, 10)
+    for time_of_day in dosing.times_of_day("QH", every, ""):
+        due = instant(day, time_of_day, clinic.zone)
+        assert due is not None
+        next_day = " (next day)" if due.date() > day else ""
+        assert dosing.clock_shown(time_of_day) == due.strftime("%H:%M") + next_day
+
+
 def test_only_the_encounters_doctor_prescribes(encounter, nurse, other_clinic_doctor):
     for outsider in (nurse, other_clinic_doctor):
         with pytest.raises(DomainError, match="may not"):
