@@ -8,13 +8,14 @@ it in the portal; the doctor reads the adherence on the chart and at the consult
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinicflow.clinical import dosing
 from clinicflow.clinical.models import DoseOutcome, DoseRecord, PrescriptionItem
 from clinicflow.clinical.prescribing import Dose, medicine_schedule
 from clinicflow.core import policy
@@ -27,14 +28,12 @@ RECORD = "portal.medicines"
 
 
 def instant(day: date, clock: str, zone: Any) -> datetime | None:
-    """The moment of a dose at ``clock`` ("08:00"; "26:00" is 02:00 the next day) of ``day``."""
-    try:
-        hours, minutes = (int(part) for part in clock.split(":"))
-        return datetime.combine(day, time(hours % 24, minutes), tzinfo=zone) + timedelta(
-            days=hours // 24
-        )
-    except ValueError:
+    """The moment of a dose at ``clock`` ("08:00"; "26:00" is 02:00 the next day: see
+    ``dosing.clock_of``) of ``day``."""
+    found = dosing.clock_of(clock)
+    if found is None:
         return None
+    return datetime.combine(day + timedelta(days=found.days_later), found.at, tzinfo=zone)
 
 
 def start_of(dose: Dose, zone: Any) -> datetime:
@@ -112,6 +111,11 @@ class DoseToday:
     dose: Dose
     time_of_day: str
     record: DoseRecord | None
+
+    @property
+    def shown_time(self) -> str:
+        """The time as the patient reads it ("02:00 (next day)", never "26:00")."""
+        return dosing.clock_shown(self.time_of_day)
 
     @property
     def key(self) -> str:

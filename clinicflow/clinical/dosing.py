@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from datetime import time
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -38,6 +40,39 @@ def times_of_day(frequency: str, every_hours: int | None, times: str) -> tuple[s
     if frequency == Frequency.PRN:
         return ()
     raise DomainError(_("Choose how often."), field="frequency")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where a dose's time of day falls: "every N hours" counts on from the course day's first
+    dose, so "26:00" of a day is 02:00 of the next."""
+
+    at: time
+    days_later: int = 0
+
+
+def clock_of(time_of_day: str) -> Clock | None:
+    """The wall-clock time of a dose's time of day, and how many days after its course day it
+    falls; None for a text that is no time. The one reading of a time of day: the moment a
+    dose is due (adherence, reminders) and every place that shows it."""
+    try:
+        hours, minutes = (int(part) for part in time_of_day.split(":"))
+        return Clock(time(hours % 24, minutes), hours // 24)
+    except ValueError:
+        return None
+
+
+def clock_shown(time_of_day: str) -> str:
+    """A dose's time as people read it: "08:00"; "02:00 (next day)" for "26:00"."""
+    clock = clock_of(time_of_day)
+    if clock is None:
+        return time_of_day
+    shown = clock.at.strftime("%H:%M")
+    if clock.days_later == 1:
+        return _("%(time)s (next day)") % {"time": shown}
+    if clock.days_later:
+        return _("%(time)s (%(days)d days later)") % {"time": shown, "days": clock.days_later}
+    return shown
 
 
 def quantity(dose: Decimal, doses_a_day: int, days: int) -> Decimal:

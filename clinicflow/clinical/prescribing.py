@@ -133,8 +133,9 @@ def read_item(details: Mapping[str, Any]) -> ItemDetails:
 
 def active_items(patient: Any, *, today: date | None = None) -> list[PrescriptionItem]:
     """The patient's medicines being taken: active items of issued prescriptions whose course
-    has not ended."""
-    today = today or timezone.localdate()
+    has not ended (days as the clinic counts them, ``today`` too by default)."""
+    zone = patient.clinic.zone
+    today = today or timezone.localdate(timezone.now(), zone)
     rows = (
         PrescriptionItem.objects.for_clinic(patient.clinic)
         .filter(prescription__patient=patient, prescription__status__in=LIVE)
@@ -145,8 +146,7 @@ def active_items(patient: Any, *, today: date | None = None) -> list[Prescriptio
         row
         for row in rows
         if row.prescription.issued_at is not None
-        and timezone.localtime(row.prescription.issued_at).date()
-        + timedelta(days=row.duration_days)
+        and timezone.localdate(row.prescription.issued_at, zone) + timedelta(days=row.duration_days)
         > today
     ]
 
@@ -412,11 +412,14 @@ class Dose:
 
 def medicine_schedule(patient: Any, *, today: date | None = None) -> list[Dose]:
     """Which medicine at which times of day, until which date, from the active prescriptions
-    (the portal shows it and records adherence later)."""
+    (the portal shows it and records adherence later). Days are the clinic's, whatever zone
+    the server or the request runs in: a course issued at 01:45 in Kathmandu starts that day
+    there, not on the day before as UTC has it."""
+    zone = patient.clinic.zone
     doses = []
     for item in active_items(patient, today=today):
         assert item.prescription.issued_at is not None
-        start = timezone.localtime(item.prescription.issued_at).date()
+        start = timezone.localdate(item.prescription.issued_at, zone)
         doses.append(
             Dose(
                 item=item,

@@ -23,8 +23,19 @@ def settings_of(clinic: Any) -> MessagingSettings:
     return MessagingSettings.objects.for_clinic(clinic).first() or MessagingSettings(clinic=clinic)
 
 
+def language_for(chosen: str | None, clinic_language: str | None = None) -> str:
+    """The one rule of which language a person is written to in: their own choice, else the
+    clinic's language for patients (staff have none), else English. A choice we no longer
+    write in counts as none (a stale value must not leave a message without a text)."""
+    for language in (chosen, clinic_language):
+        if language and language in Language.values:
+            return language
+    return str(Language.ENGLISH)
+
+
 def language_of(patient: Any) -> str:
-    """The language a patient reads our messages in: their own choice, else the clinic's."""
+    """The language a patient reads our messages in (``language_for``), for one patient; the
+    routing of a batch asks the same rule with the rows it has already read."""
     from clinicflow.notifications.models import PatientPreference
 
     chosen = (
@@ -33,7 +44,7 @@ def language_of(patient: Any) -> str:
         .values_list("language", flat=True)
         .first()
     )
-    return chosen or settings_of(patient.clinic).language
+    return language_for(chosen, settings_of(patient.clinic).language)
 
 
 @transaction.atomic

@@ -84,7 +84,7 @@ def _patient_recipient(patient: Any, pref: PatientPreference | None, settings: A
         user_id=None,
         phone=patient.phone,
         email=patient.email,
-        language=(pref.language if pref else "") or settings.language,
+        language=messaging.language_for(pref.language if pref else None, settings.language),
         chosen=pref.channels if pref else {},
         quiet=quiet_hours,
         sms_opted_out=bool(pref and pref.sms_opted_out_at),
@@ -113,7 +113,7 @@ def _staff_recipients(user_ids: list[Any]) -> list[Recipient]:
                 user_id=person["pk"],
                 phone=person["phone"],
                 email=person["email"],
-                language=(pref.language if pref else "") or "en",
+                language=messaging.language_for(pref.language if pref else None),
                 chosen=pref.channels if pref else {},
                 quiet=(pref.quiet_from, pref.quiet_until)
                 if pref and pref.quiet_from is not None and pref.quiet_until is not None
@@ -305,7 +305,7 @@ def route_to_address(
         user_id=user_id,
         phone="" if is_email else address,
         email=address if is_email else "",
-        language=messaging.settings_of(clinic).language,
+        language=messaging.language_for(None, messaging.settings_of(clinic).language),
         chosen={},
         quiet=None,
         at_address=True,

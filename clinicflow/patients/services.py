@@ -374,6 +374,10 @@ def merge_patients(
     return MergeReport(survivor=survivor, moved=moved)
 
 
+#: The desk's right to add a document to any chart of the clinic.
+UPLOAD_DOCUMENT = "patients.documents.upload"
+
+
 def upload_document(
     *,
     actor: Actor,
@@ -383,10 +387,14 @@ def upload_document(
     category: str,
     title: str,
     document_date: date | None = None,
+    action: str = UPLOAD_DOCUMENT,
 ) -> PatientDocument:
     """Keep a document for the patient after checking what the file really is (see
-    ``uploads``). Errors: ``DomainError`` at ``file`` (type, size, content) or ``title``."""
-    clinic = _require(actor, "patients.documents.upload", patient)
+    ``uploads``). ``action``: the desk's (any patient of the clinic) or the portal's
+    ``portal.documents.upload`` (a record the account looks after).
+    Errors: a refusal when the action does not reach the patient; ``DomainError`` at
+    ``file`` (type, size, content) or ``title``, and then nothing is kept."""
+    clinic = _require(actor, action, patient)
     return keep_document(
         clinic=clinic,
         actor=actor,

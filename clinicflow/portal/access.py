@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -63,7 +64,8 @@ def access_member(request: HttpRequest, pk: Any, action: str = "portal.family") 
     queryset = policy.restrict(actor, action, patients_of(actor.user, actor.clinic))
     try:
         found: Patient = queryset.get(pk=pk)
-    except (Patient.DoesNotExist, ValueError) as exc:
+    except (Patient.DoesNotExist, ValueError, ValidationError) as exc:
+        # A missing or malformed id (a form's empty or edited field) is a 404 like any other.
         raise Http404 from exc
     return found
 

@@ -1,46 +1,13 @@
-"""A patient (or the family member looking after them) adds a document to the record: the
-same checks of the file as the desk's uploads (``patients.uploads``: type by content, size,
-pixels, PDFs without scripts), kept by the patients app's own service."""
+"""A document of the record as the portal hands it out, to its page and its API. Adding one is
+the patients app's own service (``patients.services.upload_document`` under the portal's
+action)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.http.response import HttpResponseBase
 
-from clinicflow.core import policy
-from clinicflow.core.actor import Actor
 from clinicflow.patients.file_responses import uploaded_file_response
 from clinicflow.patients.models import Patient, PatientDocument
-from clinicflow.patients.services import keep_document
-
-UPLOAD = "portal.documents.upload"
-
-
-def add_document(
-    *,
-    actor: Actor,
-    patient: Patient,
-    content: bytes,
-    original_name: str,
-    category: str,
-    title: str,
-    document_date: date | None = None,
-) -> PatientDocument:
-    """Keep the document on the record of a patient the account looks after. Errors: a
-    refusal for any other record; ``DomainError`` at ``file`` (type, size, content) or
-    ``title``, and then nothing is kept."""
-    clinic = policy.require(actor, UPLOAD, patient)
-    return keep_document(
-        clinic=clinic,
-        actor=actor,
-        patient=patient,
-        content=content,
-        original_name=original_name,
-        category=category,
-        title=title,
-        document_date=document_date,
-    )
 
 
 def document_file(member: Patient, doc: PatientDocument, *, download: bool) -> HttpResponseBase:

@@ -28,6 +28,7 @@ from clinicflow.clinical.models import (
     PrescriptionItem,
     PrescriptionStatus,
 )
+from clinicflow.core.audit.reads import naming_patient
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction, AuditEvent
 from clinicflow.frontdesk.models import Observation, ObservationStatus
@@ -350,11 +351,7 @@ def chart_reads(patient: Patient, *, viewer: Any) -> QuerySet[AuditEvent]:
     account's own reads in the portal are left out (the member knows of those)."""
     clinic = patient.clinic
     key = str(patient.pk)
-    about = (
-        Q(object_type="patients.patient", object_id=key)
-        | Q(changes__patient=key)
-        | Q(changes__patients__icontains=key)
-    )
+    about = Q(object_type="patients.patient", object_id=key) | naming_patient(key)
     for object_type, model in _ROWS_OF_PATIENT:
         ids = [
             str(pk)

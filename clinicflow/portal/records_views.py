@@ -36,6 +36,7 @@ from clinicflow.lab.report_pdf import report_pdf
 from clinicflow.lab.trend_views import TREND_LIMIT, parameters_coded, points_of, trend_of
 from clinicflow.patients.forms import DocumentForm
 from clinicflow.patients.models import Patient, PatientDocument
+from clinicflow.patients.services import upload_document
 from clinicflow.patients.uploads import read_upload
 from clinicflow.portal import access, documents, records, summary
 from clinicflow.portal.records import read_of
@@ -262,15 +263,18 @@ def document(request: HttpRequest, member: Patient, pk: Any) -> HttpResponseBase
 
 
 @requires(UPLOAD)
-@for_member
-def document_upload(request: HttpRequest, member: Patient) -> HttpResponse:
+def document_upload(request: HttpRequest) -> HttpResponse:
+    """Add a document to the record named in the form (the page it was sent from), not the
+    member the session shows now: another tab may have switched member since. A record the
+    account does not look after is a 404, and nothing is kept."""
     if request.method != "POST":
         return redirect("portal:records_documents")
+    member = access.access_member(request, request.POST.get("patient"), UPLOAD)
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            documents.add_document(
+            upload_document(
                 actor=actor_of(request),
                 patient=member,
                 content=read_upload(data["file"]),
@@ -278,11 +282,15 @@ def document_upload(request: HttpRequest, member: Patient) -> HttpResponse:
                 category=data["category"],
                 title=data["title"],
                 document_date=data["document_date"],
+                action=UPLOAD,
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, _("Your document was added to the record."))
+            messages.success(
+                request,
+                _("The document was added to the record of %(name)s.") % {"name": member.full_name},
+            )
             return redirect("portal:records_documents")
     return _documents(request, member, form, status=400)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -236,17 +236,26 @@ def book_appointment(
 
 def _insert(appointment: Appointment, doctor: Practitioner, starts_at: datetime) -> None:
     """Insert a new appointment under the database's overlap guard (PostgreSQL's exclusion
-    constraints). Two overlapping bookings inserted at the same instant can each wait for the
-    other's row: PostgreSQL then cancels one as a deadlock. Its insert is tried once more
-    (back to its savepoint, its own row gone): it now meets the other's row and is refused
-    as taken, or finds the time free if the other booking was rolled back."""
+    constraints), past a deadlock (``_write_under_overlap_guard``)."""
+    try:
+        _write_under_overlap_guard(lambda: appointment.save(force_insert=True))
+    except IntegrityError as error:
+        raise _overlap_refusal(doctor, starts_at, error) from None
+
+
+def _write_under_overlap_guard(write: Callable[[], None]) -> None:
+    """Run ``write`` (one insert or update of an appointment's time) in its own savepoint.
+    Two overlapping writes at the same instant (two bookings, a booking and a move) can each
+    wait for the other's row in the exclusion constraints' indexes: PostgreSQL then cancels
+    one as a deadlock. That write is tried once more (back to its savepoint, its own row
+    version gone): it now meets the other's row and raises the ``IntegrityError`` of the
+    overlap, or finds the time free if the other was rolled back. A second deadlock, and any
+    other error, is raised as it is."""
     for attempt in range(2):
         try:
             with transaction.atomic():
-                appointment.save(force_insert=True)
+                write()
             return
-        except IntegrityError as error:
-            raise _overlap_refusal(doctor, starts_at, error) from None
         except OperationalError as error:
             if attempt or getattr(error.__cause__, "sqlstate", None) != DEADLOCK:
                 raise
@@ -431,8 +440,7 @@ def reschedule(
     end = _check_free(doctor, person, starts_at, moving=appointment)
     appointment.starts_at, appointment.ends_at = starts_at, end
     try:
-        with transaction.atomic():
-            appointment.save(update_fields=["starts_at", "ends_at"])
+        _write_under_overlap_guard(lambda: appointment.save(update_fields=["starts_at", "ends_at"]))
     except IntegrityError:
         raise SlotTaken(_("That time was just taken. Choose another one."), []) from None
     _log(appointment, actor, appointment.status, old_starts_at=old, new_starts_at=starts_at)

@@ -3,10 +3,11 @@ stopping, repeating, and the medicine schedule."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.clinical import dosing, prescribing, safety, services
@@ -161,6 +162,57 @@ def test_signed_prescriptions_are_issued_and_feed_the_schedule_and_repeat(
     copied = prescribing.repeat_last(actor=actor_for(doctor), encounter=second)
     assert [i.medicine_name for i in copied] == ["Amoxicillin"]
     assert [a.kind for a in copied[0].alerts.all()] == ["duplicate"]  # still being taken
+
+
+def test_the_schedule_counts_the_clinics_days_not_the_servers(doctor, encounter, patient):
+    """Kathmandu is 5:45 ahead of the server's UTC: a one-day course issued at 20:00 UTC on
+    10 March was issued at 01:45 on the 11th there, and is taken on the 11th."""
+    from clinicflow.clinical import adherence
+
+    clinic = patient.clinic
+    clinic.timezone = "Asia/Kathmandu"
+    clinic.save(update_fields=["timezone"])
+    add(doctor, encounter, duration_days="1")
+    write_and_sign(doctor, encounter)
+    issued = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)
+    Prescription.objects.for_clinic(clinic).update(issued_at=issued)
+    with timezone.override("UTC"):
+        on_the_11th = prescribing.medicine_schedule(patient, today=date(2026, 3, 11))
+        on_the_12th = prescribing.medicine_schedule(patient, today=date(2026, 3, 12))
+        doses = adherence.doses_of_day(patient, date(2026, 3, 11))
+    assert [(d.item.medicine_name, d.until) for d in on_the_11th] == [
+        ("Amoxicillin", date(2026, 3, 11))
+    ]
+    assert on_the_12th == []
+    assert [d.time_of_day for d in doses] == ["08:00", "14:00", "20:00"]
+
+
+@pytest.mark.parametrize(
+    ("time_of_day", "shown"),
+    [
+        ("08:00", "08:00"),
+        ("23:30", "23:30"),
+        ("24:00", "00:00 (next day)"),
+        ("26:00", "02:00 (next day)"),
+        ("50:15", "02:15 (2 days later)"),
+    ],
+)
+def test_a_time_of_day_past_midnight_is_shown_on_the_next_days_clock(time_of_day, shown):
+    assert dosing.clock_shown(time_of_day) == shown
+
+
+@pytest.mark.parametrize("every", [1, 2, 3, 4, 6, 8, 12, 24])
+def test_every_n_hours_is_shown_and_due_at_the_same_moments(every, clinic):
+    """One reading of a time of day: what the patient is shown is when the dose is due (and
+    reminded)."""
+    from clinicflow.clinical.adherence import instant
+
+    day = date(2026, 3, 10)
+    for time_of_day in dosing.times_of_day("QH", every, ""):
+        due = instant(day, time_of_day, clinic.zone)
+        assert due is not None
+        next_day = " (next day)" if due.date() > day else ""
+        assert dosing.clock_shown(time_of_day) == due.strftime("%H:%M") + next_day
 
 
 def test_only_the_encounters_doctor_prescribes(encounter, nurse, other_clinic_doctor):

@@ -9,7 +9,10 @@ from collections.abc import Callable, Iterable, Mapping
 from operator import attrgetter
 from typing import Any
 
-from django.db.models import Model
+from django.db import connection
+from django.db.models import Model, Q
+from django.db.models.fields.json import KT
+from django.db.models.lookups import Exact
 
 from clinicflow.core.audit.recorder import record
 from clinicflow.core.models import AuditAction, AuditEvent
@@ -62,3 +65,15 @@ def record_row_read(row: Model, *, patient_key: str, part: str, via: str = "") -
     if patient_key != "pk" and patient is not None:
         changes["patient"] = str(patient)
     return record(AuditAction.VIEW, obj=row, changes=changes)
+
+
+def naming_patient(patient_key: str) -> Q:
+    """Read events that name the patient in their changes: a row opened (``patient``, as
+    ``record_row_read`` writes it) or a page of rows (``patients``, ``record_rows_read``).
+    On PostgreSQL written to use the expression indexes of migration core 0006 (the text of
+    ``patient``; the list's containment), which read the hashed JSON itself; elsewhere the
+    same answer by a scan."""
+    one = Q(Exact(KT("changes__patient"), patient_key))
+    if connection.vendor == "postgresql":
+        return one | Q(changes__patients__contains=[patient_key])
+    return one | Q(changes__patients__icontains=patient_key)

@@ -10,12 +10,13 @@ import pytest
 from django.db import transaction
 
 from clinicflow.core.roles import Role
-from clinicflow.notifications import events, quiet, routing, wording
+from clinicflow.notifications import events, messaging, quiet, routing, wording
 from clinicflow.notifications.events import Audience, EventKind, Text
 from clinicflow.notifications.models import (
     Channel,
     Message,
     MessageTemplate,
+    MessagingSettings,
     Notice,
     PatientPreference,
     UserPreference,
@@ -128,6 +129,39 @@ def test_the_patients_language_and_own_channels_decide(clinic, priya):
     assert ping(clinic, priya).messages == 1
     message = Message.objects.get()
     assert (message.channel, message.body, message.language) == ("sms", "hello भयो", "ne")
+
+
+@pytest.mark.parametrize(
+    ("chosen", "clinics", "language"),
+    [
+        ("ne", "en", "ne"),  # the person's own choice first
+        ("en", "ne", "en"),
+        ("", "ne", "ne"),  # no choice: the clinic's language for patients
+        (None, "ne", "ne"),
+        ("xx", "ne", "ne"),  # a language we do not write in counts as no choice
+        ("", "", "en"),  # staff (no clinic language) and nothing chosen: English
+        (None, None, "en"),
+        ("xx", "yy", "en"),
+    ],
+)
+def test_the_language_rule(chosen, clinics, language):
+    assert messaging.language_for(chosen, clinics) == language
+
+
+@pytest.mark.parametrize(
+    ("chosen", "clinics"), [(None, "ne"), ("", "ne"), ("en", "ne"), ("ne", "en"), ("xx", "ne")]
+)
+def test_one_patient_and_a_batch_are_written_to_in_the_same_language(
+    clinic, priya, chosen, clinics
+):
+    """``language_of`` (one patient: an inbound SMS's reply) and the routing of events (a
+    batch) follow the one rule."""
+    MessagingSettings.objects.create(clinic=clinic, language=clinics)
+    if chosen is not None:
+        PatientPreference.objects.create(clinic=clinic, patient=priya, language=chosen)
+    ping(clinic, priya)
+    routed = {m.language for m in Message.objects.filter(patient_id=priya.pk)}
+    assert routed == {messaging.language_of(priya)} == {messaging.language_for(chosen, clinics)}
 
 
 def test_stop_silences_sms_but_not_email(clinic, priya):

@@ -41,14 +41,14 @@ def prescribe(doctor, receptionist, cardiologist):
     if not Icd10Code.objects.filter(code="J45.0").exists():
         load_codes(Icd10Code)
 
-    def _prescribe(patient):
+    def _prescribe(patient, **changes):
         frontdesk.add_walk_in(
             actor=actor_for(receptionist), patient=patient, practitioner=cardiologist
         )
         entry = frontdesk.call_next(actor=actor_for(doctor), practitioner=cardiologist)
         encounter = clinical.open_encounter(actor=actor_for(doctor), entry=entry)
         item = prescribing.add_item(
-            actor=actor_for(doctor), encounter=encounter, details=AMOXICILLIN
+            actor=actor_for(doctor), encounter=encounter, details={**AMOXICILLIN, **changes}
         )
         encounter.refresh_from_db()
         encounter = clinical.save_note(
@@ -117,6 +117,21 @@ def test_todays_doses_are_listed_and_ticked_with_htmx(family, priya, prescribe, 
     # Told again: the same record changes.
     assert _tell(client, priya, item, _today(priya), "08:00", "skipped").status_code == 302
     assert _records(priya).get().outcome == "skipped"
+
+
+def test_a_dose_after_midnight_is_shown_on_the_clock_of_the_next_day(
+    family, priya, prescribe, sign_in
+):
+    """Every 4 hours from 06:00 runs past midnight: its last dose of the day is 02:00 the
+    next morning, never "26:00", while the form still tells that same dose."""
+    prescribe(priya, frequency="QH", every_hours="4")
+    page = sign_in(family).get(reverse("portal:medicines"))
+    text = page.content.decode()
+    shown = [row.shown_time for row in page.context["doses"]]
+    assert shown == ["06:00", "10:00", "14:00", "18:00", "22:00", "02:00 (next day)"]
+    assert "02:00 (next day) · Amoxicillin" in text
+    assert "26:00 ·" not in text
+    assert 'name="time" value="26:00"' in text  # the dose's key on its course day
 
 
 def test_a_parent_ticks_their_childs_dose(family, anjali, prescribe, sign_in):

@@ -219,14 +219,44 @@ def test_each_read_of_the_record_is_an_audited_event(family, anjali_day, sign_in
 
 def test_a_document_is_added_to_the_record_shown(family, priya_day, anjali, sign_in):
     client = shown(sign_in(family), anjali)
+    form = client.get(reverse("portal:records_documents"))
+    assert f'name="patient" value="{anjali.pk}"' in text_of(form)
     sent = client.post(
         reverse("portal:records_document_add"),
-        {"file": _upload("scan.png", png()), "category": "lab_report", "title": "Outside X-ray"},
+        {
+            "file": _upload("scan.png", png()),
+            "category": "lab_report",
+            "title": "Outside X-ray",
+            "patient": str(anjali.pk),
+        },
     )
     assert sent.status_code == 302
     added = PatientDocument.objects.for_clinic(anjali.clinic).get(title="Outside X-ray")
     assert added.patient == anjali
     assert added.uploaded_by == family
+
+
+def test_an_upload_from_a_stale_tab_lands_on_the_member_it_was_sent_for(
+    family, priya, anjali, sign_in
+):
+    """The form was opened for Anjali; another tab has since switched to Priya. The document
+    goes where the person meant it (the form's record), and they are told whose it is."""
+    client = shown(sign_in(family), priya)
+    sent = client.post(
+        reverse("portal:records_document_add"),
+        {
+            "file": _upload("scan.png", png()),
+            "category": "other",
+            "title": "Anjali's referral",
+            "patient": str(anjali.pk),
+        },
+        follow=True,
+    )
+    added = PatientDocument.objects.for_clinic(anjali.clinic).get(title="Anjali's referral")
+    assert added.patient == anjali
+    told = [str(m) for m in sent.context["messages"]]
+    assert f"The document was added to the record of {anjali.full_name}." in told
+    assert not PatientDocument.objects.for_clinic(priya.clinic).filter(patient=priya).exists()
 
 
 def test_a_file_that_is_not_a_document_is_refused_and_nothing_is_kept(
@@ -243,6 +273,7 @@ def test_a_file_that_is_not_a_document_is_refused_and_nothing_is_kept(
             "file": _upload("notes.pdf", b"#!/bin/sh\necho not a pdf\n"),
             "category": "other",
             "title": "Not really",
+            "patient": str(priya_day.patient.pk),
         },
     )
     assert refused.status_code == 400
@@ -304,6 +335,33 @@ def test_the_stranger_does_not_see_reads_of_the_familys_records(
     sign_in(receptionist).get(reverse("patients:chart", args=[priya_day.patient.pk]))
     again = sign_in(other_family).get(reverse("portal:records_chart_reads"))
     assert again.context["page"].paginator.count == counted
+
+
+def test_who_viewed_finds_the_reads_that_name_the_member_and_no_others(
+    family, priya, stranger, receptionist, sign_in
+):
+    """Reads are found by the keys the trail names patients with (indexed on PostgreSQL): a
+    row read naming the member, a page of rows naming them among others; never a read
+    naming someone else, even one whose search typed the member's id."""
+    from clinicflow.core.audit.recorder import record
+
+    def read(object_id, **changes):
+        record(
+            AuditAction.VIEW,
+            object_type="pharmacy.dispense",
+            object_id=object_id,
+            changes=changes,
+            clinic_id=priya.clinic.pk,
+            actor=receptionist,
+        )
+
+    read("1", part="dispense", patient=str(priya.pk))
+    read("2", part="search", patients=sorted([str(priya.pk), str(stranger.pk)]))
+    read("3", part="dispense", patient=str(stranger.pk))
+    read("4", part="search", patients=[str(stranger.pk)], filters={"q": str(priya.pk)})
+    page = sign_in(family).get(reverse("portal:records_chart_reads"))
+    assert page.context["page"].paginator.count == 2
+    assert {r.who for r in page.context["reads"]} == {receptionist.get_full_name()}
 
 
 def test_who_viewed_is_paged(family, priya, receptionist, sign_in):

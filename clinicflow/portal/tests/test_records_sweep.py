@@ -111,21 +111,23 @@ def test_a_removed_family_member_is_no_longer_reached(family, priya_day, anjali_
 
 
 def test_an_upload_cannot_be_aimed_at_another_record(family, priya_day, stranger_day, sign_in):
-    """The upload has no patient in its address or form: it goes to the member shown."""
+    """The record named in the form is checked like any other id: another family's is a 404
+    (as is a missing one), and nothing is kept."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = sign_in(family)
-    client.post(
-        reverse("portal:records_document_add"),
-        {
-            "file": SimpleUploadedFile("x.png", png()),
-            "category": "other",
-            "title": "Aimed elsewhere",
-            "patient": str(stranger_day.patient.pk),
-        },
-    )
-    added = PatientDocument.objects.all_clinics().get(title="Aimed elsewhere")
-    assert added.patient == priya_day.patient
+    for aimed in (str(stranger_day.patient.pk), "", "not-an-id"):
+        refused = client.post(
+            reverse("portal:records_document_add"),
+            {
+                "file": SimpleUploadedFile("x.png", png()),
+                "category": "other",
+                "title": "Aimed elsewhere",
+                "patient": aimed,
+            },
+        )
+        assert refused.status_code == 404, aimed
+    assert not PatientDocument.objects.all_clinics().filter(title="Aimed elsewhere").exists()
 
 
 def test_the_upload_service_refuses_a_record_the_account_does_not_look_after(
@@ -133,18 +135,41 @@ def test_the_upload_service_refuses_a_record_the_account_does_not_look_after(
 ):
     from clinicflow.accounts.actors import actor_for
     from clinicflow.core.errors import DomainError
-    from clinicflow.portal.documents import add_document
+    from clinicflow.patients.services import upload_document
 
     with pytest.raises(DomainError):
-        add_document(
+        upload_document(
             actor=actor_for(family),
             patient=stranger_day.patient,
             content=png(),
             original_name="x.png",
             category="other",
             title="Not mine",
+            action="portal.documents.upload",
         )
     assert not PatientDocument.objects.for_clinic(clinic).filter(title="Not mine").exists()
+
+
+def test_the_portal_uploads_under_its_own_action_only(family, priya_day, clinic):
+    """The patients service asks the action it is given: the account's own record under the
+    desk's default is refused (a patient has no desk upload right), under the portal's kept."""
+    from clinicflow.accounts.actors import actor_for
+    from clinicflow.core.errors import DomainError
+    from clinicflow.patients.services import upload_document
+
+    upload = {
+        "actor": actor_for(family),
+        "patient": priya_day.patient,
+        "content": png(),
+        "original_name": "x.png",
+        "category": "other",
+        "title": "Mine",
+    }
+    with pytest.raises(DomainError):
+        upload_document(**upload)
+    assert not PatientDocument.objects.for_clinic(clinic).filter(title="Mine").exists()
+    kept = upload_document(**upload, action="portal.documents.upload")
+    assert kept.patient == priya_day.patient
 
 
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.PATIENT])
