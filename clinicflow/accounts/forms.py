@@ -121,9 +121,17 @@ class ConfirmPasswordForm(ClinicFlowForm):
 
 
 class ProfileForm(ClinicFlowModelForm):
+    """One's own details: only the ``fields`` this account may change here
+    (``services.profile.profile_fields``)."""
+
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email", "phone"]
+
+    def __init__(self, *args: Any, fields: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in set(self.fields) - set(fields):
+            del self.fields[name]
 
 
 def _role_choices(*, may_grant_manager: bool) -> list[tuple[str, Any]]:

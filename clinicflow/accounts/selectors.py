@@ -104,3 +104,8 @@ def search_staff(queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
 
 def live_sessions(user: User) -> QuerySet[UserSession]:
     return UserSession.objects.filter(user=user, ended_at__isnull=True).order_by("-last_seen_at")
+
+
+def holds_staff_role(user: User) -> bool:
+    """Whether ``user`` works anywhere on the platform (any active role but a patient's)."""
+    return Membership.objects.filter(user=user, is_active=True).exclude(role=Role.PATIENT).exists()

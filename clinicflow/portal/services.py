@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicflow.accounts.lockout import is_locked_out
 from clinicflow.accounts.models import Membership, User
+from clinicflow.accounts.selectors import holds_staff_role
 from clinicflow.accounts.services.credentials import validate_new_password
 from clinicflow.accounts.services.provisioning import provision_role
 from clinicflow.accounts.signals import record_failed_sign_in
@@ -419,11 +420,6 @@ def _link(
         if raced is None:
             raise Conflict(_("The record changed meanwhile. Try again.")) from None
         return raced
-
-
-def holds_staff_role(user: User) -> bool:
-    """Whether ``user`` works anywhere on the platform (any active role but a patient's)."""
-    return Membership.objects.filter(user=user, is_active=True).exclude(role=Role.PATIENT).exists()
 
 
 def find_account(identifier: str, clinic: Clinic) -> User | None:

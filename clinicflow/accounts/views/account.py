@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from clinicflow.accounts.forms import ProfileForm
 from clinicflow.accounts.selectors import live_sessions
-from clinicflow.accounts.services.profile import update_profile
+from clinicflow.accounts.services.profile import PROFILE_FIELDS, profile_fields, update_profile
 from clinicflow.accounts.services.sessions import end_own_session
 from clinicflow.core.access import requires
 from clinicflow.core.errors import DomainError
@@ -18,7 +18,8 @@ from clinicflow.core.errors import DomainError
 
 @requires("account.profile")
 def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    fields = profile_fields(request.user)  # type: ignore[arg-type]
+    form = ProfileForm(request.POST or None, instance=request.user, fields=fields)
     if request.method == "POST" and form.is_valid():
         try:
             update_profile(user=request.user, changes=form.cleaned_data)  # type: ignore[arg-type]
@@ -27,7 +28,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your details were saved."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(
+        request, "accounts/profile.html", {"form": form, "contact_here": fields == PROFILE_FIELDS}
+    )
 
 
 @requires("account.sessions")
