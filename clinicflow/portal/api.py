@@ -297,7 +297,12 @@ class PortalDoseSerializer(ClinicFlowSerializer):
     item = serializers.IntegerField(source="dose.item.pk")
     medicine_name = serializers.CharField(source="dose.item.medicine_name")
     strength = serializers.CharField(source="dose.item.strength")
-    time_of_day = serializers.CharField()
+    time_of_day = serializers.CharField(
+        help_text='The dose\'s key on its course day, posted back to tell it (may be "26:00").'
+    )
+    shown_time = serializers.CharField(
+        help_text='The time as the patient reads it ("02:00 (next day)", never "26:00").'
+    )
     outcome = serializers.CharField(source="record.outcome", default=None, allow_null=True)
 
 

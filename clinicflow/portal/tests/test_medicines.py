@@ -132,6 +132,11 @@ def test_a_dose_after_midnight_is_shown_on_the_clock_of_the_next_day(
     assert "02:00 (next day) · Amoxicillin" in text
     assert "26:00 ·" not in text
     assert 'name="time" value="26:00"' in text  # the dose's key on its course day
+    api = sign_in(family).get(f"/api/v1/portal/members/{priya.pk}/medicines/").json()
+    assert [(d["time_of_day"], d["shown_time"]) for d in api["doses"]][-1] == (
+        "26:00",
+        "02:00 (next day)",
+    )
 
 
 def test_a_parent_ticks_their_childs_dose(family, anjali, prescribe, sign_in):
