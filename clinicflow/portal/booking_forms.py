@@ -76,7 +76,7 @@ class BookingSettingsForm(ClinicFlowForm):
         label=_("An unpaid booking is held for (minutes)"),
         min_value=HOLD_MINUTES[0],
         max_value=HOLD_MINUTES[1],
-        initial=15,
+        required=False,  # left empty: as it was
     )
 
 

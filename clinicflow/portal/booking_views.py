@@ -304,7 +304,8 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                booking.update_settings(actor=actor, **form.cleaned_data)
+                given = {k: v for k, v in form.cleaned_data.items() if v is not None}
+                booking.update_settings(actor=actor, **given)
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                 status = 400
