@@ -435,7 +435,7 @@ def fee_paid(clinic: Clinic, appointment_ids: list[str]) -> int:
 NOT_PAID = _lazy("Not paid in time")
 
 
-@transaction.atomic
+@atomic_audited
 def release_unpaid(*, actor: Actor, appointment: Appointment) -> int:
     """The release sweep's: a booking still held for its fee after its time to pay is
     cancelled as "not paid in time" (its time free again) and its bill withdrawn through
