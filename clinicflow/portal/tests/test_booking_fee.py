@@ -258,9 +258,7 @@ def test_unpaid_the_sweep_releases_the_time_and_credits_the_bill(
     assert (held.status, held.status_reason) == (AppointmentStatus.CANCELLED, "Not paid in time")
     assert held.payment_due_by is None
     released = AuditEvent.objects.for_clinic(clinic).filter(object_id=str(held.pk))
-    assert any(
-        "cancelled" in str(e.changes) and "release_unpaid" in e.user_agent for e in released
-    )
+    assert any("cancelled" in str(e.changes) and "release_unpaid" in e.user_agent for e in released)
     bill = _bill(held)
     note = Invoice.objects.for_clinic(clinic).get(kind=InvoiceKind.CREDIT_NOTE)
     assert (note.credit_of_id, note.total, note.created_by) == (bill.pk, FEE, None)
