@@ -318,10 +318,12 @@ def require_check_in_time(appointment: Appointment, *, confirm: bool = False) ->
 
 def offered_moves(appointment: Appointment) -> list[str]:
     """The moves to offer for the appointment now: the legal ones, without "no-show" before
-    its time has come (see ``no_show_from``)."""
+    its time has come (see ``no_show_from``), nor "confirm" while it waits for its fee."""
     moves = sorted(states.TRANSITIONS[appointment.status])
     if timezone.now() < no_show_from(appointment):
         moves = [s for s in moves if s != AppointmentStatus.NO_SHOW]
+    if appointment.payment_due_by is not None:  # its payment confirms it, not the desk
+        moves = [s for s in moves if s != AppointmentStatus.BOOKED]
     return moves
 
 

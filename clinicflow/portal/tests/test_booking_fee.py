@@ -181,6 +181,25 @@ def test_a_booking_charges_the_fee_once_invoices_it_and_holds_the_time(
     assert held.starts_at not in {s.starts_at for s in booking.free_slots(cardiologist, day, day)}
 
 
+def test_booking_on_the_doctors_page_says_to_pay_now(
+    fee_online, family, priya, cardiologist, next_monday, at, sign_in
+):
+    client = sign_in(family)
+    answer = client.post(
+        reverse("portal:book_doctor", args=[cardiologist.pk]),
+        {
+            "patient": str(priya.pk),
+            "starts_at": at(next_monday, 10).isoformat(),
+            "reason": "Chest pain when climbing stairs",
+        },
+        follow=True,
+    )
+    assert answer.status_code == 200
+    text = answer.content.decode()
+    assert "Pay now to keep this time" in text
+    assert Appointment.objects.for_clinic(priya.clinic).get().payment_due_by is not None
+
+
 def test_the_patient_sees_pay_now_with_the_qr_and_the_deadline(held, family, sign_in):
     client = sign_in(family)
     page = client.get(reverse("portal:appointments"))
@@ -190,6 +209,15 @@ def test_the_patient_sees_pay_now_with_the_qr_and_the_deadline(held, family, sig
     assert _bill(held).number in text
     assert timezone.localtime(held.payment_due_by).strftime("%H:%M") in text
     assert 'hx-trigger="every 10s"' in text  # looks again until it is paid
+
+
+def test_the_desk_sees_the_booking_waits_for_its_fee_and_is_not_offered_to_confirm_it(
+    held, receptionist, sign_in
+):
+    page = sign_in(receptionist).get(reverse("scheduling:appointment", args=[held.pk]))
+    assert page.status_code == 200
+    assert "Waiting for its fee" in page.content.decode()
+    assert [s for s, _verb in page.context["next_states"]] == [AppointmentStatus.CANCELLED]
 
 
 # ---------------------------------------------------------------- paying
