@@ -207,7 +207,7 @@ def test_the_patient_sees_pay_now_with_the_qr_and_the_deadline(held, family, sig
     assert "Pay now to keep this time" in text
     assert "<svg" in text
     assert _bill(held).number in text
-    assert timezone.localtime(held.payment_due_by).strftime("%H:%M") in text
+    assert timezone.localtime(held.payment_due_by, held.clinic.zone).strftime("%H:%M") in text
     assert 'hx-trigger="every 10s"' in text  # looks again until it is paid
 
 
