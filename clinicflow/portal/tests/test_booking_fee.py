@@ -24,11 +24,13 @@ from clinicflow.billing.gateways import GatewayCallback, sign
 from clinicflow.billing.models import (
     Charge,
     ChargeStatus,
+    ConsultationChargedAt,
     Invoice,
     InvoiceKind,
     Payment,
     PaymentPurpose,
 )
+from clinicflow.clinical.services import open_encounter
 from clinicflow.core.errors import DomainError
 from clinicflow.core.models import AuditEvent
 from clinicflow.frontdesk import services as frontdesk
@@ -340,6 +342,21 @@ def test_the_visit_of_a_prepaid_booking_is_not_charged_its_consultation_again(
     _check_in(receptionist, held)
     rows = Charge.objects.for_clinic(clinic).exclude(status=ChargeStatus.VOID)
     assert [(c.source_kind, c.amount) for c in rows] == [("appointment", FEE)]
+
+
+def test_where_the_consultation_is_charged_when_it_starts_the_prepaid_visit_is_not_either(
+    held, clinic, receptionist, doctor, cardiologist
+):
+    rules = prices.settings_of(clinic)
+    rules.consultation_charged_at = ConsultationChargedAt.START
+    rules.save()
+    assert _callback(clinic, _bill(held).number).status_code == 200
+    held.refresh_from_db()
+    _check_in(receptionist, held)
+    entry = frontdesk.call_next(actor=actor_for(doctor), practitioner=cardiologist)
+    open_encounter(actor=actor_for(doctor), entry=entry)
+    rows = Charge.objects.for_clinic(clinic).exclude(status=ChargeStatus.VOID)
+    assert [c.source_kind for c in rows] == ["appointment"]
 
 
 def test_a_visit_booked_without_the_fee_is_charged_at_check_in_as_before(
