@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinicflow.billing import qr
+from clinicflow.billing import prices, qr
 from clinicflow.billing.models import Invoice
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
@@ -172,10 +172,16 @@ def book_online(
     return appointment
 
 
-def may_change(appointment: Appointment, *, now: datetime | None = None) -> bool:
+def may_change(
+    appointment: Appointment,
+    *,
+    now: datetime | None = None,
+    rules: OnlineBookingSettings | None = None,
+) -> bool:
     """May the patient still cancel or move it online (requested or booked, and far enough
-    ahead by the clinic's limit)?"""
-    rules = settings_of(appointment.clinic)
+    ahead by the clinic's limit)? ``rules``: the clinic's settings, when the caller has them
+    (a list of appointments)."""
+    rules = rules or settings_of(appointment.clinic)
     now = now or timezone.now()
     return appointment.status in states.MOVABLE and appointment.starts_at - now >= timedelta(
         hours=rules.change_until_hours
@@ -251,12 +257,14 @@ def held_bills(rows: Sequence[Appointment]) -> dict[Any, Held]:
     held = [row for row in rows if row.payment_due_by is not None]
     if not held:
         return {}
-    bills = charging.fee_bills(held[0].clinic, [row.pk for row in held])
+    clinic = held[0].clinic
+    bills = charging.fee_bills(clinic, [row.pk for row in held])
+    rules = prices.settings_of(clinic)  # once for every QR of the page
     found: dict[Any, Held] = {}
     for row in held:
         bill = bills.get(str(row.pk))
         if bill is not None and row.payment_due_by is not None and bill.patient_due > 0:
-            found[row.pk] = Held(bill, qr.svg_for(bill), row.payment_due_by)
+            found[row.pk] = Held(bill, qr.svg_for(bill, rules), row.payment_due_by)
     return found
 
 

@@ -195,6 +195,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
     if member is None:
         return redirect("core:dashboard")
     rows = booking.upcoming(member)
+    rules = booking.settings_of(member.clinic)
     held = booking.held_bills(rows)
     changes: dict[str, Any] = {"part": "appointments", "via": "portal"}
     if held:  # the fee invoices shown with them are reads of the bill too
@@ -205,8 +206,8 @@ def appointments(request: HttpRequest) -> HttpResponse:
         "portal/appointments.html",
         {
             "member": member,
-            "rows": [(row, booking.may_change(row), held.get(row.pk)) for row in rows],
-            "rules": booking.settings_of(member.clinic),
+            "rows": [(row, booking.may_change(row, rules=rules), held.get(row.pk)) for row in rows],
+            "rules": rules,
             # While a booking waits for its payment the page looks again by itself, so the
             # payment's confirmation shows without a refresh.
             "polling": bool(held),

@@ -13,8 +13,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -220,6 +221,22 @@ def test_the_desk_sees_the_booking_waits_for_its_fee_and_is_not_offered_to_confi
     assert page.status_code == 200
     assert "Waiting for its fee" in page.content.decode()
     assert [s for s, _verb in page.context["next_states"]] == [AppointmentStatus.CANCELLED]
+
+
+def test_the_appointments_page_takes_the_same_queries_for_one_or_two_held_bookings(
+    held, family, priya, cardiologist, next_monday, at, sign_in
+):
+    client = sign_in(family)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("portal:appointments")).status_code == 200
+        return len(queries)
+
+    count()  # the first request after signing in reads the session's rows
+    one = count()
+    _book(family, priya, cardiologist, at(next_monday, 11, 20))
+    assert count() == one
 
 
 # ---------------------------------------------------------------- paying
