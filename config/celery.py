@@ -25,6 +25,8 @@ app.conf.beat_schedule = {
     "seal-audit": {"task": "core.seal_audit", "schedule": 10.0},
     "expire-sessions": {"task": "accounts.expire_sessions", "schedule": 15 * 60.0},
     "mark-no-shows": {"task": "scheduling.mark_no_shows", "schedule": 5 * 60.0},
+    # Online bookings not paid in time free their time (within a minute of the deadline).
+    "release-unpaid-bookings": {"task": "scheduling.release_unpaid_bookings", "schedule": 60.0},
     "send-reminders": {"task": "scheduling.send_reminders", "schedule": 5 * 60.0},
     "send-dose-reminders": {"task": "clinical.send_dose_reminders", "schedule": 5 * 60.0},
     # Messages are delivered as their transaction commits; this catches up on retries, the

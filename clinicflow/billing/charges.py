@@ -213,11 +213,22 @@ def charge_consultation(
     follow_up_days: int,
     performer: Any,
     by: Any,
+    appointment_id: Any = None,
 ) -> Charge | None:
     """Charge a visit's consultation at ``moment`` ("check_in" or "start") if that is when
     the clinic charges it: the doctor's fee, or the follow-up fee when the patient's last
-    consultation with this doctor was within the doctor's follow-up days."""
+    consultation with this doctor was within the doctor's follow-up days. A visit of an
+    ``appointment`` whose fee was charged ahead (a kind that ``prepays_visit``: the booking
+    fee paid online) is not charged again."""
     if prices.settings_of(clinic).consultation_charged_at != moment:
+        return None
+    ahead = sources.prepaying_visits()
+    kept = Charge.objects.for_clinic(clinic).exclude(status=ChargeStatus.VOID)
+    if (
+        appointment_id is not None
+        and ahead
+        and kept.filter(source_kind__in=ahead, source_id=str(appointment_id)).exists()
+    ):
         return None
     first, follow_up = consultation_codes(practitioner_id)
     items = {
@@ -228,7 +239,7 @@ def charge_consultation(
         Charge.objects.for_clinic(clinic)
         .filter(
             patient_id=patient_id,
-            source_kind=CONSULTATION.key,
+            source_kind__in=[CONSULTATION.key, *ahead],
             item__code__in=[first, follow_up],
             charged_at__gte=timezone.now() - timedelta(days=follow_up_days),
         )

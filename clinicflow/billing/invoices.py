@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from clinicflow.billing import counters, live, messages, numbers, prices
+from clinicflow.billing.charges import void_source
 from clinicflow.billing.models import (
     Charge,
     ChargeStatus,
@@ -75,6 +76,14 @@ def draft(
     invoice = Invoice.objects.create(
         clinic=clinic, patient=patient, payer=payer, created_by=actor.user
     )
+    _add_lines(clinic, invoice, charges)
+    _cover(invoice, coverage_percent, coverage_amount)
+    invoice.save()
+    return invoice
+
+
+def _add_lines(clinic: Any, invoice: Invoice, charges: list[Charge]) -> None:
+    """A line per charge, the charges billed, and the invoice's totals."""
     vat = prices.settings_of(clinic).vat_rate
     for charge in charges:
         rate = vat if charge.tax_category == TaxCategory.VAT else ZERO
@@ -96,9 +105,6 @@ def draft(
         status=ChargeStatus.BILLED
     )
     _total(invoice)
-    _cover(invoice, coverage_percent, coverage_amount)
-    invoice.save()
-    return invoice
 
 
 def _total(invoice: Invoice) -> None:
@@ -226,10 +232,12 @@ def issue(*, actor: Actor, invoice: Invoice) -> Invoice:
             f"A discount above {rules.discount_approval_above} needs a manager's approval.",
             code="needs_approval",
         )
-    return _issue(actor, clinic, locked, numbers.Series.INVOICE, rules.fiscal_year_rule)
+    return _issue(actor.user, clinic, locked, numbers.Series.INVOICE, rules.fiscal_year_rule)
 
 
-def _issue(actor: Actor, clinic: Any, invoice: Invoice, series: str, rule: str) -> Invoice:
+def _issue(by: Any, clinic: Any, invoice: Invoice, series: str, rule: str) -> Invoice:
+    """Number the invoice and record what is owed; ``by``: who issued it (None: the
+    system)."""
     now = timezone.now()
     number = numbers.take(clinic, series, clinic.local_date(now), rule)
     invoice.number, invoice.fiscal_year, invoice.sequence = (
@@ -237,7 +245,7 @@ def _issue(actor: Actor, clinic: Any, invoice: Invoice, series: str, rule: str) 
         number.fiscal_year,
         number.sequence,
     )
-    invoice.status, invoice.issued_at, invoice.issued_by = InvoiceStatus.ISSUED, now, actor.user
+    invoice.status, invoice.issued_at, invoice.issued_by = InvoiceStatus.ISSUED, now, by
     invoice.save()
     if invoice.kind == InvoiceKind.INVOICE:
         LedgerEntry.objects.create(
@@ -246,7 +254,7 @@ def _issue(actor: Actor, clinic: Any, invoice: Invoice, series: str, rule: str) 
             kind=Entry.INVOICED,
             invoice=invoice,
             owed=invoice.patient_share,
-            by=actor.user,
+            by=by,
         )
         if invoice.payer_id and invoice.payer_share > 0:
             Claim.objects.create(
@@ -319,6 +327,20 @@ def credit(
     locked = _locked(actor, invoice)
     if locked.kind != InvoiceKind.INVOICE or locked.status != InvoiceStatus.ISSUED:
         raise Conflict("Only an issued invoice can be credited.")
+    return _credit(clinic, locked, reason, lines, returns=returns, by=actor.user)
+
+
+def _credit(
+    clinic: Any,
+    locked: Invoice,
+    reason: str,
+    lines: Mapping[Any, Any] | None,
+    *,
+    returns: bool,
+    by: Any,
+) -> Invoice:
+    """The credit note of ``credit`` against the issued invoice ``locked`` (its row lock
+    taken); ``by`` made it (None: the system)."""
     originals = {line.pk: line for line in locked.lines.filter(charge__isnull=False)}
     done = credited_so_far(originals)
     plan = _credit_plan(originals, done, lines)
@@ -348,7 +370,7 @@ def credit(
         patient_id=locked.patient_id,
         credit_of=locked,
         reason=reason[:200],
-        created_by=actor.user,
+        created_by=by,
     )
     by_line = {line.pk: charge for charge, line in settled}
     for pk, value in plan.items():
@@ -373,7 +395,7 @@ def credit(
     )
     _total(note)
     _issue(
-        actor, clinic, note, numbers.Series.CREDIT_NOTE, prices.settings_of(clinic).fiscal_year_rule
+        by, clinic, note, numbers.Series.CREDIT_NOTE, prices.settings_of(clinic).fiscal_year_rule
     )
     excess = max(ZERO, amount - locked.patient_due)
     locked.credited += amount
@@ -386,7 +408,7 @@ def credit(
         invoice=locked,
         owed=excess - amount,
         credit=excess,
-        by=actor.user,
+        by=by,
     )
     return note
 
@@ -423,3 +445,69 @@ def _returns_of(
         .filter(reverses_id__in=list(by_charge), status=ChargeStatus.UNBILLED)
     )
     return [(charge, by_charge[charge.reverses_id]) for charge in rows]
+
+
+# ---------------------------------------------------------------- a source billed at once
+
+
+def invoice_of_source(
+    clinic: Any, source: str, source_id: Any, *, lock: bool = False
+) -> Invoice | None:
+    """The issued invoice that bills the charge of ``source``/``source_id``, if any; with
+    ``lock``, its row locked (taken before the source's own rows, as a payment takes it)."""
+    rows = Invoice.objects.for_clinic(clinic).filter(
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.ISSUED,
+        lines__charge__source_kind=source,
+        lines__charge__source_id=str(source_id),
+    )
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    return rows.first()
+
+
+def invoices_of_sources(clinic: Any, source: str, source_ids: Iterable[Any]) -> dict[str, Invoice]:
+    """The issued invoice of each source's charge, by source id, in one query."""
+    rows = (
+        InvoiceLine.objects.for_clinic(clinic)
+        .filter(
+            invoice__kind=InvoiceKind.INVOICE,
+            invoice__status=InvoiceStatus.ISSUED,
+            charge__source_kind=source,
+            charge__source_id__in=[str(i) for i in source_ids],
+        )
+        .select_related("invoice__clinic", "charge")
+    )
+    return {line.charge.source_id: line.invoice for line in rows if line.charge is not None}
+
+
+def bill_source(*, clinic: Any, source: str, source_id: Any, by: Any) -> Invoice:
+    """Invoice the charge of ``source``/``source_id`` on its own, at once: a fee paid before
+    the service (an online booking's). For the domain's service that just captured the
+    charge, inside its transaction: that service decided who may do it, so no counter's
+    right is asked; ``by`` is the person whose action it was."""
+    charge = (
+        Charge.objects.for_clinic(clinic)
+        .select_for_update()
+        .get(source_kind=source, source_id=str(source_id), status=ChargeStatus.UNBILLED)
+    )
+    invoice = Invoice.objects.create(clinic=clinic, patient_id=charge.patient_id, created_by=by)
+    _add_lines(clinic, invoice, [charge])
+    invoice.save()
+    return _issue(
+        by, clinic, invoice, numbers.Series.INVOICE, prices.settings_of(clinic).fiscal_year_rule
+    )
+
+
+def withdraw_source(*, clinic: Any, source: str, source_id: Any, reason: str) -> Invoice | None:
+    """The source was called off before it was paid for (a held booking released): its
+    unbilled charge is voided; an invoiced one is corrected by a credit note of what is
+    left on its invoice (the invoice never changes; whatever was paid becomes the patient's
+    credit). By the system; returns the credit note, if one was made."""
+    invoice = invoice_of_source(clinic, source, source_id, lock=True)
+    if invoice is None:
+        void_source(clinic=clinic, source=source, source_id=source_id, reason=reason)
+        return None
+    if invoice.patient_share - invoice.credited <= 0:
+        return None  # credited already
+    return _credit(clinic, invoice, reason, None, returns=True, by=None)

@@ -368,8 +368,10 @@ class Invoice(Audited, ClinicOwned):
     paid = money(_("paid"), default=ZERO)
     #: Taken off by credit notes.
     credited = money(_("credited"), default=ZERO)
+    #: Empty when no one at a counter made it: the credit note of an online booking's fee
+    #: that was not paid in time (the release sweep's).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
     issued_by = models.ForeignKey(

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from clinicflow.billing import counters, live, messages, numbers, prices, selectors
+from clinicflow.billing import counters, live, messages, numbers, prices, selectors, sources
 from clinicflow.billing.gateways import GatewayCallback
 from clinicflow.billing.models import (
     Entry,
@@ -131,14 +131,39 @@ def _payable(actor: Actor, invoice: Invoice) -> Invoice:
     return locked
 
 
+def _sources_of(invoice: Invoice) -> dict[str, list[str]]:
+    """The sources the invoice's charges came from: ids by kind (one query)."""
+    found: dict[str, list[str]] = {}
+    pairs = invoice.lines.filter(charge__isnull=False).values_list(
+        "charge__source_kind", "charge__source_id"
+    )
+    for kind, source_id in pairs:
+        found.setdefault(kind, []).append(source_id)
+    return found
+
+
 def _settle(invoice: Invoice, amount: Decimal) -> None:
+    """Pay ``amount`` of the locked invoice: never more than is due, all of it where a
+    source asks (``SourceKind.paid_whole``); once nothing is due, each source kind that
+    asked is told, in this transaction (a booking held for its fee is confirmed)."""
     if amount > invoice.patient_due:
         raise Conflict(
             f"That is more than the {invoice.patient_due} still owed on {invoice.number}.",
             field="tenders",
         )
+    kinds = {key: (sources.find(key), ids) for key, ids in _sources_of(invoice).items()}
+    if amount != invoice.patient_due and any(k and k.paid_whole for k, _ids in kinds.values()):
+        raise Conflict(
+            f"{invoice.number} is paid in one payment of {invoice.patient_due}.",
+            field="tenders",
+            code="pay_whole",
+        )
     invoice.paid += amount
     invoice.save(update_fields=["paid"])
+    if invoice.patient_due <= 0:
+        for kind, ids in kinds.values():
+            if kind is not None and kind.settled is not None:
+                kind.settled(invoice.clinic, ids)
 
 
 @atomic_audited
@@ -335,7 +360,8 @@ def _pay_out(actor: Actor, clinic: Any, row: Refund) -> Refund:
 
 def record_gateway_payment(*, clinic: Any, callback: GatewayCallback, by: Any = None) -> Payment:
     """A payment a gateway reported against an invoice's QR: recorded once, however many
-    times the callback comes (the provider's transaction is unique)."""
+    times the callback comes (the provider's transaction is unique). An invoice a credit
+    note withdrew in full meanwhile keeps the money as the patient's credit."""
     key = f"{callback.provider}:{callback.provider_reference}"
     if callback.currency != clinic.currency:
         raise DomainError("The payment is in another currency.", field="currency")
@@ -363,6 +389,20 @@ def _record_gateway(clinic: Any, callback: GatewayCallback, key: str, by: Any) -
     if locked is None or locked.status != InvoiceStatus.ISSUED:
         raise DomainError("No issued invoice has this number.", field="bill_number")
     amount = read_amount(callback.amount)
+    if locked.patient_due <= 0 < locked.credited and amount <= locked.patient_share:
+        # The bill was withdrawn by a credit note while the patient paid its QR (an online
+        # booking released unpaid a moment before): the money came, so it is never
+        # refused and lost, but kept as the patient's credit, to use or to refund.
+        return _receipt(
+            clinic,
+            patient_id=locked.patient_id,
+            purpose=PaymentPurpose.DEPOSIT,
+            invoice=None,
+            tenders=[TenderIn(Method.QR, amount, callback.provider_reference[:80])],
+            shift=None,
+            by=by,
+            gateway_reference=key,
+        )
     _settle(locked, amount)
     return _receipt(
         clinic,

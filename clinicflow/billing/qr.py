@@ -41,10 +41,11 @@ def check_merchant(rules: BillingSettings) -> None:
         raise DomainError(exc.message, field=field) from None
 
 
-def payload_for(invoice: Invoice) -> tuple[str, Decimal]:
+def payload_for(invoice: Invoice, rules: BillingSettings | None = None) -> tuple[str, Decimal]:
     """The payload and the amount it asks. A Conflict when the clinic has no QR merchant, bills
-    in a currency the code cannot carry, or nothing is due on an issued invoice."""
-    rules = prices.settings_of(invoice.clinic)
+    in a currency the code cannot carry, or nothing is due on an issued invoice. ``rules``:
+    the clinic's billing settings, when the caller has them already (a page of several)."""
+    rules = rules or prices.settings_of(invoice.clinic)
     if not rules.qr_ready:
         raise Conflict("This clinic has no QR merchant set up.", code="no_qr_merchant")
     currency = CURRENCIES.get(invoice.clinic.currency)
@@ -66,10 +67,10 @@ def payload_for(invoice: Invoice) -> tuple[str, Decimal]:
     return payload, due
 
 
-def svg_for(invoice: Invoice) -> SafeString | None:
+def svg_for(invoice: Invoice, rules: BillingSettings | None = None) -> SafeString | None:
     """The QR as inline SVG, or None where there is none to show."""
     try:
-        payload, _due = payload_for(invoice)
+        payload, _due = payload_for(invoice, rules)
     except Conflict:
         return None
     # segno writes the SVG from the checked payload: no text of ours is in it.

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 #: ids of one kind of source → where each can be opened (for the invoice screen's links).
 Links = Callable[[Iterable[str]], dict[str, str]]
+#: (clinic, ids of one kind of source): told that their invoice is paid in full (what it
+#: returns is not used).
+Settled = Callable[[Any, list[str]], object]
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,16 @@ class SourceKind:
     #: Which payment counter this kind belongs to ("pharmacy" for the pharmacy's own sales).
     counter: str = "cashier"
     links: Links | None = None
+    #: Called inside the payment's transaction, under the invoice's row lock, when an
+    #: invoice carrying charges of this kind becomes paid in full (at a counter, by a
+    #: gateway or from the patient's credit): a booking held for its fee is confirmed.
+    settled: Settled | None = None
+    #: Its invoice is paid in one payment of all that is due, never in part (a fee that
+    #: holds a booking: a part would hold nothing).
+    paid_whole: bool = False
+    #: A charge of this kind, with the appointment's id as its source id, is the visit's
+    #: consultation paid ahead: the visit is not charged its consultation again.
+    prepays_visit: bool = False
 
 
 _KINDS: dict[str, SourceKind] = {}
@@ -38,8 +52,18 @@ def get(key: str) -> SourceKind:
         raise LookupError(f"no charge source {key!r} is registered") from None
 
 
+def find(key: str) -> SourceKind | None:
+    """The kind registered as ``key``, or None (a kind whose domain is not installed)."""
+    return _KINDS.get(key)
+
+
 def registered() -> list[SourceKind]:
     return list(_KINDS.values())
+
+
+def prepaying_visits() -> list[str]:
+    """The kinds whose charge is a visit's consultation paid ahead (see ``prepays_visit``)."""
+    return [kind.key for kind in _KINDS.values() if kind.prepays_visit]
 
 
 def links_for(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:

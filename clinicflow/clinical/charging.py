@@ -17,6 +17,14 @@ def visit_of(encounter: Encounter) -> str:
     return str(encounter.entry_id) if encounter.entry_id else f"encounter-{encounter.pk}"
 
 
+def appointment_of(encounter: Encounter) -> Any:
+    """The appointment the consultation is of, directly or through its queue visit."""
+    if encounter.appointment_id is not None:
+        return encounter.appointment_id
+    entry = encounter.entry if encounter.entry_id else None
+    return entry.appointment_id if entry is not None else None
+
+
 def encounter_saved(
     sender: Any, instance: Encounter, created: bool = False, raw: bool = False, **kwargs: Any
 ) -> None:
@@ -32,6 +40,7 @@ def encounter_saved(
         follow_up_days=practitioner.follow_up_days,
         performer=practitioner.user_id,
         by=practitioner.user_id,
+        appointment_id=appointment_of(instance),
     )
 
 

@@ -41,6 +41,7 @@ def entry_saved(
         follow_up_days=practitioner.follow_up_days,
         performer=practitioner.user_id,
         by=instance.checked_in_by_id or practitioner.user_id,
+        appointment_id=instance.appointment_id,
     )
 
 

@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinicflow.billing import prices, qr
+from clinicflow.billing.models import Invoice
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
 from clinicflow.core.errors import DomainError
@@ -28,7 +30,7 @@ from clinicflow.core.roles import Role
 from clinicflow.notifications import notices
 from clinicflow.patients.models import Patient
 from clinicflow.portal.clinic_settings import save_settings, settings_row
-from clinicflow.scheduling import services, slots, states
+from clinicflow.scheduling import charging, services, slots, states
 from clinicflow.scheduling.models import (
     Appointment,
     AppointmentKind,
@@ -126,8 +128,11 @@ def book_online(
 ) -> Appointment:
     """Book a free slot for a record the account looks after, within the clinic's window; the
     booking waits for the desk's confirmation when the clinic says so (reception's bells
-    count it). Errors: ``DomainError`` (bookings closed, outside the window, and every refusal
-    of ``scheduling.services.book_appointment``), ``SlotTaken``."""
+    count it). Where the clinic has the fee paid online, the doctor's fee is invoiced at once
+    and the time held for ``payment_hold_minutes``: the payment confirms it (the desk is not
+    asked), and unpaid it is released (``scheduling.services``). Errors: ``DomainError``
+    (bookings closed, outside the window, and every refusal of
+    ``scheduling.services.book_appointment``), ``SlotTaken``."""
     clinic = policy.require(actor, BOOK, patient)
     rules = _open_online(clinic)
     if not window(clinic).holds(starts_at, clinic.zone):
@@ -144,8 +149,11 @@ def book_online(
         requested=rules.needs_confirmation,
         uploads=uploads,
         action=BOOK,
+        hold_for_fee=timedelta(minutes=rules.payment_hold_minutes)
+        if rules.fee_paid_online
+        else None,
     )
-    if appointment.status == AppointmentStatus.REQUESTED:
+    if appointment.status == AppointmentStatus.REQUESTED and appointment.payment_due_by is None:
         local = timezone.localtime(appointment.starts_at, clinic.zone)
         notices.notify_roles(
             clinic=clinic,
@@ -231,6 +239,32 @@ def move_online(*, actor: Actor, appointment: Appointment, starts_at: datetime) 
     return services.reschedule(
         actor=actor, appointment=appointment, starts_at=starts_at, action=MANAGE
     )
+
+
+@dataclass(frozen=True)
+class Held:
+    """A booking waiting for its fee: the invoice to pay, its QR, and until when."""
+
+    invoice: Invoice
+    code: str | None
+    due_by: datetime
+
+
+def held_bills(rows: Sequence[Appointment]) -> dict[Any, Held]:
+    """The fee invoices of the held bookings among ``rows``, by appointment id, with the QR
+    to pay each (``billing.qr``, as on the bill's own page); one query for the invoices."""
+    held = [row for row in rows if row.payment_due_by is not None]
+    if not held:
+        return {}
+    clinic = held[0].clinic
+    bills = charging.fee_bills(clinic, [row.pk for row in held])
+    rules = prices.settings_of(clinic)  # once for every QR of the page
+    found: dict[Any, Held] = {}
+    for row in held:
+        bill = bills.get(str(row.pk))
+        if bill is not None and row.payment_due_by is not None and bill.patient_due > 0:
+            found[row.pk] = Held(bill, qr.svg_for(bill, rules), row.payment_due_by)
+    return found
 
 
 def upcoming(patient: Patient) -> list[Appointment]:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from clinicflow.core.forms import ClinicFlowForm
 from clinicflow.patients.models import DocumentCategory
 from clinicflow.patients.uploads import read_upload
+from clinicflow.scheduling.models import HOLD_MINUTES
 from clinicflow.scheduling.services import NewDocument
 
 BIG = "form-control form-control-lg"
@@ -67,6 +68,15 @@ class BookingSettingsForm(ClinicFlowForm):
         label=_("Patients may cancel or move online until (hours before)"),
         min_value=0,
         max_value=336,
+    )
+    fee_paid_online = forms.BooleanField(
+        label=_("Patients pay the doctor's fee online when they book"), required=False
+    )
+    payment_hold_minutes = forms.IntegerField(
+        label=_("An unpaid booking is held for (minutes)"),
+        min_value=HOLD_MINUTES[0],
+        max_value=HOLD_MINUTES[1],
+        required=False,  # left empty: as it was
     )
 
 

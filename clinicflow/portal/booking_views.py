@@ -122,16 +122,25 @@ def book_doctor(request: HttpRequest, pk: Any) -> HttpResponse:
                 messages.error(request, exc.message)
                 status = getattr(exc, "status_code", 400)
             else:
-                when = timezone.localtime(appointment.starts_at, doctor.clinic.zone)
-                messages.success(
-                    request,
-                    (
-                        _("Requested: %(when)s with %(doctor)s. The clinic will confirm it.")
-                        if appointment.status == "requested"
-                        else _("Booked: %(when)s with %(doctor)s.")
+                zone = doctor.clinic.zone
+                due_by = appointment.payment_due_by
+                said = {
+                    "when": timezone.localtime(appointment.starts_at, zone).strftime(
+                        "%a %d %b %H:%M"
+                    ),
+                    "doctor": doctor,
+                    "until": timezone.localtime(due_by, zone).strftime("%H:%M") if due_by else "",
+                }
+                if due_by is not None:
+                    text = _(
+                        "Held: %(when)s with %(doctor)s. Pay now to keep this time "
+                        "(until %(until)s)."
                     )
-                    % {"when": when.strftime("%a %d %b %H:%M"), "doctor": doctor},
-                )
+                elif appointment.status == "requested":
+                    text = _("Requested: %(when)s with %(doctor)s. The clinic will confirm it.")
+                else:
+                    text = _("Booked: %(when)s with %(doctor)s.")
+                messages.success(request, text % said)
                 return redirect("portal:appointments")
     open_now = booking.window(actor.clinic)
     first = _first_day(request, open_now.last_day)
@@ -177,14 +186,21 @@ def appointments(request: HttpRequest) -> HttpResponse:
     if member is None:
         return redirect("core:dashboard")
     rows = booking.upcoming(member)
-    read_of(member, "appointments")
+    rules = booking.settings_of(member.clinic)
+    held = booking.held_bills(rows)
+    # The fee invoices shown with held bookings are reads of the bill too.
+    shown_bills = {"invoices": [h.invoice.number for h in held.values()]} if held else {}
+    read_of(member, "appointments", **shown_bills)
     return render(
         request,
         "portal/appointments.html",
         {
             "member": member,
-            "rows": [(row, booking.may_change(row)) for row in rows],
-            "rules": booking.settings_of(member.clinic),
+            "rows": [(row, booking.may_change(row, rules=rules), held.get(row.pk)) for row in rows],
+            "rules": rules,
+            # While a booking waits for its payment the page looks again by itself, so the
+            # payment's confirmation shows without a refresh.
+            "polling": bool(held),
         },
     )
 
@@ -262,12 +278,19 @@ def appointment_move(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @requires("portal.booking_settings")
 def booking_settings(request: HttpRequest) -> HttpResponse:
-    fields = ("enabled", "days_ahead", "min_notice_hours", "needs_confirmation")
     return settings_page(
         request,
         current=booking.settings_of(actor_of(request).clinic),
         form_class=BookingSettingsForm,
-        fields=(*fields, "change_until_hours"),
+        fields=(
+            "enabled",
+            "days_ahead",
+            "min_notice_hours",
+            "needs_confirmation",
+            "change_until_hours",
+            "fee_paid_online",
+            "payment_hold_minutes",
+        ),
         save=booking.update_settings,
         saved=_("Online booking settings saved."),
         page={

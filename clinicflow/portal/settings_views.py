@@ -29,15 +29,17 @@ def settings_page(
     page: dict[str, Any],
 ) -> HttpResponse:
     """The current values of ``fields`` in a form; a valid form is saved by ``save`` (a
-    service given the actor and the cleaned data), its refusal shown at the field. ``page``:
-    the page's ``heading``, ``intro`` and ``testid``."""
+    service given the actor and the cleaned data; a field the form left out keeps its value),
+    its refusal shown at the field. ``page``: the page's ``heading``, ``intro`` and
+    ``testid``."""
     initial = {name: getattr(current, name) for name in fields}
     form = form_class(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                save(actor=actor_of(request), **form.cleaned_data)
+                given = {k: v for k, v in form.cleaned_data.items() if v is not None}
+                save(actor=actor_of(request), **given)
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                 status = 400

@@ -247,6 +247,10 @@ class Appointment(Audited, ClinicOwned):
     patient_confirmed_at = models.DateTimeField(
         _("confirmed by the patient"), null=True, blank=True
     )
+    #: While set, an online booking is held for its booking fee until then: it waits as
+    #: "requested" (so its time stays taken: an active status under the database's overlap
+    #: guard) and the payment confirms it; unpaid by then, the release sweep cancels it.
+    payment_due_by = models.DateTimeField(_("to be paid by"), null=True, blank=True)
     documents = models.ManyToManyField(
         "patients.PatientDocument",
         through="AppointmentDocument",
@@ -267,6 +271,12 @@ class Appointment(Audited, ClinicOwned):
                 condition=~models.Q(status="cancelled") | ~models.Q(status_reason=""),
                 name="appointment_cancel_has_reason",
             ),
+            # Only a requested booking waits for its payment (the desk cannot confirm it
+            # around the payment, and a cancelled one holds nothing).
+            models.CheckConstraint(
+                condition=models.Q(payment_due_by__isnull=True) | models.Q(status="requested"),
+                name="appointment_held_is_requested",
+            ),
         ]
         indexes = [
             models.Index(fields=["practitioner", "starts_at"], name="appointment_doctor_time_idx"),
@@ -284,6 +294,12 @@ class Appointment(Audited, ClinicOwned):
                 fields=["patient", "starts_at", "ends_at"],
                 condition=models.Q(status__in=ACTIVE_STATUSES),
                 name="appointment_patient_active_idx",
+            ),
+            # The release sweep reads only the bookings held for payment.
+            models.Index(
+                fields=["payment_due_by"],
+                condition=models.Q(payment_due_by__isnull=False),
+                name="appointment_held_idx",
             ),
         ]
 
@@ -366,11 +382,18 @@ class AppointmentDocument(Audited, ClinicOwned):
         return f"{self.document_id} on {self.appointment_id}"
 
 
+#: How long an unpaid online booking may be held, in minutes: long enough to open a wallet
+#: and pay, short enough that a time nobody pays for is soon free again.
+HOLD_MINUTES = (5, 120)
+
+
 class OnlineBookingSettings(Audited, ClinicOwned):
     """How patients book in the portal at one clinic: how far ahead and how soon before the
     time, whether the desk must confirm an online booking (it waits as "requested"), and until
-    how many hours before the time the patient may still cancel or move it online. A clinic
-    without a row has the defaults (``configuration.booking_settings``)."""
+    how many hours before the time the patient may still cancel or move it online, and
+    whether the doctor's fee is paid online as the patient books (the time is then held so
+    many minutes for the payment, which confirms it). A clinic without a row has the
+    defaults."""
 
     enabled = models.BooleanField(_("patients may book online"), default=True)
     days_ahead = models.PositiveSmallIntegerField(
@@ -389,10 +412,23 @@ class OnlineBookingSettings(Audited, ClinicOwned):
         default=24,
         validators=[MaxValueValidator(24 * 14)],
     )
+    fee_paid_online = models.BooleanField(_("the booking fee is paid online"), default=False)
+    payment_hold_minutes = models.PositiveSmallIntegerField(
+        _("an unpaid booking is held for (minutes)"),
+        default=15,
+        validators=[MinValueValidator(HOLD_MINUTES[0]), MaxValueValidator(HOLD_MINUTES[1])],
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["clinic"], name="online_booking_one_per_clinic"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    payment_hold_minutes__gte=HOLD_MINUTES[0],
+                    payment_hold_minutes__lte=HOLD_MINUTES[1],
+                ),
+                name="online_booking_hold_range",
+            ),
             models.CheckConstraint(
                 condition=models.Q(days_ahead__gte=1, days_ahead__lte=365),
                 name="online_booking_days_ahead_range",

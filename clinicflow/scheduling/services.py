@@ -33,7 +33,7 @@ from clinicflow.core.roles import Role
 from clinicflow.patients import services as patient_services
 from clinicflow.patients.models import DocumentCategory, DocumentStatus, Patient, PatientDocument
 from clinicflow.patients.uploads import check_upload
-from clinicflow.scheduling import messages, signals, slots, states
+from clinicflow.scheduling import charging, messages, signals, slots, states
 from clinicflow.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -192,11 +192,17 @@ def book_appointment(
     documents: Sequence[PatientDocument] = (),
     uploads: Sequence[NewDocument] = (),
     action: str = BOOK,
+    hold_for_fee: timedelta | None = None,
 ) -> Appointment:
     """Book a free slot of the doctor for the patient (``requested`` waits for confirmation),
     with the patient's ``documents`` and new ``uploads`` attached (see ``attach_documents``).
     ``action``: the desk's (any patient of the clinic) or the portal's ``portal.book`` (a
     record the account looks after; its uploads are kept without the desk's upload right).
+
+    ``hold_for_fee``: the doctor's fee is paid online (the portal, where the clinic says so):
+    it is charged and invoiced at once, and the booking waits as "requested", its time
+    taken, until it is paid (confirmed: ``fee_paid``) or ``hold_for_fee`` has passed
+    (released: ``release_unpaid``). A doctor without a priced fee is booked as usual.
 
     Rules: the doctor works then (rules, time off); the time is not past; neither the doctor
     nor the patient has another active appointment overlapping it. Errors: ``DomainError``;
@@ -212,6 +218,7 @@ def book_appointment(
         raise DomainError(_("This patient record is inactive."), field="patient")
     doctor, person = _lock(clinic, practitioner, patient)
     end = _check_free(doctor, person, starts_at)
+    fee = charging.booking_fee(doctor) if hold_for_fee is not None else None
     appointment = Appointment(
         clinic=clinic,
         patient=person,
@@ -220,14 +227,21 @@ def book_appointment(
         ends_at=end,
         kind=kind,
         reason=reason.strip(),
-        status=AppointmentStatus.REQUESTED if requested else AppointmentStatus.BOOKED,
+        status=AppointmentStatus.REQUESTED
+        if requested or fee is not None
+        else AppointmentStatus.BOOKED,
         booked_by=actor.user,
+        payment_due_by=timezone.now() + hold_for_fee
+        if fee is not None and hold_for_fee is not None
+        else None,
     )
     with field_errors():
         appointment.full_clean(
             exclude=["patient", "practitioner", "clinic", "booked_by"], validate_unique=False
         )
     _insert(appointment, doctor, starts_at)
+    if fee is not None:
+        charging.charge_booking_fee(appointment, fee, by=actor.user)
     _log(appointment, actor, "")
     if documents or uploads:
         _attach(actor, appointment, documents, uploads, checked=action != BOOK)
@@ -313,10 +327,12 @@ def require_check_in_time(appointment: Appointment, *, confirm: bool = False) ->
 
 def offered_moves(appointment: Appointment) -> list[str]:
     """The moves to offer for the appointment now: the legal ones, without "no-show" before
-    its time has come (see ``no_show_from``)."""
+    its time has come (see ``no_show_from``), nor "confirm" while it waits for its fee."""
     moves = sorted(states.TRANSITIONS[appointment.status])
     if timezone.now() < no_show_from(appointment):
         moves = [s for s in moves if s != AppointmentStatus.NO_SHOW]
+    if appointment.payment_due_by is not None:  # its payment confirms it, not the desk
+        moves = [s for s in moves if s != AppointmentStatus.BOOKED]
     return moves
 
 
@@ -339,8 +355,22 @@ def change_status(
     _require(actor, action, appointment)
     if action != MANAGE and to_status not in SELF_SERVICE_MOVES.get(action, ()):
         raise DomainError(_("You may not do this."), code="forbidden")
+    if to_status == AppointmentStatus.CANCELLED:
+        # A held booking's bill is locked before the booking, in the order a payment takes
+        # them (see ``release_unpaid``).
+        charging.fee_bill(appointment, lock=True)
     appointment = _locked(appointment)
     current = appointment.status
+    if to_status == AppointmentStatus.BOOKED and appointment.payment_due_by is not None:
+        raise DomainError(
+            _(
+                "This booking waits for its fee, paid online until %(time)s; take the payment "
+                "at the cash desk to confirm it."
+            )
+            % {"time": _time_of(appointment, appointment.payment_due_by)},
+            field="status",
+            code="awaiting_payment",
+        )
     if not states.may_move(current, to_status):
         raise DomainError(
             _("A %(current)s appointment cannot become %(target)s.")
@@ -370,9 +400,76 @@ def change_status(
         )
     appointment.status = to_status
     appointment.status_reason = reason.strip()[:200]
-    appointment.save(update_fields=["status", "status_reason"])
+    held = appointment.payment_due_by is not None
+    appointment.payment_due_by = None
+    appointment.save(update_fields=["status", "status_reason", "payment_due_by"])
+    if held:  # cancelled before it was paid for: the fee's bill is withdrawn
+        charging.withdraw_fee(appointment, reason=appointment.status_reason)
     _log(appointment, actor, current, reason=appointment.status_reason)
     return appointment
+
+
+def _time_of(appointment: Appointment, moment: datetime) -> str:
+    return date_format(timezone.localtime(moment, appointment.clinic.zone), "G:i")
+
+
+# ---------------------------------------------------------------- held for the booking fee
+
+
+def _held(clinic: Clinic, ids: Sequence[Any]) -> Any:
+    """Bookings still held for their fee, locked (their own rows only: a payment holds the
+    invoice's lock and takes nothing the booking services take before it)."""
+    return (
+        Appointment.objects.for_clinic(clinic)
+        .select_for_update(of=("self",))
+        .filter(pk__in=ids, status=AppointmentStatus.REQUESTED, payment_due_by__isnull=False)
+    )
+
+
+def fee_paid(clinic: Clinic, appointment_ids: list[str]) -> int:
+    """Billing's word (``SourceKind.settled``, inside the payment's transaction and under
+    its invoice's lock) that the fee of these bookings is paid: each one still held is
+    confirmed, however late the payment (until the release sweep withdrew the bill, the
+    time is still the patient's). How many were confirmed."""
+    actor = Actor.system(clinic)
+    confirmed = 0
+    for appointment in _held(clinic, appointment_ids).select_related("practitioner", "patient"):
+        appointment.clinic = clinic
+        appointment.status, appointment.payment_due_by = AppointmentStatus.BOOKED, None
+        appointment.save(update_fields=["status", "payment_due_by"])
+        _log(appointment, actor, AppointmentStatus.REQUESTED, reason=_("Booking fee paid"))
+        confirmed += 1
+    return confirmed
+
+
+#: Why a held booking was released.
+NOT_PAID = _lazy("Not paid in time")
+
+
+@atomic_audited
+def release_unpaid(*, actor: Actor, appointment: Appointment) -> int:
+    """The release sweep's: a booking still held for its fee after its time to pay is
+    cancelled as "not paid in time" (its time free again) and its bill withdrawn through
+    billing's rules (a credit note of the issued invoice). The invoice is locked first, as
+    a payment locks it, so a payment and the release of one booking happen one after the
+    other: paid first, it is confirmed and not released; released first, the payment that
+    follows is kept as the patient's credit (``billing.payments``). 0 when it was paid,
+    cancelled or moved on meanwhile."""
+    charging.fee_bill(appointment, lock=True)
+    held = (
+        _held(appointment.clinic, [appointment.pk])
+        .filter(payment_due_by__lte=timezone.now())
+        .first()
+    )
+    if held is None:
+        return 0
+    held.clinic = appointment.clinic
+    held.status, held.status_reason = AppointmentStatus.CANCELLED, str(NOT_PAID)
+    held.payment_due_by = None
+    held.save(update_fields=["status", "status_reason", "payment_due_by"])
+    charging.withdraw_fee(held, reason=held.status_reason)
+    _log(held, actor, AppointmentStatus.REQUESTED, reason=held.status_reason)
+    return 1
 
 
 @transaction.atomic

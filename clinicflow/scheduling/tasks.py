@@ -12,7 +12,7 @@ from clinicflow.core.audit.context import audit_context
 from clinicflow.core.models import Clinic
 from clinicflow.scheduling import reminders
 from clinicflow.scheduling.models import Appointment, AppointmentStatus
-from clinicflow.scheduling.services import mark_no_show, no_show_grace
+from clinicflow.scheduling.services import mark_no_show, no_show_grace, release_unpaid
 
 
 @shared_task(name="scheduling.mark_no_shows")
@@ -31,6 +31,30 @@ def mark_no_shows() -> int:
         for appointment in late.iterator(chunk_size=500):
             marked += mark_no_show(actor=Actor.system(appointment.clinic), appointment=appointment)
     return marked
+
+
+@shared_task(name="scheduling.release_unpaid_bookings")
+def release_unpaid_bookings() -> int:
+    """Online bookings still held for their fee after their time to pay are released: the
+    time is free again and the bill withdrawn (``services.release_unpaid``, which decides
+    under the invoice's lock, so a payment arriving now is never lost)."""
+    # Every clinic's held bookings: this is the platform's periodic sweep.
+    due = (
+        Appointment.objects.all_clinics()
+        .filter(
+            payment_due_by__isnull=False,
+            payment_due_by__lte=timezone.now(),
+            status=AppointmentStatus.REQUESTED,
+        )
+        .select_related("clinic")
+    )
+    released = 0
+    with audit_context(source="task:scheduling.release_unpaid_bookings"):
+        for appointment in due.iterator(chunk_size=500):
+            released += release_unpaid(
+                actor=Actor.system(appointment.clinic), appointment=appointment
+            )
+    return released
 
 
 def sweep_clinic(clinic: Clinic, *, now: datetime | None = None) -> int:

@@ -85,7 +85,7 @@ def test_a_patient_books_for_themself_and_the_desk_hears_of_the_request(
     assert sent.filter(patient=priya).exists()
     assert answer["Location"] == reverse("portal:appointments")
     listed = client.get(reverse("portal:appointments"))
-    assert [a for a, _ in listed.context["rows"]] == [booked]
+    assert [a for a, _, _ in listed.context["rows"]] == [booked]
 
 
 def test_a_parent_books_for_their_child_booked_at_once_when_the_clinic_allows(
@@ -271,7 +271,7 @@ def test_too_close_to_the_time_it_cannot_be_changed_online(
     booked = _booked(family, priya, cardiologist, at(next_monday, 9))
     _settings(priya.clinic, change_until_hours=24 * 30)
     listed = sign_in(family).get(reverse("portal:appointments"))
-    assert listed.context["rows"] == [(booked, False)]
+    assert listed.context["rows"] == [(booked, False, None)]  # no fee to pay
     with pytest.raises(DomainError, match="until 720 hours"):
         booking.cancel_online(actor=actor_for(family), appointment=booked)
     with pytest.raises(DomainError, match="until 720 hours"):
