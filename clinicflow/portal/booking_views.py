@@ -189,8 +189,8 @@ def appointments(request: HttpRequest) -> HttpResponse:
     rules = booking.settings_of(member.clinic)
     held = booking.held_bills(rows)
     # The fee invoices shown with held bookings are reads of the bill too.
-    shown_bills = {"invoices": [h.invoice.number for h in held.values()]} if held else {}
-    read_of(member, "appointments", **shown_bills)
+    shown_bills: dict[str, Any] = {"invoices": [h.invoice.number for h in held.values()]}
+    read_of(member, "appointments", **(shown_bills if held else {}))
     return render(
         request,
         "portal/appointments.html",
