@@ -18,7 +18,7 @@ from clinicflow.patients import merging, panels
 from clinicflow.patients.models import Patient
 from clinicflow.portal import messages
 from clinicflow.portal.access import family_of, selected_member
-from clinicflow.portal.models import ACTIVE, PatientLink, Relationship
+from clinicflow.portal.models import ACTIVE, LinkedVia, PatientLink, Relationship
 
 #: The portal's pages in the sidebar. Later pages (booking, records, bills, medicines,
 #: reviews) add their own entries here, each shown only to those whose policy opens it.
@@ -69,17 +69,30 @@ def desk_panel(patient: Patient, actor: Actor) -> panels.Panel | None:
 
 
 def move_links(duplicate: Patient, survivor: Patient) -> int:
-    """A merge: the duplicate's accounts look after the survivor instead, except an account
-    that already does (or a second "own" account), whose link to the duplicate ends."""
+    """A merge: the duplicate's accounts look after the survivor instead when that was proved
+    for the person (at the desk after checking ID, by a code to the record's own phone or
+    e-mail, or by an address the account proved that the survivor's record also holds). A
+    link nobody proved (a record the account typed in itself: its registration, or a family
+    member it added) ends instead, as does a link of an account that already looks after the
+    survivor (or a second "own" account): else inventing a relative under a stranger's name
+    and birth date, which the desk then merges as the same person, would hand over the
+    stranger's chart. The desk links such an account again after checking ID."""
     clinic = duplicate.clinic
     survivors = PatientLink.objects.for_clinic(clinic).filter(ACTIVE).filter(patient=survivor)
     managing = set(survivors.values_list("user_id", flat=True))
     has_own = survivors.filter(relationship=Relationship.SELF).exists()
     moved = 0
-    links = PatientLink.objects.for_clinic(clinic).select_for_update().filter(patient=duplicate)
+    links = (
+        PatientLink.objects.for_clinic(clinic)
+        .select_for_update()
+        .filter(patient=duplicate)
+        .select_related("user")
+    )
     for link in links:
         if link.is_active and (
-            link.user_id in managing or (link.relationship == Relationship.SELF and has_own)
+            link.user_id in managing
+            or (link.relationship == Relationship.SELF and has_own)
+            or not _proved_for(link, survivor)
         ):
             link.removed_at = timezone.now()
             link.save(update_fields=["removed_at"])
@@ -88,6 +101,15 @@ def move_links(duplicate: Patient, survivor: Patient) -> int:
         link.save(update_fields=["patient"])
         moved += 1
     return moved
+
+
+def _proved_for(link: PatientLink, survivor: Patient) -> bool:
+    if link.linked_via in (LinkedVia.DESK, LinkedVia.CODE):
+        return True
+    user = link.user
+    same_phone = bool(user.verified_phone) and user.verified_phone == survivor.phone
+    same_email = bool(user.email) and user.email.lower() == (survivor.email or "").lower()
+    return same_phone or same_email
 
 
 def register() -> None:

@@ -57,13 +57,18 @@ def as_seen(response: Any) -> str:
     return re.sub(r'"X-CSRFToken": "[^"]*"', "", text)
 
 
-def link(user: Any, patient: Any, relationship: str = Relationship.SELF) -> PatientLink:
+def link(
+    user: Any,
+    patient: Any,
+    relationship: str = Relationship.SELF,
+    linked_via: str = LinkedVia.REGISTRATION,
+) -> PatientLink:
     return PatientLink.objects.create(
         clinic=patient.clinic,
         user=user,
         patient=patient,
         relationship=relationship,
-        linked_via=LinkedVia.REGISTRATION,
+        linked_via=linked_via,
     )
 
 
