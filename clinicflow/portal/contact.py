@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from clinicflow.accounts.models import User
@@ -30,7 +29,7 @@ from clinicflow.patients.models import Patient
 from clinicflow.portal import codes, messages
 from clinicflow.portal.access import patients_of
 from clinicflow.portal.models import ACTIVE, CodePurpose, OneTimeCode, PatientLink, Relationship
-from clinicflow.portal.services import answer_taken, normalise_address, taken_error
+from clinicflow.portal.services import accounts_with, answer_taken, normalise_address, taken_error
 
 ACTION = "portal.contact"
 
@@ -45,11 +44,7 @@ def is_own_record(user: Any, patient: Patient) -> bool:
 
 
 def _used_by_another(address: str, user: Any) -> bool:
-    if "@" in address:
-        others = User.objects.filter(email__iexact=address)
-    else:
-        others = User.objects.filter(Q(verified_phone=address) | Q(phone=address))
-    return others.exclude(pk=user.pk).exists()
+    return accounts_with(address).exclude(pk=user.pk).exists()
 
 
 def _field(address: str) -> str:

@@ -18,7 +18,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -70,12 +70,17 @@ def normalise_address(raw: str, *, region: str | None, field: str = "address") -
     return normalise_phone(text, region=region, field=field)
 
 
-def _account_with(address: str) -> User | None:
-    """An account that has ``address``: its e-mail, its verified mobile number, or (typed at
-    the desk or in a profile) its contact phone."""
+def accounts_with(address: str) -> QuerySet[User]:
+    """The accounts that hold ``address`` as a way in: their e-mail, or the mobile number they
+    proved by a code. A contact phone typed at the desk or by a manager proves nothing, so it
+    never stops the number's owner from registering or moving to it."""
     if "@" in address:
-        return User.objects.filter(email__iexact=address).first()
-    return User.objects.filter(Q(verified_phone=address) | Q(phone=address)).first()
+        return User.objects.filter(email__iexact=address)
+    return User.objects.filter(verified_phone=address)
+
+
+def _account_with(address: str) -> User | None:
+    return accounts_with(address).first()
 
 
 def taken_error(address: str) -> Conflict:

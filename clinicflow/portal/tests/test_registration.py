@@ -149,7 +149,13 @@ def test_bad_input_gets_a_clear_message_and_saves_nothing(clinic, client, change
 def test_an_address_with_an_account_is_told_so_and_the_visitor_learns_nothing(
     clinic, client, taken
 ):
-    member(Role.PATIENT, clinic, phone="+9779801234567", email="asha@example.org")
+    member(
+        Role.PATIENT,
+        clinic,
+        phone="+9779801234567",
+        verified_phone="+9779801234567",
+        email="asha@example.org",
+    )
     address = "9801234567" if taken == "phone" else "ASHA@example.org"
     page = client.post(reverse("portal:register"), _form(clinic, address=address))
     fresh = Client().post(reverse("portal:register"), _form(clinic, address="9807654321"))
@@ -178,3 +184,13 @@ def test_the_code_page_without_a_code_asked_for_goes_back_to_the_form(client):
     page = client.get(reverse("portal:register_code"))
     assert page.status_code == 302
     assert page["Location"] == reverse("portal:register")
+
+
+def test_a_number_only_typed_as_someones_contact_phone_does_not_stop_its_owner(clinic, client):
+    """A contact phone typed at the desk or by a manager proves nothing: the number's owner
+    still registers with it (a real code arrives), and is not told to sign in."""
+    member(Role.RECEPTIONIST, clinic, username="desk", phone="+9779801234567")
+    client.post(reverse("portal:register"), _form(clinic))
+    done = client.post(reverse("portal:register_code"), {"code": code_sent_to("+9779801234567")})
+    assert done.status_code == 302
+    assert User.objects.filter(verified_phone="+9779801234567").count() == 1
