@@ -264,14 +264,60 @@ def test_the_gateways_signed_callback_pays_and_confirms_and_twice_pays_once(
     assert "every 10s" not in page
 
 
-@pytest.mark.parametrize("amount", ["500.00", "900.00"])
-def test_a_callback_of_another_amount_is_refused_and_the_booking_stays_held(held, clinic, amount):
-    answer = _callback(clinic, _bill(held).number, amount=amount)
-    assert answer.status_code == 409
-    assert not Payment.objects.for_clinic(clinic).exists()
+def test_a_callback_for_less_than_the_fee_is_kept_as_credit_and_the_booking_stays_held(
+    held, clinic
+):
+    # The fee is paid whole (a part would hold nothing); the wallet moved the money, so it
+    # is recorded, as the patient's credit, and the booking waits for the rest.
+    answer = _callback(clinic, _bill(held).number, amount="500.00")
+    assert answer.status_code == 200, answer.json()
+    payment = Payment.objects.for_clinic(clinic).get()
+    assert (payment.purpose, payment.invoice, payment.amount) == (
+        PaymentPurpose.DEPOSIT,
+        None,
+        Decimal("500.00"),
+    )
+    assert balances.of_patient(clinic, held.patient_id).credit == Decimal("500.00")
+    assert _bill(held).patient_due == FEE
     held.refresh_from_db()
     assert held.status == AppointmentStatus.REQUESTED
     assert held.payment_due_by is not None
+
+
+def test_a_callback_for_more_than_the_fee_pays_it_and_keeps_the_rest_once(held, clinic):
+    bill = _bill(held)
+    first = _callback(clinic, bill.number, amount="900.00")
+    assert first.status_code == 200, first.json()
+    again = _callback(clinic, bill.number, amount="900.00")
+    assert again.json()["receipt"] == first.json()["receipt"]
+    payment = Payment.objects.for_clinic(clinic).get()  # one receipt for one transaction
+    assert (payment.purpose, payment.invoice, payment.amount) == (
+        PaymentPurpose.INVOICE,
+        bill,
+        Decimal("900.00"),
+    )
+    bill.refresh_from_db()
+    assert (bill.paid, bill.patient_due) == (FEE, 0)
+    assert balances.of_patient(clinic, held.patient_id).credit == Decimal("100.00")
+    held.refresh_from_db()
+    assert (held.status, held.payment_due_by) == (AppointmentStatus.BOOKED, None)
+
+
+def test_a_qr_payment_after_the_fee_was_paid_at_the_desk_is_kept_as_credit(held, cashier, clinic):
+    shifts.open_shift(actor=actor_for(cashier), opening_float=Decimal("1000"))
+    payments.pay(
+        actor=actor_for(cashier), invoice=_bill(held), tenders=[payments.TenderIn("cash", "800")]
+    )
+    late = _callback(clinic, _bill(held).number, reference="TX-2")
+    assert late.status_code == 200, late.json()
+    assert _callback(clinic, _bill(held).number, reference="TX-2").status_code == 200
+    qr = Payment.objects.for_clinic(clinic).get(tenders__gateway_reference="signed:TX-2")
+    assert (qr.purpose, qr.invoice, qr.amount) == (PaymentPurpose.DEPOSIT, None, FEE)
+    assert Payment.objects.for_clinic(clinic).count() == 2
+    assert _bill(held).paid == FEE
+    assert balances.of_patient(clinic, held.patient_id).credit == FEE
+    held.refresh_from_db()
+    assert held.status == AppointmentStatus.BOOKED
 
 
 def test_a_cashiers_payment_at_the_desk_confirms_it_too(held, cashier):
@@ -376,6 +422,72 @@ def test_where_the_consultation_is_charged_when_it_starts_the_prepaid_visit_is_n
     open_encounter(actor=actor_for(doctor), entry=entry)
     rows = Charge.objects.for_clinic(clinic).exclude(status=ChargeStatus.VOID)
     assert [c.source_kind for c in rows] == ["appointment"]
+
+
+@pytest.fixture
+def follow_up_priced(cardiologist):
+    cardiologist.follow_up_fee = Decimal("300.00")
+    cardiologist.follow_up_days = 14
+    cardiologist.save()  # keep_fees prices FOLLOWUP-<id>
+    return cardiologist
+
+
+def _seen_at_the_desk(receptionist, patient, doctor, when):
+    """Booked at the desk (no fee online) and checked in: its consultation is charged."""
+    booked = services.book_appointment(
+        actor=actor_for(receptionist), patient=patient, practitioner=doctor, starts_at=when
+    )
+    _check_in(receptionist, booked)
+    return (
+        Charge.objects.for_clinic(patient.clinic)
+        .filter(source_kind=charges.CONSULTATION.key, source_id__isnull=False)
+        .latest("pk")
+    )
+
+
+def test_a_booking_fee_released_unpaid_does_not_make_the_next_visit_a_follow_up(
+    held, follow_up_priced, receptionist, priya, next_monday, at
+):
+    _past_its_time(held)
+    assert tasks.release_unpaid_bookings() == 1  # never paid; its bill credited in full
+    charged = _seen_at_the_desk(receptionist, priya, follow_up_priced, at(next_monday, 10, 0))
+    assert charged.amount == FEE  # the full fee: no consultation was had, nor paid
+
+
+def test_a_paid_booking_fee_still_makes_the_next_visit_a_follow_up(
+    held, follow_up_priced, receptionist, priya, next_monday, at, clinic
+):
+    assert _callback(clinic, _bill(held).number).status_code == 200
+    charged = _seen_at_the_desk(receptionist, priya, follow_up_priced, at(next_monday, 10, 0))
+    assert charged.amount == Decimal("300.00")
+
+
+def test_a_fee_credited_back_after_payment_no_longer_pays_the_visit(
+    held, clinic, receptionist, manager
+):
+    from clinicflow.billing import invoices
+
+    assert _callback(clinic, _bill(held).number).status_code == 200
+    invoices.credit(actor=actor_for(manager), invoice=_bill(held), reason="Goodwill refund")
+    assert balances.of_patient(clinic, held.patient_id).credit == FEE  # the patient holds it
+    held.refresh_from_db()
+    assert held.status == AppointmentStatus.BOOKED
+    _check_in(receptionist, held)
+    charged = Charge.objects.for_clinic(clinic).get(source_kind=charges.CONSULTATION.key)
+    assert charged.amount == FEE  # charged in full, not as a follow-up of its own fee
+
+
+def test_a_fee_credited_back_in_part_still_pays_the_visit(held, clinic, receptionist, manager):
+    from clinicflow.billing import invoices
+
+    assert _callback(clinic, _bill(held).number).status_code == 200
+    line = _bill(held).lines.get()
+    invoices.credit(
+        actor=actor_for(manager), invoice=_bill(held), reason="Kept waiting", lines={line.pk: "100"}
+    )
+    held.refresh_from_db()
+    _check_in(receptionist, held)
+    assert not Charge.objects.for_clinic(clinic).filter(source_kind=charges.CONSULTATION.key)
 
 
 def test_a_visit_booked_without_the_fee_is_charged_at_check_in_as_before(
