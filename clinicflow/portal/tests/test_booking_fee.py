@@ -32,7 +32,7 @@ from clinicflow.billing.models import (
     PaymentPurpose,
 )
 from clinicflow.clinical.services import open_encounter
-from clinicflow.core.errors import DomainError
+from clinicflow.core.errors import DomainError, LimitReached
 from clinicflow.core.models import AuditEvent
 from clinicflow.frontdesk import services as frontdesk
 from clinicflow.notifications.models import Notice
@@ -519,6 +519,76 @@ def test_another_family_and_the_staff_cannot_see_the_held_bill_or_booking(
         booking.cancel_online(actor=actor_for(other_family), appointment=held)
     held.refresh_from_db()
     assert held.status == AppointmentStatus.REQUESTED
+
+
+# ---------------------------------------------------------------- how many held at once
+
+
+def test_an_account_holds_at_most_two_unpaid_bookings_across_its_family(
+    held, family, priya, anjali, cardiologist, next_monday, at, clinic
+):
+    _book(family, anjali, cardiologist, at(next_monday, 10, 0))  # the second, for her child
+    with pytest.raises(LimitReached) as refused:
+        _book(family, priya, cardiologist, at(next_monday, 11, 0))
+    assert refused.value.code == "unpaid_holds"
+    assert "waiting for payment" in refused.value.message
+    assert Appointment.objects.for_clinic(clinic).count() == 2  # nothing saved
+    assert Invoice.objects.for_clinic(clinic).count() == 2  # no third number taken
+    # Paying one frees a place.
+    assert _callback(clinic, _bill(held).number).status_code == 200
+    third = _book(family, priya, cardiologist, at(next_monday, 11, 0))
+    assert third.payment_due_by is not None
+
+
+def test_another_accounts_holds_do_not_count_against_this_one(
+    held, family, anjali, other_family, stranger, cardiologist, next_monday, at
+):
+    _book(family, anjali, cardiologist, at(next_monday, 10, 0))
+    theirs = _book(other_family, stranger, cardiologist, at(next_monday, 11, 0))
+    assert theirs.payment_due_by is not None
+
+
+def test_the_limit_holds_on_the_api_too(
+    held, family, priya, anjali, cardiologist, next_monday, at, sign_in, clinic
+):
+    _book(family, anjali, cardiologist, at(next_monday, 10, 0))
+    answer = sign_in(family).post(
+        reverse("api:portal-appointments", kwargs={"member": priya.pk}),
+        {
+            "practitioner": cardiologist.pk,
+            "starts_at": at(next_monday, 11, 0).isoformat(),
+            "reason": "Chest pain on the stairs",
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "unpaid_holds"
+    assert Appointment.objects.for_clinic(clinic).count() == 2
+
+
+def test_without_the_fee_online_bookings_are_not_limited_by_it(
+    family, priya, anjali, cardiologist, next_monday, at
+):
+    for hour in (9, 10, 11):
+        booked = _book(family, priya if hour % 2 else anjali, cardiologist, at(next_monday, hour))
+        assert booked.payment_due_by is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_bookings_at_once_by_one_account_do_not_pass_the_limit(
+    held, family, priya, anjali, cardiologist, next_monday, at, clinic
+):
+    members, hours = [priya, anjali], [10, 11]
+
+    def book(n: int) -> object:
+        return _book(family, members[n], cardiologist, at(next_monday, hours[n], 0))
+
+    done, errors = at_once(book, 2)
+    assert len(done) == 1
+    assert [type(e) for e in errors] == [LimitReached]
+    held_now = Appointment.objects.for_clinic(clinic).filter(payment_due_by__isnull=False)
+    assert held_now.count() == 2
 
 
 # ---------------------------------------------------------------- the race
