@@ -10,10 +10,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from clinicflow.billing import live, prices, sources
-from clinicflow.billing.models import Charge, ChargeStatus, ItemKind, PriceItem
+from clinicflow.billing.models import (
+    Charge,
+    ChargeStatus,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    ItemKind,
+    PriceItem,
+)
 from clinicflow.billing.money import rounded
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
@@ -203,6 +212,26 @@ def consultation_codes(practitioner_id: Any) -> tuple[str, str]:
     return f"CONSULT-{practitioner_id}", f"FOLLOWUP-{practitioner_id}"
 
 
+def paid_ahead(clinic: Any, kinds: list[str]) -> Q:
+    """Charges of ``kinds`` (those that ``prepays_visit``) that count as a consultation: their
+    invoice asks nothing more and still keeps money paid for it. A fee billed ahead stays an
+    invoiced charge whatever becomes of it (billing voids only unbilled charges; an invoiced
+    one is corrected by a credit note, and the invoice never changes), so whether it was paid
+    for is read from its invoice: one withdrawn unpaid (a held booking released) or credited
+    back in full after payment keeps nothing, and the visit is charged as any other. A part
+    credited back (a goodwill reduction) leaves the consultation paid, at its lower price."""
+    if not kinds:
+        return Q(pk__in=[])
+    paid = InvoiceLine.objects.for_clinic(clinic).filter(
+        charge=OuterRef("pk"),
+        invoice__kind=InvoiceKind.INVOICE,
+        invoice__status=InvoiceStatus.ISSUED,
+        invoice__paid__gt=0,
+        invoice__paid__gte=F("invoice__total") - F("invoice__payer_share") - F("invoice__credited"),
+    )
+    return Q(source_kind__in=kinds) & Q(Exists(paid))
+
+
 def charge_consultation(
     *,
     clinic: Any,
@@ -218,8 +247,8 @@ def charge_consultation(
     """Charge a visit's consultation at ``moment`` ("check_in" or "start") if that is when
     the clinic charges it: the doctor's fee, or the follow-up fee when the patient's last
     consultation with this doctor was within the doctor's follow-up days. A visit of an
-    ``appointment`` whose fee was charged ahead (a kind that ``prepays_visit``: the booking
-    fee paid online) is not charged again."""
+    ``appointment`` whose fee was paid ahead (a kind that ``prepays_visit``: the booking fee
+    paid online; see ``paid_ahead``) is not charged again."""
     if prices.settings_of(clinic).consultation_charged_at != moment:
         return None
     ahead = sources.prepaying_visits()
@@ -227,7 +256,7 @@ def charge_consultation(
     if (
         appointment_id is not None
         and ahead
-        and kept.filter(source_kind__in=ahead, source_id=str(appointment_id)).exists()
+        and kept.filter(paid_ahead(clinic, ahead), source_id=str(appointment_id)).exists()
     ):
         return None
     first, follow_up = consultation_codes(practitioner_id)
@@ -235,17 +264,12 @@ def charge_consultation(
         i.code: i for i in PriceItem.objects.for_clinic(clinic).filter(code__in=[first, follow_up])
     }
     today = clinic.local_date()
-    earlier = (
-        Charge.objects.for_clinic(clinic)
-        .filter(
-            patient_id=patient_id,
-            source_kind__in=[CONSULTATION.key, *ahead],
-            item__code__in=[first, follow_up],
-            charged_at__gte=timezone.now() - timedelta(days=follow_up_days),
-        )
-        .exclude(status=ChargeStatus.VOID)
-        .exists()
-    )
+    earlier = kept.filter(
+        Q(source_kind=CONSULTATION.key) | paid_ahead(clinic, ahead),
+        patient_id=patient_id,
+        item__code__in=[first, follow_up],
+        charged_at__gte=timezone.now() - timedelta(days=follow_up_days),
+    ).exists()
     item = items.get(follow_up if earlier else first)
     if item is None:
         return None

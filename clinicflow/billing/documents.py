@@ -14,10 +14,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Sum
 from django.utils import timezone
 
 from clinicflow.billing import prices, qr
-from clinicflow.billing.models import Invoice, InvoiceKind, Payment, PaymentPurpose
+from clinicflow.billing.models import Entry, Invoice, InvoiceKind, Payment, PaymentPurpose
+from clinicflow.billing.money import summed
 from clinicflow.core.errors import Conflict
 from clinicflow.core.pdf import Document, roll
 from clinicflow.core.templatetags.clinicflow import with_bs
@@ -288,6 +290,9 @@ def _draw_receipt(pdf: Document, layout: str, payment: Payment, head: Heading) -
             bill.pair("Credited", f"−{amount(invoice.credited)}")
         bill.pair("Paid so far", f"−{amount(invoice.paid)}")
         bill.pair("Balance due", f"{amount(invoice.patient_due)} {currency}", bold=True)
+        kept = summed(payment.ledger.filter(kind=Entry.DEPOSITED).aggregate(t=Sum("credit"))["t"])
+        if kept:  # a gateway's payment beyond the bill (``payments.gateway_share``)
+            bill.pair("Kept on the patient's account", f"{amount(kept)} {currency}")
     else:
         bill.text("Deposit held on the patient's account.")
     if payment.received_by:

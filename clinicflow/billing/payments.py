@@ -76,20 +76,25 @@ def _receipt(
     clinic: Any,
     *,
     patient_id: Any,
-    purpose: str,
     invoice: Invoice | None,
     tenders: Sequence[TenderIn],
     shift: Shift | None,
     by: Any,
     gateway_reference: str | None = None,
+    kept: Decimal = ZERO,
 ) -> Payment:
+    """The numbered receipt of money received, and its rows of the ledger: a payment of
+    ``invoice`` (None: a deposit, all of it held as the patient's credit). ``kept``: of the
+    money received, what the invoice does not take (a gateway's payment beyond the bill),
+    held as the patient's credit on the same receipt, from the last tenders."""
     total = sum((Decimal(t.amount) for t in tenders), ZERO)
+    to_invoice = total - kept if invoice is not None else ZERO
     rule = prices.settings_of(clinic).fiscal_year_rule
     number = numbers.take(clinic, numbers.Series.RECEIPT, clinic.local_date(), rule)
     payment = Payment.objects.create(
         clinic=clinic,
         patient_id=patient_id,
-        purpose=purpose,
+        purpose=PaymentPurpose.INVOICE if invoice is not None else PaymentPurpose.DEPOSIT,
         invoice=invoice,
         number=number.text,
         amount=total,
@@ -105,20 +110,24 @@ def _receipt(
             reference=tender.reference,
             gateway_reference=gateway_reference,
         )
-        deposit = purpose == PaymentPurpose.DEPOSIT
-        LedgerEntry.objects.create(
-            clinic=clinic,
-            patient_id=patient_id,
-            kind=Entry.DEPOSITED if deposit else Entry.PAID,
-            invoice=invoice,
-            payment=payment,
-            method=tender.method,
-            shift=shift,
-            owed=ZERO if deposit else -Decimal(tender.amount),
-            credit=Decimal(tender.amount) if deposit else ZERO,
-            cash=Decimal(tender.amount),
-            by=by,
-        )
+        paid = min(Decimal(tender.amount), to_invoice)
+        to_invoice -= paid
+        for kind, value in ((Entry.PAID, paid), (Entry.DEPOSITED, Decimal(tender.amount) - paid)):
+            if value <= 0:
+                continue
+            LedgerEntry.objects.create(
+                clinic=clinic,
+                patient_id=patient_id,
+                kind=kind,
+                invoice=invoice if kind == Entry.PAID else None,
+                payment=payment,
+                method=tender.method,
+                shift=shift,
+                owed=-value if kind == Entry.PAID else ZERO,
+                credit=value if kind == Entry.DEPOSITED else ZERO,
+                cash=value,
+                by=by,
+            )
     live.announce(clinic, "paid", patient_id)
     messages.payment_received(payment)
     return payment
@@ -142,6 +151,15 @@ def _sources_of(invoice: Invoice) -> dict[str, list[str]]:
     return found
 
 
+def _kinds_of(invoice: Invoice) -> dict[str, tuple[sources.SourceKind | None, list[str]]]:
+    """The source kinds of the invoice's charges (None: a kind not installed), with ids."""
+    return {key: (sources.find(key), ids) for key, ids in _sources_of(invoice).items()}
+
+
+def _paid_whole(kinds: dict[str, tuple[sources.SourceKind | None, list[str]]]) -> bool:
+    return any(kind is not None and kind.paid_whole for kind, _ids in kinds.values())
+
+
 def _settle(invoice: Invoice, amount: Decimal) -> None:
     """Pay ``amount`` of the locked invoice: never more than is due, all of it where a
     source asks (``SourceKind.paid_whole``); once nothing is due, each source kind that
@@ -151,8 +169,8 @@ def _settle(invoice: Invoice, amount: Decimal) -> None:
             f"That is more than the {invoice.patient_due} still owed on {invoice.number}.",
             field="tenders",
         )
-    kinds = {key: (sources.find(key), ids) for key, ids in _sources_of(invoice).items()}
-    if amount != invoice.patient_due and any(k and k.paid_whole for k, _ids in kinds.values()):
+    kinds = _kinds_of(invoice)
+    if amount != invoice.patient_due and _paid_whole(kinds):
         raise Conflict(
             f"{invoice.number} is paid in one payment of {invoice.patient_due}.",
             field="tenders",
@@ -178,7 +196,6 @@ def pay(*, actor: Actor, invoice: Invoice, tenders: Iterable[TenderIn]) -> Payme
     return _receipt(
         clinic,
         patient_id=locked.patient_id,
-        purpose=PaymentPurpose.INVOICE,
         invoice=locked,
         tenders=read,
         shift=shift,
@@ -195,7 +212,6 @@ def deposit(*, actor: Actor, patient: Patient, tenders: Iterable[TenderIn]) -> P
     return _receipt(
         clinic,
         patient_id=patient.pk,
-        purpose=PaymentPurpose.DEPOSIT,
         invoice=None,
         tenders=read,
         shift=shift,
@@ -360,8 +376,11 @@ def _pay_out(actor: Actor, clinic: Any, row: Refund) -> Refund:
 
 def record_gateway_payment(*, clinic: Any, callback: GatewayCallback, by: Any = None) -> Payment:
     """A payment a gateway reported against an invoice's QR: recorded once, however many
-    times the callback comes (the provider's transaction is unique). An invoice a credit
-    note withdrew in full meanwhile keeps the money as the patient's credit."""
+    times the callback comes (the provider's transaction is unique). The provider has moved
+    the money already, so it is never refused for its amount (``gateway_share``): what the
+    invoice takes pays it, and the rest (all of it, when the bill was withdrawn or paid at
+    the desk meanwhile) is kept as the patient's credit, to use or to refund.
+    Errors: ``DomainError`` for another currency or a number no issued invoice has."""
     key = f"{callback.provider}:{callback.provider_reference}"
     if callback.currency != clinic.currency:
         raise DomainError("The payment is in another currency.", field="currency")
@@ -378,6 +397,18 @@ def record_gateway_payment(*, clinic: Any, callback: GatewayCallback, by: Any = 
         return found
 
 
+def gateway_share(invoice: Invoice, amount: Decimal) -> Decimal:
+    """What the locked ``invoice`` takes of ``amount`` a gateway received for it: all that it
+    still asks when the amount covers it; the amount itself when it is less and the invoice
+    may be paid in part; nothing when it asks nothing (withdrawn by a credit note, or paid
+    at the desk meanwhile) or is paid only whole (a held booking's fee: a part would hold
+    nothing, so the booking stays held and the money is the patient's credit)."""
+    due = max(invoice.patient_due, ZERO)
+    if amount >= due:
+        return due
+    return ZERO if _paid_whole(_kinds_of(invoice)) else amount
+
+
 @atomic_audited
 def _record_gateway(clinic: Any, callback: GatewayCallback, key: str, by: Any) -> Payment:
     locked = (
@@ -389,30 +420,18 @@ def _record_gateway(clinic: Any, callback: GatewayCallback, key: str, by: Any) -
     if locked is None or locked.status != InvoiceStatus.ISSUED:
         raise DomainError("No issued invoice has this number.", field="bill_number")
     amount = read_amount(callback.amount)
-    if locked.patient_due <= 0 < locked.credited and amount <= locked.patient_share:
-        # The bill was withdrawn by a credit note while the patient paid its QR (an online
-        # booking released unpaid a moment before): the money came, so it is never
-        # refused and lost, but kept as the patient's credit, to use or to refund.
-        return _receipt(
-            clinic,
-            patient_id=locked.patient_id,
-            purpose=PaymentPurpose.DEPOSIT,
-            invoice=None,
-            tenders=[TenderIn(Method.QR, amount, callback.provider_reference[:80])],
-            shift=None,
-            by=by,
-            gateway_reference=key,
-        )
-    _settle(locked, amount)
+    taken = gateway_share(locked, amount)
+    if taken:
+        _settle(locked, taken)
     return _receipt(
         clinic,
         patient_id=locked.patient_id,
-        purpose=PaymentPurpose.INVOICE,
-        invoice=locked,
+        invoice=locked if taken else None,
         tenders=[TenderIn(Method.QR, amount, callback.provider_reference[:80])],
         shift=None,
         by=by,
         gateway_reference=key,
+        kept=amount - taken,
     )
 
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,10 +26,11 @@ from clinicflow.billing import prices, qr
 from clinicflow.billing.models import Invoice
 from clinicflow.core import policy
 from clinicflow.core.actor import Actor
-from clinicflow.core.errors import DomainError
+from clinicflow.core.errors import DomainError, LimitReached
 from clinicflow.core.roles import Role
 from clinicflow.notifications import notices
 from clinicflow.patients.models import Patient
+from clinicflow.portal.access import patients_of
 from clinicflow.portal.clinic_settings import save_settings, settings_row
 from clinicflow.scheduling import charging, services, slots, states
 from clinicflow.scheduling.models import (
@@ -45,6 +47,11 @@ SETTINGS = "portal.booking_settings"
 
 #: Who hears of an online booking waiting for confirmation (their bell counts it live).
 DESK = (Role.RECEPTIONIST, Role.MANAGER)
+
+#: How many bookings one account may hold unpaid at a time, across the records it looks
+#: after: each keeps a doctor's time from others and issues a numbered invoice until it is
+#: paid or released.
+MAX_UNPAID_HOLDS = 2
 
 
 def settings_of(clinic: Any) -> OnlineBookingSettings:
@@ -139,6 +146,8 @@ def book_online(
         raise _outside_window(clinic, starts_at)
     if not reason.strip():
         raise DomainError(_("Say briefly why you want to see the doctor."), field="reason")
+    if rules.fee_paid_online and charging.booking_fee(practitioner) is not None:
+        _may_hold_another(actor, clinic)
     appointment = services.book_appointment(
         actor=actor,
         patient=patient,
@@ -169,6 +178,31 @@ def book_online(
             ],
         )
     return appointment
+
+
+def _may_hold_another(actor: Actor, clinic: Any) -> None:
+    """Refuse a booking held for its fee when the account already holds
+    ``MAX_UNPAID_HOLDS`` unpaid, for any of the records it looks after (or that it booked).
+    The account's row is locked first, in the booking's transaction, so two bookings at once
+    by one account are counted one after the other and never pass the limit together.
+    Errors: ``LimitReached``."""
+    user = actor.user
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).get()
+    held = (
+        Appointment.objects.for_clinic(clinic)
+        .filter(status=AppointmentStatus.REQUESTED, payment_due_by__isnull=False)
+        .filter(Q(patient__in=patients_of(user, clinic).values("pk")) | Q(booked_by=user))
+        .count()
+    )
+    if held >= MAX_UNPAID_HOLDS:
+        raise LimitReached(
+            _(
+                "You have %(count)s bookings waiting for payment. Pay for one, or cancel it, "
+                "before you book another."
+            )
+            % {"count": held},
+            code="unpaid_holds",
+        )
 
 
 def may_change(

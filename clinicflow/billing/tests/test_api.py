@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clinicflow.accounts.actors import actor_for
-from clinicflow.billing import charges, invoices, prices
+from clinicflow.billing import balances, charges, invoices, prices
 from clinicflow.billing.gateways import sign
 from clinicflow.billing.models import (
     ChargeStatus,
@@ -494,9 +494,27 @@ def test_an_unreadable_callback_is_a_bad_request(gateway_secret, issued):
     assert not Payment.objects.exists()
 
 
-def test_a_callback_for_more_than_is_due_is_refused(gateway_secret, issued):
-    assert send(callback(issued.number, amount="5000.00")).status_code == 409
-    assert not Payment.objects.exists()
+def test_a_callback_for_more_than_is_due_pays_the_bill_and_keeps_the_rest_as_credit(
+    gateway_secret, issued
+):
+    # The wallet has moved the money already: refused, it would be nowhere.
+    answer = send(callback(issued.number, amount="5000.00"))
+    assert answer.status_code == 200, answer.json()
+    assert send(callback(issued.number, amount="5000.00")).status_code == 200  # once
+    payment = Payment.objects.get()
+    assert (payment.invoice, payment.amount) == (issued, Decimal("5000.00"))
+    issued.refresh_from_db()
+    assert (issued.paid, issued.patient_due) == (Decimal("926.00"), 0)
+    held = balances.of_patient(issued.clinic, issued.patient_id)
+    assert (held.owed, held.credit) == (0, Decimal("4074.00"))
+    assert balances.takings(issued.clinic, issued.clinic.local_date()) == {"qr": Decimal("5000.00")}
+
+
+def test_a_callback_for_less_than_is_due_pays_that_part_of_an_ordinary_bill(gateway_secret, issued):
+    assert send(callback(issued.number, amount="400.00")).status_code == 200
+    issued.refresh_from_db()
+    assert (issued.paid, issued.patient_due) == (Decimal("400.00"), Decimal("526.00"))
+    assert balances.of_patient(issued.clinic, issued.patient_id).credit == 0
 
 
 # ---------------------------------------------------------------- reads are audited

@@ -4,6 +4,7 @@ printed copy's QR opens to show it is genuine, without saying who the patient is
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -11,6 +12,7 @@ from pypdf import PdfReader
 
 from clinicflow.accounts.actors import actor_for
 from clinicflow.billing import invoices, payments
+from clinicflow.billing.gateways import GatewayCallback
 from clinicflow.core.bsdates import to_bs
 from clinicflow.core.models import AuditAction, AuditEvent
 
@@ -177,6 +179,26 @@ def test_the_receipt_pdf_says_what_was_paid_and_what_is_left(
     ):
         assert expected in text, expected
     assert images(reader) == 2  # the balance's payment QR and the verification QR
+
+
+def test_a_gateways_receipt_beyond_the_bill_says_what_was_kept_as_credit(
+    cashier, sign_in, issued, clinic
+):
+    callback = GatewayCallback(
+        provider="signed",
+        provider_reference="TX-OVER",
+        bill_number=issued.number,
+        amount=Decimal("1000.00"),
+        currency=clinic.currency,
+        paid_at=None,
+        raw={},
+    )
+    payment = payments.record_gateway_payment(clinic=clinic, callback=callback)
+    text, _reader = read(
+        sign_in(cashier).get(reverse("billing:receipt_pdf", args=[payment.pk]), {"layout": "a4"})
+    )
+    assert "1,000.00" in text or "1000.00" in text
+    assert "Kept on the patient's account 74.00" in text
 
 
 def test_a_receptionist_may_download_a_receipt_but_a_nurse_may_not(

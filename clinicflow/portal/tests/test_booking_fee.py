@@ -32,7 +32,7 @@ from clinicflow.billing.models import (
     PaymentPurpose,
 )
 from clinicflow.clinical.services import open_encounter
-from clinicflow.core.errors import DomainError
+from clinicflow.core.errors import DomainError, LimitReached
 from clinicflow.core.models import AuditEvent
 from clinicflow.frontdesk import services as frontdesk
 from clinicflow.notifications.models import Notice
@@ -264,14 +264,60 @@ def test_the_gateways_signed_callback_pays_and_confirms_and_twice_pays_once(
     assert "every 10s" not in page
 
 
-@pytest.mark.parametrize("amount", ["500.00", "900.00"])
-def test_a_callback_of_another_amount_is_refused_and_the_booking_stays_held(held, clinic, amount):
-    answer = _callback(clinic, _bill(held).number, amount=amount)
-    assert answer.status_code == 409
-    assert not Payment.objects.for_clinic(clinic).exists()
+def test_a_callback_for_less_than_the_fee_is_kept_as_credit_and_the_booking_stays_held(
+    held, clinic
+):
+    # The fee is paid whole (a part would hold nothing); the wallet moved the money, so it
+    # is recorded, as the patient's credit, and the booking waits for the rest.
+    answer = _callback(clinic, _bill(held).number, amount="500.00")
+    assert answer.status_code == 200, answer.json()
+    payment = Payment.objects.for_clinic(clinic).get()
+    assert (payment.purpose, payment.invoice, payment.amount) == (
+        PaymentPurpose.DEPOSIT,
+        None,
+        Decimal("500.00"),
+    )
+    assert balances.of_patient(clinic, held.patient_id).credit == Decimal("500.00")
+    assert _bill(held).patient_due == FEE
     held.refresh_from_db()
     assert held.status == AppointmentStatus.REQUESTED
     assert held.payment_due_by is not None
+
+
+def test_a_callback_for_more_than_the_fee_pays_it_and_keeps_the_rest_once(held, clinic):
+    bill = _bill(held)
+    first = _callback(clinic, bill.number, amount="900.00")
+    assert first.status_code == 200, first.json()
+    again = _callback(clinic, bill.number, amount="900.00")
+    assert again.json()["receipt"] == first.json()["receipt"]
+    payment = Payment.objects.for_clinic(clinic).get()  # one receipt for one transaction
+    assert (payment.purpose, payment.invoice, payment.amount) == (
+        PaymentPurpose.INVOICE,
+        bill,
+        Decimal("900.00"),
+    )
+    bill.refresh_from_db()
+    assert (bill.paid, bill.patient_due) == (FEE, 0)
+    assert balances.of_patient(clinic, held.patient_id).credit == Decimal("100.00")
+    held.refresh_from_db()
+    assert (held.status, held.payment_due_by) == (AppointmentStatus.BOOKED, None)
+
+
+def test_a_qr_payment_after_the_fee_was_paid_at_the_desk_is_kept_as_credit(held, cashier, clinic):
+    shifts.open_shift(actor=actor_for(cashier), opening_float=Decimal("1000"))
+    payments.pay(
+        actor=actor_for(cashier), invoice=_bill(held), tenders=[payments.TenderIn("cash", "800")]
+    )
+    late = _callback(clinic, _bill(held).number, reference="TX-2")
+    assert late.status_code == 200, late.json()
+    assert _callback(clinic, _bill(held).number, reference="TX-2").status_code == 200
+    qr = Payment.objects.for_clinic(clinic).get(tenders__gateway_reference="signed:TX-2")
+    assert (qr.purpose, qr.invoice, qr.amount) == (PaymentPurpose.DEPOSIT, None, FEE)
+    assert Payment.objects.for_clinic(clinic).count() == 2
+    assert _bill(held).paid == FEE
+    assert balances.of_patient(clinic, held.patient_id).credit == FEE
+    held.refresh_from_db()
+    assert held.status == AppointmentStatus.BOOKED
 
 
 def test_a_cashiers_payment_at_the_desk_confirms_it_too(held, cashier):
@@ -378,6 +424,72 @@ def test_where_the_consultation_is_charged_when_it_starts_the_prepaid_visit_is_n
     assert [c.source_kind for c in rows] == ["appointment"]
 
 
+@pytest.fixture
+def follow_up_priced(cardiologist):
+    cardiologist.follow_up_fee = Decimal("300.00")
+    cardiologist.follow_up_days = 14
+    cardiologist.save()  # keep_fees prices FOLLOWUP-<id>
+    return cardiologist
+
+
+def _seen_at_the_desk(receptionist, patient, doctor, when):
+    """Booked at the desk (no fee online) and checked in: its consultation is charged."""
+    booked = services.book_appointment(
+        actor=actor_for(receptionist), patient=patient, practitioner=doctor, starts_at=when
+    )
+    _check_in(receptionist, booked)
+    return (
+        Charge.objects.for_clinic(patient.clinic)
+        .filter(source_kind=charges.CONSULTATION.key, source_id__isnull=False)
+        .latest("pk")
+    )
+
+
+def test_a_booking_fee_released_unpaid_does_not_make_the_next_visit_a_follow_up(
+    held, follow_up_priced, receptionist, priya, next_monday, at
+):
+    _past_its_time(held)
+    assert tasks.release_unpaid_bookings() == 1  # never paid; its bill credited in full
+    charged = _seen_at_the_desk(receptionist, priya, follow_up_priced, at(next_monday, 10, 0))
+    assert charged.amount == FEE  # the full fee: no consultation was had, nor paid
+
+
+def test_a_paid_booking_fee_still_makes_the_next_visit_a_follow_up(
+    held, follow_up_priced, receptionist, priya, next_monday, at, clinic
+):
+    assert _callback(clinic, _bill(held).number).status_code == 200
+    charged = _seen_at_the_desk(receptionist, priya, follow_up_priced, at(next_monday, 10, 0))
+    assert charged.amount == Decimal("300.00")
+
+
+def test_a_fee_credited_back_after_payment_no_longer_pays_the_visit(
+    held, clinic, receptionist, manager
+):
+    from clinicflow.billing import invoices
+
+    assert _callback(clinic, _bill(held).number).status_code == 200
+    invoices.credit(actor=actor_for(manager), invoice=_bill(held), reason="Goodwill refund")
+    assert balances.of_patient(clinic, held.patient_id).credit == FEE  # the patient holds it
+    held.refresh_from_db()
+    assert held.status == AppointmentStatus.BOOKED
+    _check_in(receptionist, held)
+    charged = Charge.objects.for_clinic(clinic).get(source_kind=charges.CONSULTATION.key)
+    assert charged.amount == FEE  # charged in full, not as a follow-up of its own fee
+
+
+def test_a_fee_credited_back_in_part_still_pays_the_visit(held, clinic, receptionist, manager):
+    from clinicflow.billing import invoices
+
+    assert _callback(clinic, _bill(held).number).status_code == 200
+    line = _bill(held).lines.get()
+    invoices.credit(
+        actor=actor_for(manager), invoice=_bill(held), reason="Kept waiting", lines={line.pk: "100"}
+    )
+    held.refresh_from_db()
+    _check_in(receptionist, held)
+    assert not Charge.objects.for_clinic(clinic).filter(source_kind=charges.CONSULTATION.key)
+
+
 def test_a_visit_booked_without_the_fee_is_charged_at_check_in_as_before(
     family, priya, cardiologist, next_monday, at, receptionist, clinic
 ):
@@ -407,6 +519,76 @@ def test_another_family_and_the_staff_cannot_see_the_held_bill_or_booking(
         booking.cancel_online(actor=actor_for(other_family), appointment=held)
     held.refresh_from_db()
     assert held.status == AppointmentStatus.REQUESTED
+
+
+# ---------------------------------------------------------------- how many held at once
+
+
+def test_an_account_holds_at_most_two_unpaid_bookings_across_its_family(
+    held, family, priya, anjali, cardiologist, next_monday, at, clinic
+):
+    _book(family, anjali, cardiologist, at(next_monday, 10, 0))  # the second, for her child
+    with pytest.raises(LimitReached) as refused:
+        _book(family, priya, cardiologist, at(next_monday, 11, 0))
+    assert refused.value.code == "unpaid_holds"
+    assert "waiting for payment" in refused.value.message
+    assert Appointment.objects.for_clinic(clinic).count() == 2  # nothing saved
+    assert Invoice.objects.for_clinic(clinic).count() == 2  # no third number taken
+    # Paying one frees a place.
+    assert _callback(clinic, _bill(held).number).status_code == 200
+    third = _book(family, priya, cardiologist, at(next_monday, 11, 0))
+    assert third.payment_due_by is not None
+
+
+def test_another_accounts_holds_do_not_count_against_this_one(
+    held, family, anjali, other_family, stranger, cardiologist, next_monday, at
+):
+    _book(family, anjali, cardiologist, at(next_monday, 10, 0))
+    theirs = _book(other_family, stranger, cardiologist, at(next_monday, 11, 0))
+    assert theirs.payment_due_by is not None
+
+
+def test_the_limit_holds_on_the_api_too(
+    held, family, priya, anjali, cardiologist, next_monday, at, sign_in, clinic
+):
+    _book(family, anjali, cardiologist, at(next_monday, 10, 0))
+    answer = sign_in(family).post(
+        reverse("api:portal-appointments", kwargs={"member": priya.pk}),
+        {
+            "practitioner": cardiologist.pk,
+            "starts_at": at(next_monday, 11, 0).isoformat(),
+            "reason": "Chest pain on the stairs",
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "unpaid_holds"
+    assert Appointment.objects.for_clinic(clinic).count() == 2
+
+
+def test_without_the_fee_online_bookings_are_not_limited_by_it(
+    family, priya, anjali, cardiologist, next_monday, at
+):
+    for hour in (9, 10, 11):
+        booked = _book(family, priya if hour % 2 else anjali, cardiologist, at(next_monday, hour))
+        assert booked.payment_due_by is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_bookings_at_once_by_one_account_do_not_pass_the_limit(
+    held, family, priya, anjali, cardiologist, next_monday, at, clinic
+):
+    members, hours = [priya, anjali], [10, 11]
+
+    def book(n: int) -> object:
+        return _book(family, members[n], cardiologist, at(next_monday, hours[n], 0))
+
+    done, errors = at_once(book, 2)
+    assert len(done) == 1
+    assert [type(e) for e in errors] == [LimitReached]
+    held_now = Appointment.objects.for_clinic(clinic).filter(payment_due_by__isnull=False)
+    assert held_now.count() == 2
 
 
 # ---------------------------------------------------------------- the race
