@@ -36,8 +36,9 @@ MAX_ATTEMPTS = 5
 #: Codes asked for one address (or one record, for linking), and from one IP.
 SEND_PER_ADDRESS = Throttle("portal.code.send.address", 3, timedelta(minutes=15))
 SEND_PER_IP = Throttle("portal.code.send.ip", 10, timedelta(hours=1))
-#: Link codes one account asks for (whichever records).
-LINKS_PER_ACCOUNT = Throttle("portal.code.link.account", 6, timedelta(hours=1))
+#: Codes one signed-in account asks for, whichever records and addresses (to link a record,
+#: to prove a new phone or e-mail): an account rotating IPs cannot send codes to any number.
+PER_ACCOUNT = Throttle("portal.code.account", 6, timedelta(hours=1))
 #: Codes typed for one address, and from one IP (each code also allows only MAX_ATTEMPTS).
 VERIFY_PER_ADDRESS = Throttle("portal.code.verify.address", 10, timedelta(minutes=15))
 VERIFY_PER_IP = Throttle("portal.code.verify.ip", 30, timedelta(hours=1))
@@ -76,11 +77,11 @@ def digest(code: OneTimeCode, digits: str) -> str:
 
 
 def check_send_limits(*, address_key: str, ip: str, account: Any = None) -> None:
-    """Count one code asked for ``address_key`` from ``ip`` (by ``account``, for linking);
-    refuse beyond any limit."""
+    """Count one code asked for ``address_key`` from ``ip`` (by ``account``, when a signed-in
+    account asks); refuse beyond any limit."""
     by_address = SEND_PER_ADDRESS.hit(address_key)
     by_ip = SEND_PER_IP.hit(ip or "unknown")
-    by_account = account is None or LINKS_PER_ACCOUNT.hit(str(account))
+    by_account = account is None or PER_ACCOUNT.hit(str(account))
     if not (by_address and by_ip and by_account):
         raise TooManyTries(
             _("Too many codes were asked for. Wait 15 minutes, then ask again."), field=None

@@ -61,7 +61,7 @@ def request_contact_change(*, actor: Actor, patient: Patient, address: str, ip: 
     field = _field(wanted)
     if wanted == getattr(patient, field):
         raise DomainError(_("This is already the record's contact."), field="address")
-    codes.check_send_limits(address_key=wanted, ip=ip)
+    codes.check_send_limits(address_key=wanted, ip=ip, account=actor.user.pk)
     own = is_own_record(actor.user, patient)
     if own and _used_by_another(wanted, actor.user):
         return answer_taken(CodePurpose.CONTACT, clinic=clinic, address=wanted, ip=ip)

@@ -27,8 +27,8 @@ CODE_URL = "/portal/profile/contact/code/"
 NEW_PHONE = "+9779812345678"
 
 
-def _ask(client, patient, address="9812345678"):
-    return client.post(URL, {"patient": str(patient.pk), "address": address})
+def _ask(client, patient, address="9812345678", ip="127.0.0.1"):
+    return client.post(URL, {"patient": str(patient.pk), "address": address}, REMOTE_ADDR=ip)
 
 
 def _told_changed(address: str) -> bool:
@@ -112,6 +112,18 @@ def test_codes_asked_for_one_address_are_limited(family, sign_in, priya):
     page = _ask(client, priya)
     assert page.status_code == 429
     assert "Too many codes" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_codes_one_account_asks_for_are_limited_whatever_the_addresses(family, sign_in, priya):
+    """A signed-in account cannot send codes to any number it likes by asking each a new
+    address (the per-address limit never trips) from new IPs."""
+    client = sign_in(family)
+    for n in range(codes.PER_ACCOUNT.limit):
+        assert _ask(client, priya, f"98123456{n:02d}", ip=f"10.0.0.{n}").status_code == 302
+    page = _ask(client, priya, "9812345699", ip="10.0.1.1")
+    assert page.status_code == 429
+    assert OneTimeCode.objects.filter(purpose="contact").count() == codes.PER_ACCOUNT.limit
 
 
 @pytest.mark.django_db
